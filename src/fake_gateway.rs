@@ -1,0 +1,1 @@
+//! Test double of the org gateway (filled in next).

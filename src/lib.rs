@@ -1,0 +1,3 @@
+//! anyray: the developer's side of the Anyray gateway.
+#[doc(hidden)]
+pub mod fake_gateway;
