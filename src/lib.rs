@@ -1,3 +1,87 @@
 //! anyray: the developer's side of the Anyray gateway.
+//!
+//! `main.rs` only calls [`run`]; everything else lives in modules: `cli` (clap types),
+//! `commands` (one module per command) and the shared core beside them.
+
+pub mod cli;
+pub mod commands;
+pub mod config_file;
+pub mod discovery;
+pub mod envvars;
+pub mod error;
+pub mod fs_safe;
+pub mod gateway_url;
+pub mod http;
+pub mod output;
+pub mod paths;
+pub mod secrets;
+pub mod settings;
+
 #[doc(hidden)]
 pub mod fake_gateway;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, ColorChoice};
+use crate::error::{ExitStatus, classify};
+use crate::output::Printer;
+
+/// Parses the command line, runs the command and maps the result to an exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
+    let printer = Printer::new(cli.global.json, cli.global.quiet, cli.global.color);
+    match commands::dispatch(&cli, printer) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let (status, hint) = classify(&err);
+            let silent = status == ExitStatus::Ok
+                || err
+                    .chain()
+                    .any(|c| c.downcast_ref::<error::SilentExit>().is_some());
+            if !silent {
+                printer.error(status.code(), &format!("{err:#}"), hint);
+            }
+            ExitCode::from(status.code())
+        }
+    }
+}
+
+/// Help and version go to stdout with 0; other parse errors exit 2, as JSON under `--json`.
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        let code = if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            2
+        } else {
+            0
+        };
+        return ExitCode::from(code);
+    }
+    if std::env::args().any(|a| a == "--json") {
+        let message = err.render().to_string();
+        let first = message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ");
+        Printer::new(true, false, ColorChoice::Never).error(
+            ExitStatus::Usage.code(),
+            first,
+            Some("see `anyray --help`"),
+        );
+    } else {
+        let _ = err.print();
+    }
+    ExitCode::from(ExitStatus::Usage.code())
+}

@@ -1,0 +1,374 @@
+//! The command-line surface: clap types only, no logic.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "anyray",
+    version,
+    about = "Point your AI tools at your org's Anyray gateway, safely and reversibly",
+    long_about = "anyray points Claude Code, Cursor, Windsurf, Codex CLI, Gemini and your shells at \
+your organisation's Anyray gateway. Only the base URL changes; every edit keeps your formatting \
+and is undone exactly by `anyray disconnect`.",
+    after_help = "Exit codes: 0 ok, 1 a problem was found, 2 usage or config error, 3 a file could not be changed safely.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print one JSON document on stdout (a stable schema; errors are JSON too)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print only errors and warnings
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// When to use colour (auto honours NO_COLOR and only colours a terminal)
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// Read and write this config file instead of the default [env: ANYRAY_CONFIG]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Point tools at the gateway by editing their config files (reversible)
+    Connect(ConnectArgs),
+    /// Undo `connect`: restore every value it changed
+    Disconnect(DisconnectArgs),
+    /// Show which tools are connected, not connected or drifted
+    Status(StatusArgs),
+    /// Print the gateway environment for eval, a dotenv file or $GITHUB_ENV
+    Env(EnvArgs),
+    /// Check reachability, TLS, proxies, auth, fail-open and each tool's config
+    Doctor(DoctorArgs),
+    /// Run a local relay that streams to the org gateway and can fail open
+    Gateway(GatewayArgs),
+    /// Run a command with the gateway environment, touching no file
+    Run(RunArgs),
+    /// Store your Anyray key in the OS keyring
+    Login(LoginArgs),
+    /// Remove your stored Anyray key
+    Logout,
+    /// Read or change anyray's own settings
+    Config(ConfigArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Write completion scripts and man pages into a directory (for packagers)
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+/// A tool that `connect` knows how to point at the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
+pub enum TargetName {
+    /// Claude Code: ~/.claude/settings.json
+    ClaudeCode,
+    /// Cursor: the editor's user settings.json
+    Cursor,
+    /// Windsurf: the editor's user settings.json
+    Windsurf,
+    /// Codex CLI: ~/.codex/config.toml
+    Codex,
+    /// bash, zsh, fish and PowerShell, through an env file anyray owns
+    Shell,
+    /// Gemini CLI and the Google GenAI SDK, through the shell env file
+    Gemini,
+}
+
+/// How tools reach the org gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Via {
+    /// Straight to the org gateway URL
+    Direct,
+    /// Through the local relay (`anyray gateway`)
+    Relay,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Tools to connect (default: every detected tool)
+    #[arg(value_enum)]
+    pub targets: Vec<TargetName>,
+
+    /// The org gateway URL, e.g. https://anyray.corp.example:8787 (saved to the config)
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<String>,
+
+    /// Point tools straight at the gateway, or at the local relay
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub via: Option<Via>,
+
+    /// Show the unified diff of every change and write nothing
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+
+    /// Write nothing; exit 1 if any tool is not connected or has drifted (for CI)
+    #[arg(long)]
+    pub check: bool,
+
+    /// Do not ask for confirmation
+    #[arg(long, short)]
+    pub yes: bool,
+
+    /// Connect named tools even if they look uninstalled
+    #[arg(long)]
+    pub force: bool,
+
+    /// Write editor terminal env for macOS, Linux and Windows, not only this OS
+    #[arg(long)]
+    pub all_platforms: bool,
+
+    /// Also send your Anyray identity header (by env var reference; never the key itself)
+    #[arg(long)]
+    pub identity: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DisconnectArgs {
+    /// Tools to disconnect (default: every connected tool)
+    #[arg(value_enum)]
+    pub targets: Vec<TargetName>,
+
+    /// Show what would be restored and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation
+    #[arg(long, short)]
+    pub yes: bool,
+
+    /// Restore even where you changed a managed value since `connect`
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Tools to show (default: all)
+    #[arg(value_enum)]
+    pub targets: Vec<TargetName>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    Bash,
+    Zsh,
+    Fish,
+    Pwsh,
+    /// KEY=value lines for a .env file
+    Dotenv,
+    /// KEY=value lines for $GITHUB_ENV
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Output syntax (default: from $SHELL, else bash)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub shell: Option<EnvFormat>,
+
+    /// The org gateway URL (not saved)
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<String>,
+
+    /// Point at the gateway directly, or at the local relay
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub via: Option<Via>,
+}
+
+/// Stable doctor check ids (also accepted: a group prefix such as `net` or `tools`).
+pub const CHECK_IDS: &[&str] = &[
+    "config",
+    "net.dns",
+    "net.tcp",
+    "net.tls",
+    "net.http",
+    "net.proxy",
+    "gateway.discovery",
+    "gateway.routes",
+    "gateway.auth",
+    "gateway.optimizer",
+    "failopen.path",
+    "relay",
+    "tools.claude-code",
+    "tools.cursor",
+    "tools.windsurf",
+    "tools.codex",
+    "tools.shell",
+    "tools.gemini",
+    "net",
+    "gateway",
+    "tools",
+];
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Run only these checks (ids or groups, comma-separated or repeated)
+    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CHECK_IDS))]
+    pub only: Vec<String>,
+
+    /// Skip these checks (ids or groups)
+    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CHECK_IDS))]
+    pub skip: Vec<String>,
+
+    /// Bound for the whole run, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub timeout: f64,
+
+    /// The org gateway URL to check (not saved)
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Fallback {
+    /// Answer 502 in the provider's error shape when no gateway is reachable
+    None,
+    /// Forward unchanged to the provider's public API when no gateway is reachable
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// Address to listen on (default from config relay.listen, else 127.0.0.1:8787)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Org gateway URL to forward to; repeat in order of preference
+    #[arg(long = "upstream", value_name = "URL")]
+    pub upstreams: Vec<String>,
+
+    /// What to do when no gateway is reachable
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub fallback: Option<Fallback>,
+
+    /// Allow listening on a non-loopback address
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Write the access log to this file instead of stderr
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    /// Access log format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+
+    /// Validate the settings and exit without listening
+    #[arg(long)]
+    pub check_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The org gateway URL (not saved)
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<String>,
+
+    /// Point the command at the gateway directly, or at the configured relay
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub via: Option<Via>,
+
+    /// Start an ephemeral relay on a free loopback port for the command's lifetime
+    #[arg(long)]
+    pub relay: bool,
+
+    /// Show what would be set or passed (no secret values) and run nothing
+    #[arg(long)]
+    pub print_env: bool,
+
+    /// The command and its arguments
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Read the key from standard input instead of prompting
+    #[arg(long)]
+    pub token_stdin: bool,
+
+    /// Say where the key is stored (never prints it)
+    #[arg(long, conflicts_with = "token_stdin")]
+    pub status: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file's path
+    Path,
+    /// Print a setting's effective value and where it comes from
+    Get {
+        /// A key such as `gateway` or `relay.listen`
+        key: String,
+    },
+    /// Set a setting in the config file (comments and order are kept)
+    Set {
+        /// A key such as `gateway` or `relay.listen`
+        key: String,
+        /// The new value
+        value: String,
+    },
+    /// Remove a setting from the config file
+    Unset {
+        /// A key such as `gateway` or `relay.listen`
+        key: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate for
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Directory that receives completions/ and man/
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+}

@@ -1,0 +1,73 @@
+//! One module per command; [`dispatch`] resolves settings once and runs the command.
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::error::UserError;
+use crate::output::Printer;
+use crate::settings::{Overrides, Settings};
+
+pub mod completions;
+pub mod config;
+pub mod connect;
+pub mod disconnect;
+pub mod doctor;
+pub mod env;
+pub mod gateway;
+pub mod generate;
+pub mod login;
+pub mod logout;
+pub mod run;
+pub mod status;
+
+/// What every command receives: the global flags and the printer.
+pub struct Context<'a> {
+    pub global: &'a GlobalArgs,
+    pub printer: Printer,
+}
+
+impl Context<'_> {
+    /// Resolves settings with the command's own flags on top; prints their warnings once.
+    pub fn settings(&self, mut overrides: Overrides) -> Result<Settings> {
+        overrides.config = self.global.config.clone();
+        let settings = Settings::resolve(&overrides)?;
+        for warning in &settings.warnings {
+            self.printer.warn(warning);
+        }
+        Ok(settings)
+    }
+
+    /// Only the config-file flag: for commands without their own setting flags.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            config: self.global.config.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
+pub fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
+    let ctx = Context {
+        global: &cli.global,
+        printer,
+    };
+    match &cli.command {
+        Command::Connect(args) => connect::run(args, &ctx),
+        Command::Disconnect(args) => disconnect::run(args, &ctx),
+        Command::Status(args) => status::run(args, &ctx),
+        Command::Env(args) => env::run(args, &ctx),
+        Command::Doctor(args) => doctor::run(args, &ctx),
+        Command::Gateway(args) => gateway::run(args, &ctx),
+        Command::Run(args) => run::run(args, &ctx),
+        Command::Login(args) => login::run(args, &ctx),
+        Command::Logout => logout::run(&ctx),
+        Command::Config(args) => config::run(args, &ctx),
+        Command::Completions(args) => completions::run(args, &ctx),
+        Command::Generate(args) => generate::run(args, &ctx),
+    }
+}
+
+/// The honest answer of a command whose issue has not landed yet.
+pub fn not_implemented(command: &str) -> Result<()> {
+    Err(UserError::usage(format!("`anyray {command}` is not implemented yet")).into())
+}

@@ -1,0 +1,470 @@
+//! anyray's config file, read and written with `toml_edit` so that the user's
+//! comments, ordering and formatting survive `anyray config set`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use toml_edit::{DocumentMut, Item, Table, Value};
+
+use crate::error::{UserError, line_col};
+use crate::fs_safe;
+
+/// The type of a setting's value, used to validate `config set` and resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Url,
+    UrlList,
+    Path,
+    HeaderName,
+    SocketAddr,
+    Integer,
+    Choice(&'static [&'static str]),
+}
+
+/// One known setting.
+#[derive(Debug)]
+pub struct KeySpec {
+    /// Dotted key, e.g. `relay.listen`.
+    pub key: &'static str,
+    /// The environment variable that overrides the file, if any.
+    pub env: Option<&'static str>,
+    pub kind: Kind,
+    /// The default when nothing sets it.
+    pub default: Option<&'static str>,
+    pub help: &'static str,
+}
+
+use crate::envvars as ev;
+
+/// Every setting anyray knows. `config get/set/unset` and resolution use this table.
+pub const KEYS: &[KeySpec] = &[
+    KeySpec {
+        key: "gateway",
+        env: Some(ev::ANYRAY_GATEWAY),
+        kind: Kind::Url,
+        default: Some("http://127.0.0.1:8787"),
+        help: "the org gateway URL",
+    },
+    KeySpec {
+        key: "via",
+        env: Some(ev::ANYRAY_VIA),
+        kind: Kind::Choice(&["direct", "relay"]),
+        default: Some("direct"),
+        help: "how tools reach the gateway: direct, or through the local relay",
+    },
+    KeySpec {
+        key: "ca_file",
+        env: Some(ev::ANYRAY_CA_FILE),
+        kind: Kind::Path,
+        default: None,
+        help: "an extra PEM CA bundle to trust for the gateway",
+    },
+    KeySpec {
+        key: "identity_header",
+        env: None,
+        kind: Kind::HeaderName,
+        default: None,
+        help: "the header that carries your Anyray key (default: from discovery)",
+    },
+    KeySpec {
+        key: "relay.listen",
+        env: None,
+        kind: Kind::SocketAddr,
+        default: Some("127.0.0.1:8787"),
+        help: "where `anyray gateway` listens",
+    },
+    KeySpec {
+        key: "relay.upstreams",
+        env: None,
+        kind: Kind::UrlList,
+        default: None,
+        help: "gateway URLs the relay forwards to, in order (default: gateway)",
+    },
+    KeySpec {
+        key: "relay.fallback",
+        env: None,
+        kind: Kind::Choice(&["none", "direct"]),
+        default: Some("none"),
+        help: "when no gateway is reachable: none (502) or direct (provider's public API)",
+    },
+    KeySpec {
+        key: "relay.connect_timeout_ms",
+        env: None,
+        kind: Kind::Integer,
+        default: Some("2000"),
+        help: "connect timeout per upstream before failover",
+    },
+    KeySpec {
+        key: "relay.header_timeout_ms",
+        env: None,
+        kind: Kind::Integer,
+        default: Some("10000"),
+        help: "time a client has to send its request headers",
+    },
+    KeySpec {
+        key: "relay.idle_timeout_s",
+        env: None,
+        kind: Kind::Integer,
+        default: Some("600"),
+        help: "a stream with no bytes for this long is closed (never a total timeout)",
+    },
+    KeySpec {
+        key: "relay.max_body_mb",
+        env: None,
+        kind: Kind::Integer,
+        default: Some("64"),
+        help: "largest request body accepted, in MiB",
+    },
+    KeySpec {
+        key: "relay.max_connections",
+        env: None,
+        kind: Kind::Integer,
+        default: Some("1024"),
+        help: "most client connections served at once",
+    },
+    KeySpec {
+        key: "relay.grace_period_s",
+        env: None,
+        kind: Kind::Integer,
+        default: Some("10"),
+        help: "time in-flight requests get to finish on shutdown",
+    },
+    KeySpec {
+        key: "relay.log_format",
+        env: None,
+        kind: Kind::Choice(&["human", "json"]),
+        default: Some("human"),
+        help: "access log format",
+    },
+    KeySpec {
+        key: "relay.log_file",
+        env: None,
+        kind: Kind::Path,
+        default: None,
+        help: "access log file (default: stderr)",
+    },
+    KeySpec {
+        key: "relay.providers.openai",
+        env: None,
+        kind: Kind::Url,
+        default: Some("https://api.openai.com"),
+        help: "fail-open target for OpenAI-style paths",
+    },
+    KeySpec {
+        key: "relay.providers.anthropic",
+        env: None,
+        kind: Kind::Url,
+        default: Some("https://api.anthropic.com"),
+        help: "fail-open target for Anthropic paths",
+    },
+    KeySpec {
+        key: "relay.providers.gemini",
+        env: None,
+        kind: Kind::Url,
+        default: Some("https://generativelanguage.googleapis.com"),
+        help: "fail-open target for Gemini paths",
+    },
+];
+
+pub fn spec(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.key == key)
+}
+
+fn unknown_key(key: &str) -> UserError {
+    let known: Vec<&str> = KEYS.iter().map(|k| k.key).collect();
+    UserError::usage(format!("unknown setting `{key}`"))
+        .with_hint(format!("known settings: {}", known.join(", ")))
+}
+
+/// The config file as parsed: its path, whether it exists, and the document.
+#[derive(Debug)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub exists: bool,
+    doc: DocumentMut,
+}
+
+impl ConfigFile {
+    /// Reads and parses the file; a missing file is an empty config.
+    /// A malformed file is a usage error that names `file:line:col`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let Some(bytes) = fs_safe::read_optional(path)? else {
+            return Ok(Self {
+                path: path.to_path_buf(),
+                exists: false,
+                doc: DocumentMut::new(),
+            });
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            UserError::usage(format!(
+                "{}: not valid UTF-8 (byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+            .with_hint("save the config file as UTF-8")
+        })?;
+        let doc = text.parse::<DocumentMut>().map_err(|e| {
+            let (line, col) = line_col(&text, e.span().map_or(0, |s| s.start));
+            UserError::usage(format!(
+                "{}:{line}:{col}: invalid TOML: {}",
+                path.display(),
+                e.message().trim_end()
+            ))
+            .with_hint("fix the file, or move it aside to start from defaults")
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            exists: true,
+            doc,
+        })
+    }
+
+    /// The raw item at a dotted key.
+    fn item(&self, key: &str) -> Option<&Item> {
+        let mut item = self.doc.as_item();
+        for part in key.split('.') {
+            item = item.get(part)?;
+        }
+        (!item.is_none()).then_some(item)
+    }
+
+    /// The value at a known key, as the string form resolution and `config get` use.
+    /// A value of the wrong type is reported as an error naming the key.
+    pub fn get(&self, key: &str) -> Result<Option<String>, UserError> {
+        let Some(item) = self.item(key) else {
+            return Ok(None);
+        };
+        let wrong = |expected: &str| {
+            UserError::usage(format!(
+                "{}: `{key}` must be {expected}",
+                self.path.display()
+            ))
+            .with_hint(format!("fix it with `anyray config set {key} VALUE`"))
+        };
+        match item.as_value() {
+            Some(Value::String(s)) => Ok(Some(s.value().clone())),
+            Some(Value::Integer(i)) => Ok(Some(i.value().to_string())),
+            Some(Value::Array(a)) => {
+                let items: Option<Vec<&str>> = a.iter().map(Value::as_str).collect();
+                items
+                    .map(|v| Some(v.join(",")))
+                    .ok_or_else(|| wrong("a list of strings"))
+            }
+            _ => Err(wrong("a string or number")),
+        }
+    }
+
+    /// Dotted keys present in the file that anyray does not know (they are ignored).
+    pub fn unknown_keys(&self) -> Vec<String> {
+        fn walk(prefix: &str, table: &dyn toml_edit::TableLike, out: &mut Vec<String>) {
+            for (key, item) in table.iter() {
+                let full = if prefix.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                match item.as_table_like() {
+                    Some(sub) if !KEYS.iter().any(|k| k.key == full) => walk(&full, sub, out),
+                    _ if spec(&full).is_none() => out.push(full),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk("", self.doc.as_table(), &mut out);
+        out
+    }
+
+    /// Sets a known key after validating the value; keeps comments around it.
+    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), UserError> {
+        let spec = spec(key).ok_or_else(|| unknown_key(key))?;
+        let mut value = typed_value(spec, raw)?;
+        let (parents, leaf) = split_key(key);
+        let mut table = self.doc.as_table_mut();
+        for part in parents {
+            let entry = table.entry(part).or_insert_with(|| {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                Item::Table(t)
+            });
+            table = entry.as_table_mut().ok_or_else(|| {
+                UserError::usage(format!("{}: `{part}` is not a table", self.path.display()))
+            })?;
+        }
+        match table.get_mut(leaf) {
+            // Replace in place: the key keeps the comments above it, and the value
+            // keeps the comment that followed it on its line.
+            Some(item) => {
+                if let Some(old) = item.as_value() {
+                    *value.decor_mut() = old.decor().clone();
+                }
+                *item = Item::Value(value);
+            }
+            None => {
+                table.insert(leaf, Item::Value(value));
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a key; `false` when it was not set.
+    pub fn unset(&mut self, key: &str) -> Result<bool, UserError> {
+        spec(key).ok_or_else(|| unknown_key(key))?;
+        let (parents, leaf) = split_key(key);
+        let mut table = self.doc.as_table_mut();
+        for part in parents {
+            match table.get_mut(part).and_then(Item::as_table_mut) {
+                Some(t) => table = t,
+                None => return Ok(false),
+            }
+        }
+        Ok(table.remove(leaf).is_some())
+    }
+
+    /// Writes the file atomically (0600 if new: it is the user's own settings).
+    pub fn save(&self) -> Result<()> {
+        fs_safe::atomic_write(&self.path, self.doc.to_string().as_bytes(), Some(0o600))
+    }
+}
+
+fn split_key(key: &str) -> (Vec<&str>, &str) {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let leaf = parts.pop().unwrap_or(key);
+    (parts, leaf)
+}
+
+/// Checks a raw string against a setting's kind; the error says what is expected.
+pub fn validate(spec: &KeySpec, raw: &str) -> Result<(), UserError> {
+    let invalid = |expected: &str| {
+        UserError::usage(format!(
+            "invalid value `{raw}` for `{}`: expected {expected}",
+            spec.key
+        ))
+    };
+    match spec.kind {
+        Kind::Url => crate::gateway_url::GatewayUrl::parse(raw).map(drop),
+        Kind::UrlList => raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .try_for_each(|u| crate::gateway_url::GatewayUrl::parse(u).map(drop)),
+        Kind::Path => (!raw.is_empty())
+            .then_some(())
+            .ok_or_else(|| invalid("a file path")),
+        Kind::HeaderName => (!raw.is_empty()
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then_some(())
+        .ok_or_else(|| invalid("a header name such as x-anyray-key")),
+        Kind::SocketAddr => raw
+            .parse::<std::net::SocketAddr>()
+            .map(drop)
+            .map_err(|_| invalid("an address such as 127.0.0.1:8787")),
+        Kind::Integer => raw
+            .parse::<u64>()
+            .map(drop)
+            .map_err(|_| invalid("a whole number")),
+        Kind::Choice(choices) => choices
+            .contains(&raw)
+            .then_some(())
+            .ok_or_else(|| invalid(&format!("one of {}", choices.join(", ")))),
+    }
+}
+
+fn typed_value(spec: &KeySpec, raw: &str) -> Result<Value, UserError> {
+    validate(spec, raw)?;
+    Ok(match spec.kind {
+        Kind::Integer => {
+            Value::from(raw.parse::<i64>().map_err(|_| {
+                UserError::usage(format!("`{}` is too large for `{}`", raw, spec.key))
+            })?)
+        }
+        Kind::UrlList => Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect(),
+        ),
+        _ => Value::from(raw),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ConfigFile {
+        ConfigFile {
+            path: "config.toml".into(),
+            exists: true,
+            doc: text.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn set_keeps_comments_and_order() {
+        let mut cfg = parse(
+            "# top\nvia = \"direct\" # how\n\n[relay]\n# listen here\nlisten = \"127.0.0.1:1\"\n",
+        );
+        cfg.set("via", "relay").unwrap();
+        cfg.set("gateway", "https://gw.example").unwrap();
+        cfg.set("relay.listen", "127.0.0.1:2").unwrap();
+        assert_eq!(
+            cfg.doc.to_string(),
+            "# top\nvia = \"relay\" # how\ngateway = \"https://gw.example\"\n\n[relay]\n# listen here\nlisten = \"127.0.0.1:2\"\n"
+        );
+    }
+
+    #[test]
+    fn set_creates_nested_tables() {
+        let mut cfg = parse("");
+        cfg.set("relay.providers.openai", "http://127.0.0.1:9")
+            .unwrap();
+        cfg.set("relay.upstreams", "https://a.example, https://b.example")
+            .unwrap();
+        let text = cfg.doc.to_string();
+        assert!(
+            text.contains("[relay.providers]\nopenai = \"http://127.0.0.1:9\""),
+            "{text}"
+        );
+        assert_eq!(
+            cfg.get("relay.upstreams").unwrap().as_deref(),
+            Some("https://a.example,https://b.example")
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_values() {
+        let mut cfg = parse("");
+        assert!(
+            cfg.set("gatewya", "x")
+                .unwrap_err()
+                .hint
+                .unwrap()
+                .contains("gateway")
+        );
+        assert!(cfg.set("relay.listen", "nope").is_err());
+        assert!(cfg.set("via", "sideways").is_err());
+        assert!(cfg.set("relay.max_body_mb", "-1").is_err());
+    }
+
+    #[test]
+    fn finds_unknown_keys() {
+        let cfg = parse(
+            "gateway = \"https://g.example\"\ncolour = 1\n[relay]\nlisten = \"127.0.0.1:1\"\nspeed = 2\n[relay.providers]\nopenai = \"https://x.example\"\nmistral = \"https://m.example\"\n",
+        );
+        assert_eq!(
+            cfg.unknown_keys(),
+            ["colour", "relay.speed", "relay.providers.mistral"]
+        );
+    }
+
+    #[test]
+    fn unset_removes_only_that_key() {
+        let mut cfg = parse("gateway = \"https://g.example\" # gw\nvia = \"relay\"\n");
+        assert!(cfg.unset("gateway").unwrap());
+        assert!(!cfg.unset("gateway").unwrap());
+        assert_eq!(cfg.doc.to_string(), "via = \"relay\"\n");
+    }
+}

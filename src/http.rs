@@ -1,0 +1,71 @@
+//! The HTTP client side shared by discovery, doctor and login: rustls with the OS
+//! trust store plus an optional extra CA file, and the environment's proxies.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use crate::error::UserError;
+
+/// Reads every certificate in a PEM bundle. The error names the file and what to do.
+pub fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let bad = |why: String| {
+        UserError::usage(format!("CA file {}: {why}", path.display()))
+            .with_hint("point ANYRAY_CA_FILE (or `anyray config set ca_file PATH`) at a PEM bundle of your corporate root CA")
+    };
+    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("no PEM certificate found".into()).into());
+    }
+    Ok(certs)
+}
+
+/// A rustls client config that trusts the OS store plus `ca_file`, with ring.
+pub fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
+    let extra = match ca_file {
+        Some(path) => load_ca_file(path)?,
+        None => Vec::new(),
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+            .context("cannot load the system's trusted certificates")?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("cannot set up TLS")?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// A reqwest client for short control-plane requests (discovery, doctor, login).
+/// Proxies come from HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; redirects are not followed
+/// so a captive portal's redirect is reported rather than silently fetched.
+pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls_config(ca_file)?)
+        .user_agent(concat!("anyray/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+/// Runs a future on a fresh single-threaded runtime (commands are synchronous).
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(runtime.block_on(future))
+}

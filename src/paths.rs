@@ -1,0 +1,38 @@
+//! Where anyray keeps its own things, per OS, through `dirs`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::envvars;
+
+const APP: &str = "anyray";
+
+/// `dirs::config_dir()/anyray`: the config file, token file and shell env files.
+pub fn config_dir() -> Result<PathBuf> {
+    dirs::config_dir()
+        .map(|d| d.join(APP))
+        .context("cannot find the user config directory (is HOME set?)")
+}
+
+/// The default config file path.
+pub fn default_config_file() -> Result<PathBuf> {
+    Ok(config_dir()?.join("config.toml"))
+}
+
+/// The state dir: the ledger of what `connect` changed, and backups.
+/// `dirs::state_dir()` exists on Linux only; elsewhere the local data dir is used.
+pub fn state_dir() -> Result<PathBuf> {
+    if let Some(dir) = envvars::get(envvars::ANYRAY_STATE_DIR) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|d| d.join(APP))
+        .context("cannot find the user state directory (is HOME set?)")
+}
+
+/// The user's home directory.
+pub fn home_dir() -> Result<PathBuf> {
+    dirs::home_dir().context("cannot find the home directory (is HOME set?)")
+}

@@ -1,0 +1,183 @@
+//! The user's Anyray key: the OS keyring first, then `ANYRAY_TOKEN`, then a 0600 file.
+//! A key never goes into argv, a log line, an error message or a world-readable file.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::error::UserError;
+use crate::{envvars, fs_safe, paths};
+
+const SERVICE: &str = "anyray";
+const ACCOUNT: &str = "anyray-key";
+/// A hung keyring daemon must not hang the CLI.
+const KEYRING_WAIT: Duration = Duration::from_secs(3);
+
+/// A secret value. `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Where a key lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Store {
+    Keyring,
+    Env { var: &'static str },
+    File { path: PathBuf },
+}
+
+impl fmt::Display for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Store::Keyring => f.write_str("the OS keyring"),
+            Store::Env { var } => write!(f, "the environment variable {var}"),
+            Store::File { path } => write!(f, "the file {}", path.display()),
+        }
+    }
+}
+
+/// The token file: 0600, in anyray's config dir.
+pub fn token_file() -> Result<PathBuf> {
+    Ok(paths::config_dir()?.join("token"))
+}
+
+fn keyring_enabled() -> bool {
+    envvars::get(envvars::ANYRAY_KEYRING)
+        .is_none_or(|v| !matches!(v.as_str(), "off" | "0" | "false" | "no"))
+}
+
+/// Runs a keyring operation on its own thread with a bounded wait.
+/// `None` when the keyring is disabled or did not answer in time.
+fn keyring<T: Send + 'static>(
+    op: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
+) -> Option<keyring::Result<T>> {
+    if !keyring_enabled() {
+        return None;
+    }
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let result = keyring::Entry::new(SERVICE, ACCOUNT).and_then(|entry| op(&entry));
+        let _ = tx.send(result);
+    });
+    rx.recv_timeout(KEYRING_WAIT).ok()
+}
+
+/// Finds the key: `ANYRAY_TOKEN`, then the keyring, then the token file.
+pub fn load() -> Result<Option<(Secret, Store)>> {
+    if let Some(token) = envvars::get(envvars::ANYRAY_TOKEN) {
+        return Ok(Some((
+            Secret(token),
+            Store::Env {
+                var: envvars::ANYRAY_TOKEN,
+            },
+        )));
+    }
+    if let Some(Ok(token)) = keyring(|e| e.get_password()) {
+        return Ok(Some((Secret(token), Store::Keyring)));
+    }
+    let path = token_file()?;
+    let Some(bytes) = fs_safe::read_optional(&path)? else {
+        return Ok(None);
+    };
+    check_private(&path)?;
+    let token = String::from_utf8(bytes)
+        .map_err(|_| UserError::problem(format!("{} is not UTF-8 text", path.display())))?;
+    let token = token.trim();
+    Ok((!token.is_empty()).then(|| (Secret(token.to_string()), Store::File { path })))
+}
+
+/// Stores the key: the keyring when it keeps what it is given (read back to be sure:
+/// some backends accept a write and keep nothing), else the 0600 token file.
+pub fn store(token: &Secret) -> Result<Store> {
+    let value = token.0.clone();
+    let kept = keyring(move |entry| {
+        entry.set_password(&value)?;
+        entry.get_password().map(|back| back == value)
+    });
+    if let Some(Ok(true)) = kept {
+        // A stale file would be found if the keyring later goes away; remove it.
+        let _ = std::fs::remove_file(token_file()?);
+        return Ok(Store::Keyring);
+    }
+    let path = token_file()?;
+    // Removing first makes the new file 0600 from its first byte, whatever the old mode was.
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot replace {}", path.display()));
+        }
+        _ => {}
+    }
+    fs_safe::atomic_write(&path, format!("{}\n", token.0).as_bytes(), Some(0o600))?;
+    Ok(Store::File { path })
+}
+
+/// Removes the key from the keyring and the token file; returns where it was.
+pub fn remove() -> Result<Vec<Store>> {
+    let mut removed = Vec::new();
+    if let Some(Ok(())) = keyring(|e| e.delete_credential()) {
+        removed.push(Store::Keyring);
+    }
+    let path = token_file()?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => removed.push(Store::File { path }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
+    Ok(removed)
+}
+
+#[cfg(unix)]
+fn check_private(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(UserError::problem(format!(
+            "refusing to read {}: its mode {mode:o} lets other users read your key",
+            path.display()
+        ))
+        .with_hint(format!(
+            "run `chmod 600 {}`, then try again",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &std::path::Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_is_redacted_in_debug() {
+        let s = Secret::new("sk-canary");
+        assert!(!format!("{s:?}").contains("canary"));
+        assert_eq!(s.expose(), "sk-canary");
+    }
+}
