@@ -23,6 +23,8 @@ pub fn run(args: &ConfigArgs, ctx: &Context) -> Result<()> {
             }
         }
         ConfigCommand::Get { key } => {
+            // Resolving everything first reports unknown keys and invalid values once.
+            ctx.settings(overrides.clone())?;
             let value = settings::effective(&overrides, key)?;
             if p.json {
                 p.json(&json!({ "key": key, "value": value.value, "source": value.source }))?;

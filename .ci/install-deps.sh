@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suites use (real shells, linters), only
+# when missing, so a warm machine spends no time here.
+set -euo pipefail
+
+packages=()
+want() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
+want zsh zsh
+want fish fish
+want shellcheck shellcheck
+
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "installing: ${packages[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+echo "bash $(bash --version | head -1 | awk '{print $4}'), zsh $(zsh --version | awk '{print $2}'), fish $(fish --version | awk '{print $3}'), shellcheck $(shellcheck --version | awk '/^version/ {print $2}')"
