@@ -19,6 +19,7 @@
 //! Routes:
 //! - `GET /.well-known/anyray.json` (discovery), `GET /healthz` (`ok`)
 //! - `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/responses`
+//!   (`GET /v1/responses`, Codex's WebSocket attempt: 426, so it falls back to HTTP)
 //! - `POST /v1/messages`, `POST /v1/messages/count_tokens`
 //! - anything else: 404 with a JSON error.
 //!
@@ -708,6 +709,13 @@ async fn handle(
             chat_completions(&shared, &turn, include_usage)
         }
         (&Method::POST, "/v1/responses") => responses(&shared, &turn),
+        // Codex first tries the Responses API over a WebSocket; 426 (not 404, which it
+        // retries with backoff for seconds) makes it fall back to HTTPS at once.
+        (&Method::GET, "/v1/responses") => error_resp(
+            426,
+            "invalid_request_error",
+            "fake gateway: no WebSocket transport, use POST /v1/responses",
+        ),
         (&Method::POST, "/v1/messages") => messages(&shared, &turn),
         (&Method::POST, "/v1/messages/count_tokens") => {
             json_resp(200, &json!({"input_tokens": turn.input_tokens}))

@@ -317,6 +317,25 @@ async fn responses_json() {
     .await
 }
 
+/// Codex opens the Responses API as a WebSocket first; 426 sends it straight to HTTP.
+#[tokio::test]
+async fn responses_websocket_attempt_is_426() {
+    bounded(async {
+        let gw = gateway(FakeConfig::default()).await;
+        let upgrade = [("connection", "Upgrade"), ("upgrade", "websocket")];
+        let resp = send(&gw, "GET", "/v1/responses", None, &upgrade).await;
+        assert_eq!(resp.status(), StatusCode::UPGRADE_REQUIRED);
+        let v = json_of(resp).await;
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("WebSocket")
+        );
+    })
+    .await
+}
+
 #[tokio::test]
 async fn responses_stream() {
     bounded(async {
