@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# End-to-end suite with the real clients (issue 7): Claude Code, Codex CLI, the openai
+# and anthropic Python SDKs, bash, zsh and fish, configured only by `anyray connect`,
+# against the fake org gateway on loopback. Usage: bash tests/e2e/run.sh
+#
+#  1. installs the pinned clients into a cache unless they are there already: npm
+#     packages from package.json + package-lock.json, the SDKs into a venv from
+#     requirements.txt (bash, zsh and fish come from .ci/install-deps.sh);
+#  2. builds anyray and the fake gateway (debug: `cargo test` has built them already);
+#  3. runs suite.sh in a private network namespace that has only loopback, so no client
+#     can reach anything but the fakes. Where namespaces are not allowed it runs on the
+#     host network with every proxy variable unset, and says so.
+#
+# Env: ANYRAY_E2E_CACHE (default ~/.cache/anyray-e2e) holds the installs;
+# ANYRAY_E2E_KEEP=1 keeps the run's temp dir (HOME, logs) for a look afterwards.
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$E2E_DIR/../.." && pwd)
+CACHE=${ANYRAY_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/anyray-e2e}
+
+say() { printf 'e2e: %s\n' "$*"; }
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || {
+    say "needs $1 ($2)" >&2
+    exit 2
+  }
+}
+
+# key FILE...: a short content hash, so a change to the pins installs afresh.
+key() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Claude Code and Codex ship their native binaries inside the npm packages, so `npm ci`
+# downloads nothing else. Installs go to a new dir, marked complete only at the end.
+install_clients() {
+  local dir
+  dir="$CACHE/npm-$(key "$E2E_DIR/package.json" "$E2E_DIR/package-lock.json")"
+  if [[ ! -f $dir/.complete ]]; then
+    say "installing Claude Code and Codex CLI into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$E2E_DIR/package.json" "$E2E_DIR/package-lock.json" "$dir/"
+    (cd "$dir" && timeout 900 npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/.complete"
+  fi
+  E2E_BIN="$dir/node_modules/.bin"
+  say "$("$E2E_BIN/claude" --version), codex $("$E2E_BIN/codex" --version 2>/dev/null | awk '{print $2}')"
+}
+
+install_sdks() {
+  local interp dir
+  interp=$(python3 -c 'import sys; print(sys.executable, sys.version)')
+  dir="$CACHE/venv-$(key <(echo "$interp") "$E2E_DIR/requirements.txt")"
+  if [[ ! -f $dir/.complete ]]; then
+    say "installing the openai and anthropic SDKs into $dir"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    timeout 900 "$dir/bin/python" -m pip install --quiet --no-input -r "$E2E_DIR/requirements.txt"
+    touch "$dir/.complete"
+  fi
+  E2E_PY="$dir/bin/python"
+  say "$("$E2E_PY" -c 'import openai, anthropic; print(f"openai {openai.__version__}, anthropic {anthropic.__version__}")')"
+}
+
+build() {
+  say "building anyray and the fake gateway"
+  (cd "$REPO" && cargo build --locked --quiet --bin anyray --example fake_gateway)
+  local target
+  target=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+  E2E_ANYRAY="$target/debug/anyray"
+  E2E_FAKE="$target/debug/examples/fake_gateway"
+}
+
+# Runs suite.sh with nothing but loopback to talk to.
+run_suite() {
+  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE
+  unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
+  export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+  local isolate
+  # shellcheck disable=SC2016 # $1 is expanded by the inner bash
+  local inner='ip link set lo up && exec bash "$1"'
+  for isolate in "unshare --net" "unshare --net --map-root-user"; do
+    if command -v ip >/dev/null && $isolate -- ip link set lo up 2>/dev/null; then
+      say "running in a private network namespace ($isolate): only loopback exists"
+      $isolate -- bash -c "$inner" suite "$E2E_DIR/suite.sh"
+      return
+    fi
+  done
+  say "no private network namespace here; running on the host network with proxies unset"
+  bash "$E2E_DIR/suite.sh"
+}
+
+main() {
+  need npm "Node.js and npm, for Claude Code and Codex CLI"
+  need python3 "for the SDKs and the suite's helpers"
+  need cargo "to build anyray"
+  need bash "a shell under test"
+  need zsh "a shell under test: bash .ci/install-deps.sh"
+  need fish "a shell under test: bash .ci/install-deps.sh"
+  mkdir -p "$CACHE"
+  # Two runs sharing a cache (say, a developer's and CI's) must not install at once.
+  exec 9>"$CACHE/.lock"
+  flock -w 900 9 || {
+    say "the cache $CACHE stayed locked for 15 minutes" >&2
+    exit 2
+  }
+  install_clients
+  install_sdks
+  exec 9>&-
+  build
+  run_suite
+}
+
+main "$@"

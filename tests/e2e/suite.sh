@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# The end-to-end steps (issue 7), run by run.sh once the clients are installed and anyray
+# is built, inside a network namespace that has only loopback when the machine allows it.
+#
+# Every step uses one fresh temp HOME holding a user's typical files; nothing here sets
+# an endpoint variable: the clients find the gateway only through what `anyray connect`
+# wrote. A step whose anyray command is not built yet is reported SKIP, never PASS.
+set -uo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+source "$E2E_DIR/lib.sh"
+
+: "${E2E_PY:?}" "${E2E_BIN:?}" "${E2E_ANYRAY:?}" "${E2E_FAKE:?}"
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/anyray-e2e.XXXXXX")
+if [[ ! $W =~ ^[A-Za-z0-9_./-]+$ || ! $E2E_DIR$E2E_PY =~ ^[A-Za-z0-9_./-]+$ ]]; then
+  # Commands for the three shells are built with plain single quotes.
+  echo "e2e: paths must be plain ($W, $E2E_DIR, $E2E_PY)" >&2
+  exit 2
+fi
+cleanup() {
+  stop_all
+  if [[ ${ANYRAY_E2E_KEEP:-} == 1 ]]; then echo "e2e: kept $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+mkdir -p "$W/checks" "$W/tmp" "$W/project"
+
+GW_TEXT="Answer from the org gateway (e2e)."
+PROVIDER_TEXT="Answer from the provider, failing open (e2e)."
+PRIOR_TEXT="Answer from the user's own endpoint (e2e)."
+KEY="ak-e2e-$RANDOM$RANDOM$RANDOM"
+SHELLS=(bash zsh fish)
+H="$W/home"
+
+# What connect and disconnect may change is checked file by file; what the clients
+# themselves create while running is their own state, not anyray's.
+TOOL_STATE=(
+  '.claude.json' '.claude.json.*' '.claude/backups/*' '.claude/projects/*'
+  '.claude/sessions/*' '.claude/shell-snapshots/*' '.claude/statsig/*' '.claude/todos/*'
+  '.claude/plans/*' '.claude/session-env/*' '.claude/debug/*' '.claude/file-history/*'
+  '.codex/*' '.config/anyray/*' '.local/state/anyray/*' '.local/share/anyray/*'
+  '.local/share/fish/*' '.config/fish/fish_variables' '.cache/*'
+  '.bash_history' '.zsh_history' '.zcompdump*'
+)
+NEVER_LEFT=('.codex/config.toml*' '.claude/settings*' '*.bak' '*.orig' '*~')
+
+# A user's files before anyray: their own Claude Code endpoint (a loopback fake, so
+# "back on their prior config" is observable), a Codex config with comments and a
+# table, rc files for the three shells, one of them a symlink into a dotfiles repo.
+seed_home() {
+  mkdir -p "$H/.claude" "$H/.codex" "$H/.config/fish" "$H/dotfiles"
+  cat >"$H/.claude/settings.json" <<EOF
+{
+  "env": {
+    "ANTHROPIC_BASE_URL": "${URLS[prior]}",
+    "E2E_USER_SETTING": "kept"
+  },
+  "permissions": {
+    "allow": [
+      "Bash(ls:*)"
+    ]
+  }
+}
+EOF
+  cat >"$H/.codex/config.toml" <<'EOF'
+# My Codex settings (the e2e seed: must survive connect/disconnect byte for byte)
+model_reasoning_effort = "low"
+
+[history]
+persistence = "none"
+EOF
+  cat >"$H/.profile" <<'EOF'
+# ~/.profile: executed by login shells.
+if [ -n "$BASH_VERSION" ] && [ -f "$HOME/.bashrc" ]; then
+    . "$HOME/.bashrc"
+fi
+EOF
+  cat >"$H/.bashrc" <<'EOF'
+# ~/.bashrc
+case $- in *i*) ;; *) return ;; esac
+HISTCONTROL=ignoreboth
+alias ll='ls -l'
+EOF
+  cat >"$H/dotfiles/zshrc" <<'EOF'
+# ~/.zshrc, kept in ~/dotfiles
+setopt no_beep
+alias ll='ls -l'
+EOF
+  ln -s dotfiles/zshrc "$H/.zshrc"
+  cat >"$H/.config/fish/config.fish" <<'EOF'
+# ~/.config/fish/config.fish
+set -g fish_greeting ''
+EOF
+}
+
+# --- which anyray commands exist yet -----------------------------------------------------
+
+declare -A PENDING=()   # command -> what it waits for, while anyray says "not implemented"
+
+probe_commands() {
+  local home="$W/probe-home"
+  mkdir -p "$home"
+  if pending "$home" connect --dry-run --gateway "${URLS[gateway]}" claude-code; then
+    PENDING[connect]="anyray connect (branch connect-engine)"
+  fi
+  if pending "$home" disconnect --dry-run; then
+    PENDING[disconnect]="anyray disconnect (branch connect-engine)"
+  fi
+  if pending "$home" doctor --only config; then
+    PENDING[doctor]="anyray doctor (branch doctor)"
+  fi
+  if pending "$home" gateway --check-config; then
+    PENDING[gateway]="anyray gateway (branch relay)"
+  fi
+}
+
+# blocked COMMAND...: prints why a step cannot run yet, nothing when it can.
+blocked() {
+  local c out=""
+  for c in "$@"; do
+    [[ -z ${PENDING[$c]:-} ]] || out+="${out:+, }${PENDING[$c]}"
+  done
+  [[ -z $out ]] || printf 'pending: needs %s' "$out"
+}
+
+# skip_rows MODE REASON CLIENT...
+skip_rows() {
+  local mode=$1 why=$2 c
+  shift 2
+  for c in "$@"; do skip "$c" "$mode" "$why"; done
+}
+
+# --- 1. the harness: clients pointed at the fake by hand (no anyray) -----------------
+
+harness_claude() {
+  E2E_EXTRA=("ANTHROPIC_BASE_URL=${URLS[gateway]}")
+  claude_turn "$W/harness" gateway "$GW_TEXT"
+}
+
+# The /v1 mistake (ANTHROPIC_BASE_URL must be an origin): the checks must catch it.
+harness_claude_v1() {
+  local mark answer
+  mark=$(lines gateway)
+  E2E_EXTRA=("ANTHROPIC_BASE_URL=${URLS[gateway]}/v1")
+  run_claude "$W/harness" "$W/claude.json"
+  if answer=$(tool claude-answer "$W/claude.json"); then
+    fail "Claude Code answered '$answer' through a /v1 base URL"
+    return 1
+  fi
+  tool requests "$W/gateway.log" --from "$mark" --method POST --path /v1/v1/messages \
+    --what "POST /v1/v1/messages" || { fail "the gateway did not see /v1/v1/messages"; return 1; }
+  detail "a /v1 base URL fails, as it must"
+}
+
+harness_codex() {
+  E2E_EXTRA=()
+  CODEX_ARGS=(-c "openai_base_url=\"${URLS[gateway]}/v1\"")
+  codex_turn "$W/harness" gateway "$GW_TEXT"
+}
+
+harness_sdk() {
+  local mark
+  mark=$(lines gateway)
+  E2E_EXTRA=("OPENAI_BASE_URL=${URLS[gateway]}/v1" "ANTHROPIC_BASE_URL=${URLS[gateway]}")
+  in_home "$W/harness" 120 "$E2E_PY" "$E2E_DIR/sdk_check.py" --case harness \
+    --expect-text "$GW_TEXT" || { fail "an SDK turn failed"; return 1; }
+  tool requests "$W/gateway.log" --from "$mark" --case harness --min 6 --max 6 ||
+    { fail "the gateway did not see the 6 SDK requests"; return 1; }
+  detail "openai+anthropic, plain+stream"
+}
+
+step_harness() {
+  section "1. harness: the real clients against the fake gateway, configured by hand"
+  mkdir -p "$W/harness"
+  check claude-code harness harness_claude
+  check claude-code "harness /v1" harness_claude_v1
+  check codex harness harness_codex
+  check sdk harness harness_sdk
+  E2E_EXTRA=()
+  CODEX_ARGS=()
+}
+
+# --- 2. connect ------------------------------------------------------------------------
+
+before_claude() { claude_turn "$H" prior "$PRIOR_TEXT"; }
+
+connect_direct() {
+  anyray "$H" connect --yes --gateway "${URLS[gateway]}" claude-code codex shell ||
+    { fail "anyray connect exited $?"; return 1; }
+  detail "claude-code, codex, shell -> ${URLS[gateway]}"
+}
+
+step_connect() {
+  section "2. anyray connect --gateway (direct)"
+  seed_home
+  tool snapshot "$H" "$W/before-connect.json"
+  check claude-code "before" before_claude
+  local sh
+  for sh in "${SHELLS[@]}"; do check "sdk@$sh" before sdk_default "$H" "$sh" "$sh/before"; done
+
+  local why
+  why=$(blocked connect)
+  if [[ -n $why ]]; then
+    skip_rows direct "$why" "anyray connect"
+    return
+  fi
+  check "anyray connect" direct connect_direct || return
+  CONNECTED=1
+  check "anyray connect" again connect_again
+}
+
+# A second connect changes nothing.
+connect_again() {
+  tool snapshot "$H" "$W/after-connect.json"
+  anyray "$H" connect --yes --gateway "${URLS[gateway]}" claude-code codex shell ||
+    { fail "the second anyray connect exited $?"; return 1; }
+  tool compare "$W/after-connect.json" "$H" --allow-new "${TOOL_STATE[@]}" ||
+    { fail "the second connect changed files (see log)"; return 1; }
+  detail "a second connect changed no file"
+}
+
+# --- 3-5. the clients through the connected config --------------------------------------
+
+step_direct() {
+  section "3-5. Claude Code, Codex and the SDKs in bash/zsh/fish, connected directly"
+  local why
+  why=$(blocked connect)
+  [[ -n $why || $CONNECTED == 1 ]] || why="anyray connect failed"
+  if [[ -n $why ]]; then
+    skip_rows direct "$why" claude-code codex sdk@bash sdk@zsh sdk@fish
+    return
+  fi
+  check claude-code direct claude_turn "$H" gateway "$GW_TEXT" --lacks-header x-anyray-key
+  check codex direct codex_turn "$H" gateway "$GW_TEXT" --lacks-header x-anyray-key
+  local sh
+  for sh in "${SHELLS[@]}"; do
+    check "sdk@$sh" direct sdk_turns "$H" "$sh" "$sh/direct" gateway "$GW_TEXT"
+  done
+}
+
+# --- 9. doctor --------------------------------------------------------------------------
+
+# doctor_levels MODE EXIT ID=LEVEL...: `anyray doctor --json` exits EXIT and reports
+# those levels.
+doctor_levels() {
+  local want_exit=$1 rc=0
+  shift
+  anyray "$H" doctor --json --timeout 10 || rc=$?
+  cp "$W/last.out" "$W/doctor.json"
+  [[ $rc == "$want_exit" ]] || { fail "doctor exited $rc, expected $want_exit"; return 1; }
+  local levels
+  levels=$(tool doctor "$W/doctor.json" --expect "$@") ||
+    { fail "unexpected check levels (see log)"; return 1; }
+  echo "$levels"
+  detail "exit $rc; $*"
+}
+
+step_doctor() {
+  local mode=$1 want_exit=$2
+  shift 2
+  local why
+  why=$(blocked connect doctor)
+  [[ -n $why || $CONNECTED == 1 ]] || why="anyray connect failed"
+  if [[ -n $why ]]; then
+    skip_rows "$mode" "$why" "anyray doctor"
+    return
+  fi
+  check "anyray doctor" "$mode" doctor_levels "$want_exit" "$@"
+}
+
+# --- 6. through the relay ------------------------------------------------------------------
+
+CONNECTED=0
+RELAY_UP=0
+
+start_relay() {
+  : >"$W/relay.err"
+  client_env "$H"
+  env -i "${E2E_ENV[@]}" "$E2E_ANYRAY" gateway --log-file "$W/relay.log" \
+    --log-format json </dev/null >"$W/relay.out" 2>"$W/relay.err" &
+  PIDS[relay]=$!
+  tool wait-port "$RELAY_PORT" 20 || {
+    cat "$W/relay.out" "$W/relay.err"
+    return 1
+  }
+}
+
+relay_setup() {
+  anyray "$H" config set relay.listen "127.0.0.1:$RELAY_PORT" || { fail "config set exited $?"; return 1; }
+  printf '%s' "$KEY" | in_home_stdin "$H" "$E2E_ANYRAY" login --token-stdin ||
+    { fail "anyray login failed"; return 1; }
+  anyray "$H" connect --yes --via relay claude-code codex shell ||
+    { fail "anyray connect --via relay exited $?"; return 1; }
+  start_relay || { fail "the relay did not listen on 127.0.0.1:$RELAY_PORT"; return 1; }
+  detail "tools -> relay 127.0.0.1:$RELAY_PORT -> ${URLS[gateway]}, key stored"
+}
+
+# The key reaches the gateway, which only the relay can have added: the clients never
+# saw it.
+relay_seen() {
+  [[ -s $W/relay.log ]] || { fail "the relay logged nothing"; return 1; }
+  detail "relay log: $(wc -l <"$W/relay.log") lines"
+}
+
+step_relay() {
+  section "6. the same through the local relay (anyray gateway), identity key stored"
+  local why
+  why=$(blocked connect gateway)
+  [[ -n $why || $CONNECTED == 1 ]] || why="anyray connect failed"
+  if [[ -n $why ]]; then
+    skip_rows relay "$why" "anyray gateway" claude-code codex sdk@bash sdk@zsh sdk@fish
+    return
+  fi
+  RELAY_PORT=$(tool free-port)
+  check "anyray gateway" relay relay_setup || return
+  RELAY_UP=1
+  local id=(--header "x-anyray-key=$KEY")
+  check claude-code relay claude_turn "$H" gateway "$GW_TEXT" "${id[@]}"
+  check codex relay codex_turn "$H" gateway "$GW_TEXT" "${id[@]}"
+  local sh
+  for sh in "${SHELLS[@]}"; do
+    check "sdk@$sh" relay sdk_turns "$H" "$sh" "$sh/relay" gateway "$GW_TEXT" "${id[@]}"
+  done
+  check "relay log" relay relay_seen
+}
+
+# --- 7. fail-open ---------------------------------------------------------------------------
+
+failopen_setup() {
+  stop gateway
+  local kv
+  for kv in relay.fallback=direct "relay.providers.anthropic=${URLS[provider]}" \
+    "relay.providers.openai=${URLS[provider]}"; do
+    anyray "$H" config set "${kv%%=*}" "${kv#*=}" || { fail "config set ${kv%%=*} failed"; return 1; }
+  done
+  stop relay
+  start_relay || { fail "the relay did not restart"; return 1; }
+  detail "org gateway stopped; relay.fallback = direct -> ${URLS[provider]}"
+}
+
+step_failopen() {
+  section "7. org gateway down: the relay fails open to a loopback provider"
+  local why
+  why=$(blocked connect gateway)
+  [[ -n $why || $RELAY_UP == 1 ]] || why="the relay step failed"
+  if [[ -n $why ]]; then
+    skip_rows fail-open "$why" "anyray gateway" claude-code codex
+    why=$(blocked connect gateway doctor)
+    skip_rows gateway-down "${why:-the relay step failed}" "anyray doctor"
+    return
+  fi
+  check "anyray gateway" fail-open failopen_setup || return
+  check claude-code fail-open claude_turn "$H" provider "$PROVIDER_TEXT" --lacks-header x-anyray-key
+  check codex fail-open codex_turn "$H" provider "$PROVIDER_TEXT" --lacks-header x-anyray-key
+  step_doctor gateway-down 1 net.tcp=fail relay=ok
+}
+
+# --- 8. disconnect ----------------------------------------------------------------------------
+
+disconnect_all() {
+  anyray "$H" disconnect --yes || { fail "anyray disconnect exited $?"; return 1; }
+  tool compare "$W/before-connect.json" "$H" --allow-new "${TOOL_STATE[@]}" \
+    --deny-new "${NEVER_LEFT[@]}" || { fail "files differ from before connect (see log)"; return 1; }
+  detail "every file byte-identical to before connect"
+}
+
+# Back on the user's own endpoint, and the gateway (up again) hears nothing.
+after_claude() {
+  local mark
+  mark=$(lines gateway)
+  claude_turn "$H" prior "$PRIOR_TEXT" || return 1
+  tool requests "$W/gateway.log" --from "$mark" --ua claude-cli/ --min 0 --max 0 \
+    --what "requests from Claude Code at the gateway" || { fail "the gateway still saw Claude Code"; return 1; }
+  detail "back on the user's own endpoint; the gateway saw nothing"
+}
+
+step_disconnect() {
+  section "8. anyray disconnect: back to the user's own config, byte for byte"
+  local why
+  why=$(blocked connect disconnect)
+  [[ -n $why || $CONNECTED == 1 ]] || why="anyray connect failed"
+  if [[ -n $why ]]; then
+    skip_rows disconnected "$why" "anyray disconnect" claude-code sdk@bash sdk@zsh sdk@fish
+    return
+  fi
+  if [[ -z ${PIDS[gateway]:-} ]]; then
+    start_fake gateway "$GW_TEXT" --port "$(port_of "${URLS[gateway]}")"
+  fi
+  check "anyray disconnect" disconnected disconnect_all
+  check claude-code disconnected after_claude
+  local sh
+  for sh in "${SHELLS[@]}"; do
+    check "sdk@$sh" disconnected sdk_default "$H" "$sh" "$sh/disconnected"
+  done
+}
+
+main() {
+  echo "e2e: work dir $W"
+  start_fake gateway "$GW_TEXT" || exit 1
+  start_fake provider "$PROVIDER_TEXT" --no-discovery || exit 1
+  start_fake prior "$PRIOR_TEXT" --no-discovery || exit 1
+  echo "e2e: org gateway ${URLS[gateway]}, provider ${URLS[provider]}, prior ${URLS[prior]}"
+  probe_commands
+
+  step_harness
+  step_connect
+  step_direct
+  step_doctor healthy 0 net.tcp=ok net.http=ok gateway.discovery=ok \
+    tools.claude-code=ok tools.codex=ok tools.shell=ok
+  step_relay
+  step_failopen
+  step_disconnect
+
+  summary
+  local c
+  for c in "${!PENDING[@]}"; do echo "e2e: pending: ${PENDING[$c]}"; done
+  [[ $FAILED == 0 ]]
+}
+
+main "$@"
