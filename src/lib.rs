@@ -14,8 +14,10 @@ pub mod gateway_url;
 pub mod http;
 pub mod output;
 pub mod paths;
+pub mod provider_env;
 pub mod secrets;
 pub mod settings;
+pub mod shell;
 
 #[doc(hidden)]
 pub mod fake_gateway;
