@@ -1,7 +1,8 @@
 //! Real shells: the env files, the `anyray env` output and the rc-file lines are run
 //! through bash, zsh, dash and fish (and pwsh when installed), and the values they end
-//! up with are compared byte for byte. CI installs the shells (`.ci/install-deps.sh`);
-//! a missing bash, zsh or fish fails the test rather than skipping it.
+//! up with are compared byte for byte; the POSIX output also goes through shellcheck.
+//! CI installs these (`.ci/install-deps.sh`): a missing one fails the test rather than
+//! skipping it, except pwsh.
 
 #![cfg(unix)]
 
@@ -125,6 +126,42 @@ fn env_files_keep_every_byte_in_real_shells() {
     cmd.args(["-NoLogo", "-NoProfile", "-NonInteractive", "-File"])
         .arg(&script);
     assert_eq!(run(cmd, &[], ""), NASTY, "pwsh sourcing env.ps1");
+}
+
+#[test]
+fn posix_output_passes_shellcheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [
+        EnvVar::new("X", NASTY),
+        EnvVar::new("OPENAI_BASE_URL", "https://gw.example/v1"),
+    ];
+    let env_sh = dir.path().join("env.sh");
+    std::fs::write(&env_sh, shell::render_env_file(Syntax::Posix, &vars)).unwrap();
+    let rc_file = dir.path().join("rc.sh");
+    let line = rc::source_line(Syntax::Posix, Path::new("/home/o'neil/my dir/env.sh"));
+    std::fs::write(
+        &rc_file,
+        rc::add_line("# user's rc\nalias ll='ls -l'", &line),
+    )
+    .unwrap();
+    // Info-level notes are expected (`$` stays literal in single quotes; the sourced
+    // file is not given to shellcheck), and so is SC1112 (a typographic quote inside
+    // single quotes: NASTY has one on purpose, and the shells keep it, as tested above).
+    // Any other warning or error is a bug.
+    for dialect in ["sh", "bash"] {
+        let mut cmd = Command::new(required("shellcheck"));
+        cmd.args([
+            "--shell",
+            dialect,
+            "--severity",
+            "warning",
+            "--exclude",
+            "SC1112",
+        ])
+        .arg(&env_sh)
+        .arg(&rc_file);
+        run(cmd, &[], "");
+    }
 }
 
 #[test]
