@@ -175,10 +175,10 @@ anyray() {
 }
 
 # pending HOME ARGS...: runs a harmless anyray command (ARGS) and is true when anyray
-# says that command is not built yet.
+# says that command (or target) is not built yet.
 pending() {
   anyray "$@" >/dev/null 2>&1
-  grep -q "is not implemented yet" "$W/last.err"
+  grep -qE "is not (implemented|available) yet" "$W/last.err"
 }
 
 # --- the clients ----------------------------------------------------------------------

@@ -12,7 +12,8 @@
 #     host network with every proxy variable unset, and says so.
 #
 # Env: ANYRAY_E2E_CACHE (default ~/.cache/anyray-e2e) holds the installs;
-# ANYRAY_E2E_KEEP=1 keeps the run's temp dir (HOME, logs) for a look afterwards.
+# ANYRAY_E2E_KEEP=1 keeps the run's temp dir (HOME, logs) for a look afterwards;
+# ANYRAY_E2E_ANYRAY=PATH tests that anyray binary (say, a release build) instead.
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -69,8 +70,9 @@ build() {
   local target
   target=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-  E2E_ANYRAY="$target/debug/anyray"
+  E2E_ANYRAY="${ANYRAY_E2E_ANYRAY:-$target/debug/anyray}"
   E2E_FAKE="$target/debug/examples/fake_gateway"
+  [[ -z ${ANYRAY_E2E_ANYRAY:-} ]] || say "testing the anyray binary $E2E_ANYRAY"
 }
 
 # Runs suite.sh with nothing but loopback to talk to.
