@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config_file;
 pub mod discovery;
+pub mod doctor;
 pub mod envvars;
 pub mod error;
 pub mod fs_safe;
