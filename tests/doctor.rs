@@ -693,3 +693,52 @@ fn json_schema_snapshot() {
         insta::assert_snapshot!(text);
     });
 }
+
+#[test]
+fn config_says_where_settings_come_from_and_what_is_wrong() {
+    let mut env = TestEnv::new();
+    let run = |env: &TestEnv| {
+        let out = env.run(["doctor", "--json", "--only", "config"]);
+        check(&out.json(), "config").clone()
+    };
+    let config = run(&env);
+    assert_eq!(config["level"], "warn", "{config:#}");
+    assert!(
+        config["summary"]
+            .as_str()
+            .unwrap()
+            .contains("no gateway configured")
+    );
+
+    env.set_var("ANYRAY_GATEWAY", "https://gw.corp.example");
+    let config = run(&env);
+    assert_eq!(config["level"], "ok", "{config:#}");
+    assert!(
+        config["summary"]
+            .as_str()
+            .unwrap()
+            .contains("env ANYRAY_GATEWAY")
+    );
+
+    env.set_var("ANYRAY_CA_FILE", env.path("missing.pem"));
+    let config = run(&env);
+    assert_eq!(config["level"], "fail", "{config:#}");
+    assert!(
+        config["summary"].as_str().unwrap().contains("missing.pem"),
+        "{config:#}"
+    );
+
+    // The default gateway and the relay's default address are the same port.
+    env.remove_var("ANYRAY_CA_FILE")
+        .remove_var("ANYRAY_GATEWAY");
+    env.set_var("ANYRAY_VIA", "relay");
+    let config = run(&env);
+    assert_eq!(config["level"], "fail", "{config:#}");
+    assert!(
+        config["summary"]
+            .as_str()
+            .unwrap()
+            .contains("forward to itself"),
+        "{config:#}"
+    );
+}

@@ -71,6 +71,17 @@ pub(super) async fn discovery(
     })
 }
 
+/// The stored key. The keyring may block (a hung daemon), so off the async threads
+/// and within the bound.
+pub(super) async fn load_key(cx: &Cx) -> Result<Option<(Secret, Store)>, String> {
+    match tokio::time::timeout(cx.remaining(), tokio::task::spawn_blocking(secrets::load)).await {
+        Ok(Ok(Ok(key))) => Ok(key),
+        Ok(Ok(Err(err))) => Err(format!("{err:#}")),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("the keyring did not answer in time".to_string()),
+    }
+}
+
 /// What the route, auth and optimizer checks share: the client, what discovery said,
 /// and the stored key.
 pub(super) struct Probe {
@@ -99,31 +110,20 @@ struct Answer {
 }
 
 impl Probe {
-    pub(super) async fn new(
+    pub(super) fn new(
         cx: &Cx,
         client: reqwest::Client,
         discovery: Option<Discovery>,
+        key: Result<Option<(Secret, Store)>, String>,
     ) -> Self {
         let gw = &cx.settings.gateway.value;
         let routes = Discovery::routes(discovery.as_ref(), gw);
-        let identity_header = match (
-            &cx.settings.identity_header,
-            discovery.as_ref().and_then(|d| d.identity_header.clone()),
-        ) {
+        let named = discovery.as_ref().and_then(|d| d.identity_header.clone());
+        let identity_header = match (&cx.settings.identity_header, named) {
             (Some(h), _) => (h.clone(), "config"),
             (None, Some(h)) => (h, "discovery"),
             (None, None) => (discovery::DEFAULT_IDENTITY_HEADER.to_string(), "default"),
         };
-        // The keyring may block (a hung daemon): off the async threads, within the bound.
-        let key =
-            match tokio::time::timeout(cx.remaining(), tokio::task::spawn_blocking(secrets::load))
-                .await
-            {
-                Ok(Ok(Ok(key))) => Ok(key),
-                Ok(Ok(Err(err))) => Err(format!("{err:#}")),
-                Ok(Err(err)) => Err(err.to_string()),
-                Err(_) => Err("the keyring did not answer in time".to_string()),
-            };
         Self {
             client,
             discovery,

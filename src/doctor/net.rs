@@ -240,14 +240,7 @@ fn list(addrs: &[SocketAddr]) -> String {
 pub(super) async fn tcp(cx: &Cx, addrs: &[SocketAddr]) -> Result<(Finding, Connected), Finding> {
     match connect(addrs, cx.remaining()).await {
         Ok(connected) => {
-            let mut f = Finding::ok(
-                id::TCP,
-                format!(
-                    "connected to {} in {} ms",
-                    connected.addr,
-                    connected.elapsed.as_millis()
-                ),
-            );
+            let mut f = Finding::ok(id::TCP, format!("connected to {}", connected.addr));
             if addrs.len() > 1 {
                 f = f.detail(format!("addresses tried in order: {}", list(addrs)));
             }

@@ -35,13 +35,14 @@ pub fn human(report: &Report, printer: &Printer) -> Vec<String> {
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for check in &report.checks {
         let (symbol, style) = mark(check.level);
+        // Padded before painting: escape codes must not count toward the width.
         let time = if check.level == Level::Skip {
-            String::new()
+            format!("{:>7}", "")
         } else {
-            format!("{} ms", check.elapsed_ms)
+            format!("{:>7}", format!("{} ms", check.elapsed_ms))
         };
         lines.push(format!(
-            "  {} {:<width$}  {:>7}  {}",
+            "  {} {:<width$}  {}  {}",
             printer.paint(style, symbol),
             check.id,
             printer.paint(Style::Dim, &time),
