@@ -6,8 +6,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config_file;
+pub mod connect;
 pub mod discovery;
 pub mod doctor;
+pub mod edit;
 pub mod envvars;
 pub mod error;
 pub mod fs_safe;
@@ -17,6 +19,7 @@ pub mod output;
 pub mod paths;
 pub mod secrets;
 pub mod settings;
+pub mod targets;
 
 #[doc(hidden)]
 pub mod fake_gateway;
