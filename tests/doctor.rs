@@ -20,6 +20,16 @@ use tokio::net::{TcpListener, TcpStream};
 
 const TOKEN: &str = "ar-test-key-do-not-print-7f3a";
 
+/// A hermetic env whose PATH finds no tool, so a developer's own installs cannot turn
+/// a `tools.*` skip into a warning.
+fn test_env() -> TestEnv {
+    let mut env = TestEnv::new();
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    env.set_var("PATH", bin);
+    env
+}
+
 fn gateway(cfg: FakeConfig) -> FakeGateway {
     FakeGateway::spawn(cfg).expect("start fake gateway")
 }
@@ -167,7 +177,7 @@ fn healthy_gateway_is_all_ok_or_skipped_with_a_reason() {
     });
     let providers = gateway(FakeConfig::default());
     let relay = Stub::json(json!({"status": "ok", "upstreams": [gw.url()]}));
-    let mut env = TestEnv::new();
+    let mut env = test_env();
     env.set_var("ANYRAY_TOKEN", TOKEN);
     env.write(
         ".config/anyray/config.toml",
@@ -201,6 +211,12 @@ fn healthy_gateway_is_all_ok_or_skipped_with_a_reason() {
         check(&report, "tools.cursor")["summary"],
         "connect status not available in this build"
     );
+    assert!(
+        check(&report, "tools.claude-code")["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("not installed")
+    );
     assert_eq!(report["summary"]["fail"], 0);
     assert_eq!(report["summary"]["warn"], 0);
     // The key went to the gateway in its identity header, and no request cost tokens.
@@ -223,7 +239,7 @@ fn a_rejected_key_fails_auth() {
         require_identity: Some("the-right-key".into()),
         ..FakeConfig::default()
     });
-    let mut env = TestEnv::new();
+    let mut env = test_env();
     env.set_var("ANYRAY_TOKEN", TOKEN);
     let out = doctor_json(&env, &gw.url(), &["--only", "gateway.auth"]);
     out.code(1);
@@ -256,7 +272,7 @@ fn refused_fails_tcp_with_a_hint_and_skips_what_follows() {
         fault: Fault::Refuse,
         ..FakeConfig::default()
     });
-    let env = TestEnv::new();
+    let env = test_env();
     let out = doctor_json(&env, &gw.url(), &[]);
     out.code(1);
     let report = out.json();
@@ -291,7 +307,7 @@ fn silent_gateway_fails_http_by_timeout_within_the_bound() {
         fault: Fault::Silent,
         ..FakeConfig::default()
     });
-    let env = TestEnv::new();
+    let env = test_env();
     let started = Instant::now();
     let out = env.run(["doctor", "--json", "--timeout", "2", "--gateway", &gw.url()]);
     let took = started.elapsed();
@@ -319,7 +335,7 @@ fn server_errors_fail_routes() {
         fault: Fault::Status(503),
         ..FakeConfig::default()
     });
-    let env = TestEnv::new();
+    let env = test_env();
     let out = doctor_json(&env, &gw.url(), &["--only", "gateway"]);
     out.code(1);
     let report = out.json();
@@ -339,7 +355,7 @@ fn an_html_page_is_not_an_llm_api() {
         keep_discovery: true,
         ..FakeConfig::default()
     });
-    let env = TestEnv::new();
+    let env = test_env();
     let out = doctor_json(&env, &gw.url(), &["--only", "gateway.routes"]);
     out.code(1);
     let routes = check(&out.json(), "gateway.routes").clone();
@@ -359,7 +375,7 @@ fn optimizer_down_with_fail_open_is_ok() {
         fault: Fault::OptimizerDown,
         ..FakeConfig::default()
     });
-    let env = TestEnv::new();
+    let env = test_env();
     let out = doctor_json(&env, &gw.url(), &["--only", "gateway.optimizer"]);
     out.ok();
     let opt = check(&out.json(), "gateway.optimizer").clone();
@@ -383,7 +399,7 @@ fn fail_open_off_warns() {
         fail_open: false,
         ..FakeConfig::default()
     });
-    let env = TestEnv::new();
+    let env = test_env();
     let out = doctor_json(&env, &gw.url(), &["--only", "gateway.optimizer"]);
     out.ok();
     let opt = check(&out.json(), "gateway.optimizer").clone();
@@ -400,7 +416,7 @@ fn fail_open_off_warns() {
 #[test]
 fn self_signed_tls_fails_without_the_ca_and_passes_with_it() {
     let gw = gateway(FakeConfig::default());
-    let mut env = TestEnv::new();
+    let mut env = test_env();
     let (cert, pem) = self_signed(&env);
     let front = TlsFront::new(gw.addr(), &cert);
     let url = format!("https://localhost:{}", front.port);
@@ -446,7 +462,7 @@ fn self_signed_tls_fails_without_the_ca_and_passes_with_it() {
 #[test]
 fn a_dead_https_proxy_fails_naming_the_variable() {
     let gw = gateway(FakeConfig::default());
-    let mut env = TestEnv::new();
+    let mut env = test_env();
     let (cert, pem) = self_signed(&env);
     let front = TlsFront::new(gw.addr(), &cert);
     let url = format!("https://localhost:{}", front.port);
@@ -485,7 +501,7 @@ fn a_dead_https_proxy_fails_naming_the_variable() {
 
 #[test]
 fn loopback_relay_through_a_proxy_warns() {
-    let mut env = TestEnv::new();
+    let mut env = test_env();
     env.write(
         ".config/anyray/config.toml",
         format!(
@@ -511,7 +527,7 @@ fn loopback_relay_through_a_proxy_warns() {
 
 #[test]
 fn direct_mode_warns_about_fail_open_and_skips_the_relay() {
-    let env = TestEnv::new();
+    let env = test_env();
     let out = doctor_json(
         &env,
         "http://127.0.0.1:1",
@@ -533,7 +549,7 @@ fn direct_mode_warns_about_fail_open_and_skips_the_relay() {
 
 #[test]
 fn a_relay_that_is_not_running_fails() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.write(
         ".config/anyray/config.toml",
         format!(
@@ -557,7 +573,7 @@ fn a_relay_that_is_not_running_fails() {
 
 #[test]
 fn stale_shell_variables_are_reported() {
-    let mut env = TestEnv::new();
+    let mut env = test_env();
     env.set_var("ANTHROPIC_BASE_URL", "https://old-gateway.example");
     env.set_var("ANTHROPIC_API_KEY", "sk-ant-leftover-secret");
     env.set_var("ANTHROPIC_AUTH_TOKEN", "token-secret");
@@ -579,7 +595,7 @@ fn stale_shell_variables_are_reported() {
             .contains("restart your shell")
     );
     assert!(!out.all().contains("leftover-secret") && !out.all().contains("token-secret"));
-    // Connect's status is not in this build: every other tool says so, none claims ok.
+    // Not installed, or not handled by this build's connect: skipped, never ok.
     for tool in ["claude-code", "cursor", "windsurf", "codex", "gemini"] {
         assert_eq!(level(&report, &format!("tools.{tool}")), "skip");
     }
@@ -588,7 +604,7 @@ fn stale_shell_variables_are_reported() {
 #[test]
 fn only_runs_exactly_the_named_check() {
     let gw = gateway(FakeConfig::default());
-    let env = TestEnv::new();
+    let env = test_env();
     let out = doctor_json(&env, &gw.url(), &["--only", "net.tcp"]);
     out.ok();
     let report = out.json();
@@ -605,7 +621,7 @@ fn only_runs_exactly_the_named_check() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let env = TestEnv::new();
+    let env = test_env();
     for args in [
         vec!["doctor", "--timeout", "0"],
         vec!["doctor", "--timeout", "-3"],
@@ -620,7 +636,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn a_broken_config_is_the_config_check_failing() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.write(".config/anyray/config.toml", "gateway = \"ftp://nope\"\n");
     let out = env.run(["doctor", "--json", "--timeout", "2"]);
     out.code(1);
@@ -664,7 +680,7 @@ fn human_and_json_list_the_same_checks() {
         fail_open: false,
         ..FakeConfig::default()
     });
-    let env = TestEnv::new();
+    let env = test_env();
     let json = doctor_json(&env, &gw.url(), &[]).json();
     let human = env.run(["doctor", "--timeout", "5", "--gateway", &gw.url()]);
     human.ok();
@@ -680,7 +696,7 @@ fn human_and_json_list_the_same_checks() {
 #[test]
 fn json_schema_snapshot() {
     let gw = gateway(FakeConfig::default());
-    let env = TestEnv::new();
+    let env = test_env();
     let out = doctor_json(&env, &gw.url(), &[]);
     out.ok();
     let text = common::redact_home(&out.stdout, &env);
@@ -696,7 +712,7 @@ fn json_schema_snapshot() {
 
 #[test]
 fn config_says_where_settings_come_from_and_what_is_wrong() {
-    let mut env = TestEnv::new();
+    let mut env = test_env();
     let run = |env: &TestEnv| {
         let out = env.run(["doctor", "--json", "--only", "config"]);
         check(&out.json(), "config").clone()
@@ -740,5 +756,51 @@ fn config_says_where_settings_come_from_and_what_is_wrong() {
             .unwrap()
             .contains("forward to itself"),
         "{config:#}"
+    );
+}
+
+#[test]
+fn tool_states_come_from_connect() {
+    const GW: &str = "https://gw.example:8787";
+    let env = test_env();
+    let claude = |env: &TestEnv| {
+        let out = doctor_json(env, GW, &["--only", "tools.claude-code"]);
+        (out.code, check(&out.json(), "tools.claude-code").clone())
+    };
+    // Its config dir exists: installed, not connected.
+    env.write(".claude/settings.json", "{\n  \"model\": \"opus\"\n}\n");
+    let (code, c) = claude(&env);
+    assert_eq!((code, c["level"].as_str().unwrap()), (0, "warn"), "{c:#}");
+    assert!(
+        c["summary"].as_str().unwrap().contains("not connected"),
+        "{c:#}"
+    );
+    assert!(
+        c["hint"]
+            .as_str()
+            .unwrap()
+            .contains("anyray connect claude-code")
+    );
+
+    env.run(["connect", "claude-code", "--force", "--gateway", GW])
+        .ok();
+    let (_, c) = claude(&env);
+    assert_eq!(c["level"], "ok", "{c:#}");
+    assert!(c["summary"].as_str().unwrap().contains(GW), "{c:#}");
+
+    env.write(
+        ".claude/settings.json",
+        "{\n  \"env\": { \"ANTHROPIC_BASE_URL\": \"https://elsewhere.example\" }\n}\n",
+    );
+    let (_, c) = claude(&env);
+    assert_eq!(c["level"], "warn", "{c:#}");
+    assert!(c["summary"].as_str().unwrap().contains("drifted"), "{c:#}");
+
+    env.write(".claude/settings.json", "{ not json");
+    let (code, c) = claude(&env);
+    assert_eq!((code, c["level"].as_str().unwrap()), (1, "fail"), "{c:#}");
+    assert!(
+        c["summary"].as_str().unwrap().contains("settings.json"),
+        "{c:#}"
     );
 }

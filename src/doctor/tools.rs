@@ -1,33 +1,134 @@
 //! `tools.<target>`: each tool's connection state, and the environment this shell hands
 //! to every tool.
 //!
-//! Installed / connected / drifted / overridden comes from connect's status engine,
-//! which this build does not have yet: those parts report `skip` with that reason,
-//! never a made-up `ok`. What doctor can see on its own, the process environment, is
-//! reported under `tools.shell`, because the shell exported it and restarting the shell
-//! is the fix: a stale `ANTHROPIC_BASE_URL`/`OPENAI_BASE_URL`, and an
-//! `ANTHROPIC_API_KEY` left beside `ANTHROPIC_AUTH_TOKEN`.
+//! Installed / connected / drifted / overridden comes from connect's read-only status
+//! API (`targets::status`), the same one `anyray status` shows. A target this build's
+//! connect does not handle yet reports `skip` with that reason, never a made-up `ok`.
+//! What doctor sees on its own, the process environment, is reported under
+//! `tools.shell`, because the shell exported it and restarting the shell is the fix: a
+//! stale `ANTHROPIC_BASE_URL`/`OPENAI_BASE_URL`, and an `ANTHROPIC_API_KEY` left beside
+//! `ANTHROPIC_AUTH_TOKEN`.
 
 use super::{Env, Finding, Level, id};
+use crate::cli::TargetName;
+use crate::connect::{FileState, Store};
 use crate::gateway_url::GatewayUrl;
 use crate::settings::Settings;
+use crate::targets::{self, State, TargetStatus};
 
 const NO_STATUS: &str = "connect status not available in this build";
 
-/// One finding per tool target.
+/// Every tool check, with the target it reads.
+const TOOLS: [(&str, TargetName); 6] = [
+    (id::CLAUDE_CODE, TargetName::ClaudeCode),
+    (id::CURSOR, TargetName::Cursor),
+    (id::WINDSURF, TargetName::Windsurf),
+    (id::CODEX, TargetName::Codex),
+    (id::SHELL, TargetName::Shell),
+    (id::GEMINI, TargetName::Gemini),
+];
+
+/// One finding per tool target. Reads files, writes nothing.
 pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = [
-        id::CLAUDE_CODE,
-        id::CURSOR,
-        id::WINDSURF,
-        id::CODEX,
-        id::GEMINI,
-    ]
-    .into_iter()
-    .map(|target| Finding::skip(target, NO_STATUS))
-    .collect();
-    findings.insert(4, shell(&settings.tool_endpoint(), env));
-    findings
+    let ctx = targets::Ctx::new(settings, false, false);
+    let ledger = Store::open().and_then(|store| store.load());
+    TOOLS
+        .iter()
+        .map(|&(check, name)| {
+            let status = targets::get(name).map(|target| match &ledger {
+                Ok(ledger) => Ok(targets::status(target, &ctx, ledger)),
+                Err(err) => Err(format!("{err:#}")),
+            });
+            match (name, status) {
+                (TargetName::Shell, None) => shell(&ctx.endpoint, env),
+                (_, None) => Finding::skip(check, NO_STATUS),
+                (_, Some(Err(why))) => {
+                    Finding::fail(check, format!("cannot read connect's ledger: {why}"))
+                        .hint("`anyray status` shows the same problem; fix or remove the ledger file it names")
+                }
+                (_, Some(Ok(status))) => from_status(check, &status, &ctx.endpoint),
+            }
+        })
+        .collect()
+}
+
+fn file_state(state: &FileState) -> &str {
+    match state {
+        FileState::Connected => "connected",
+        FileState::NotConnected => "not connected",
+        FileState::Drifted => "drifted",
+        FileState::Invalid(why) => why,
+    }
+}
+
+/// A tool's connect status as a finding.
+fn from_status(check: &'static str, status: &TargetStatus, endpoint: &GatewayUrl) -> Finding {
+    let target = status.target;
+    let mut detail = vec![format!("detected: {}", status.detected_by)];
+    detail.extend(status.files.iter().map(|f| {
+        format!(
+            "{}: {}",
+            targets::display_path(&f.path),
+            file_state(&f.state)
+        )
+    }));
+    if let Some(endpoint) = &status.endpoint {
+        detail.push(format!("uses: {endpoint}"));
+    }
+    detail.extend(status.notes.iter().cloned());
+    let detail = detail.join("\n");
+    let uses = status.endpoint.as_deref().unwrap_or("an unknown endpoint");
+    let connect = format!("run `anyray connect {target}`");
+    let finding = match status.state {
+        State::NotConnected if !status.installed => {
+            return Finding::skip(check, format!("not installed ({})", status.detected_by));
+        }
+        State::Connected => Finding::ok(check, format!("connected: uses {uses}")),
+        State::NotConnected => {
+            Finding::warn(check, format!("installed but not connected: uses {uses}")).hint(connect)
+        }
+        State::Drifted => Finding::warn(
+            check,
+            "drifted: its settings changed since `anyray connect`",
+        )
+        .hint(format!(
+            "{connect} to put them back; `anyray status` shows which file"
+        )),
+        State::Overridden => {
+            let by = status
+                .overridden_by
+                .as_deref()
+                .map_or("a managed settings file".into(), targets::display_path);
+            let summary = format!("overridden by managed settings {by}: uses {uses}");
+            if status
+                .endpoint
+                .as_deref()
+                .is_some_and(|e| points_at(e, endpoint))
+            {
+                Finding::ok(check, summary)
+            } else {
+                Finding::warn(check, summary).hint(
+                    "the managed file decides for this tool; ask your admins to point it at the gateway",
+                )
+            }
+        }
+        State::Invalid => Finding::fail(
+            check,
+            status
+                .error
+                .clone()
+                .unwrap_or_else(|| "a settings file cannot be read".into()),
+        )
+        .hint(format!("fix the file named above, then {connect}")),
+        State::Unsupported => Finding::skip(
+            check,
+            status
+                .error
+                .clone()
+                .unwrap_or_else(|| "the gateway serves no route this tool needs".into()),
+        ),
+    };
+    finding.detail(detail)
 }
 
 /// `tools.shell`: the environment of this process, as a fresh tool would inherit it.
