@@ -113,6 +113,16 @@ impl Stub {
     }
 }
 
+/// What the relay's `/_anyray/health` answers (the relay branch's `Health`).
+fn relay_health(upstream: &str, fallback: &str, state: &str) -> Value {
+    json!({
+        "status": "ok", "version": "0.1.0", "fallback": fallback, "in_flight": 0,
+        "upstreams": [{"url": upstream, "state": state,
+                       "last_error": (state == "down").then_some("connection refused"),
+                       "retry_in_ms": null}],
+    })
+}
+
 /// A TLS front for the fake gateway: terminates TLS with `cert` on loopback and passes
 /// the bytes on, so the fake becomes an https:// gateway.
 struct TlsFront {
@@ -176,7 +186,7 @@ fn healthy_gateway_is_all_ok_or_skipped_with_a_reason() {
         ..FakeConfig::default()
     });
     let providers = gateway(FakeConfig::default());
-    let relay = Stub::json(json!({"status": "ok", "upstreams": [gw.url()]}));
+    let relay = Stub::json(relay_health(&gw.url(), "direct", "up"));
     let mut env = test_env();
     env.set_var("ANYRAY_TOKEN", TOKEN);
     env.write(
@@ -802,5 +812,60 @@ fn tool_states_come_from_connect() {
     assert!(
         c["summary"].as_str().unwrap().contains("settings.json"),
         "{c:#}"
+    );
+}
+
+#[test]
+fn the_relay_must_run_with_the_current_config() {
+    const GW: &str = "https://gw.corp.example";
+    let relay_doctor = |relay: &Stub| {
+        let env = test_env();
+        env.write(
+            ".config/anyray/config.toml",
+            format!("via = \"relay\"\n[relay]\nlisten = \"{}\"\n", relay.addr),
+        );
+        let out = doctor_json(&env, GW, &["--only", "relay"]);
+        check(&out.json(), "relay").clone()
+    };
+    let ok = relay_doctor(&Stub::json(relay_health(GW, "none", "up")));
+    assert_eq!(ok["level"], "ok", "{ok:#}");
+
+    let elsewhere = relay_doctor(&Stub::json(relay_health(
+        "https://old.example",
+        "none",
+        "up",
+    )));
+    assert_eq!(elsewhere["level"], "fail", "{elsewhere:#}");
+    assert!(
+        elsewhere["hint"].as_str().unwrap().contains("restart"),
+        "{elsewhere:#}"
+    );
+    assert!(
+        elsewhere["detail"]
+            .as_str()
+            .unwrap()
+            .contains("https://old.example")
+    );
+
+    let fallback = relay_doctor(&Stub::json(relay_health(GW, "direct", "up")));
+    assert_eq!(fallback["level"], "fail", "{fallback:#}");
+
+    let down = relay_doctor(&Stub::json(relay_health(GW, "none", "down")));
+    assert_eq!(down["level"], "warn", "{down:#}");
+    assert!(
+        down["summary"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused"),
+        "{down:#}"
+    );
+
+    let stranger = relay_doctor(&Stub::json(json!("not the relay")));
+    assert_eq!(stranger["level"], "fail", "{stranger:#}");
+    assert!(
+        stranger["summary"]
+            .as_str()
+            .unwrap()
+            .contains("other than the anyray relay")
     );
 }

@@ -96,10 +96,16 @@ async fn reach(
     ))
 }
 
-/// What the relay's health endpoint answers. Tolerant: the upstreams may be plain
-/// URLs or objects with a `url`.
+/// What the relay's health endpoint answers (`relay::forward::Health` on the relay
+/// branch): `{"status", "version", "fallback", "in_flight", "upstreams": [{"url",
+/// "state": "unknown"|"up"|"down", "last_error", "retry_in_ms"}]}`. Read tolerantly: an
+/// upstream may also be a plain URL, and any field may be missing.
 #[derive(Debug, Deserialize)]
 struct RelayHealth {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    fallback: Option<String>,
     #[serde(default)]
     upstreams: Vec<Upstream>,
 }
@@ -108,13 +114,31 @@ struct RelayHealth {
 #[serde(untagged)]
 enum Upstream {
     Url(String),
-    Object { url: String },
+    Report {
+        url: String,
+        #[serde(default)]
+        state: Option<String>,
+        #[serde(default)]
+        last_error: Option<String>,
+    },
 }
 
 impl Upstream {
     fn url(&self) -> &str {
         match self {
-            Upstream::Url(u) | Upstream::Object { url: u } => u,
+            Upstream::Url(url) | Upstream::Report { url, .. } => url,
+        }
+    }
+
+    /// The relay's last connect error, when it marks this gateway down.
+    fn down(&self) -> Option<String> {
+        match self {
+            Upstream::Report {
+                state: Some(state),
+                last_error,
+                ..
+            } if state == "down" => Some(last_error.clone().unwrap_or_else(|| "down".into())),
+            _ => None,
         }
     }
 }
@@ -184,30 +208,59 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
         .iter()
         .map(|u| u.to_string())
         .collect();
-    let detail = format!(
-        "relay forwards to: {}\nconfig names: {}",
-        if running.is_empty() {
-            "(not reported)".to_string()
-        } else {
-            running.join(", ")
-        },
-        configured.join(", ")
-    );
-    if running == configured {
-        Finding::ok(
-            id::RELAY,
-            format!(
-                "the relay on {relay_url} forwards to {}",
-                configured.join(", ")
-            ),
-        )
-        .detail(detail)
-    } else {
-        Finding::fail(
-            id::RELAY,
-            format!("the relay on {relay_url} does not forward to the configured gateway"),
-        )
-        .detail(detail)
-        .hint("restart the relay (`anyray gateway`) so it picks up the current config")
+    let want_fallback = match cx.settings.relay.fallback {
+        Fallback::None => "none",
+        Fallback::Direct => "direct",
+    };
+    let mut detail = vec![
+        format!(
+            "relay {} forwards to: {}",
+            health.version.as_deref().unwrap_or("(version unknown)"),
+            if running.is_empty() {
+                "(not reported)".to_string()
+            } else {
+                running.join(", ")
+            }
+        ),
+        format!("config names: {}", configured.join(", ")),
+    ];
+    if let Some(fallback) = &health.fallback {
+        detail.push(format!("fallback: {fallback} (config: {want_fallback})"));
     }
+    let down: Vec<String> = health
+        .upstreams
+        .iter()
+        .filter_map(|u| u.down().map(|why| format!("{}: {why}", u.url())))
+        .collect();
+    detail.extend(down.iter().map(|d| format!("down: {d}")));
+    let detail = detail.join("\n");
+    let stale = running != configured
+        || health
+            .fallback
+            .as_deref()
+            .is_some_and(|f| f != want_fallback);
+    if stale {
+        return Finding::fail(
+            id::RELAY,
+            format!("the relay on {relay_url} does not run with the current config"),
+        )
+        .detail(detail)
+        .hint("restart the relay (`anyray gateway`) so it picks up the current config");
+    }
+    if !down.is_empty() {
+        return Finding::warn(
+            id::RELAY,
+            format!("the relay on {relay_url} cannot reach {}", down.join("; ")),
+        )
+        .detail(detail)
+        .hint("see the net.* checks for where the path to the gateway breaks");
+    }
+    Finding::ok(
+        id::RELAY,
+        format!(
+            "the relay on {relay_url} forwards to {}",
+            configured.join(", ")
+        ),
+    )
+    .detail(detail)
 }
