@@ -482,10 +482,18 @@ fn a_dead_https_proxy_fails_naming_the_variable() {
         format!("http://user:proxy-pass@127.0.0.1:{}", closed_port()),
     );
 
-    let out = doctor_json(&env, &url, &["--only", "net.proxy"]);
+    let out = doctor_json(&env, &url, &["--only", "net.proxy,net.http"]);
     out.code(1);
     assert!(!out.all().contains("proxy-pass"), "proxy password leaked");
-    let proxy = check(&out.json(), "net.proxy").clone();
+    let report = out.json();
+    // The request goes the proxy's way, and says so.
+    let http = check(&report, "net.http");
+    assert_eq!(http["level"], "fail", "{http:#}");
+    assert!(
+        http["hint"].as_str().unwrap().contains("net.proxy"),
+        "{http:#}"
+    );
+    let proxy = check(&report, "net.proxy").clone();
     assert_eq!(proxy["level"], "fail", "{proxy:#}");
     let summary = proxy["summary"].as_str().unwrap();
     assert!(summary.contains("HTTPS_PROXY"), "{summary}");

@@ -340,8 +340,25 @@ pub(super) async fn http(
     client: anyhow::Result<reqwest::Client>,
 ) -> Result<(Finding, reqwest::Client), Finding> {
     let client = client.map_err(|e| Finding::fail(id::HTTP, format!("{e:#}")))?;
-    let url = cx.settings.gateway.value.join("/healthz");
+    let gw = &cx.settings.gateway.value;
+    let url = gw.join("/healthz");
+    // net.tcp and net.tls went direct; this request goes the way tools' requests go.
+    let path = match proxy::route(&cx.env, gw.url()) {
+        Route::Proxy { var, proxy, .. } => {
+            Some(format!("sent through the proxy {proxy} (from {var})"))
+        }
+        _ => None,
+    };
     let limit = cx.remaining();
+    let failed = |summary: String, hint: &str| {
+        let hint = match &path {
+            Some(_) => format!("the request went through a proxy: see net.proxy; {hint}"),
+            None => hint.to_string(),
+        };
+        Finding::fail(id::HTTP, summary)
+            .detail(path.clone().unwrap_or_default())
+            .hint(hint)
+    };
     match client.get(&url).timeout(limit).send().await {
         Ok(response) => {
             let status = response.status();
@@ -350,18 +367,18 @@ pub(super) async fn http(
             } else {
                 " (the gateway answers; the gateway.* checks look closer)".into()
             };
-            Ok((
-                Finding::ok(id::HTTP, format!("GET /healthz answered {status}{note}")),
-                client,
-            ))
+            let finding = Finding::ok(id::HTTP, format!("GET /healthz answered {status}{note}"))
+                .detail(path.clone().unwrap_or_default());
+            Ok((finding, client))
         }
-        Err(err) if err.is_timeout() => Err(Finding::fail(
-            id::HTTP,
+        Err(err) if err.is_timeout() => Err(failed(
             format!("no HTTP answer within {} from {url}", fmt_secs(limit)),
-        )
-        .hint("the gateway accepts connections but does not answer: check the gateway itself, or a firewall or proxy that swallows traffic")),
-        Err(err) => Err(Finding::fail(id::HTTP, format!("GET {url}: {}", error_chain(&err)))
-            .hint("check net.proxy and the gateway's logs")),
+            "the gateway accepts connections but does not answer: check the gateway itself, or a firewall that swallows traffic",
+        )),
+        Err(err) => Err(failed(
+            format!("GET {url}: {}", error_chain(&err)),
+            "check the gateway's logs",
+        )),
     }
 }
 
