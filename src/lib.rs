@@ -6,8 +6,11 @@
 pub mod cli;
 pub mod commands;
 pub mod config_file;
+pub mod connect;
 pub mod discovery;
 pub mod docs;
+pub mod doctor;
+pub mod edit;
 pub mod envvars;
 pub mod error;
 pub mod fs_safe;
@@ -20,6 +23,7 @@ pub mod provider_env;
 pub mod secrets;
 pub mod settings;
 pub mod shell;
+pub mod targets;
 
 #[doc(hidden)]
 pub mod fake_gateway;
