@@ -346,11 +346,28 @@ relay_setup() {
   detail "tools -> relay 127.0.0.1:$RELAY_PORT -> ${URLS[gateway]}, key stored"
 }
 
-# The key reaches the gateway, which only the relay can have added: the clients never
-# saw it.
+# The relay's access log names the requests it forwarded (the identity header at the
+# gateway, checked above, already shows they went through it: no client knows the key).
 relay_seen() {
-  [[ -s $W/relay.log ]] || { fail "the relay logged nothing"; return 1; }
-  detail "relay log: $(wc -l <"$W/relay.log") lines"
+  local path
+  for path in /v1/messages /v1/responses /v1/chat/completions; do
+    grep -q "$path" "$W/relay.log" || { fail "the relay's access log has no $path"; return 1; }
+  done
+  if grep -q -- "$KEY" "$W/relay.log" "$W/relay.err"; then
+    fail "the relay logged the identity key"
+    return 1
+  fi
+  detail "relay log: $(wc -l <"$W/relay.log") lines, no key in it"
+}
+
+# Nothing the provider received, ever, carried the identity header.
+provider_no_key() {
+  tool requests "$W/provider.log" --min 1 --what "requests at the provider" ||
+    { fail "the provider saw nothing"; return 1; }
+  tool requests "$W/provider.log" --has-header x-anyray-key --min 0 --max 0 \
+    --what "requests with x-anyray-key at the provider" ||
+    { fail "the provider saw the identity header"; return 1; }
+  detail "$(lines provider) requests, none with x-anyray-key"
 }
 
 step_relay() {
@@ -378,7 +395,7 @@ failopen_setup() {
   stop gateway
   local kv
   for kv in relay.fallback=direct "relay.providers.anthropic=${URLS[provider]}" \
-    "relay.providers.openai=${URLS[provider]}"; do
+    "relay.providers.openai=${URLS[provider]}" "relay.providers.gemini=${URLS[provider]}"; do
     anyray "$H" config set "${kv%%=*}" "${kv#*=}" || { fail "config set ${kv%%=*} failed"; return 1; }
   done
   stop relay
@@ -392,7 +409,7 @@ step_failopen() {
   why=$(blocked connect gateway)
   [[ -n $why || $RELAY_UP == 1 ]] || why="the relay step failed"
   if [[ -n $why ]]; then
-    skip_rows fail-open "$why" "anyray gateway" claude-code codex
+    skip_rows fail-open "$why" "anyray gateway" claude-code codex provider
     why=$(blocked connect gateway doctor)
     skip_rows gateway-down "${why:-the relay step failed}" "anyray doctor"
     return
@@ -400,7 +417,10 @@ step_failopen() {
   check "anyray gateway" fail-open failopen_setup || return
   check claude-code fail-open claude_turn "$H" provider "$PROVIDER_TEXT" --lacks-header x-anyray-key
   check codex fail-open codex_turn "$H" provider "$PROVIDER_TEXT" --lacks-header x-anyray-key
-  step_doctor gateway-down 1 net.tcp=fail relay=ok failopen.path=ok
+  check provider fail-open provider_no_key
+  # The relay runs but cannot reach its upstream (warn); the fallback path is fine.
+  step_doctor gateway-down 1 net.tcp=fail relay=warn failopen.path=ok \
+    tools.claude-code=ok tools.codex=ok "${SHELL_OK[@]}"
 }
 
 # --- 8. disconnect ----------------------------------------------------------------------------
@@ -450,10 +470,10 @@ main() {
   step_harness
   step_connect
   step_direct
-  local shell_ok=()
-  [[ -n ${PENDING[shell]:-} ]] || shell_ok=(tools.shell=ok)
+  SHELL_OK=()
+  [[ -n ${PENDING[shell]:-} ]] || SHELL_OK=(tools.shell=ok)
   step_doctor healthy 0 config=ok net.tcp=ok net.http=ok gateway.discovery=ok \
-    gateway.routes=ok tools.claude-code=ok tools.codex=ok "${shell_ok[@]}"
+    gateway.routes=ok tools.claude-code=ok tools.codex=ok "${SHELL_OK[@]}"
   step_relay
   step_failopen
   step_disconnect
