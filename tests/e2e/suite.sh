@@ -33,7 +33,10 @@ KEY="ak-e2e-$RANDOM$RANDOM$RANDOM"
 SHELLS=(bash zsh fish)
 SDK_ROWS=(sdk@bash sdk@zsh sdk@fish)
 CONNECT_TARGETS=(claude-code codex shell)   # less any target anyray does not have yet
+SHELL_OK=()          # tools.shell=ok among doctor's expectations, once the target exists
 H="$W/home"
+CONNECTED=0          # set once step 2 connected
+RELAY_UP=0           # set once step 6 started the relay
 
 # What connect and disconnect may change is checked file by file; what the clients
 # themselves create while running is their own state, not anyray's.
@@ -116,7 +119,7 @@ probe_commands() {
     PENDING[gateway]="anyray gateway (branch relay)"
   fi
   if [[ -z ${PENDING[connect]:-} ]] && pending "$home" connect --dry-run --gateway "${URLS[gateway]}" shell; then
-    PENDING[shell]="the shell target of anyray connect (branch shell-env)"
+    PENDING[shell]="the shell target of anyray connect"
     CONNECT_TARGETS=(claude-code codex)
   fi
 }
@@ -320,9 +323,6 @@ step_doctor() {
 
 # --- 6. through the relay ------------------------------------------------------------------
 
-CONNECTED=0
-RELAY_UP=0
-
 start_relay() {
   : >"$W/relay.err"
   client_env "$H"
@@ -451,8 +451,10 @@ step_disconnect() {
     skip_rows disconnected "$why" "anyray disconnect" claude-code "${SDK_ROWS[@]}"
     return
   fi
-  if [[ -z ${PIDS[gateway]:-} ]]; then
-    start_fake gateway "$GW_TEXT" --port "$(port_of "${URLS[gateway]}")"
+  if [[ -z ${PIDS[gateway]:-} ]] &&
+    ! start_fake gateway "$GW_TEXT" --port "$(port_of "${URLS[gateway]}")"; then
+    record "fake gateway" disconnected FAIL "could not start again on its port"
+    return
   fi
   check "anyray disconnect" disconnected disconnect_all
   check claude-code disconnected after_claude
@@ -470,7 +472,6 @@ main() {
   step_harness
   step_connect
   step_direct
-  SHELL_OK=()
   [[ -n ${PENDING[shell]:-} ]] || SHELL_OK=(tools.shell=ok)
   step_doctor healthy 0 config=ok net.tcp=ok net.http=ok gateway.discovery=ok \
     gateway.routes=ok tools.claude-code=ok tools.codex=ok "${SHELL_OK[@]}"
