@@ -14,6 +14,7 @@ pub mod gateway_url;
 pub mod http;
 pub mod output;
 pub mod paths;
+pub mod relay;
 pub mod secrets;
 pub mod settings;
 
