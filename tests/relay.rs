@@ -201,6 +201,20 @@ async fn json_and_sse_bytes_match_going_direct_for_openai_and_anthropic() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_urls_path_prefix_is_kept() {
+    bounded(async {
+        let gw = fake(FakeConfig::default()).await;
+        let relay = relay(config(&[format!("{}/llm/", gw.url())])).await;
+        let resp = send(relay.url(), "GET", "/v1/models?limit=5", None, &[]).await;
+        let _ = bytes_of(resp).await;
+        let seen = gw.requests().pop().unwrap();
+        assert_eq!(seen.path, "/llm/v1/models");
+        assert_eq!(seen.query.as_deref(), Some("limit=5"));
+    })
+    .await;
+}
+
 /// An upstream that answers fixed gzip bytes: the relay must pass them on as they are.
 async fn gzip_upstream() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -206,6 +206,24 @@ fn a_relay_pointed_at_itself_is_a_usage_error() {
 }
 
 #[test]
+fn a_bad_ca_file_is_reported_before_listening() {
+    let env = TestEnv::new();
+    let ca = env.write("corp-ca.pem", "not a certificate\n");
+    let out = env
+        .cmd([
+            "gateway",
+            "--check-config",
+            "--upstream",
+            "https://gw.example",
+        ])
+        .env("ANYRAY_CA_FILE", &ca)
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("corp-ca.pem"), "{}", out.stderr);
+    assert!(out.stderr.contains("PEM"), "{}", out.stderr);
+}
+
+#[test]
 fn a_non_loopback_listen_address_needs_allow_remote() {
     let env = TestEnv::new();
     let args = [
@@ -306,4 +324,94 @@ fn sigterm_lets_a_stream_finish_then_exits_0() {
     assert_eq!(relay.wait(), Some(0), "{}", relay.rest_of_stderr());
     let stderr = relay.rest_of_stderr();
     assert!(stderr.contains("stopped; 0 request(s) cut"), "{stderr}");
+}
+
+/// A minimal HTTP CONNECT proxy on loopback that tunnels every target to `to`
+/// (so a made-up host name never needs DNS) and records the CONNECT lines it saw.
+fn connect_proxy(
+    to: std::net::SocketAddr,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        // Bounded: the test makes a handful of connections, then the process ends.
+        for client in listener.incoming().take(16) {
+            let Ok(mut client) = client else { continue };
+            let log = log.clone();
+            std::thread::spawn(move || {
+                client
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                    if client.read(&mut byte).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                log.lock()
+                    .unwrap()
+                    .push(head.lines().next().unwrap_or("").to_string());
+                let Ok(upstream) = TcpStream::connect(to) else {
+                    return;
+                };
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .unwrap();
+                let (mut c2, mut u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                let (mut c, mut u) = (client, upstream);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut u2, &mut c2);
+                    let _ = c2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut c, &mut u);
+                let _ = u.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+#[test]
+fn the_upstream_connection_goes_through_the_proxy_but_loopback_never_does() {
+    let gw = FakeGateway::spawn(FakeConfig::default()).unwrap();
+    let (proxy, seen) = connect_proxy(gw.addr());
+    let env = TestEnv::new();
+    // A remote-looking gateway: tunnelled through HTTP_PROXY with CONNECT.
+    let remote = format!("http://gw.test:{}", gw.addr().port());
+    let relay = RelayProcess::start(
+        &env,
+        &["--listen", "127.0.0.1:0", "--upstream", &remote],
+        &[("HTTP_PROXY", &proxy)],
+    );
+    let answer = read_to_end(&mut post(&relay.addr(), "/v1/chat/completions", "{}", &[]));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [format!("CONNECT gw.test:{} HTTP/1.1", gw.addr().port())]
+    );
+    assert_eq!(
+        gw.requests().pop().unwrap().header("host"),
+        Some(&*format!("gw.test:{}", gw.addr().port()))
+    );
+    drop(relay);
+
+    // A loopback gateway is reached directly, even with a proxy that would fail.
+    let relay = RelayProcess::start(
+        &env,
+        &["--listen", "127.0.0.1:0", "--upstream", &gw.url()],
+        &[
+            ("HTTP_PROXY", "http://127.0.0.1:9"),
+            ("HTTPS_PROXY", "http://127.0.0.1:9"),
+        ],
+    );
+    let answer = read_to_end(&mut post(&relay.addr(), "/v1/chat/completions", "{}", &[]));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
 }
