@@ -727,6 +727,16 @@ async fn a_slowloris_connection_is_closed_after_the_header_timeout() {
             assert!(!answer.contains("200 OK"), "{answer}");
         }
         assert!(gw.requests().is_empty());
+        // An idle keep-alive connection is closed the same way after its last response.
+        let started = Instant::now();
+        let mut s = raw(&relay, "GET /_anyray/health HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let answer = read_all(&mut s).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
     })
     .await;
 }
