@@ -44,42 +44,60 @@ async fn serve(settings: &Settings, ctx: &Context<'_>) -> Result<()> {
         ctx.printer.warn(note);
     }
     let config = RelayConfig::from_settings(settings, plan.identity);
+    let mut signals = StopSignals::install()?;
     let logs_to_file = matches!(config.log, relay::LogTarget::File(_));
     let relay = Relay::bind(config).await?;
     if logs_to_file {
         // The startup line went to the log file; say where we are on the terminal too.
         eprintln!("anyray relay listening on {}", relay.url());
     }
-    stop_signal().await;
+    signals.recv().await;
     tokio::select! {
         () = relay.shutdown() => Ok(()),
-        () = stop_signal() => {
+        () = signals.recv() => {
             ctx.printer.warn("second signal: stopping without waiting for in-flight requests");
             Ok(())
         }
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn stop_signal() {
+/// SIGINT (Ctrl-C) and, on Unix, SIGTERM. Installed before the relay listens: a signal
+/// that arrives before its handler would kill the process instead of stopping it.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl StopSignals {
+    fn install() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            })
+        }
+        #[cfg(windows)]
+        {
+            Ok(Self {
+                ctrl_c: tokio::signal::windows::ctrl_c().context("cannot handle Ctrl-C")?,
+            })
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(windows)]
+        self.ctrl_c.recv().await;
     }
 }
 
