@@ -44,10 +44,13 @@ fn url(s: &str) -> GatewayUrl {
     GatewayUrl::parse(s).unwrap()
 }
 
-/// A port on 127.0.0.1 where nothing listens (bound, then released).
-fn dead_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", l.local_addr().unwrap())
+/// A port on 127.0.0.1 that refuses connections: bound but not listening, and held so
+/// that no other test can listen there meanwhile.
+fn dead_upstream() -> (tokio::net::TcpSocket, String) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let url = format!("http://{}", socket.local_addr().unwrap());
+    (socket, url)
 }
 
 fn config(upstreams: &[String]) -> RelayConfig {
@@ -445,7 +448,7 @@ async fn a_recovered_gateway_is_tried_again_after_the_retry_interval() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_gateways_down_without_fallback_is_a_502_in_each_sdks_shape() {
     bounded(async {
-        let (a, b) = (dead_url(), dead_url());
+        let ((_a, a), (_b, b)) = (dead_upstream(), dead_upstream());
         let relay = relay(config(&[a.clone(), b.clone()])).await;
 
         let resp = send(

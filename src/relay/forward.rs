@@ -96,12 +96,15 @@ async fn attempt(state: &State, request: Request<UpstreamBody>) -> Attempt {
     }
 }
 
-async fn forward(state: Arc<State>, req: Request<Incoming>, ex: Exchange) -> Response<RelayBody> {
+async fn forward(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    mut ex: Exchange,
+) -> Response<RelayBody> {
     let (parts, body) = req.into_parts();
     let mut body = Some(body);
     let meter = ex.request_meter();
     let config = &state.config;
-    let route = ex.route();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut unreachable: Vec<String> = Vec::new();
     let now = Instant::now();
@@ -176,41 +179,16 @@ async fn forward(state: Arc<State>, req: Request<Incoming>, ex: Exchange) -> Res
         "anyray relay: cannot reach the org gateway: {}.",
         unreachable.join("; ")
     );
-    if config.fallback == Fallback::Direct {
-        let target = route.fail_open_url(&config.providers, parts.uri.path(), parts.uri.query());
-        match (target, body.take()) {
-            (Some(target), Some(incoming)) => {
-                let (up_body, _) =
-                    UpstreamBody::new(incoming, meter.clone(), config.max_body_bytes);
-                let strip = config.identity.as_ref().map(|i| &i.header);
-                let request =
-                    match upstream_request(&parts, &target, up_body, Outgoing::FailOpen(strip)) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            return error(ex, StatusCode::BAD_GATEWAY, "anyray_relay_error", &e);
-                        }
-                    };
-                let origin = origin_of(&target);
-                match attempt(&state, request).await {
-                    Attempt::Answered(response) => {
-                        return respond(&state, response, ex, Via::FailOpen, origin);
-                    }
-                    Attempt::ConnectFailed(why) | Attempt::Failed(why) => {
-                        if meter.over_limit() {
-                            return too_large(ex, config.max_body_bytes);
-                        }
-                        message.push_str(&format!(" Failing open to {origin} failed too: {why}."));
-                    }
-                    Attempt::TimedOut => {
-                        message.push_str(&format!(" Failing open to {origin} timed out too."))
-                    }
-                }
+    if config.fallback == Fallback::Direct
+        && let Some(incoming) = body
+    {
+        match fail_open(&state, &parts, incoming, ex).await {
+            Ok(response) => return response,
+            Err((returned, why)) => {
+                ex = returned;
+                message.push(' ');
+                message.push_str(&why);
             }
-            (None, _) => message.push_str(&format!(
-                " There is no public API to fail open to for {} requests.",
-                route.key()
-            )),
-            (Some(_), None) => {}
         }
     }
     message.push_str(" Check the connection with `anyray doctor`.");
@@ -220,6 +198,44 @@ async fn forward(state: Arc<State>, req: Request<Incoming>, ex: Exchange) -> Res
         "anyray_gateway_unreachable",
         &message,
     )
+}
+
+/// Sends the request unchanged to the provider's public API for its route. On failure
+/// gives the exchange back with a sentence for the 502's message.
+async fn fail_open(
+    state: &State,
+    parts: &Parts,
+    body: Incoming,
+    ex: Exchange,
+) -> Result<Response<RelayBody>, (Exchange, String)> {
+    let config = &state.config;
+    let route = ex.route();
+    let Some(target) = route.fail_open_url(&config.providers, parts.uri.path(), parts.uri.query())
+    else {
+        let why = format!(
+            "There is no public API to fail open to for {} requests.",
+            route.key()
+        );
+        return Err((ex, why));
+    };
+    let meter = ex.request_meter();
+    let (up_body, _) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
+    let strip = config.identity.as_ref().map(|i| &i.header);
+    let request = match upstream_request(parts, &target, up_body, Outgoing::FailOpen(strip)) {
+        Ok(r) => r,
+        Err(e) => return Err((ex, e)),
+    };
+    let origin = origin_of(&target);
+    match attempt(state, request).await {
+        Attempt::Answered(response) => Ok(respond(state, response, ex, Via::FailOpen, origin)),
+        Attempt::ConnectFailed(_) | Attempt::Failed(_) if meter.over_limit() => {
+            Ok(too_large(ex, config.max_body_bytes))
+        }
+        Attempt::ConnectFailed(why) | Attempt::Failed(why) => {
+            Err((ex, format!("Failing open to {origin} failed too: {why}.")))
+        }
+        Attempt::TimedOut => Err((ex, format!("Failing open to {origin} timed out too."))),
+    }
 }
 
 fn skipped(report: &UpstreamReport) -> String {
