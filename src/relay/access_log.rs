@@ -269,7 +269,7 @@ fn human_line(l: &Line<'_>) -> String {
 }
 
 /// The path with the query's keys only: values can hold keys (Gemini's `?key=`).
-pub fn path_for_log(path: &str, query: Option<&str>) -> String {
+pub(crate) fn path_for_log(path: &str, query: Option<&str>) -> String {
     match query {
         None | Some("") => path.to_string(),
         Some(q) => {

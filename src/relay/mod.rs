@@ -40,7 +40,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use access_log::path_for_log;
 pub use config::{
     DEFAULT_RETRY_INTERVAL, Identity, IdentityPlan, LogTarget, RelayConfig, RelaySummary,
     resolve_identity,
