@@ -7,6 +7,7 @@
 //! file; it is detected and reported, never edited. Installed: `claude` on PATH, or the
 //! config dir exists.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -16,7 +17,7 @@ use crate::cli::{TargetName, Via};
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::envvars;
-use crate::gateway_url::Provider;
+use crate::gateway_url::{Provider, Routes};
 
 pub struct ClaudeCode;
 
@@ -99,6 +100,20 @@ fn mode(file: &std::path::Path) -> Result<Mode> {
             Mode::Anthropic
         },
     )
+}
+
+/// `anyray run -- claude …`: settings.json `env` beats the process environment, so the
+/// URL goes in through `--settings` as a JSON string (nothing is written to disk), which
+/// Claude Code ranks above the user's own settings files.
+pub fn run_args(routes: &Routes) -> Vec<OsString> {
+    let mode = settings_file()
+        .and_then(|file| mode(&file))
+        .unwrap_or(Mode::Anthropic);
+    let Some(url) = routes.get(mode.provider()) else {
+        return Vec::new();
+    };
+    let settings = serde_json::json!({ "env": { mode.var(): url } });
+    vec!["--settings".into(), settings.to_string().into()]
 }
 
 impl Target for ClaudeCode {

@@ -72,6 +72,20 @@ fn available() -> Vec<&'static str> {
     all().iter().map(|t| id(t.name())).collect()
 }
 
+/// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
+/// the command's file name; none for tools that take their endpoint from the environment.
+pub fn run_args(program: &std::ffi::OsStr, routes: &Routes) -> Vec<std::ffi::OsString> {
+    let name = Path::new(program)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    match name {
+        "claude" => claude_code::run_args(routes),
+        "codex" => codex::run_args(routes),
+        _ => Vec::new(),
+    }
+}
+
 /// Whether a tool looks installed, and what made anyray think so.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Detection {
