@@ -8,6 +8,7 @@ want() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
 want zsh zsh
 want fish fish
 want shellcheck shellcheck
+want mandoc mandoc
 
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "installing: ${packages[*]}"

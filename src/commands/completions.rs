@@ -25,4 +25,35 @@ pub fn render(shell: CompletionShell, out: &mut Vec<u8>) {
         CompletionShell::Elvish => Shell::Elvish,
     };
     clap_complete::generate(shell, &mut Cli::command(), "anyray", out);
+    if shell == Shell::Fish {
+        fish_positional_values(out);
+    }
+}
+
+/// clap_complete's fish script completes flag values but not positional ones, so add
+/// the possible values of positional arguments (e.g. target names for `connect`).
+fn fish_positional_values(out: &mut Vec<u8>) {
+    use std::fmt::Write as _;
+    let mut extra = String::from("# Positional values (added by anyray)\n");
+    for sub in Cli::command().get_subcommands() {
+        for arg in sub.get_positionals() {
+            for value in arg
+                .get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+            {
+                let help = value
+                    .get_help()
+                    .map(|h| h.to_string().replace('\'', "\\'"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    extra,
+                    "complete -c anyray -n \"__fish_anyray_using_subcommand {}\" -f -a \"{}\" -d '{help}'",
+                    sub.get_name(),
+                    value.get_name()
+                );
+            }
+        }
+    }
+    out.extend_from_slice(extra.as_bytes());
 }

@@ -25,11 +25,11 @@ pub struct ErrorReport {
 
 impl ErrorReport {
     pub fn from_error(err: &anyhow::Error) -> Self {
-        let (status, hint) = classify(err);
+        let outcome = classify(err);
         Self {
-            code: status.code(),
+            code: outcome.code,
             message: format!("{err:#}"),
-            hint: hint.map(str::to_string),
+            hint: outcome.hint.map(str::to_string),
         }
     }
 }

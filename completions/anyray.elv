@@ -1,0 +1,331 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[anyray] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'anyray'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'anyray'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand connect 'Point tools at the gateway by editing their config files (reversible)'
+            cand disconnect 'Undo `connect`: restore every value it changed'
+            cand status 'Show which tools are connected, not connected or drifted'
+            cand env 'Print the gateway environment for eval, a dotenv file or $GITHUB_ENV'
+            cand doctor 'Check reachability, TLS, proxies, auth, fail-open and each tool''s config'
+            cand gateway 'Run a local relay that streams to the org gateway and can fail open'
+            cand run 'Run a command with the gateway environment, touching no file'
+            cand login 'Store your Anyray key in the OS keyring'
+            cand logout 'Remove your stored Anyray key'
+            cand config 'Read or change anyray''s own settings'
+            cand completions 'Print a shell completion script'
+            cand generate 'Write completion scripts and man pages into a directory (for packagers)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'anyray;connect'= {
+            cand --gateway 'The org gateway URL, e.g. https://anyray.corp.example:8787 (saved to the config)'
+            cand --via 'Point tools straight at the gateway, or at the local relay'
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --dry-run 'Show the unified diff of every change and write nothing'
+            cand --check 'Write nothing; exit 1 if any tool is not connected or has drifted (for CI)'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --force 'Connect named tools even if they look uninstalled'
+            cand --all-platforms 'Write editor terminal env for macOS, Linux and Windows, not only this OS'
+            cand --identity 'Also send your Anyray identity header (by env var reference; never the key itself)'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;disconnect'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --dry-run 'Show what would be restored and write nothing'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --force 'Restore even where you changed a managed value since `connect`'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;status'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;env'= {
+            cand --shell 'Output syntax (default: from $SHELL, else bash)'
+            cand --gateway 'The org gateway URL (not saved)'
+            cand --via 'Point at the gateway directly, or at the local relay'
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;doctor'= {
+            cand --only 'Run only these checks (ids or groups, comma-separated or repeated)'
+            cand --skip 'Skip these checks (ids or groups)'
+            cand --timeout 'Bound for the whole run, in seconds'
+            cand --gateway 'The org gateway URL to check (not saved)'
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;gateway'= {
+            cand --listen 'Address to listen on (default from config relay.listen, else 127.0.0.1:8787)'
+            cand --upstream 'Org gateway URL to forward to; repeat in order of preference'
+            cand --fallback 'What to do when no gateway is reachable'
+            cand --log-file 'Write the access log to this file instead of stderr'
+            cand --log-format 'Access log format'
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --allow-remote 'Allow listening on a non-loopback address'
+            cand --check-config 'Validate the settings and exit without listening'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;run'= {
+            cand --gateway 'The org gateway URL (not saved)'
+            cand --via 'Point the command at the gateway directly, or at the configured relay'
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --relay 'Start an ephemeral relay on a free loopback port for the command''s lifetime'
+            cand --print-env 'Show what would be set or passed (no secret values) and run nothing'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;login'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --token-stdin 'Read the key from standard input instead of prompting'
+            cand --status 'Say where the key is stored (never prints it)'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;logout'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;config'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand path 'Print the config file''s path'
+            cand get 'Print a setting''s effective value and where it comes from'
+            cand set 'Set a setting in the config file (comments and order are kept)'
+            cand unset 'Remove a setting from the config file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'anyray;config;path'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;config;get'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;config;set'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;config;unset'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;config;help'= {
+            cand path 'Print the config file''s path'
+            cand get 'Print a setting''s effective value and where it comes from'
+            cand set 'Set a setting in the config file (comments and order are kept)'
+            cand unset 'Remove a setting from the config file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'anyray;config;help;path'= {
+        }
+        &'anyray;config;help;get'= {
+        }
+        &'anyray;config;help;set'= {
+        }
+        &'anyray;config;help;unset'= {
+        }
+        &'anyray;config;help;help'= {
+        }
+        &'anyray;completions'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;generate'= {
+            cand --out 'Directory that receives completions/ and man/'
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;help'= {
+            cand connect 'Point tools at the gateway by editing their config files (reversible)'
+            cand disconnect 'Undo `connect`: restore every value it changed'
+            cand status 'Show which tools are connected, not connected or drifted'
+            cand env 'Print the gateway environment for eval, a dotenv file or $GITHUB_ENV'
+            cand doctor 'Check reachability, TLS, proxies, auth, fail-open and each tool''s config'
+            cand gateway 'Run a local relay that streams to the org gateway and can fail open'
+            cand run 'Run a command with the gateway environment, touching no file'
+            cand login 'Store your Anyray key in the OS keyring'
+            cand logout 'Remove your stored Anyray key'
+            cand config 'Read or change anyray''s own settings'
+            cand completions 'Print a shell completion script'
+            cand generate 'Write completion scripts and man pages into a directory (for packagers)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'anyray;help;connect'= {
+        }
+        &'anyray;help;disconnect'= {
+        }
+        &'anyray;help;status'= {
+        }
+        &'anyray;help;env'= {
+        }
+        &'anyray;help;doctor'= {
+        }
+        &'anyray;help;gateway'= {
+        }
+        &'anyray;help;run'= {
+        }
+        &'anyray;help;login'= {
+        }
+        &'anyray;help;logout'= {
+        }
+        &'anyray;help;config'= {
+            cand path 'Print the config file''s path'
+            cand get 'Print a setting''s effective value and where it comes from'
+            cand set 'Set a setting in the config file (comments and order are kept)'
+            cand unset 'Remove a setting from the config file'
+        }
+        &'anyray;help;config;path'= {
+        }
+        &'anyray;help;config;get'= {
+        }
+        &'anyray;help;config;set'= {
+        }
+        &'anyray;help;config;unset'= {
+        }
+        &'anyray;help;completions'= {
+        }
+        &'anyray;help;generate'= {
+        }
+        &'anyray;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
