@@ -14,10 +14,13 @@ use crate::cli::{TargetName, Via};
 use crate::connect::{self, FileSpec, FileState, Ledger};
 use crate::error::UserError;
 use crate::gateway_url::{GatewayUrl, Routes};
+use crate::output::Printer;
+use crate::provider_env::{self, EnvVar};
 use crate::settings::Settings;
 
 mod claude_code;
 mod codex;
+mod vscode;
 
 /// What every target needs to know to compute its wanted values.
 #[derive(Debug, Clone)]
@@ -27,6 +30,8 @@ pub struct Ctx {
     pub via: Via,
     /// Full provider URLs on `endpoint`: only the ones the gateway serves.
     pub routes: Routes,
+    /// The variables a shell gets: provider URLs, then `NO_PROXY`/`no_proxy` with the relay.
+    pub vars: Vec<EnvVar>,
     /// With `--identity`: the header that carries the user's Anyray key.
     pub identity_header: Option<String>,
     /// Write editor terminal env for every OS, not only this one.
@@ -34,21 +39,34 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// The context for `settings`: its tool endpoint and the default routes on it.
-    pub fn new(settings: &Settings, identity: bool, all_platforms: bool) -> Self {
-        let endpoint = settings.tool_endpoint();
-        Self {
-            routes: Routes::defaults(&endpoint),
-            endpoint,
-            via: settings.via.value,
-            identity_header: identity.then(|| {
-                settings
-                    .identity_header
-                    .clone()
-                    .unwrap_or_else(|| crate::discovery::DEFAULT_IDENTITY_HEADER.to_string())
-            }),
+    /// The context for `settings`: the endpoint, routes (from discovery, else the
+    /// defaults) and variables that `anyray env` would print, so they never disagree.
+    pub fn resolve(
+        settings: &Settings,
+        printer: &Printer,
+        identity: bool,
+        all_platforms: bool,
+    ) -> Result<Self> {
+        let env = provider_env::resolve(settings, printer)?;
+        let identity_header = identity.then(|| {
+            settings
+                .identity_header
+                .clone()
+                .or_else(|| {
+                    env.discovery
+                        .as_ref()
+                        .and_then(|d| d.identity_header.clone())
+                })
+                .unwrap_or_else(|| crate::discovery::DEFAULT_IDENTITY_HEADER.to_string())
+        });
+        Ok(Self {
+            endpoint: env.endpoint,
+            via: env.via,
+            routes: env.routes,
+            vars: env.vars,
+            identity_header,
             all_platforms,
-        }
+        })
     }
 }
 
@@ -110,7 +128,12 @@ pub trait Target: Sync {
 
 /// Every target, in the order they are shown.
 pub fn all() -> Vec<&'static dyn Target> {
-    vec![&claude_code::ClaudeCode, &codex::Codex]
+    vec![
+        &claude_code::ClaudeCode,
+        &vscode::CURSOR,
+        &vscode::WINDSURF,
+        &codex::Codex,
+    ]
 }
 
 /// The target for a name, if this build has it.
@@ -269,36 +292,9 @@ fn combine<'a>(states: impl Iterator<Item = &'a FileState>) -> State {
     }
 }
 
-/// Whether an executable named `bin` is on PATH.
-pub(crate) fn on_path(bin: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    let names: Vec<String> = if cfg!(windows) {
-        ["exe", "cmd", "bat"]
-            .iter()
-            .map(|ext| format!("{bin}.{ext}"))
-            .collect()
-    } else {
-        vec![bin.to_string()]
-    };
-    std::env::split_paths(&path).any(|dir| names.iter().any(|n| is_executable(&dir.join(n))))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
-}
-
 /// Detection shared by the targets: the binary on PATH, else the config dir exists.
 pub(crate) fn detect(bin: &str, dir: &Path) -> Detection {
-    if on_path(bin) {
+    if crate::shell::rc::on_path(bin) {
         Detection {
             installed: true,
             reason: format!("`{bin}` on PATH"),
