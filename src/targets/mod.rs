@@ -20,6 +20,8 @@ use crate::settings::Settings;
 
 mod claude_code;
 mod codex;
+mod gemini;
+mod shell;
 mod vscode;
 
 /// What every target needs to know to compute its wanted values.
@@ -118,6 +120,11 @@ pub struct Effective {
 
 pub trait Target: Sync {
     fn name(&self) -> TargetName;
+    /// The target whose name the ledger records for this target's files: gemini's
+    /// setting lives in the shell env files, so they are the shell target's.
+    fn owner(&self) -> TargetName {
+        self.name()
+    }
     fn detect(&self) -> Detection;
     /// The files and values that point this tool at `ctx.endpoint`. Reading a malformed
     /// file is an error (exit 3) naming `file:line:col`.
@@ -133,6 +140,8 @@ pub fn all() -> Vec<&'static dyn Target> {
         &vscode::CURSOR,
         &vscode::WINDSURF,
         &codex::Codex,
+        &shell::ShellTarget,
+        &gemini::Gemini,
     ]
 }
 
