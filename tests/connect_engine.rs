@@ -307,8 +307,11 @@ fn via_relay_points_tools_at_the_local_relay() {
     let env = TestEnv::new();
     env.run(["config", "set", "relay.listen", "127.0.0.1:18787"])
         .ok();
+    let claude = "{\n  \"env\": {\n    \"NO_PROXY\": \".corp.example\"\n  }\n}\n";
+    env.write(CLAUDE, claude);
     env.run([
         "connect",
+        "claude-code",
         "codex",
         "cursor",
         "--force",

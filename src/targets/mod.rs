@@ -331,6 +331,38 @@ pub fn display_path(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// With the relay, `NO_PROXY` and `no_proxy` values that add loopback to what the file
+/// already has at `key_of(name)` (else to the environment's), so that no proxy ever gets
+/// the tools' traffic to 127.0.0.1. Idempotent: merging twice adds nothing. Without the
+/// relay, nothing.
+pub(crate) fn no_proxy_wants(
+    ctx: &Ctx,
+    file: &Path,
+    format: connect::Format,
+    key_of: impl Fn(&str) -> crate::edit::KeyPath,
+) -> Result<Vec<connect::Want>> {
+    if ctx.via != Via::Relay {
+        return Ok(Vec::new());
+    }
+    let current = |name: &str| -> Result<Option<String>> {
+        Ok(connect::read_value(file, format, &key_of(name))?.or_else(|| crate::envvars::get(name)))
+    };
+    let (upper, lower) = (current("NO_PROXY")?, current("no_proxy")?);
+    Ok(
+        provider_env::no_proxy_env(upper.as_deref(), lower.as_deref())
+            .into_iter()
+            .map(|var| connect::Want::new(key_of(var.name), var.value))
+            .collect(),
+    )
+}
+
+/// The gateway variables without the proxy exemptions (targets merge those per file).
+pub(crate) fn provider_vars(ctx: &Ctx) -> impl Iterator<Item = &EnvVar> {
+    ctx.vars
+        .iter()
+        .filter(|var| !var.name.eq_ignore_ascii_case("NO_PROXY"))
+}
+
 /// Whether an env-style flag such as `CLAUDE_CODE_USE_BEDROCK` is on.
 pub(crate) fn truthy(value: Option<&str>) -> bool {
     value.is_some_and(|v| {

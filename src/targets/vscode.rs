@@ -9,6 +9,9 @@
 //! - `claudeCode.environmentVariables`: `ANTHROPIC_BASE_URL` for the Claude Code extension,
 //!   merged by name into the user's list.
 //!
+//! With `--via relay`, `NO_PROXY`/`no_proxy` in both places get loopback added to the
+//! values already there.
+//!
 //! The editor's own model traffic is NOT rerouted (TARGETS.md): Cursor sends it from its
 //! own servers, and Windsurf offers no setting for it. The plan and `status` say so.
 //! Installed: the CLI (`cursor`/`windsurf`) on PATH, or the editor's config dir exists.
@@ -17,7 +20,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
-use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
+use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, provider_vars};
 use crate::cli::{TargetName, Via};
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
@@ -68,10 +71,6 @@ fn terminal_env(platform: &str, var: &str) -> KeyPath {
     KeyPath::keys([&format!("terminal.integrated.env.{platform}"), var])
 }
 
-/// Variables the Claude Code extension gets: its base URL, and loopback exemptions
-/// from proxies when it talks to the relay.
-const EXTENSION_VARS: [&str; 3] = ["ANTHROPIC_BASE_URL", "NO_PROXY", "no_proxy"];
-
 fn extension_var(var: &str) -> KeyPath {
     KeyPath::keys(["claudeCode.environmentVariables"]).named(var)
 }
@@ -117,20 +116,23 @@ impl Target for VsCodeFork {
         } else {
             vec![this_platform()]
         };
-        let mut wants: Vec<Want> = platforms
-            .iter()
-            .flat_map(|platform| {
-                ctx.vars
-                    .iter()
-                    .map(|var| Want::new(terminal_env(platform, var.name), var.value.clone()))
-            })
-            .collect();
+        let file = self.settings_file()?;
+        let mut wants = Vec::new();
+        for platform in platforms {
+            wants.extend(
+                provider_vars(ctx)
+                    .map(|var| Want::new(terminal_env(platform, var.name), var.value.clone())),
+            );
+            wants.extend(no_proxy_wants(ctx, &file, Format::Jsonc, |var| {
+                terminal_env(platform, var)
+            })?);
+        }
         wants.extend(
-            ctx.vars
-                .iter()
-                .filter(|var| EXTENSION_VARS.contains(&var.name))
+            provider_vars(ctx)
+                .filter(|var| var.name == "ANTHROPIC_BASE_URL")
                 .map(|var| Want::new(extension_var(var.name), var.value.clone())),
         );
+        wants.extend(no_proxy_wants(ctx, &file, Format::Jsonc, extension_var)?);
         if ctx.identity_header.is_some() && ctx.via != Via::Relay {
             plan.notes.push(
                 "settings.json cannot reference an environment variable, so anyray does not \
@@ -139,7 +141,7 @@ impl Target for VsCodeFork {
             );
         }
         plan.files.push(FileSpec {
-            path: self.settings_file()?,
+            path: file,
             format: Format::Jsonc,
             wants,
         });
