@@ -9,6 +9,7 @@ pub mod config_file;
 pub mod connect;
 pub mod discovery;
 pub mod docs;
+pub mod doctor;
 pub mod edit;
 pub mod envvars;
 pub mod error;

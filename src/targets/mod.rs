@@ -50,26 +50,53 @@ impl Ctx {
         all_platforms: bool,
     ) -> Result<Self> {
         let env = provider_env::resolve(settings, printer)?;
-        let identity_header = identity.then(|| {
-            settings
-                .identity_header
-                .clone()
-                .or_else(|| {
-                    env.discovery
-                        .as_ref()
-                        .and_then(|d| d.identity_header.clone())
-                })
-                .unwrap_or_else(|| crate::discovery::DEFAULT_IDENTITY_HEADER.to_string())
-        });
+        let discovered = env.discovery.and_then(|d| d.identity_header);
         Ok(Self {
             endpoint: env.endpoint,
             via: env.via,
             routes: env.routes,
             vars: env.vars,
-            identity_header,
+            identity_header: identity_header(settings, identity, discovered),
             all_platforms,
         })
     }
+
+    /// The context without asking the gateway: the default routes on the tool endpoint.
+    /// For callers that must not touch the network (doctor's `tools.*` checks).
+    pub fn new(settings: &Settings, identity: bool, all_platforms: bool) -> Self {
+        let endpoint = settings.tool_endpoint();
+        let routes = Routes::defaults(&endpoint);
+        let mut vars = provider_env::gateway_env(&endpoint, &routes);
+        if settings.via.value == Via::Relay {
+            vars.extend(provider_env::no_proxy_env(
+                crate::envvars::get("NO_PROXY").as_deref(),
+                crate::envvars::get("no_proxy").as_deref(),
+            ));
+        }
+        Self {
+            endpoint,
+            via: settings.via.value,
+            routes,
+            vars,
+            identity_header: identity_header(settings, identity, None),
+            all_platforms,
+        }
+    }
+}
+
+/// With `--identity`: the configured header, else discovery's, else the default.
+fn identity_header(
+    settings: &Settings,
+    identity: bool,
+    discovered: Option<String>,
+) -> Option<String> {
+    identity.then(|| {
+        settings
+            .identity_header
+            .clone()
+            .or(discovered)
+            .unwrap_or_else(|| crate::discovery::DEFAULT_IDENTITY_HEADER.to_string())
+    })
 }
 
 /// The targets named on the command line; a name this build cannot connect yet is a
@@ -183,7 +210,8 @@ pub enum State {
     Overridden,
     /// A file cannot be read or parsed.
     Invalid,
-    /// The gateway serves no route this tool needs.
+    /// anyray cannot connect this tool here (`error` says why: the gateway serves no
+    /// route it needs, or no shell was found).
     Unsupported,
 }
 
@@ -195,7 +223,7 @@ impl State {
             State::Drifted => "drifted",
             State::Overridden => "overridden by managed settings",
             State::Invalid => "invalid file",
-            State::Unsupported => "not served by the gateway",
+            State::Unsupported => "cannot connect",
         }
     }
 
