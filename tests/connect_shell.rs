@@ -220,3 +220,46 @@ fn rc_files_exact_bytes_created_and_existing() {
         "created files are gone, existing ones are as they were"
     );
 }
+
+#[test]
+fn an_rc_file_that_is_not_utf8_exits_3_and_is_untouched() {
+    let env = TestEnv::new();
+    let bytes = b"export A=1\n\xff\xfe broken\n".to_vec();
+    env.write(".bashrc", &bytes);
+    let out = env.run([
+        "connect",
+        "shell",
+        "--force",
+        "--gateway",
+        "https://gw.example",
+    ]);
+    out.code(3);
+    assert!(
+        out.stderr.contains(".bashrc:2:1: not valid UTF-8"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(read_bytes(&env, ".bashrc").unwrap(), bytes);
+}
+
+#[test]
+fn disconnect_dry_run_shows_the_restore_and_writes_nothing() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "export A=1\n");
+    env.run([
+        "connect",
+        "shell",
+        "--force",
+        "--gateway",
+        "https://gw.example",
+    ])
+    .ok();
+    let connected = env.read(".bashrc");
+    let out = env.run(["disconnect", "--dry-run"]);
+    out.ok();
+    assert!(out.stdout.contains("would restore"), "{}", out.stdout);
+    assert!(out.stdout.contains("-if [ -f "), "{}", out.stdout);
+    assert_eq!(env.read(".bashrc"), connected);
+    env.run(["disconnect"]).ok();
+    assert_eq!(env.read(".bashrc"), "export A=1\n");
+}
