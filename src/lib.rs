@@ -20,6 +20,7 @@ pub mod launch;
 pub mod output;
 pub mod paths;
 pub mod provider_env;
+pub mod relay;
 pub mod secrets;
 pub mod settings;
 pub mod shell;

@@ -24,7 +24,7 @@ pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         via: args.via,
         ..ctx.overrides()
     })?;
-    let tctx = Ctx::new(&settings, args.identity, args.all_platforms);
+    let tctx = Ctx::resolve(&settings, &ctx.printer, args.identity, args.all_platforms)?;
     let store = Store::open()?;
     let p = &ctx.printer;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;

@@ -7,16 +7,17 @@
 //! file; it is detected and reported, never edited. Installed: `claude` on PATH, or the
 //! config dir exists.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, truthy};
+use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, truthy};
 use crate::cli::{TargetName, Via};
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::envvars;
-use crate::gateway_url::Provider;
+use crate::gateway_url::{Provider, Routes};
 
 pub struct ClaudeCode;
 
@@ -101,6 +102,20 @@ fn mode(file: &std::path::Path) -> Result<Mode> {
     )
 }
 
+/// `anyray run -- claude …`: settings.json `env` beats the process environment, so the
+/// URL goes in through `--settings` as a JSON string (nothing is written to disk), which
+/// Claude Code ranks above the user's own settings files.
+pub fn run_args(routes: &Routes) -> Vec<OsString> {
+    let mode = settings_file()
+        .and_then(|file| mode(&file))
+        .unwrap_or(Mode::Anthropic);
+    let Some(url) = routes.get(mode.provider()) else {
+        return Vec::new();
+    };
+    let settings = serde_json::json!({ "env": { mode.var(): url } });
+    vec!["--settings".into(), settings.to_string().into()]
+}
+
 impl Target for ClaudeCode {
     fn name(&self) -> TargetName {
         TargetName::ClaudeCode
@@ -141,10 +156,13 @@ impl Target for ClaudeCode {
                     .into(),
             );
         }
+        let mut wants = vec![Want::new(env_key(mode.var()), url)];
+        // Claude Code has sent loopback through HTTPS_PROXY unless NO_PROXY says otherwise.
+        wants.extend(no_proxy_wants(ctx, &file, Format::Json, env_key)?);
         plan.files.push(FileSpec {
             path: file,
             format: Format::Json,
-            wants: vec![Want::new(env_key(mode.var()), url)],
+            wants,
         });
         Ok(plan)
     }

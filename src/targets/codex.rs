@@ -17,6 +17,7 @@
 //! With `--identity`, `env_http_headers` names the variable holding the key (never the
 //! key itself). Installed: `codex` on PATH, or the Codex home exists.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -26,12 +27,14 @@ use crate::cli::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::envvars;
-use crate::gateway_url::Provider;
+use crate::gateway_url::{Provider, Routes};
 
 pub struct Codex;
 
 /// Our provider id (`openai`, `ollama` and `lmstudio` are reserved by Codex).
 const PROVIDER_ID: &str = "anyray";
+/// The provider's display name in Codex.
+const PROVIDER_NAME: &str = "Anyray gateway";
 /// The credential variable when the user's provider names none.
 const DEFAULT_ENV_KEY: &str = "OPENAI_API_KEY";
 /// Where Codex goes with its built-in provider.
@@ -70,6 +73,32 @@ fn env_key(file: &Path) -> Result<String> {
     Ok(from.unwrap_or_else(|| DEFAULT_ENV_KEY.to_string()))
 }
 
+/// `anyray run -- codex …`: Codex ignores `OPENAI_BASE_URL`, so `-c` overrides select our
+/// provider for this one run; the user's config.toml is not touched.
+pub fn run_args(routes: &Routes) -> Vec<OsString> {
+    let Some(url) = routes.get(Provider::Openai) else {
+        return Vec::new();
+    };
+    let env_key = config_file()
+        .and_then(|file| env_key(&file))
+        .unwrap_or_else(|_| DEFAULT_ENV_KEY.to_string());
+    let table = format!("model_providers.{PROVIDER_ID}");
+    [
+        ("model_provider".to_string(), PROVIDER_ID),
+        (format!("{table}.name"), PROVIDER_NAME),
+        (format!("{table}.base_url"), url),
+        (format!("{table}.wire_api"), "responses"),
+        (format!("{table}.env_key"), env_key.as_str()),
+    ]
+    .into_iter()
+    .flat_map(|(key, value)| {
+        // `-c` values are TOML: quote strings as TOML does.
+        let value = toml_edit::Value::from(value).to_string();
+        ["-c".into(), format!("{key}={}", value.trim()).into()]
+    })
+    .collect()
+}
+
 impl Target for Codex {
     fn name(&self) -> TargetName {
         TargetName::Codex
@@ -95,7 +124,7 @@ impl Target for Codex {
         let env_key = env_key(&file)?;
         let mut wants = vec![
             Want::new(selected_provider(), PROVIDER_ID),
-            Want::new(provider_key(PROVIDER_ID, "name"), "Anyray gateway"),
+            Want::new(provider_key(PROVIDER_ID, "name"), PROVIDER_NAME),
             Want::new(provider_key(PROVIDER_ID, "base_url"), url),
             Want::new(provider_key(PROVIDER_ID, "wire_api"), "responses"),
             Want::new(provider_key(PROVIDER_ID, "env_key"), env_key.clone()),
