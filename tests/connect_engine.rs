@@ -330,6 +330,10 @@ fn via_relay_points_tools_at_the_local_relay() {
         cursor.contains("\"NO_PROXY\": \"127.0.0.1,localhost\""),
         "{cursor}"
     );
+    // Remembered, so doctor and status know the tools go through the relay.
+    let via = env.run(["config", "get", "via"]);
+    via.ok();
+    assert_eq!(via.stdout, "relay\n");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::connect::render;
 use crate::connect::session;
 use crate::connect::{Ledger, Store};
 use crate::error::{ExitStatus, SilentExit, UserError};
-use crate::settings::{Overrides, Settings};
+use crate::settings::{Overrides, Settings, via_str};
 use crate::targets::{self, Ctx, Target};
 
 pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
@@ -53,7 +53,7 @@ pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
             return Ok(());
         }
     }
-    save_gateway(args, &settings, ctx)?;
+    save_choices(args, &settings, ctx)?;
     let report = session::apply(&planned, &tctx, &store)?;
     finish(ctx, &report)
 }
@@ -136,20 +136,34 @@ fn check(
     }
 }
 
-/// `--gateway URL` is remembered, so later runs (and `status`) use the same gateway.
-fn save_gateway(args: &ConnectArgs, settings: &Settings, ctx: &Context) -> Result<()> {
-    if args.gateway.is_none() {
+/// `--gateway URL` and `--via MODE` are remembered, so later runs (`status`, `doctor`,
+/// `env`) use the same gateway and know whether the tools go through the relay.
+fn save_choices(args: &ConnectArgs, settings: &Settings, ctx: &Context) -> Result<()> {
+    let mut wanted = Vec::new();
+    if args.gateway.is_some() {
+        wanted.push(("gateway", settings.gateway.value.as_str()));
+    }
+    if let Some(via) = args.via {
+        wanted.push(("via", via_str(via)));
+    }
+    if wanted.is_empty() {
         return Ok(());
     }
-    let url = settings.gateway.value.as_str();
     let mut file = ConfigFile::load(&settings.config_file.value)?;
-    if file.get("gateway")?.as_deref() == Some(url) {
+    let mut saved = Vec::new();
+    for (key, value) in wanted {
+        if file.get(key)?.as_deref() != Some(value) {
+            file.set(key, value)?;
+            saved.push(format!("{key} = {value}"));
+        }
+    }
+    if saved.is_empty() {
         return Ok(());
     }
-    file.set("gateway", url)?;
     file.save()?;
     ctx.printer.line(format!(
-        "Saved gateway = {url} in {}",
+        "Saved {} in {}",
+        saved.join(", "),
         targets::display_path(&file.path)
     ));
     Ok(())
