@@ -9,6 +9,7 @@
 
 RESULTS=()   # "client|mode|STATUS|detail"
 FAILED=0
+declare -A PENDING=()   # command -> what it waits for, while anyray says "not implemented"
 
 # record CLIENT MODE PASS|FAIL|SKIP DETAIL
 record() {
@@ -63,7 +64,12 @@ summary() {
       SKIP) skipped=$((skipped + 1)) ;;
     esac
   done
-  printf '\ne2e: %d passed, %d failed, %d skipped\n' "$pass" "$failed" "$skipped"
+  echo
+  local c
+  for c in "${!PENDING[@]}"; do echo "e2e: pending: ${PENDING[$c]}"; done
+  echo "e2e: took ${SECONDS}s"
+  # Last, alone on its line, in the form CI reads as a test count.
+  printf 'e2e: %d passed, %d failed, %d skipped\n' "$pass" "$failed" "$skipped"
 }
 
 section() { printf '\n=== e2e: %s ===\n' "$*"; }

@@ -101,8 +101,6 @@ EOF
 
 # --- which anyray commands exist yet -----------------------------------------------------
 
-declare -A PENDING=()   # command -> what it waits for, while anyray says "not implemented"
-
 probe_commands() {
   local home="$W/probe-home"
   mkdir -p "$home"
@@ -482,9 +480,6 @@ main() {
   step_disconnect
 
   summary
-  echo "e2e: took ${SECONDS}s"
-  local c
-  for c in "${!PENDING[@]}"; do echo "e2e: pending: ${PENDING[$c]}"; done
   [[ $FAILED == 0 ]]
 }
 
