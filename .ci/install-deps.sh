@@ -10,6 +10,7 @@ want fish fish
 want shellcheck shellcheck
 want mandoc mandoc
 want curl curl
+want man man-db
 
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "installing: ${packages[*]}"

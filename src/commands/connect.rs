@@ -44,11 +44,7 @@ pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     }
     if interactive && session::any_change(&planned) {
         render::connect(p, &session::dry_run_report(&planned, &tctx));
-        let go = inquire::Confirm::new("Apply these changes?")
-            .with_default(true)
-            .prompt()
-            .map_err(|e| UserError::usage(format!("no answer ({e})")))?;
-        if !go {
+        if !super::confirm("Apply these changes?")? {
             p.line("Nothing was changed.");
             return Ok(());
         }

@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::DisconnectArgs;
 use crate::connect::{Store, render, session};
-use crate::error::{ExitStatus, SilentExit, UserError};
+use crate::error::{ExitStatus, SilentExit};
 use crate::targets;
 
 pub fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
@@ -29,11 +29,7 @@ pub fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
             return Ok(());
         }
         render::disconnect(p, &preview);
-        let go = inquire::Confirm::new("Restore these files?")
-            .with_default(true)
-            .prompt()
-            .map_err(|e| UserError::usage(format!("no answer ({e})")))?;
-        if !go {
+        if !super::confirm("Restore these files?")? {
             p.line("Nothing was changed.");
             return Ok(());
         }

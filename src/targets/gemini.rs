@@ -10,7 +10,6 @@ use anyhow::Result;
 use super::shell::ShellTarget;
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
 use crate::cli::TargetName;
-use crate::envvars;
 use crate::gateway_url::Provider;
 
 pub struct Gemini;
@@ -51,10 +50,6 @@ impl Target for Gemini {
     }
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
-        Ok(Effective {
-            endpoint: envvars::get("GOOGLE_GEMINI_BASE_URL")
-                .map(|url| format!("{url} (this shell)")),
-            overridden_by: None,
-        })
+        super::shell::new_terminal_endpoint("GOOGLE_GEMINI_BASE_URL")
     }
 }

@@ -95,10 +95,20 @@ impl Target for ShellTarget {
     }
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
-        // What this shell has now; a new terminal reads the env file.
-        Ok(Effective {
-            endpoint: envvars::get("OPENAI_BASE_URL").map(|url| format!("{url} (this shell)")),
-            overridden_by: None,
-        })
+        new_terminal_endpoint("OPENAI_BASE_URL")
     }
+}
+
+/// What a new terminal gets for `var`: the value our `env.sh` exports, else what this
+/// shell has now.
+pub(super) fn new_terminal_endpoint(var: &str) -> Result<Effective> {
+    let env_sh = std::fs::read_to_string(paths::config_dir()?.join("env.sh")).unwrap_or_default();
+    let endpoint = match shell::exported_value(&env_sh, var) {
+        Some(url) => Some(format!("{url} (new terminals)")),
+        None => envvars::get(var).map(|url| format!("{url} (this shell)")),
+    };
+    Ok(Effective {
+        endpoint,
+        overridden_by: None,
+    })
 }
