@@ -47,7 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
         }
         'anyray;connect' {
             [CompletionResult]::new('--gateway', '--gateway', [CompletionResultType]::ParameterName, 'The org gateway URL, e.g. https://anyray.corp.example:8787 (saved to the config)')
-            [CompletionResult]::new('--via', '--via', [CompletionResultType]::ParameterName, 'Point tools straight at the gateway, or at the local relay')
+            [CompletionResult]::new('--via', '--via', [CompletionResultType]::ParameterName, 'Point tools straight at the gateway, or at the local relay (saved to the config)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the unified diff of every change and write nothing')

@@ -43,7 +43,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
         }
         &'anyray;connect'= {
             cand --gateway 'The org gateway URL, e.g. https://anyray.corp.example:8787 (saved to the config)'
-            cand --via 'Point tools straight at the gateway, or at the local relay'
+            cand --via 'Point tools straight at the gateway, or at the local relay (saved to the config)'
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
             cand --dry-run 'Show the unified diff of every change and write nothing'

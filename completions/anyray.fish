@@ -46,7 +46,7 @@ complete -c anyray -n "__fish_anyray_needs_command" -f -a "completions" -d 'Prin
 complete -c anyray -n "__fish_anyray_needs_command" -f -a "generate" -d 'Write completion scripts and man pages into a directory (for packagers)'
 complete -c anyray -n "__fish_anyray_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c anyray -n "__fish_anyray_using_subcommand connect" -l gateway -d 'The org gateway URL, e.g. https://anyray.corp.example:8787 (saved to the config)' -r
-complete -c anyray -n "__fish_anyray_using_subcommand connect" -l via -d 'Point tools straight at the gateway, or at the local relay' -r -f -a "direct\t'Straight to the org gateway URL'
+complete -c anyray -n "__fish_anyray_using_subcommand connect" -l via -d 'Point tools straight at the gateway, or at the local relay (saved to the config)' -r -f -a "direct\t'Straight to the org gateway URL'
 relay\t'Through the local relay (`anyray gateway`)'"
 complete -c anyray -n "__fish_anyray_using_subcommand connect" -l color -d 'When to use colour (auto honours NO_COLOR and only colours a terminal)' -r -f -a "auto\t''
 always\t''

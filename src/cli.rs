@@ -116,7 +116,7 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "URL")]
     pub gateway: Option<String>,
 
-    /// Point tools straight at the gateway, or at the local relay
+    /// Point tools straight at the gateway, or at the local relay (saved to the config)
     #[arg(long, value_enum, value_name = "MODE")]
     pub via: Option<Via>,
 

@@ -10,7 +10,7 @@
   claude-answer FILE            prints .result of `claude -p --output-format json`
                                 output, or exits 1 if it is an error
   snapshot DIR OUT              records every file under DIR (sha256, mode) as JSON
-  compare SNAPSHOT DIR --allow-new GLOB... [--deny-new GLOB...]
+  compare SNAPSHOT DIR --allow-new GLOB... [--allow-changed GLOB...] [--deny-new GLOB...]
       Every file of SNAPSHOT must be byte- and mode-identical under DIR, and every new
       file must match an --allow-new glob (the tools' own state) and no --deny-new glob
       (what anyray must never leave behind); exits 1 listing the differences.
@@ -145,13 +145,18 @@ def cmd_compare(args):
         before = json.load(f)
     after = dict(walk(args.dir))
     problems = []
+
+    def matches_any(rel, globs):
+        return any(fnmatch.fnmatchcase(rel, glob) for glob in globs)
+
     for rel, info in before.items():
+        # --deny-new paths (the tools' config files) must never change, whatever else may.
+        if matches_any(rel, args.allow_changed) and not matches_any(rel, args.deny_new):
+            continue
         if rel not in after:
             problems.append(f"removed: {rel}")
         elif after[rel] != info:
             problems.append(f"changed: {rel} ({info} -> {after[rel]})")
-    def matches_any(rel, globs):
-        return any(fnmatch.fnmatchcase(rel, glob) for glob in globs)
 
     for rel in after.keys() - before.keys():
         if matches_any(rel, args.deny_new) or not matches_any(rel, args.allow_new):
@@ -240,6 +245,8 @@ def main():
     p.add_argument("snapshot")
     p.add_argument("dir")
     p.add_argument("--allow-new", nargs="*", default=[])
+    # Files the clients themselves keep (their state) may change between snapshots.
+    p.add_argument("--allow-changed", nargs="*", default=[])
     p.add_argument("--deny-new", nargs="*", default=[])
     p.set_defaults(fn=cmd_compare)
 

@@ -131,6 +131,7 @@ port_of() { echo "${1##*:}"; }
 
 E2E_EXTRA=()   # extra VAR=value for the harness step only (never set after it)
 CODEX_ARGS=()  # extra codex arguments, likewise
+LAUNCH=()      # a launcher in front of each client (`anyray run ... --`), step 10 only
 
 # Everything a client sees. No endpoint variable: those come only from the files
 # `anyray connect` wrote. The API keys are dummy credentials the real clients insist
@@ -192,7 +193,7 @@ pending() {
 # run_claude HOME OUT: one `claude -p` turn; its JSON result goes to OUT.
 run_claude() {
   local home=$1 out=$2 rc=0
-  (cd "$W/project" && in_home "$home" 120 "$E2E_BIN/claude" -p "Say hello." \
+  (cd "$W/project" && in_home "$home" 120 "${LAUNCH[@]}" "$E2E_BIN/claude" -p "Say hello." \
     --output-format json) >"$out" || rc=$?
   echo "claude exit $rc: $(head -c 600 "$out")"
   return 0
@@ -221,7 +222,7 @@ codex_turn() {
   shift 3
   local mark answer rc=0
   mark=$(lines "$name")
-  answer=$(cd "$W/project" && in_home "$home" 120 "$E2E_BIN/codex" exec \
+  answer=$(cd "$W/project" && in_home "$home" 120 "${LAUNCH[@]}" "$E2E_BIN/codex" exec \
     --skip-git-repo-check -c analytics.enabled=false -c features.plugins=false \
     -c features.apps=false "${CODEX_ARGS[@]}" "Say hello." 2>"$W/codex.err") || rc=$?
   echo "codex exit $rc, answer: $answer"

@@ -461,6 +461,52 @@ step_disconnect() {
   each_shell disconnected shell_default
 }
 
+# --- 10. anyray run: one command through the gateway, no file touched (issue 9) -------------
+
+# The SDKs run directly under `anyray run` (no shell rc involved), plain and streaming.
+run_sdk() {
+  local case=$1 mark
+  shift
+  mark=$(lines gateway)
+  in_home "$H" 120 "${LAUNCH[@]}" "$E2E_PY" "$E2E_DIR/sdk_check.py" --case "$case" \
+    --expect-text "$GW_TEXT" || { fail "an SDK turn failed under anyray run"; return 1; }
+  tool requests "$W/gateway.log" --from "$mark" --case "$case" --min 6 --max 6 \
+    --what "SDK requests tagged $case" "$@" || { fail "the gateway did not see the 6 SDK requests"; return 1; }
+  detail "openai+anthropic, plain+stream, via anyray run"
+}
+
+# Nothing `anyray run` did changed a file of the user's.
+run_left_no_trace() {
+  tool compare "$W/before-run.json" "$H" --allow-new "${TOOL_STATE[@]}" \
+    --allow-changed "${TOOL_STATE[@]}" --deny-new "${NEVER_LEFT[@]}" ||
+    { fail "anyray run changed files (see log)"; return 1; }
+  detail "every file byte-identical to before the runs"
+}
+
+step_run() {
+  section "10. anyray run -- CMD: the gateway for one command, no file touched"
+  local why
+  why=$(blocked connect)
+  if [[ -n $why ]]; then
+    skip_rows run "$why" claude-code codex sdk
+    return
+  fi
+  # The user's settings.json points Claude Code at the "prior" endpoint: make it dead, so
+  # only anyray run's --settings can get an answer.
+  stop prior
+  tool snapshot "$H" "$W/before-run.json"
+  LAUNCH=("$E2E_ANYRAY" run --via direct --gateway "${URLS[gateway]}" --)
+  check claude-code run claude_turn "$H" gateway "$GW_TEXT" --lacks-header x-anyray-key
+  check codex run codex_turn "$H" gateway "$GW_TEXT" --lacks-header x-anyray-key
+  check sdk run run_sdk run --lacks-header x-anyray-key
+  # An ephemeral relay adds the stored key (from step 6's login).
+  LAUNCH=("$E2E_ANYRAY" run --relay --gateway "${URLS[gateway]}" --)
+  check claude-code "run --relay" claude_turn "$H" gateway "$GW_TEXT" --header "x-anyray-key=$KEY"
+  check sdk "run --relay" run_sdk run-relay --header "x-anyray-key=$KEY"
+  LAUNCH=()
+  check "anyray run" "no trace" run_left_no_trace
+}
+
 main() {
   echo "e2e: work dir $W"
   start_fake gateway "$GW_TEXT" || exit 1
@@ -478,6 +524,7 @@ main() {
   step_relay
   step_failopen
   step_disconnect
+  step_run
 
   summary
   [[ $FAILED == 0 ]]
