@@ -37,11 +37,15 @@ impl Launch {
     /// child's process group, and a second copy would look like a double Ctrl-C).
     /// Returns the code to exit with: the child's, or 128 + the signal that killed it.
     pub async fn run(&self) -> anyhow::Result<u8> {
+        // Handlers go in before the child exists: a signal in between would otherwise
+        // kill anyray and orphan the command.
+        #[cfg(unix)]
+        let signals = Signals::install()?;
         let mut child = tokio::process::Command::from(self.command())
             .spawn()
             .map_err(|e| spawn_error(&self.program, e))?;
         #[cfg(unix)]
-        let forwarder = child.id().map(|pid| tokio::spawn(forward_signals(pid)));
+        let forwarder = child.id().map(|pid| tokio::spawn(signals.forward(pid)));
         let status = child.wait().await?;
         #[cfg(unix)]
         if let Some(task) = forwarder {
@@ -83,33 +87,44 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
         .map_or(1, |c| u8::try_from(c & 0xff).unwrap_or(1))
 }
 
+/// The signals anyray passes on to the command.
 #[cfg(unix)]
-async fn forward_signals(pid: u32) {
-    use std::io::IsTerminal;
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return;
-    };
-    let forward_int = !std::io::stdin().is_terminal();
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return;
-    };
-    loop {
-        let sig = tokio::select! {
-            _ = term.recv() => libc::SIGTERM,
-            _ = hup.recv() => libc::SIGHUP,
-            _ = int.recv() => {
-                if !forward_int { continue }
-                libc::SIGINT
-            }
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn forward(mut self, pid: u32) {
+        use std::io::IsTerminal;
+        let forward_int = !std::io::stdin().is_terminal();
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return;
         };
-        // SAFETY: kill(2) has no memory-safety preconditions; a stale pid only fails.
-        unsafe {
-            libc::kill(pid, sig);
+        loop {
+            let sig = tokio::select! {
+                _ = self.term.recv() => libc::SIGTERM,
+                _ = self.hup.recv() => libc::SIGHUP,
+                _ = self.int.recv() => {
+                    if !forward_int { continue }
+                    libc::SIGINT
+                }
+            };
+            // SAFETY: kill(2) has no memory-safety preconditions; a stale pid only fails.
+            unsafe {
+                libc::kill(pid, sig);
+            }
         }
     }
 }

@@ -305,3 +305,46 @@ fn print_env_shows_what_would_be_passed_without_secrets() {
         "nothing ran"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn signals_to_anyray_reach_the_command() {
+    let gw = gateway();
+    let env = TestEnv::new();
+    for (signal, code) in [(libc::SIGTERM, 7), (libc::SIGHUP, 8), (libc::SIGINT, 9)] {
+        // The command says it is ready once its traps are set, then waits.
+        let script = "trap 'exit 7' TERM; trap 'exit 8' HUP; trap 'exit 9' INT; echo ready; \
+                      while :; do sleep 0.05; done";
+        let mut cmd = env
+            .cmd([
+                "run",
+                "--relay",
+                "--gateway",
+                &gw.url(),
+                "--",
+                "sh",
+                "-c",
+                script,
+            ])
+            .command;
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert_eq!(line, "ready\n");
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(code),
+            "signal {signal} reached the command"
+        );
+    }
+}
