@@ -48,9 +48,8 @@ const PROVIDER_VARS: [(Provider, &str); 5] = [
 const LOOPBACK_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
 
 /// The provider variables for the routes the gateway serves, in a stable order.
-/// `routes` already holds full URLs (see [`Routes`]); `_endpoint` is kept in the
-/// signature so callers state which endpoint the routes belong to.
-pub fn gateway_env(_endpoint: &GatewayUrl, routes: &Routes) -> Vec<EnvVar> {
+/// `routes` already holds full URLs (see [`Routes`]).
+pub fn gateway_env(routes: &Routes) -> Vec<EnvVar> {
     PROVIDER_VARS
         .iter()
         .filter_map(|&(provider, name)| routes.get(provider).map(|url| EnvVar::new(name, url)))
@@ -119,7 +118,7 @@ pub fn resolve(settings: &Settings, printer: &Printer) -> Result<ToolEnv> {
         gateway,
         &endpoint,
     );
-    let mut vars = gateway_env(&endpoint, &routes);
+    let mut vars = gateway_env(&routes);
     if settings.via.value == Via::Relay {
         vars.extend(no_proxy_env(
             envvars::get("NO_PROXY").as_deref(),
@@ -181,7 +180,7 @@ mod tests {
     #[test]
     fn default_routes_give_every_standard_variable_in_order() {
         let endpoint = gw("https://gw.example:8787/llm");
-        let vars = gateway_env(&endpoint, &Routes::defaults(&endpoint));
+        let vars = gateway_env(&Routes::defaults(&endpoint));
         assert_eq!(
             pairs(&vars),
             [
@@ -205,7 +204,7 @@ mod tests {
         let endpoint = gw("https://gw.example");
         let routes = Routes::from_discovery(&endpoint, [("anthropic", "/"), ("vertex", "/v")]);
         assert_eq!(
-            pairs(&gateway_env(&endpoint, &routes)),
+            pairs(&gateway_env(&routes)),
             [("ANTHROPIC_BASE_URL", "https://gw.example")]
         );
     }

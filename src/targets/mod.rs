@@ -66,7 +66,7 @@ impl Ctx {
     pub fn new(settings: &Settings, identity: bool, all_platforms: bool) -> Self {
         let endpoint = settings.tool_endpoint();
         let routes = Routes::defaults(&endpoint);
-        let mut vars = provider_env::gateway_env(&endpoint, &routes);
+        let mut vars = provider_env::gateway_env(&routes);
         if settings.via.value == Via::Relay {
             vars.extend(provider_env::no_proxy_env(
                 crate::envvars::get("NO_PROXY").as_deref(),
