@@ -9,6 +9,7 @@ want zsh zsh
 want fish fish
 want shellcheck shellcheck
 want mandoc mandoc
+want curl curl
 
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "installing: ${packages[*]}"

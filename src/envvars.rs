@@ -16,6 +16,9 @@ pub const ANYRAY_KEYRING: &str = "ANYRAY_KEYRING";
 /// Overrides the state dir (ledger and backups of `connect`).
 pub const ANYRAY_STATE_DIR: &str = "ANYRAY_STATE_DIR";
 
+/// Overrides where Claude Code's managed settings file is looked for (unusual installs, tests).
+pub const ANYRAY_CLAUDE_MANAGED_SETTINGS: &str = "ANYRAY_CLAUDE_MANAGED_SETTINGS";
+
 /// Disables colour (https://no-color.org).
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Claude Code's config dir (default `~/.claude`).
@@ -85,6 +88,7 @@ pub fn all() -> impl Iterator<Item = &'static str> {
         ANYRAY_VIA,
         ANYRAY_KEYRING,
         ANYRAY_STATE_DIR,
+        ANYRAY_CLAUDE_MANAGED_SETTINGS,
         NO_COLOR,
         CLAUDE_CONFIG_DIR,
         CODEX_HOME,

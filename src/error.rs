@@ -54,7 +54,28 @@ impl UserError {
         self.hint = Some(hint.into());
         self
     }
+
+    /// This error, printed as usual, but exiting with `code` (e.g. 127 for a missing command).
+    pub fn into_code(self, code: u8) -> anyhow::Error {
+        anyhow::Error::new(CodedError { code, error: self })
+    }
 }
+
+/// A `UserError` that exits with a code outside the documented four (`anyray run`
+/// mirrors the shell: 126, 127).
+#[derive(Debug)]
+pub struct CodedError {
+    pub code: u8,
+    pub error: UserError,
+}
+
+impl fmt::Display for CodedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for CodedError {}
 
 impl fmt::Display for UserError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,27 +98,78 @@ impl fmt::Display for SilentExit {
 
 impl std::error::Error for SilentExit {}
 
+/// Ends the program with a child process's exit code (`anyray run`), printing nothing.
+#[derive(Debug)]
+pub struct ChildExit(pub u8);
+
+impl fmt::Display for ChildExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the command exited with {}", self.0)
+    }
+}
+
+impl std::error::Error for ChildExit {}
+
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
 
-/// The status and hint for any error: the first `UserError` in the cause chain decides;
+/// How `main` ends for an error.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome<'a> {
+    pub code: u8,
+    pub hint: Option<&'a str>,
+    /// The command already said everything (or there is nothing to say).
+    pub silent: bool,
+}
+
+/// The exit code and hint for any error: the first `UserError`, `SilentExit` or
+/// `ChildExit` in the cause chain decides; a broken pipe ends quietly with 0;
 /// anything else is an unexpected failure (1).
-pub fn classify(err: &anyhow::Error) -> (ExitStatus, Option<&str>) {
+pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
     for cause in err.chain() {
+        if let Some(coded) = cause.downcast_ref::<CodedError>() {
+            return Outcome {
+                code: coded.code,
+                hint: coded.error.hint.as_deref(),
+                silent: false,
+            };
+        }
         if let Some(user) = cause.downcast_ref::<UserError>() {
-            return (user.status, user.hint.as_deref());
+            return Outcome {
+                code: user.status.code(),
+                hint: user.hint.as_deref(),
+                silent: false,
+            };
         }
         if let Some(SilentExit(status)) = cause.downcast_ref::<SilentExit>() {
-            return (*status, None);
+            return Outcome {
+                code: status.code(),
+                hint: None,
+                silent: true,
+            };
+        }
+        if let Some(ChildExit(code)) = cause.downcast_ref::<ChildExit>() {
+            return Outcome {
+                code: *code,
+                hint: None,
+                silent: true,
+            };
+        }
+        if cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        {
+            return Outcome {
+                code: 0,
+                hint: None,
+                silent: true,
+            };
         }
     }
-    if err
-        .chain()
-        .filter_map(|c| c.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    {
-        return (ExitStatus::Ok, None);
+    Outcome {
+        code: ExitStatus::Problem.code(),
+        hint: None,
+        silent: false,
     }
-    (ExitStatus::Problem, None)
 }
 
 /// The position of a parse error as 1-based line and column, from a byte offset.
@@ -123,8 +195,25 @@ mod tests {
     #[test]
     fn classify_finds_user_error_in_chain() {
         let err = anyhow::Error::new(UserError::usage("bad").with_hint("fix it")).context("outer");
-        assert_eq!(classify(&err), (ExitStatus::Usage, Some("fix it")));
+        assert_eq!(
+            classify(&err),
+            Outcome {
+                code: 2,
+                hint: Some("fix it"),
+                silent: false
+            }
+        );
         let plain = anyhow::anyhow!("boom");
-        assert_eq!(classify(&plain).0, ExitStatus::Problem);
+        assert_eq!(classify(&plain).code, 1);
+        assert_eq!(
+            classify(&anyhow::Error::new(ChildExit(130))),
+            Outcome {
+                code: 130,
+                hint: None,
+                silent: true
+            }
+        );
+        let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(classify(&pipe).silent);
     }
 }

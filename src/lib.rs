@@ -6,17 +6,25 @@
 pub mod cli;
 pub mod commands;
 pub mod config_file;
+pub mod connect;
 pub mod discovery;
 pub mod docs;
+pub mod doctor;
+pub mod edit;
 pub mod envvars;
 pub mod error;
 pub mod fs_safe;
 pub mod gateway_url;
 pub mod http;
+pub mod launch;
 pub mod output;
 pub mod paths;
+pub mod provider_env;
+pub mod relay;
 pub mod secrets;
 pub mod settings;
+pub mod shell;
+pub mod targets;
 
 #[doc(hidden)]
 pub mod fake_gateway;
@@ -39,15 +47,11 @@ pub fn run() -> ExitCode {
     match commands::dispatch(&cli, printer) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let (status, hint) = classify(&err);
-            let silent = status == ExitStatus::Ok
-                || err
-                    .chain()
-                    .any(|c| c.downcast_ref::<error::SilentExit>().is_some());
-            if !silent {
-                printer.error(status.code(), &format!("{err:#}"), hint);
+            let outcome = classify(&err);
+            if !outcome.silent {
+                printer.error(outcome.code, &format!("{err:#}"), outcome.hint);
             }
-            ExitCode::from(status.code())
+            ExitCode::from(outcome.code)
         }
     }
 }

@@ -1,10 +1,156 @@
-//! `anyray connect`.
+//! `anyray connect`: point the selected tools at the gateway (see `crate::connect`).
+//!
+//! Targets: the named ones (an uninstalled one is an error without `--force`), else every
+//! detected tool — chosen in a multi-select on a terminal, all of them otherwise.
+//! `--check` writes nothing and exits 1 unless every selected tool is connected.
+//! `--dry-run` prints the diffs. Exit 3 when a file could not be changed safely (the
+//! other targets still go on).
 
 use anyhow::Result;
 
 use super::Context;
 use crate::cli::ConnectArgs;
+use crate::config_file::ConfigFile;
+use crate::connect::render;
+use crate::connect::session;
+use crate::connect::{Ledger, Store};
+use crate::error::{ExitStatus, SilentExit, UserError};
+use crate::settings::{Overrides, Settings};
+use crate::targets::{self, Ctx, Target};
 
-pub fn run(_args: &ConnectArgs, _ctx: &Context) -> Result<()> {
-    super::not_implemented("connect")
+pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
+    let settings = ctx.settings(Overrides {
+        gateway: args.gateway.clone(),
+        via: args.via,
+        ..ctx.overrides()
+    })?;
+    let tctx = Ctx::new(&settings, args.identity, args.all_platforms);
+    let store = Store::open()?;
+    let p = &ctx.printer;
+    let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
+    let selected = select(args, interactive)?;
+    if selected.is_empty() {
+        p.warn("no supported tool found on this machine; name one to connect it anyway, e.g. `anyray connect codex --force`");
+    }
+
+    if args.check {
+        return check(ctx, &tctx, &selected, &store.load()?);
+    }
+
+    let planned = session::plan_all(&selected, &tctx, &store.load()?);
+    if args.dry_run {
+        let report = session::dry_run_report(&planned, &tctx);
+        return finish(ctx, &report);
+    }
+    if interactive && session::any_change(&planned) {
+        render::connect(p, &session::dry_run_report(&planned, &tctx));
+        let go = inquire::Confirm::new("Apply these changes?")
+            .with_default(true)
+            .prompt()
+            .map_err(|e| UserError::usage(format!("no answer ({e})")))?;
+        if !go {
+            p.line("Nothing was changed.");
+            return Ok(());
+        }
+    }
+    save_gateway(args, &settings, ctx)?;
+    let report = session::apply(&planned, &tctx, &store)?;
+    finish(ctx, &report)
+}
+
+fn finish(ctx: &Context, report: &session::ConnectReport) -> Result<()> {
+    if ctx.printer.json {
+        ctx.printer.json(report)?;
+    } else {
+        render::connect(&ctx.printer, report);
+    }
+    match report.status() {
+        ExitStatus::Ok => Ok(()),
+        status => Err(SilentExit(status).into()),
+    }
+}
+
+/// The targets to act on: named ones, else the detected ones (chosen on a terminal).
+fn select(args: &ConnectArgs, interactive: bool) -> Result<Vec<&'static dyn Target>> {
+    if !args.targets.is_empty() {
+        let named = targets::named(&args.targets)?;
+        let missing: Vec<String> = named
+            .iter()
+            .filter(|t| !args.force && !t.detect().installed)
+            .map(|t| format!("{} ({})", targets::id(t.name()), t.detect().reason))
+            .collect();
+        if !missing.is_empty() {
+            return Err(
+                UserError::usage(format!("not installed: {}", missing.join(", ")))
+                    .with_hint("pass --force to connect it anyway (its config file is created)")
+                    .into(),
+            );
+        }
+        return Ok(named);
+    }
+    let detected: Vec<&'static dyn Target> = targets::all()
+        .into_iter()
+        .filter(|t| t.detect().installed)
+        .collect();
+    if !interactive || detected.is_empty() {
+        return Ok(detected);
+    }
+    let options: Vec<Choice> = detected.iter().map(|&t| Choice(t)).collect();
+    let chosen = inquire::MultiSelect::new("Connect which tools?", options)
+        .with_all_selected_by_default()
+        .prompt()
+        .map_err(|e| UserError::usage(format!("no tools chosen ({e})")))?;
+    Ok(chosen.into_iter().map(|c| c.0).collect())
+}
+
+struct Choice(&'static dyn Target);
+
+impl std::fmt::Display for Choice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({})",
+            targets::id(self.0.name()),
+            self.0.detect().reason
+        )
+    }
+}
+
+/// `--check`: the status of the selected targets; exit 1 unless all are connected.
+fn check(
+    ctx: &Context,
+    tctx: &Ctx,
+    selected: &[&'static dyn Target],
+    ledger: &Ledger,
+) -> Result<()> {
+    let report = session::status(tctx, selected, ledger);
+    if ctx.printer.json {
+        ctx.printer.json(&report)?;
+    } else {
+        render::status(&ctx.printer, &report);
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        Err(SilentExit(ExitStatus::Problem).into())
+    }
+}
+
+/// `--gateway URL` is remembered, so later runs (and `status`) use the same gateway.
+fn save_gateway(args: &ConnectArgs, settings: &Settings, ctx: &Context) -> Result<()> {
+    if args.gateway.is_none() {
+        return Ok(());
+    }
+    let url = settings.gateway.value.as_str();
+    let mut file = ConfigFile::load(&settings.config_file.value)?;
+    if file.get("gateway")?.as_deref() == Some(url) {
+        return Ok(());
+    }
+    file.set("gateway", url)?;
+    file.save()?;
+    ctx.printer.line(format!(
+        "Saved gateway = {url} in {}",
+        targets::display_path(&file.path)
+    ));
+    Ok(())
 }

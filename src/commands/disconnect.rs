@@ -1,10 +1,44 @@
-//! `anyray disconnect`.
+//! `anyray disconnect`: restore what `connect` changed, from the ledger. A file exactly as
+//! anyray left it gets its original bytes back; a file the user edited since is restored
+//! key by key; a managed value the user changed is a refusal (exit 3) unless `--force`.
 
 use anyhow::Result;
 
 use super::Context;
 use crate::cli::DisconnectArgs;
+use crate::connect::{Store, render, session};
+use crate::error::{ExitStatus, SilentExit, UserError};
+use crate::targets;
 
-pub fn run(_args: &DisconnectArgs, _ctx: &Context) -> Result<()> {
-    super::not_implemented("disconnect")
+pub fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
+    let p = &ctx.printer;
+    let store = Store::open()?;
+    let ids: Vec<&'static str> = args.targets.iter().map(|&t| targets::id(t)).collect();
+    let only = (!ids.is_empty()).then_some(ids.as_slice());
+    if p.interactive() && !args.yes && !args.dry_run {
+        let preview = session::disconnect(only, &store, args.force, true)?;
+        if preview.targets.iter().all(|t| t.files.is_empty()) {
+            render::disconnect(p, &preview);
+            return Ok(());
+        }
+        render::disconnect(p, &preview);
+        let go = inquire::Confirm::new("Restore these files?")
+            .with_default(true)
+            .prompt()
+            .map_err(|e| UserError::usage(format!("no answer ({e})")))?;
+        if !go {
+            p.line("Nothing was changed.");
+            return Ok(());
+        }
+    }
+    let report = session::disconnect(only, &store, args.force, args.dry_run)?;
+    if p.json {
+        p.json(&report)?;
+    } else {
+        render::disconnect(p, &report);
+    }
+    match report.status() {
+        ExitStatus::Ok => Ok(()),
+        status => Err(SilentExit(status).into()),
+    }
 }

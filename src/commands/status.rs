@@ -1,10 +1,26 @@
-//! `anyray status`.
+//! `anyray status`: each tool's state and the endpoint it will actually use. Read-only;
+//! exit 0 whatever the states are (`connect --check` is the form that fails).
 
 use anyhow::Result;
 
 use super::Context;
 use crate::cli::StatusArgs;
+use crate::connect::{Store, render, session};
+use crate::targets::{self, Ctx};
 
-pub fn run(_args: &StatusArgs, _ctx: &Context) -> Result<()> {
-    super::not_implemented("status")
+pub fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
+    let settings = ctx.settings(ctx.overrides())?;
+    let tctx = Ctx::new(&settings, false, false);
+    let selected = if args.targets.is_empty() {
+        targets::all()
+    } else {
+        targets::named(&args.targets)?
+    };
+    let report = session::status(&tctx, &selected, &Store::open()?.load()?);
+    if ctx.printer.json {
+        ctx.printer.json(&report)
+    } else {
+        render::status(&ctx.printer, &report);
+        Ok(())
+    }
 }

@@ -1,0 +1,430 @@
+//! The one engine behind `connect`, `disconnect` and `status`: every target only says
+//! which keys it wants in which files ([`FileSpec`]); the engine does the rest, the same
+//! way for every format:
+//!
+//! parse → plan (new bytes + prior values) → diff → lock → backup before the first change
+//! → atomic write (through symlinks, keeping mode and owner) → record in the ledger.
+//!
+//! `disconnect` restores the original bytes from the backup when the file is exactly as
+//! anyray left it; otherwise it restores key by key with the format-preserving editor, and
+//! refuses (exit 3) where the user changed a managed value since, unless `--force`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::edit::{self, EditError, Editor, KeyPath};
+use crate::error::UserError;
+use crate::fs_safe;
+
+pub mod ledger;
+pub mod render;
+pub mod session;
+
+pub use ledger::{FileRecord, KeyRecord, Ledger, Store, sha256_hex};
+
+/// The syntax of a file a target edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Strict JSON (Claude Code's settings.json).
+    Json,
+    /// JSON with comments and trailing commas (VS Code forks' settings.json).
+    Jsonc,
+    Toml,
+}
+
+impl Format {
+    pub fn parse(self, text: &str) -> Result<Box<dyn Editor>, EditError> {
+        Ok(match self {
+            Format::Json => Box::new(edit::json::parse(text, edit::json::Dialect::Strict)?),
+            Format::Jsonc => Box::new(edit::json::parse(text, edit::json::Dialect::Jsonc)?),
+            Format::Toml => Box::new(edit::toml::parse(text)?),
+        })
+    }
+
+    /// Whether a rendered document holds nothing (so a file anyray created can go).
+    fn is_blank(self, text: &str) -> bool {
+        let text = text.trim_start_matches('\u{feff}');
+        match self {
+            Format::Json | Format::Jsonc => {
+                let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                compact.is_empty() || compact == "{}"
+            }
+            Format::Toml => text.trim().is_empty(),
+        }
+    }
+}
+
+/// A value a target wants at a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Want {
+    pub key: KeyPath,
+    pub value: String,
+}
+
+impl Want {
+    pub fn new(key: KeyPath, value: impl Into<String>) -> Self {
+        Self {
+            key,
+            value: value.into(),
+        }
+    }
+}
+
+/// What one target wants in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// The path the tool reads (a symlink is written through, and stays a symlink).
+    pub path: PathBuf,
+    pub format: Format,
+    pub wants: Vec<Want>,
+}
+
+/// A file's problem as the user sees it: `file:line:col: what`, exit 3, and a hint.
+pub fn file_error(path: &Path, err: EditError) -> UserError {
+    let location = match err.position {
+        Some((line, col)) => format!("{}:{line}:{col}", path.display()),
+        None => path.display().to_string(),
+    };
+    UserError::unsafe_change(format!(
+        "{location}: {}; the file was left untouched",
+        err.message
+    ))
+    .with_hint(err.hint)
+}
+
+fn parse_file(path: &Path, format: Format, bytes: Option<&[u8]>) -> Result<Box<dyn Editor>> {
+    let text = match bytes {
+        Some(bytes) => edit::decode(bytes).map_err(|e| file_error(path, e))?,
+        None => "",
+    };
+    Ok(format.parse(text).map_err(|e| file_error(path, e))?)
+}
+
+/// The change `connect` would make to one file.
+#[derive(Debug, Clone)]
+pub struct ConnectPlan {
+    pub spec: FileSpec,
+    /// The bytes now; `None` when the file does not exist.
+    pub before: Option<Vec<u8>>,
+    pub after: Vec<u8>,
+    /// The ledger record after this change.
+    pub record_keys: Vec<KeyRecord>,
+    pub created_containers: Vec<KeyPath>,
+}
+
+impl ConnectPlan {
+    pub fn changed(&self) -> bool {
+        self.before.as_deref() != Some(self.after.as_slice())
+    }
+
+    pub fn diff(&self) -> String {
+        unified_diff(
+            &self.spec.path,
+            self.before.as_deref().unwrap_or_default(),
+            &self.after,
+        )
+    }
+}
+
+/// Computes the new bytes for `spec`. Prior values already in the ledger are kept (a
+/// second `connect` must not record anyray's own values as the user's).
+pub fn plan_connect(spec: &FileSpec, record: Option<&FileRecord>) -> Result<ConnectPlan> {
+    let before = fs_safe::read_optional(&spec.path)?;
+    let mut doc = parse_file(&spec.path, spec.format, before.as_deref())?;
+    let mut record_keys: Vec<KeyRecord> = record.map(|r| r.keys.clone()).unwrap_or_default();
+    let mut created_containers: Vec<KeyPath> = record
+        .map(|r| r.created_containers.clone())
+        .unwrap_or_default();
+    let mut edited = false;
+    for want in &spec.wants {
+        let current = doc.get(&want.key).map_err(|e| file_error(&spec.path, e))?;
+        let in_place = current.as_ref().is_some_and(|s| s.value == want.value);
+        for container in want.key.ancestors() {
+            if !doc.has_container(&container) && !created_containers.contains(&container) {
+                created_containers.push(container);
+            }
+        }
+        match record_keys.iter_mut().find(|k| k.key == want.key) {
+            Some(known) => known.written = want.value.clone(),
+            None => record_keys.push(KeyRecord {
+                key: want.key.clone(),
+                prior: current,
+                written: want.value.clone(),
+            }),
+        }
+        if !in_place {
+            doc.set(&want.key, &want.value)
+                .map_err(|e| file_error(&spec.path, e))?;
+            edited = true;
+        }
+    }
+    // Nothing to change: keep the bytes exactly (no re-rendering of any kind).
+    let after = match &before {
+        Some(bytes) if !edited => bytes.clone(),
+        _ => doc.render().into_bytes(),
+    };
+    Ok(ConnectPlan {
+        spec: spec.clone(),
+        before,
+        after,
+        record_keys,
+        created_containers,
+    })
+}
+
+/// Writes a planned change: backup on the first change, atomic write, ledger record.
+/// The caller holds the store's lock and saves the ledger.
+pub fn apply_connect(
+    plan: &ConnectPlan,
+    target: &str,
+    store: &Store,
+    ledger: &mut Ledger,
+) -> Result<()> {
+    if !plan.changed() {
+        return Ok(());
+    }
+    let path = &plan.spec.path;
+    let existing = ledger.files.get(path).cloned();
+    let (created, backup) = match &existing {
+        Some(record) => (record.created, record.backup.clone()),
+        None => match &plan.before {
+            Some(bytes) => (false, Some(store.backup(path, bytes)?)),
+            None => (true, None),
+        },
+    };
+    // A new file is as private as the user's other settings: 0600.
+    fs_safe::atomic_write(path, &plan.after, Some(0o600))?;
+    ledger.files.insert(
+        path.clone(),
+        FileRecord {
+            target: target.to_string(),
+            format: plan.spec.format,
+            created,
+            written_sha256: sha256_hex(&plan.after),
+            backup,
+            keys: plan.record_keys.clone(),
+            created_containers: plan.created_containers.clone(),
+        },
+    );
+    store.save(ledger)
+}
+
+/// How `disconnect` puts a file back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestoreMethod {
+    /// The file was as anyray left it: the original bytes come back from the backup.
+    Backup,
+    /// anyray created the file and it is as anyray left it: it is deleted.
+    Delete,
+    /// The user edited the file since: each managed key gets its prior value back.
+    KeyByKey,
+    /// The file is gone; there is nothing to restore.
+    Gone,
+}
+
+#[derive(Debug, Clone)]
+pub struct DisconnectPlan {
+    pub path: PathBuf,
+    pub method: RestoreMethod,
+    pub before: Option<Vec<u8>>,
+    /// `None`: delete the file (or leave it gone).
+    pub after: Option<Vec<u8>>,
+    /// Managed values the user changed since `connect` (restored only with `--force`).
+    pub conflicts: Vec<Conflict>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub key: String,
+    pub written: String,
+    pub now: Option<String>,
+}
+
+impl DisconnectPlan {
+    pub fn diff(&self) -> String {
+        unified_diff(
+            &self.path,
+            self.before.as_deref().unwrap_or_default(),
+            self.after.as_deref().unwrap_or_default(),
+        )
+    }
+}
+
+/// Works out how to restore one recorded file. With conflicts and no `force`, this is an
+/// error (exit 3) that names each changed value.
+pub fn plan_disconnect(
+    path: &Path,
+    record: &FileRecord,
+    store: &Store,
+    force: bool,
+) -> Result<DisconnectPlan> {
+    let before = fs_safe::read_optional(path)?;
+    let plan = |method, after, conflicts| DisconnectPlan {
+        path: path.to_path_buf(),
+        method,
+        before: before.clone(),
+        after,
+        conflicts,
+    };
+    let Some(bytes) = &before else {
+        return Ok(plan(RestoreMethod::Gone, None, Vec::new()));
+    };
+    if sha256_hex(bytes) == record.written_sha256 {
+        return Ok(match &record.backup {
+            _ if record.created => plan(RestoreMethod::Delete, None, Vec::new()),
+            Some(name) => plan(
+                RestoreMethod::Backup,
+                Some(store.read_backup(name)?),
+                Vec::new(),
+            ),
+            None => plan(RestoreMethod::KeyByKey, Some(bytes.clone()), Vec::new()),
+        });
+    }
+    let mut doc = parse_file(path, record.format, Some(bytes))?;
+    let mut conflicts = Vec::new();
+    for key in &record.keys {
+        let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
+        let now_value = now.as_ref().map(|s| s.value.clone());
+        let prior_value = key.prior.as_ref().map(|s| s.value.clone());
+        if now_value.as_deref() != Some(key.written.as_str()) && now_value != prior_value {
+            conflicts.push(Conflict {
+                key: key.key.to_string(),
+                written: key.written.clone(),
+                now: now_value,
+            });
+        }
+    }
+    if !conflicts.is_empty() && !force {
+        let list: Vec<String> = conflicts
+            .iter()
+            .map(|c| match &c.now {
+                Some(now) => format!("`{}` is now {now:?} (anyray wrote {:?})", c.key, c.written),
+                None => format!("`{}` was removed (anyray wrote {:?})", c.key, c.written),
+            })
+            .collect();
+        return Err(UserError::unsafe_change(format!(
+            "{}: you changed what anyray manages since `connect`: {}; the file was left untouched",
+            path.display(),
+            list.join("; ")
+        ))
+        .with_hint(
+            "run `anyray disconnect --force` to restore the values from before `connect` anyway",
+        )
+        .into());
+    }
+    for key in &record.keys {
+        let result = match &key.prior {
+            Some(prior) => doc.restore(&key.key, prior),
+            None => doc.remove(&key.key),
+        };
+        result.map_err(|e| file_error(path, e))?;
+    }
+    for container in record.created_containers.iter().rev() {
+        doc.remove_if_empty(container);
+    }
+    let text = doc.render();
+    if record.created && record.format.is_blank(&text) {
+        return Ok(plan(RestoreMethod::Delete, None, conflicts));
+    }
+    Ok(plan(
+        RestoreMethod::KeyByKey,
+        Some(text.into_bytes()),
+        conflicts,
+    ))
+}
+
+/// Carries out a restore and forgets the file in the ledger (the caller holds the lock).
+pub fn apply_disconnect(plan: &DisconnectPlan, store: &Store, ledger: &mut Ledger) -> Result<()> {
+    match (&plan.after, &plan.before) {
+        (Some(after), Some(before)) if after != before => {
+            fs_safe::atomic_write(&plan.path, after, None)?;
+        }
+        (None, Some(_)) => {
+            // Delete the real file behind a symlink, as anyray created it there.
+            let real = fs_safe::resolve(&plan.path)?;
+            std::fs::remove_file(&real)
+                .map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", real.display()))?;
+        }
+        _ => {}
+    }
+    if let Some(record) = ledger.files.remove(&plan.path)
+        && let Some(name) = record.backup
+    {
+        store.remove_backup(&name);
+    }
+    store.save(ledger)
+}
+
+/// How one file compares with what a target wants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "state", content = "detail")]
+pub enum FileState {
+    /// Every wanted value is in place.
+    Connected,
+    /// No wanted value is in place and anyray never changed the file.
+    NotConnected,
+    /// anyray connected the file, or part of it is in place, but not every value is.
+    Drifted,
+    /// The file cannot be read or parsed.
+    Invalid(String),
+}
+
+/// Compares one file with what a target wants; never writes.
+pub fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
+    let bytes = match fs_safe::read_optional(&spec.path) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) if record.is_some() => return FileState::Drifted,
+        Ok(None) => return FileState::NotConnected,
+        Err(e) => return FileState::Invalid(format!("{e:#}")),
+    };
+    let doc = match parse_file(&spec.path, spec.format, Some(&bytes)) {
+        Ok(doc) => doc,
+        Err(e) => return FileState::Invalid(format!("{e:#}")),
+    };
+    let mut in_place = 0;
+    for want in &spec.wants {
+        match doc.get(&want.key) {
+            Ok(Some(s)) if s.value == want.value => in_place += 1,
+            Ok(_) => {}
+            Err(e) => return FileState::Invalid(format!("{:#}", file_error(&spec.path, e))),
+        }
+    }
+    if in_place == spec.wants.len() {
+        FileState::Connected
+    } else if in_place > 0 || record.is_some() {
+        FileState::Drifted
+    } else {
+        FileState::NotConnected
+    }
+}
+
+/// Reads one string from a file, for targets that look at what a tool will use.
+pub fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
+    let Some(bytes) = fs_safe::read_optional(path)? else {
+        return Ok(None);
+    };
+    let doc = parse_file(path, format, Some(&bytes))?;
+    Ok(doc
+        .get(key)
+        .map_err(|e| file_error(path, e))?
+        .map(|s| s.value))
+}
+
+/// A unified diff of two versions of a file (`--dry-run`); empty when they are equal.
+pub fn unified_diff(path: &Path, before: &[u8], after: &[u8]) -> String {
+    let before = String::from_utf8_lossy(before);
+    let after = String::from_utf8_lossy(after);
+    if before == after {
+        return String::new();
+    }
+    let name = crate::targets::display_path(path);
+    similar::TextDiff::from_lines(before.as_ref(), after.as_ref())
+        .unified_diff()
+        .context_radius(3)
+        .header(&name, &name)
+        .to_string()
+}

@@ -1,0 +1,259 @@
+//! `tools.<target>`: each tool's connection state, and the environment this shell hands
+//! to every tool.
+//!
+//! Installed / connected / drifted / overridden comes from connect's read-only status
+//! API (`targets::status`), the same one `anyray status` shows. A target this build's
+//! connect does not handle yet reports `skip` with that reason, never a made-up `ok`.
+//! What doctor sees on its own, the process environment, is reported under
+//! `tools.shell`, because the shell exported it and restarting the shell is the fix: a
+//! stale `ANTHROPIC_BASE_URL`/`OPENAI_BASE_URL`, and an `ANTHROPIC_API_KEY` left beside
+//! `ANTHROPIC_AUTH_TOKEN`.
+
+use super::{Env, Finding, Level, id};
+use crate::cli::TargetName;
+use crate::connect::{FileState, Store};
+use crate::gateway_url::GatewayUrl;
+use crate::settings::Settings;
+use crate::targets::{self, State, TargetStatus};
+
+const NO_STATUS: &str = "connect status not available in this build";
+
+/// Every tool check, with the target it reads.
+const TOOLS: [(&str, TargetName); 6] = [
+    (id::CLAUDE_CODE, TargetName::ClaudeCode),
+    (id::CURSOR, TargetName::Cursor),
+    (id::WINDSURF, TargetName::Windsurf),
+    (id::CODEX, TargetName::Codex),
+    (id::SHELL, TargetName::Shell),
+    (id::GEMINI, TargetName::Gemini),
+];
+
+/// One finding per tool target. Reads files, writes nothing.
+pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
+    let ctx = targets::Ctx::new(settings, false, false);
+    let ledger = Store::open().and_then(|store| store.load());
+    TOOLS
+        .iter()
+        .map(|&(check, name)| {
+            let status = targets::get(name).map(|target| match &ledger {
+                Ok(ledger) => Ok(targets::status(target, &ctx, ledger)),
+                Err(err) => Err(format!("{err:#}")),
+            });
+            match (name, status) {
+                (TargetName::Shell, None) => shell(&ctx.endpoint, env),
+                (_, None) => Finding::skip(check, NO_STATUS),
+                (_, Some(Err(why))) => {
+                    Finding::fail(check, format!("cannot read connect's ledger: {why}"))
+                        .hint("`anyray status` shows the same problem; fix or remove the ledger file it names")
+                }
+                (_, Some(Ok(status))) => from_status(check, &status, &ctx.endpoint),
+            }
+        })
+        .collect()
+}
+
+fn file_state(state: &FileState) -> &str {
+    match state {
+        FileState::Connected => "connected",
+        FileState::NotConnected => "not connected",
+        FileState::Drifted => "drifted",
+        FileState::Invalid(why) => why,
+    }
+}
+
+/// A tool's connect status as a finding.
+fn from_status(check: &'static str, status: &TargetStatus, endpoint: &GatewayUrl) -> Finding {
+    let target = status.target;
+    let mut detail = vec![format!("detected: {}", status.detected_by)];
+    detail.extend(status.files.iter().map(|f| {
+        format!(
+            "{}: {}",
+            targets::display_path(&f.path),
+            file_state(&f.state)
+        )
+    }));
+    if let Some(endpoint) = &status.endpoint {
+        detail.push(format!("uses: {endpoint}"));
+    }
+    detail.extend(status.notes.iter().cloned());
+    let detail = detail.join("\n");
+    let uses = status.endpoint.as_deref().unwrap_or("an unknown endpoint");
+    let connect = format!("run `anyray connect {target}`");
+    let finding = match status.state {
+        State::NotConnected if !status.installed => {
+            return Finding::skip(check, format!("not installed ({})", status.detected_by));
+        }
+        State::Connected => Finding::ok(check, format!("connected: uses {uses}")),
+        State::NotConnected => {
+            Finding::warn(check, format!("installed but not connected: uses {uses}")).hint(connect)
+        }
+        State::Drifted => Finding::warn(
+            check,
+            "drifted: its settings changed since `anyray connect`",
+        )
+        .hint(format!(
+            "{connect} to put them back; `anyray status` shows which file"
+        )),
+        State::Overridden => {
+            let by = status
+                .overridden_by
+                .as_deref()
+                .map_or("a managed settings file".into(), targets::display_path);
+            let summary = format!("overridden by managed settings {by}: uses {uses}");
+            if status
+                .endpoint
+                .as_deref()
+                .is_some_and(|e| points_at(e, endpoint))
+            {
+                Finding::ok(check, summary)
+            } else {
+                Finding::warn(check, summary).hint(
+                    "the managed file decides for this tool; ask your admins to point it at the gateway",
+                )
+            }
+        }
+        State::Invalid => Finding::fail(
+            check,
+            status
+                .error
+                .clone()
+                .unwrap_or_else(|| "a settings file cannot be read".into()),
+        )
+        .hint(format!("fix the file named above, then {connect}")),
+        State::Unsupported => Finding::skip(
+            check,
+            status
+                .error
+                .clone()
+                .unwrap_or_else(|| "the gateway serves no route this tool needs".into()),
+        ),
+    };
+    finding.detail(detail)
+}
+
+/// `tools.shell`: the environment of this process, as a fresh tool would inherit it.
+fn shell(endpoint: &GatewayUrl, env: &Env) -> Finding {
+    let mut problems: Vec<String> = Vec::new();
+    let mut good: Vec<String> = Vec::new();
+    for var in ["ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"] {
+        let Some(value) = env.get(var) else { continue };
+        if points_at(value, endpoint) {
+            good.push(format!("{var} points at {endpoint}"));
+        } else {
+            problems.push(format!(
+                "{var}={} disagrees with the config ({endpoint})",
+                without_userinfo(value)
+            ));
+        }
+    }
+    let mut hints = Vec::new();
+    if !problems.is_empty() {
+        hints.push(
+            "restart your shell (or run `eval \"$(anyray env)\"`) so tools get the current gateway",
+        );
+    }
+    if env.get("ANTHROPIC_API_KEY").is_some() && env.get("ANTHROPIC_AUTH_TOKEN").is_some() {
+        problems.push(
+            "ANTHROPIC_API_KEY is set beside ANTHROPIC_AUTH_TOKEN: Claude Code reports an auth conflict and may send the wrong one".into(),
+        );
+        hints.push("unset ANTHROPIC_API_KEY (and remove it from your shell's rc file) if the gateway's token is the one to use");
+    }
+    let level = if problems.is_empty() {
+        if good.is_empty() {
+            Level::Skip
+        } else {
+            Level::Ok
+        }
+    } else {
+        Level::Warn
+    };
+    let summary = match level {
+        Level::Warn => problems.join("; "),
+        Level::Ok => format!("this shell's environment points tools at {endpoint}"),
+        _ => format!("{NO_STATUS}; no gateway variables in this shell's environment"),
+    };
+    if level != Level::Skip {
+        good.push(format!("{NO_STATUS}: rc files not inspected"));
+    }
+    let detail = good.join("\n");
+    let finding = Finding::new(id::SHELL, level, summary).detail(detail);
+    if hints.is_empty() {
+        finding
+    } else {
+        finding.hint(hints.join("; "))
+    }
+}
+
+/// Whether a base URL from the environment is the endpoint or a route under it.
+fn points_at(value: &str, endpoint: &GatewayUrl) -> bool {
+    let Ok(url) = GatewayUrl::parse(value) else {
+        return false;
+    };
+    let (value, base) = (url.as_str(), endpoint.as_str());
+    value == base
+        || value
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// A URL for display: a `user:pass@` part is dropped.
+fn without_userinfo(value: &str) -> String {
+    match url::Url::parse(value) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gw(u: &str) -> GatewayUrl {
+        GatewayUrl::parse(u).unwrap()
+    }
+
+    #[test]
+    fn base_urls_under_the_endpoint_agree() {
+        let endpoint = gw("https://gw.example:8787");
+        assert!(points_at("https://gw.example:8787", &endpoint));
+        assert!(points_at("https://gw.example:8787/v1/", &endpoint));
+        assert!(!points_at("https://gw.example:87870/v1", &endpoint));
+        assert!(!points_at("https://api.openai.com/v1", &endpoint));
+        assert!(!points_at("not a url", &endpoint));
+    }
+
+    #[test]
+    fn stale_variables_and_key_conflict() {
+        let endpoint = gw("http://127.0.0.1:8787");
+        let env = Env::from_pairs([
+            ("ANTHROPIC_BASE_URL", "http://127.0.0.1:8787"),
+            ("OPENAI_BASE_URL", "https://old:pw@old.example/v1"),
+        ]);
+        let f = shell(&endpoint, &env);
+        assert_eq!(f.level, Level::Warn);
+        assert!(
+            f.summary.contains("OPENAI_BASE_URL=https://old.example/v1"),
+            "{}",
+            f.summary
+        );
+        assert!(!f.summary.contains("pw"));
+        assert!(f.hint.unwrap().contains("restart your shell"));
+
+        let env = Env::from_pairs([
+            ("ANTHROPIC_API_KEY", "sk-1"),
+            ("ANTHROPIC_AUTH_TOKEN", "t-2"),
+        ]);
+        let f = shell(&endpoint, &env);
+        assert_eq!(f.level, Level::Warn);
+        assert!(!format!("{f:?}").contains("sk-1"));
+
+        let f = shell(&endpoint, &Env::default());
+        assert_eq!(f.level, Level::Skip);
+        let env = Env::from_pairs([("OPENAI_BASE_URL", "http://127.0.0.1:8787/v1")]);
+        assert_eq!(shell(&endpoint, &env).level, Level::Ok);
+    }
+}

@@ -1,0 +1,400 @@
+//! JSON and JSONC through `jsonc-parser`'s CST, which keeps every byte it is not asked
+//! to change: comments, trailing commas, key order, the file's indentation and newlines.
+//!
+//! Strict JSON (Claude Code) is validated with serde_json first, so a file with a
+//! comment or a trailing comma is reported rather than silently accepted, and nothing
+//! we insert adds either (the CST only adds trailing commas where the file uses them).
+
+use jsonc_parser::ParseOptions;
+use jsonc_parser::cst::{CstArray, CstInputValue, CstLeafNode, CstNode, CstObject, CstRootNode};
+
+use super::{EditError, Editor, KeyPath, Scalar, Seg, split_bom};
+
+/// Which JSON the file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// RFC 8259 JSON: no comments, no trailing commas.
+    Strict,
+    /// VS Code's JSONC: comments and trailing commas allowed.
+    Jsonc,
+}
+
+pub struct JsonDoc {
+    bom: bool,
+    root: CstRootNode,
+}
+
+/// Parses a document. An empty (or whitespace-only) text is an empty object.
+pub fn parse(text: &str, dialect: Dialect) -> Result<JsonDoc, EditError> {
+    let (bom, body) = split_bom(text);
+    let blank = body.trim().is_empty();
+    if dialect == Dialect::Strict && !blank {
+        serde_json::from_str::<serde::de::IgnoredAny>(body).map_err(|e| {
+            EditError::at(
+                Some((e.line(), e.column())),
+                format!("invalid JSON: {}", strip_position(&e.to_string())),
+            )
+            .with_hint(
+                "this file must be strict JSON (no comments, no trailing commas); fix it, then run the command again",
+            )
+        })?;
+    }
+    let options = ParseOptions {
+        allow_comments: dialect == Dialect::Jsonc,
+        allow_trailing_commas: dialect == Dialect::Jsonc,
+        allow_loose_object_property_names: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    };
+    let root = CstRootNode::parse(body, &options).map_err(|e| {
+        EditError::at(
+            Some((e.line_display(), e.column_display())),
+            format!("invalid JSONC: {}", e.kind()),
+        )
+    })?;
+    match root.value() {
+        None | Some(CstNode::Container(jsonc_parser::cst::CstContainerNode::Object(_))) => {}
+        Some(other) => {
+            return Err(EditError::at(
+                None,
+                format!("the top level is {}, not an object", describe(&other)),
+            ));
+        }
+    }
+    Ok(JsonDoc { bom, root })
+}
+
+/// serde_json appends " at line L column C"; the position is reported separately.
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+}
+
+fn describe(node: &CstNode) -> &'static str {
+    match node {
+        CstNode::Container(c) if c.is_object() => "an object",
+        CstNode::Container(c) if c.is_array() => "a list",
+        CstNode::Leaf(CstLeafNode::StringLit(_)) => "a string",
+        CstNode::Leaf(CstLeafNode::NumberLit(_)) => "a number",
+        CstNode::Leaf(CstLeafNode::BooleanLit(_)) => "a boolean",
+        CstNode::Leaf(CstLeafNode::NullKeyword(_)) => "null",
+        _ => "something else",
+    }
+}
+
+/// A container on a key path.
+enum Container {
+    Object(CstObject),
+    Array(CstArray),
+}
+
+/// A JSON string literal for `value`, escaped as serde_json does (no `\/`, UTF-8 kept).
+fn literal(value: &str) -> String {
+    serde_json::to_string(value).expect("a string always serialises")
+}
+
+impl JsonDoc {
+    /// Walks to the container that holds the last segment of `path`, creating missing
+    /// containers when `create` is set (an object, or a list before a `Named` step).
+    fn parent(&self, path: &KeyPath, create: bool) -> Result<Option<Container>, EditError> {
+        let segs = path.segs();
+        let mut current = match self.root.object_value() {
+            Some(obj) => obj,
+            None if create => self.root.object_value_or_set(),
+            None => return Ok(None),
+        };
+        let Some((_, prefix)) = segs.split_last() else {
+            return Ok(Some(Container::Object(current)));
+        };
+        for (i, seg) in prefix.iter().enumerate() {
+            let Seg::Key(key) = seg else {
+                unreachable!("a named entry is only ever the last step of a path")
+            };
+            let next_is_list = matches!(segs.get(i + 1), Some(Seg::Named(_)));
+            let here = KeyPath(segs[..=i].to_vec());
+            match current.get(key) {
+                Some(prop) => {
+                    let value = prop.value();
+                    match (&value, next_is_list) {
+                        (Some(v), false) if v.as_object().is_some() => {
+                            current = v.as_object().expect("checked");
+                        }
+                        (Some(v), true) if v.as_array().is_some() => {
+                            return Ok(Some(Container::Array(v.as_array().expect("checked"))));
+                        }
+                        (Some(v), _) => {
+                            return Err(EditError::unexpected(&here, describe(v)));
+                        }
+                        (None, _) => return Err(EditError::unexpected(&here, "no value")),
+                    }
+                }
+                None if !create => return Ok(None),
+                None if next_is_list => {
+                    let prop = current.append(key, CstInputValue::Array(Vec::new()));
+                    return Ok(Some(Container::Array(
+                        prop.array_value().expect("just created"),
+                    )));
+                }
+                None => {
+                    let prop = current.append(key, CstInputValue::Object(Vec::new()));
+                    current = prop.object_value().expect("just created");
+                }
+            }
+        }
+        Ok(Some(Container::Object(current)))
+    }
+
+    /// The object of a named list entry (`{"name": name, "value": …}`), if present.
+    fn named_entry(list: &CstArray, name: &str) -> Option<CstObject> {
+        list.elements().into_iter().find_map(|element| {
+            let obj = element.as_object()?;
+            let entry_name = obj.get("name")?.value()?.as_string_lit()?.decoded_value();
+            (entry_name.ok()? == name).then_some(obj)
+        })
+    }
+
+    /// The literal node holding the managed string at `path`, if present.
+    fn value_node(&self, path: &KeyPath, create: bool) -> Result<Option<CstNode>, EditError> {
+        let Some(parent) = self.parent(path, create)? else {
+            return Ok(None);
+        };
+        let node = match (parent, path.segs().last()) {
+            (Container::Object(obj), Some(Seg::Key(key))) => {
+                obj.get(key).and_then(|prop| prop.value())
+            }
+            (Container::Array(list), Some(Seg::Named(name))) => Self::named_entry(&list, name)
+                .map(|entry| {
+                    entry
+                        .get("value")
+                        .and_then(|prop| prop.value())
+                        .ok_or_else(|| EditError::unexpected(path, "an entry without a value"))
+                })
+                .transpose()?,
+            _ => return Err(EditError::unexpected(path, "an unexpected shape")),
+        };
+        Ok(node)
+    }
+
+    fn string_lit(
+        path: &KeyPath,
+        node: &CstNode,
+    ) -> Result<jsonc_parser::cst::CstStringLit, EditError> {
+        node.as_string_lit()
+            .ok_or_else(|| EditError::unexpected(path, describe(node)))
+    }
+
+    /// Sets the raw literal at `path`, inserting the key or entry when absent.
+    fn set_raw(&mut self, path: &KeyPath, value: &str, raw: &str) -> Result<(), EditError> {
+        if let Some(node) = self.value_node(path, true)? {
+            Self::string_lit(path, &node)?.set_raw_value(raw.to_string());
+            return Ok(());
+        }
+        let parent = self.parent(path, true)?.expect("created");
+        let node = match (parent, path.segs().last()) {
+            (Container::Object(obj), Some(Seg::Key(key))) => obj
+                .append(key, CstInputValue::String(value.to_string()))
+                .value(),
+            (Container::Array(list), Some(Seg::Named(name))) => list
+                .append(CstInputValue::Object(vec![
+                    ("name".into(), CstInputValue::String(name.clone())),
+                    ("value".into(), CstInputValue::String(value.to_string())),
+                ]))
+                .as_object()
+                .and_then(|entry| entry.get("value"))
+                .and_then(|prop| prop.value()),
+            _ => return Err(EditError::unexpected(path, "an unexpected shape")),
+        };
+        if let Some(node) = node {
+            Self::string_lit(path, &node)?.set_raw_value(raw.to_string());
+        }
+        Ok(())
+    }
+
+    /// The container at `path` itself (not its parent).
+    fn container_at(&self, path: &KeyPath) -> Option<Container> {
+        let mut probe = path.clone();
+        probe.0.push(Seg::Key(String::new()));
+        match self.parent(&probe, false) {
+            Ok(Some(Container::Object(obj))) => Some(Container::Object(obj)),
+            _ => {
+                // A list is only reachable as the parent of a named entry.
+                let mut probe = path.clone();
+                probe.0.push(Seg::Named(String::new()));
+                match self.parent(&probe, false) {
+                    Ok(Some(Container::Array(list))) => Some(Container::Array(list)),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+impl Editor for JsonDoc {
+    fn get(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError> {
+        let Some(node) = self.value_node(path, false)? else {
+            return Ok(None);
+        };
+        let lit = Self::string_lit(path, &node)?;
+        let value = lit
+            .decoded_value()
+            .map_err(|_| EditError::unexpected(path, "a string with invalid escapes"))?;
+        Ok(Some(Scalar {
+            value,
+            raw: lit.raw_value(),
+        }))
+    }
+
+    fn set(&mut self, path: &KeyPath, value: &str) -> Result<(), EditError> {
+        self.set_raw(path, value, &literal(value))
+    }
+
+    fn restore(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError> {
+        self.set_raw(path, &prior.value, &prior.raw)
+    }
+
+    fn remove(&mut self, path: &KeyPath) -> Result<(), EditError> {
+        let Some(parent) = self.parent(path, false)? else {
+            return Ok(());
+        };
+        match (parent, path.segs().last()) {
+            (Container::Object(obj), Some(Seg::Key(key))) => {
+                if let Some(prop) = obj.get(key) {
+                    prop.remove();
+                }
+            }
+            (Container::Array(list), Some(Seg::Named(name))) => {
+                if let Some(entry) = Self::named_entry(&list, name) {
+                    entry.remove();
+                }
+            }
+            _ => return Err(EditError::unexpected(path, "an unexpected shape")),
+        }
+        Ok(())
+    }
+
+    fn has_container(&self, path: &KeyPath) -> bool {
+        self.container_at(path).is_some()
+    }
+
+    fn remove_if_empty(&mut self, path: &KeyPath) -> bool {
+        let node: CstNode = match self.container_at(path) {
+            Some(Container::Object(obj)) => obj.into(),
+            Some(Container::Array(list)) => list.into(),
+            None => return false,
+        };
+        // Empty means no entries and no comments: only brackets and blank space.
+        let text: String = node
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if text != "{}" && text != "[]" {
+            return false;
+        }
+        match node.parent().and_then(|parent| parent.as_object_prop()) {
+            Some(prop) => {
+                prop.remove();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn render(&self) -> String {
+        let body = self.root.to_string();
+        if self.bom {
+            format!("\u{feff}{body}")
+        } else {
+            body
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> KeyPath {
+        KeyPath::keys(["env", "ANTHROPIC_BASE_URL"])
+    }
+
+    #[test]
+    fn sets_into_an_empty_file_and_keeps_strict_json() {
+        let mut doc = parse("", Dialect::Strict).unwrap();
+        doc.set(&url(), "https://gw.example").unwrap();
+        assert_eq!(
+            doc.render(),
+            "{\n  \"env\": {\n    \"ANTHROPIC_BASE_URL\": \"https://gw.example\"\n  }\n}\n"
+        );
+    }
+
+    #[test]
+    fn strict_rejects_comments_and_trailing_commas_with_a_position() {
+        let err = parse("{\n  \"a\": 1, // c\n}", Dialect::Strict)
+            .err()
+            .unwrap();
+        assert_eq!(err.position.map(|p| p.0), Some(2));
+        assert!(parse("{\"a\": 1,}", Dialect::Strict).is_err());
+        assert!(parse("{\"a\": 1,} // ok here", Dialect::Jsonc).is_ok());
+        assert!(parse("[1]", Dialect::Jsonc).is_err());
+    }
+
+    #[test]
+    fn keeps_bom_crlf_and_indentation() {
+        let text = "\u{feff}{\r\n\t\"a\": 1\r\n}\r\n";
+        let mut doc = parse(text, Dialect::Strict).unwrap();
+        doc.set(&url(), "https://gw").unwrap();
+        assert_eq!(
+            doc.render(),
+            "\u{feff}{\r\n\t\"a\": 1,\r\n\t\"env\": {\r\n\t\t\"ANTHROPIC_BASE_URL\": \"https://gw\"\r\n\t}\r\n}\r\n"
+        );
+        doc.remove(&url()).unwrap();
+        assert!(doc.remove_if_empty(&KeyPath::keys(["env"])));
+        assert_eq!(doc.render(), text);
+    }
+
+    #[test]
+    fn replaces_a_value_in_place_and_restores_its_exact_text() {
+        let text = "{\n  // keep\n  \"env\": { \"ANTHROPIC_BASE_URL\": \"https:\\/\\/old\" /* c */ },\n}\n";
+        let mut doc = parse(text, Dialect::Jsonc).unwrap();
+        let prior = doc.get(&url()).unwrap().unwrap();
+        assert_eq!(prior.value, "https://old");
+        doc.set(&url(), "https://gw").unwrap();
+        assert!(doc.render().contains("\"https://gw\" /* c */ },"));
+        doc.restore(&url(), &prior).unwrap();
+        assert_eq!(doc.render(), text);
+    }
+
+    #[test]
+    fn named_entries_merge_by_name() {
+        let list = KeyPath::keys(["claudeCode.environmentVariables"]);
+        let text = "{\n  \"claudeCode.environmentVariables\": [\n    { \"name\": \"KEEP\", \"value\": \"1\" }\n  ]\n}\n";
+        let mut doc = parse(text, Dialect::Jsonc).unwrap();
+        let path = list.clone().named("ANTHROPIC_BASE_URL");
+        assert_eq!(doc.get(&path).unwrap(), None);
+        doc.set(&path, "https://gw").unwrap();
+        assert_eq!(doc.get(&path).unwrap().unwrap().value, "https://gw");
+        assert_eq!(
+            doc.get(&list.clone().named("KEEP")).unwrap().unwrap().value,
+            "1"
+        );
+        doc.remove(&path).unwrap();
+        assert!(!doc.remove_if_empty(&list));
+        assert_eq!(doc.render(), text);
+    }
+
+    #[test]
+    fn a_non_string_managed_value_is_an_error() {
+        let doc = parse("{\"env\": {\"ANTHROPIC_BASE_URL\": 5}}", Dialect::Strict).unwrap();
+        let err = doc.get(&url()).unwrap_err();
+        assert!(err.message.contains("a number"), "{}", err.message);
+        let doc = parse("{\"env\": []}", Dialect::Strict).unwrap();
+        assert!(doc.get(&url()).is_err());
+    }
+}

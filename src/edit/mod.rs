@@ -1,0 +1,190 @@
+//! Format-preserving editors behind one small interface: read, set, restore or remove
+//! the string at a key path, then render the document. Everything else in the file
+//! (comments, key order, indentation, CRLF, a BOM, trailing commas) is kept as it was.
+//!
+//! `connect` only ever manages string values, so the interface is about strings; a
+//! managed key that holds something else (a number, an object) is reported as an
+//! error instead of being overwritten.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub mod json;
+pub mod toml;
+
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Seg {
+    /// An object key / table key. It may contain dots (`terminal.integrated.env.linux`
+    /// is one key in VS Code's settings.json).
+    Key(String),
+    /// The entry of a list of `{ "name": …, "value": … }` objects whose `name` is this;
+    /// the managed string is its `value` (VS Code's `claudeCode.environmentVariables`).
+    Named(String),
+}
+
+/// Where a managed value lives in a document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyPath(pub Vec<Seg>);
+
+impl KeyPath {
+    /// A path of plain keys.
+    pub fn keys<const N: usize>(keys: [&str; N]) -> Self {
+        Self(keys.iter().map(|k| Seg::Key((*k).to_string())).collect())
+    }
+
+    /// This path with a named list entry appended.
+    pub fn named(mut self, name: &str) -> Self {
+        self.0.push(Seg::Named(name.to_string()));
+        self
+    }
+
+    /// Every proper prefix, shortest first: the containers this path lives in.
+    pub fn ancestors(&self) -> impl Iterator<Item = KeyPath> + '_ {
+        (1..self.0.len()).map(|n| KeyPath(self.0[..n].to_vec()))
+    }
+
+    pub fn segs(&self) -> &[Seg] {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyPath {
+    /// `env.ANTHROPIC_BASE_URL`, `"terminal.integrated.env.linux".OPENAI_BASE_URL`,
+    /// `claudeCode.environmentVariables[ANTHROPIC_BASE_URL]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    let plain = !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if plain {
+                        f.write_str(k)?;
+                    } else {
+                        write!(f, "{k:?}")?;
+                    }
+                }
+                Seg::Named(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A string value as found in a file: its meaning and its exact source text, so that
+/// restoring it puts back the same bytes (`"\u0041"` stays `"\u0041"`, `'x'` stays `'x'`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scalar {
+    pub value: String,
+    pub raw: String,
+}
+
+/// Why a document cannot be read or changed. The engine adds the file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditError {
+    /// 1-based line and column, when the problem has a position.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+    pub hint: String,
+}
+
+impl EditError {
+    pub fn at(position: Option<(usize, usize)>, message: impl Into<String>) -> Self {
+        Self {
+            position,
+            message: message.into(),
+            hint: "fix the file (or move it aside), then run the command again".into(),
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = hint.into();
+        self
+    }
+
+    /// A managed key whose current value is not a string, or whose parent is not an object.
+    pub fn unexpected(path: &KeyPath, found: &str) -> Self {
+        Self::at(
+            None,
+            format!("`{path}` holds {found}, where anyray expects a string"),
+        )
+        .with_hint("change or remove that value by hand, then run the command again")
+    }
+}
+
+/// The one interface every format editor implements.
+pub trait Editor {
+    /// The string at `path`; `None` when it (or a container on the way) is absent.
+    fn get(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError>;
+    /// Sets `path` to `value`, creating containers on the way. A replaced value keeps
+    /// its surrounding comments.
+    fn set(&mut self, path: &KeyPath, value: &str) -> Result<(), EditError>;
+    /// Puts back a value exactly as it was written before.
+    fn restore(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError>;
+    /// Removes the value at `path` (a named list entry is removed whole). Absent is fine.
+    fn remove(&mut self, path: &KeyPath) -> Result<(), EditError>;
+    /// Whether a container (object, table, list) exists at `path`.
+    fn has_container(&self, path: &KeyPath) -> bool;
+    /// Removes the container at `path` if it is empty; returns whether it did.
+    fn remove_if_empty(&mut self, path: &KeyPath) -> bool;
+    /// The whole document as text, including a BOM it had.
+    fn render(&self) -> String;
+}
+
+/// Splits a UTF-8 byte order mark off the text; editors put it back on render.
+pub(crate) fn split_bom(text: &str) -> (bool, &str) {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    }
+}
+
+/// Decodes file bytes as UTF-8 (with or without a BOM).
+pub fn decode(bytes: &[u8]) -> Result<&str, EditError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let text = std::str::from_utf8(valid).unwrap_or_default();
+        EditError::at(
+            Some(crate::error::line_col(text, text.len())),
+            "not valid UTF-8",
+        )
+        .with_hint("save the file as UTF-8, then run the command again")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_paths_display_readably() {
+        assert_eq!(
+            KeyPath::keys(["env", "ANTHROPIC_BASE_URL"]).to_string(),
+            "env.ANTHROPIC_BASE_URL"
+        );
+        assert_eq!(
+            KeyPath::keys(["terminal.integrated.env.linux", "OPENAI_BASE_URL"]).to_string(),
+            "\"terminal.integrated.env.linux\".OPENAI_BASE_URL"
+        );
+        assert_eq!(
+            KeyPath::keys(["claudeCode.environmentVariables"])
+                .named("ANTHROPIC_BASE_URL")
+                .to_string(),
+            "\"claudeCode.environmentVariables\"[ANTHROPIC_BASE_URL]"
+        );
+    }
+
+    #[test]
+    fn ancestors_are_the_containers() {
+        let path = KeyPath::keys(["a", "b", "c"]);
+        let got: Vec<String> = path.ancestors().map(|p| p.to_string()).collect();
+        assert_eq!(got, ["a", "a.b"]);
+    }
+}

@@ -1,0 +1,268 @@
+//! TOML through `toml_edit`, which keeps comments, order and spacing. A replaced value
+//! carries over the decor (the comment after it on its line) of the value it replaces.
+//!
+//! New containers follow Codex's documented style: the first two levels are `[a.b]`
+//! tables (the outer one implicit, so no empty `[a]` header appears); deeper ones are
+//! inline tables, e.g. `env_http_headers = { "x-anyray-key" = "ANYRAY_KEY" }`.
+
+use toml_edit::{DocumentMut, InlineTable, Item, Table, TableLike, Value};
+
+use super::{EditError, Editor, KeyPath, Scalar, Seg, split_bom};
+use crate::error::line_col;
+
+/// How many levels of new containers are written as `[table]` headers.
+const TABLE_DEPTH: usize = 2;
+
+pub struct TomlDoc {
+    bom: bool,
+    crlf: bool,
+    doc: DocumentMut,
+}
+
+pub fn parse(text: &str) -> Result<TomlDoc, EditError> {
+    let (bom, body) = split_bom(text);
+    let doc = body.parse::<DocumentMut>().map_err(|e| {
+        let position = line_col(body, e.span().map_or(0, |s| s.start));
+        EditError::at(
+            Some(position),
+            format!("invalid TOML: {}", e.message().trim_end()),
+        )
+    })?;
+    Ok(TomlDoc {
+        bom,
+        crlf: body.contains("\r\n"),
+        doc,
+    })
+}
+
+fn key(seg: &Seg) -> &str {
+    match seg {
+        Seg::Key(k) => k,
+        Seg::Named(_) => unreachable!("TOML targets use plain keys only"),
+    }
+}
+
+fn not_a_table(path: &[Seg], item: &Item) -> EditError {
+    EditError::unexpected(&KeyPath(path.to_vec()), item.type_name())
+}
+
+impl TomlDoc {
+    /// The table-like container at `path`, if present (never creates).
+    fn table(&self, path: &[Seg]) -> Result<Option<&dyn TableLike>, EditError> {
+        let mut table: &dyn TableLike = self.doc.as_table();
+        for (i, seg) in path.iter().enumerate() {
+            match table.get(key(seg)) {
+                None => return Ok(None),
+                Some(item) => {
+                    table = item
+                        .as_table_like()
+                        .ok_or_else(|| not_a_table(&path[..=i], item))?;
+                }
+            }
+        }
+        Ok(Some(table))
+    }
+
+    /// The container at `path`, created (with Codex's style) when missing.
+    fn table_mut(&mut self, path: &[Seg]) -> Result<&mut dyn TableLike, EditError> {
+        let mut table: &mut dyn TableLike = self.doc.as_table_mut();
+        let mut standard = true;
+        for (i, seg) in path.iter().enumerate() {
+            let k = key(seg);
+            if table.get(k).is_none() {
+                let item = if standard && i < TABLE_DEPTH {
+                    let mut t = Table::new();
+                    t.set_implicit(i + 1 < path.len());
+                    Item::Table(t)
+                } else {
+                    Item::Value(Value::InlineTable(InlineTable::new()))
+                };
+                table.insert(k, item);
+            }
+            let item = table.get_mut(k).expect("present or just inserted");
+            standard = item.is_table();
+            let type_name = item.type_name();
+            table = item
+                .as_table_like_mut()
+                .ok_or_else(|| EditError::unexpected(&KeyPath(path[..=i].to_vec()), type_name))?;
+        }
+        Ok(table)
+    }
+
+    fn put(&mut self, path: &KeyPath, mut value: Value) -> Result<(), EditError> {
+        let (last, parents) = path.segs().split_last().expect("a path has a key");
+        let table = self.table_mut(parents)?;
+        match table.get_mut(key(last)) {
+            Some(item) => {
+                let old = item
+                    .as_value()
+                    .filter(|v| v.is_str())
+                    .ok_or_else(|| EditError::unexpected(path, item.type_name()))?;
+                *value.decor_mut() = old.decor().clone();
+                *item = Item::Value(value);
+            }
+            None => {
+                table.insert(key(last), Item::Value(value));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Editor for TomlDoc {
+    fn get(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError> {
+        let (last, parents) = path.segs().split_last().expect("a path has a key");
+        let Some(table) = self.table(parents)? else {
+            return Ok(None);
+        };
+        let Some(item) = table.get(key(last)) else {
+            return Ok(None);
+        };
+        match item.as_value() {
+            Some(Value::String(s)) => Ok(Some(Scalar {
+                value: s.value().clone(),
+                raw: s.display_repr().into_owned(),
+            })),
+            _ => Err(EditError::unexpected(path, item.type_name())),
+        }
+    }
+
+    fn set(&mut self, path: &KeyPath, value: &str) -> Result<(), EditError> {
+        self.put(path, Value::from(value))
+    }
+
+    fn restore(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError> {
+        let value = prior
+            .raw
+            .parse::<Value>()
+            .ok()
+            .filter(|v| v.as_str() == Some(prior.value.as_str()))
+            .unwrap_or_else(|| Value::from(prior.value.as_str()));
+        self.put(path, value)
+    }
+
+    fn remove(&mut self, path: &KeyPath) -> Result<(), EditError> {
+        let (last, parents) = path.segs().split_last().expect("a path has a key");
+        if self.table(parents)?.is_some() {
+            self.table_mut(parents)?.remove(key(last));
+        }
+        Ok(())
+    }
+
+    fn has_container(&self, path: &KeyPath) -> bool {
+        matches!(self.table(path.segs()), Ok(Some(_)))
+    }
+
+    fn remove_if_empty(&mut self, path: &KeyPath) -> bool {
+        let Some((last, parents)) = path.segs().split_last() else {
+            return false;
+        };
+        let empty = matches!(self.table(path.segs()), Ok(Some(t)) if t.is_empty());
+        if empty && let Ok(parent) = self.table_mut(parents) {
+            parent.remove(key(last));
+            return true;
+        }
+        false
+    }
+
+    fn render(&self) -> String {
+        let mut text = self.doc.to_string();
+        if self.crlf {
+            // toml_edit writes `\n` for what it inserts; keep the file's CRLF throughout.
+            text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+        }
+        if self.bom {
+            text.insert(0, '\u{feff}');
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(k: &str) -> KeyPath {
+        KeyPath::keys(["model_providers", "anyray", k])
+    }
+
+    fn connect(doc: &mut TomlDoc) {
+        doc.set(&KeyPath::keys(["model_provider"]), "anyray")
+            .unwrap();
+        doc.set(&provider("name"), "Anyray gateway").unwrap();
+        doc.set(&provider("base_url"), "https://gw/v1").unwrap();
+        doc.set(
+            &KeyPath::keys([
+                "model_providers",
+                "anyray",
+                "env_http_headers",
+                "x-anyray-key",
+            ]),
+            "ANYRAY_KEY",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn writes_codex_style_tables() {
+        let mut doc = parse("model = \"o3\"\n\n[profiles.x]\nmodel = \"y\"\n").unwrap();
+        connect(&mut doc);
+        assert_eq!(
+            doc.render(),
+            "model = \"o3\"\nmodel_provider = \"anyray\"\n\n[profiles.x]\nmodel = \"y\"\n\n[model_providers.anyray]\nname = \"Anyray gateway\"\nbase_url = \"https://gw/v1\"\nenv_http_headers = { x-anyray-key = \"ANYRAY_KEY\" }\n"
+        );
+    }
+
+    #[test]
+    fn replacing_keeps_the_line_comment_and_restore_is_exact() {
+        let text = "\u{feff}model_provider = 'azure' # mine\r\n[x]\r\na = 1\r\n";
+        let mut doc = parse(text).unwrap();
+        let path = KeyPath::keys(["model_provider"]);
+        let prior = doc.get(&path).unwrap().unwrap();
+        assert_eq!(
+            (prior.value.as_str(), prior.raw.as_str()),
+            ("azure", "'azure'")
+        );
+        doc.set(&path, "anyray").unwrap();
+        assert!(
+            doc.render()
+                .contains("model_provider = \"anyray\" # mine\r\n")
+        );
+        doc.restore(&path, &prior).unwrap();
+        assert_eq!(doc.render(), text);
+    }
+
+    #[test]
+    fn remove_and_prune_give_back_the_original() {
+        let text = "# top\nmodel = \"o3\"\n\n[tools]\nweb = true\n";
+        let mut doc = parse(text).unwrap();
+        connect(&mut doc);
+        for k in ["name", "base_url"] {
+            doc.remove(&provider(k)).unwrap();
+        }
+        doc.remove(&KeyPath::keys([
+            "model_providers",
+            "anyray",
+            "env_http_headers",
+            "x-anyray-key",
+        ]))
+        .unwrap();
+        doc.remove(&KeyPath::keys(["model_provider"])).unwrap();
+        for container in [
+            KeyPath::keys(["model_providers", "anyray", "env_http_headers"]),
+            KeyPath::keys(["model_providers", "anyray"]),
+            KeyPath::keys(["model_providers"]),
+        ] {
+            assert!(doc.remove_if_empty(&container), "{container}");
+        }
+        assert_eq!(doc.render(), text);
+    }
+
+    #[test]
+    fn malformed_toml_names_the_position() {
+        let err = parse("a = 1\nb = = 2\n").err().unwrap();
+        assert_eq!(err.position.map(|p| p.0), Some(2));
+        let doc = parse("model_provider = 3\n").unwrap();
+        assert!(doc.get(&KeyPath::keys(["model_provider"])).is_err());
+    }
+}

@@ -1,0 +1,337 @@
+//! The access log: one content-free line per request (human or JSON), written when the
+//! response ends or the client goes away. It never holds a body, a header value or a
+//! query value: only method, path (query keys only), status, route, upstream, byte
+//! counts and timings.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::body::RequestMeter;
+use super::config::LogTarget;
+use super::metrics::Metrics;
+use super::routes::Route;
+use crate::cli::LogFormat;
+use crate::error::UserError;
+
+/// Where log lines go, in which format.
+pub struct LogSink {
+    out: Option<Mutex<Box<dyn Write + Send>>>,
+    format: LogFormat,
+}
+
+impl LogSink {
+    pub fn open(target: &LogTarget, format: LogFormat) -> Result<Self, UserError> {
+        let out: Option<Box<dyn Write + Send>> = match target {
+            LogTarget::Stderr => Some(Box::new(std::io::stderr())),
+            LogTarget::Quiet => None,
+            LogTarget::File(path) => {
+                let mut options = OpenOptions::new();
+                options.create(true).append(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let file = options.open(path).map_err(|e| {
+                    UserError::usage(format!("cannot open the log file {}: {e}", path.display()))
+                        .with_hint("pass a writable path with --log-file, or leave it out to log to stderr")
+                })?;
+                Some(Box::new(file))
+            }
+        };
+        Ok(Self {
+            out: out.map(Mutex::new),
+            format,
+        })
+    }
+
+    /// Writes one line with a single write, so concurrent lines never interleave.
+    pub fn line(&self, text: &str) {
+        if let Some(out) = &self.out {
+            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = out.write_all(format!("{text}\n").as_bytes());
+            let _ = out.flush();
+        }
+    }
+
+    /// A JSON object in JSON mode, else the human text.
+    pub fn event<T: Serialize>(&self, human: &str, json: &T) {
+        match self.format {
+            LogFormat::Human => self.line(human),
+            LogFormat::Json => self.line(&serde_json::to_string(json).unwrap_or_default()),
+        }
+    }
+}
+
+/// The log sink and the metrics, which every finished exchange feeds.
+pub struct Recorder {
+    pub log: LogSink,
+    pub metrics: Metrics,
+}
+
+/// How a response ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Complete,
+    /// The client went away before the end (the upstream request was dropped with it).
+    ClientGone,
+    /// The upstream stream broke; the client saw the stream end with an error.
+    UpstreamError(String),
+    /// No byte for `relay.idle_timeout_s`.
+    IdleTimeout,
+}
+
+impl Outcome {
+    fn key(&self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::ClientGone => "client_gone",
+            Outcome::UpstreamError(_) => "upstream_error",
+            Outcome::IdleTimeout => "idle_timeout",
+        }
+    }
+}
+
+/// Who answered a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    /// An org gateway.
+    Gateway,
+    /// A provider's public API, because no gateway was reachable.
+    FailOpen,
+    /// The relay itself (its own endpoints, or an error it made).
+    Relay,
+}
+
+/// One request from start to the end of its response. Dropping it records it.
+pub struct Exchange {
+    recorder: Arc<Recorder>,
+    time: SystemTime,
+    started: Instant,
+    method: String,
+    path: String,
+    route: Route,
+    status: Option<u16>,
+    via: Via,
+    upstream: Option<String>,
+    request: Arc<RequestMeter>,
+    response_bytes: u64,
+    headers_after: Option<Duration>,
+    first_byte_after: Option<Duration>,
+    outcome: Option<Outcome>,
+}
+
+/// The JSON access-log line.
+#[derive(Serialize)]
+struct Line<'a> {
+    time: String,
+    method: &'a str,
+    path: &'a str,
+    status: u16,
+    route: &'static str,
+    via: Via,
+    upstream: Option<&'a str>,
+    request_bytes: u64,
+    response_bytes: u64,
+    ttfb_ms: u64,
+    total_ms: u64,
+    outcome: &'static str,
+    error: Option<&'a str>,
+}
+
+/// Status logged when the client left before a response was sent (nginx's convention).
+pub const CLIENT_CLOSED: u16 = 499;
+
+impl Exchange {
+    pub fn begin(
+        recorder: Arc<Recorder>,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        route: Route,
+    ) -> Self {
+        recorder.metrics.started();
+        Self {
+            recorder,
+            time: SystemTime::now(),
+            started: Instant::now(),
+            method: method.to_string(),
+            path: path_for_log(path, query),
+            route,
+            status: None,
+            via: Via::Relay,
+            upstream: None,
+            request: Arc::default(),
+            response_bytes: 0,
+            headers_after: None,
+            first_byte_after: None,
+            outcome: None,
+        }
+    }
+
+    /// The meter the request body counts its bytes into.
+    pub fn request_meter(&self) -> Arc<RequestMeter> {
+        self.request.clone()
+    }
+
+    pub fn route(&self) -> Route {
+        self.route
+    }
+
+    /// Response headers are ready: who answered, with what status.
+    pub fn responded(&mut self, status: u16, via: Via, upstream: Option<String>) {
+        self.status = Some(status);
+        self.via = via;
+        self.upstream = upstream;
+        self.headers_after = Some(self.started.elapsed());
+    }
+
+    pub fn sent(&mut self, bytes: u64) {
+        if self.first_byte_after.is_none() {
+            self.first_byte_after = Some(self.started.elapsed());
+        }
+        self.response_bytes += bytes;
+    }
+
+    /// The first outcome wins (an error before the drop that follows it).
+    pub fn set_outcome(&mut self, outcome: Outcome) {
+        self.outcome.get_or_insert(outcome);
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        let total = self.started.elapsed();
+        let outcome = self.outcome.take().unwrap_or(Outcome::ClientGone);
+        let status = self.status.unwrap_or(CLIENT_CLOSED);
+        let ttfb = self.first_byte_after.or(self.headers_after);
+        let error = match &outcome {
+            Outcome::UpstreamError(e) => Some(e.as_str()),
+            _ => None,
+        };
+        let line = Line {
+            time: rfc3339(self.time),
+            method: &self.method,
+            path: &self.path,
+            status,
+            route: self.route.key(),
+            via: self.via,
+            upstream: self.upstream.as_deref(),
+            request_bytes: self.request.bytes(),
+            response_bytes: self.response_bytes,
+            ttfb_ms: ttfb.map_or(0, millis),
+            total_ms: millis(total),
+            outcome: outcome.key(),
+            error,
+        };
+        let human = human_line(&line);
+        self.recorder.log.event(&human, &line);
+        self.recorder.metrics.finished(
+            self.route,
+            status,
+            self.upstream.as_deref(),
+            self.via == Via::FailOpen,
+            ttfb,
+            total,
+        );
+    }
+}
+
+fn human_line(l: &Line<'_>) -> String {
+    let who = match l.via {
+        Via::Gateway => l.upstream.unwrap_or("-").to_string(),
+        Via::FailOpen => format!("fail-open {}", l.upstream.unwrap_or("-")),
+        Via::Relay => "by-relay".to_string(),
+    };
+    let mut text = format!(
+        "{} {} {} {} {} {who} req={}B resp={}B ttfb={}ms total={}ms",
+        l.time,
+        l.method,
+        l.path,
+        l.status,
+        l.route,
+        l.request_bytes,
+        l.response_bytes,
+        l.ttfb_ms,
+        l.total_ms
+    );
+    if l.outcome != "complete" {
+        text.push(' ');
+        text.push_str(l.outcome);
+    }
+    if let Some(e) = l.error {
+        text.push_str(": ");
+        text.push_str(e);
+    }
+    text
+}
+
+/// The path with the query's keys only: values can hold keys (Gemini's `?key=`).
+pub(crate) fn path_for_log(path: &str, query: Option<&str>) -> String {
+    match query {
+        None | Some("") => path.to_string(),
+        Some(q) => {
+            let keys: Vec<&str> = q
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split_once('=').map_or(p, |(k, _)| k))
+                .collect();
+            format!("{path}?{}", keys.join("&"))
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `2025-01-31T12:34:56.789Z` (UTC), without a date crate.
+pub fn rfc3339(t: SystemTime) -> String {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_never_reach_the_log() {
+        assert_eq!(path_for_log("/v1/messages", None), "/v1/messages");
+        assert_eq!(
+            path_for_log("/v1/messages", Some("beta=true")),
+            "/v1/messages?beta"
+        );
+        assert_eq!(
+            path_for_log("/gemini/v1beta/models", Some("key=AIzaSECRET&alt=sse")),
+            "/gemini/v1beta/models?key&alt"
+        );
+    }
+
+    #[test]
+    fn formats_utc_timestamps() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789); // leap day 2024
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56.789Z");
+    }
+}

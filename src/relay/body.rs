@@ -1,0 +1,267 @@
+//! Body wrappers on the data path. Both pass frames through as they come (never
+//! collected, decoded or re-chunked) and only count bytes.
+//!
+//! - [`UpstreamBody`]: the client's request body on its way up. It enforces the size
+//!   limit, and if it is dropped before a single frame was read (the connect failed), it
+//!   hands the untouched body back so the next gateway can be tried.
+//! - [`RelayBody`]: the response on its way to the client, with the idle timeout, and the
+//!   access-log record that is written when the body ends or is dropped.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep};
+
+use super::access_log::{Exchange, Outcome};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Bytes of one request body that went upstream, and whether it hit the limit.
+#[derive(Debug, Default)]
+pub struct RequestMeter {
+    pub bytes: AtomicU64,
+    pub over_limit: AtomicBool,
+}
+
+impl RequestMeter {
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn over_limit(&self) -> bool {
+        self.over_limit.load(Ordering::Relaxed)
+    }
+}
+
+/// The relay's request body toward an upstream.
+pub struct UpstreamBody {
+    inner: Option<Incoming>,
+    /// Receives `inner` back if no frame was read before this body was dropped.
+    give_back: Option<oneshot::Sender<Incoming>>,
+    touched: bool,
+    meter: Arc<RequestMeter>,
+    limit: u64,
+}
+
+/// The error a body yields when it passes `relay.max_body_mb`.
+#[derive(Debug)]
+pub struct BodyTooLarge;
+
+impl std::fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("request body larger than relay.max_body_mb")
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+impl UpstreamBody {
+    /// Wraps `inner`; the receiver gets it back if the attempt never read from it.
+    pub fn new(
+        inner: Incoming,
+        meter: Arc<RequestMeter>,
+        limit: u64,
+    ) -> (Self, oneshot::Receiver<Incoming>) {
+        let (tx, rx) = oneshot::channel();
+        let body = Self {
+            inner: Some(inner),
+            give_back: Some(tx),
+            touched: false,
+            meter,
+            limit,
+        };
+        (body, rx)
+    }
+}
+
+impl Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        this.touched = true;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match std::task::ready!(Pin::new(inner).poll_frame(cx)) {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    let total = this
+                        .meter
+                        .bytes
+                        .fetch_add(data.len() as u64, Ordering::Relaxed)
+                        + data.len() as u64;
+                    if total > this.limit {
+                        this.meter.over_limit.store(true, Ordering::Relaxed);
+                        return Poll::Ready(Some(Err(Box::new(BodyTooLarge))));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Some(Err(e)) => Poll::Ready(Some(Err(e.into()))),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}
+
+impl Drop for UpstreamBody {
+    fn drop(&mut self) {
+        if !self.touched
+            && let (Some(inner), Some(tx)) = (self.inner.take(), self.give_back.take())
+        {
+            let _ = tx.send(inner);
+        }
+    }
+}
+
+/// The relay's response body toward the client.
+pub struct RelayBody {
+    kind: Kind,
+    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    exchange: Option<Exchange>,
+}
+
+enum Kind {
+    Upstream(Incoming),
+    Full(Option<Bytes>),
+}
+
+#[derive(Debug)]
+struct IdleTimeout(Duration);
+
+impl std::fmt::Display for IdleTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the gateway sent nothing for {} s (relay.idle_timeout_s)",
+            self.0.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for IdleTimeout {}
+
+impl RelayBody {
+    /// A response streamed from upstream; cut if it moves no byte for `idle`.
+    pub fn upstream(body: Incoming, idle: Duration, exchange: Exchange) -> Self {
+        Self {
+            kind: Kind::Upstream(body),
+            idle: Some((idle, Box::pin(tokio::time::sleep(idle)))),
+            exchange: Some(exchange),
+        }
+    }
+
+    /// A response the relay makes itself.
+    pub fn full(bytes: impl Into<Bytes>, exchange: Option<Exchange>) -> Self {
+        Self {
+            kind: Kind::Full(Some(bytes.into())),
+            idle: None,
+            exchange,
+        }
+    }
+
+    fn note_data(&mut self, len: usize) {
+        if let Some(ex) = self.exchange.as_mut() {
+            ex.sent(len as u64);
+        }
+        if let Some((idle, sleep)) = self.idle.as_mut() {
+            sleep.as_mut().reset(Instant::now() + *idle);
+        }
+    }
+
+    fn end(&mut self, outcome: Outcome) {
+        if let Some(ex) = self.exchange.as_mut() {
+            ex.set_outcome(outcome);
+        }
+    }
+}
+
+impl Body for RelayBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        let polled = match &mut this.kind {
+            Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Upstream(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map(|f| f.map(|r| r.map_err(BoxError::from))),
+        };
+        match polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.note_data(data.len());
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.end(Outcome::UpstreamError(super::upstream::describe(&*e)));
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                this.end(Outcome::Complete);
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                if let Some((idle, sleep)) = this.idle.as_mut()
+                    && sleep.as_mut().poll(cx).is_ready()
+                {
+                    let idle = *idle;
+                    this.end(Outcome::IdleTimeout);
+                    this.idle = None;
+                    return Poll::Ready(Some(Err(Box::new(IdleTimeout(idle)))));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Full(b) => b.is_none(),
+            Kind::Upstream(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Upstream(body) => body.size_hint(),
+        }
+    }
+}
+
+impl Drop for RelayBody {
+    fn drop(&mut self) {
+        // hyper never polls a body it knows is empty (HEAD, 204, 304, Full sent whole).
+        if self.is_end_stream() {
+            self.end(Outcome::Complete);
+        }
+        // Otherwise an unset outcome means the client went away; Exchange's drop logs it.
+    }
+}

@@ -1,0 +1,347 @@
+//! What the relay engine needs to run, built from [`Settings`] by the commands that
+//! start a relay (`anyray gateway`, `anyray run --relay`), and checked before binding.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use hyper::header::{HeaderName, HeaderValue};
+use serde::Serialize;
+
+use crate::cli::{Fallback, LogFormat};
+use crate::discovery;
+use crate::error::UserError;
+use crate::gateway_url::GatewayUrl;
+use crate::secrets::{self, Secret};
+use crate::settings::{ProviderTargets, Settings};
+
+/// The relay's configuration. Build it with [`RelayConfig::from_settings`] and adjust
+/// fields (tests shorten timeouts; `run --relay` picks port 0 and a quiet log).
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    pub listen: SocketAddr,
+    /// Org gateways in order of preference.
+    pub upstreams: Vec<GatewayUrl>,
+    pub fallback: Fallback,
+    /// Fail-open targets: the providers' public APIs.
+    pub providers: ProviderTargets,
+    /// Added toward the org gateways only, never toward a fail-open target.
+    pub identity: Option<Identity>,
+    pub ca_file: Option<PathBuf>,
+    /// Budget for TCP + proxy CONNECT + TLS to one upstream before trying the next.
+    pub connect_timeout: Duration,
+    /// Time a client has to send a request's headers (slowloris).
+    pub header_timeout: Duration,
+    /// A response that moves no byte for this long is cut; a moving one never is.
+    pub idle_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_connections: usize,
+    pub grace_period: Duration,
+    /// How long an upstream is skipped after its first connect failure; doubles on each
+    /// further failure, up to six times this.
+    pub retry_interval: Duration,
+    pub log: LogTarget,
+    pub log_format: LogFormat,
+}
+
+/// Where the access log goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    Stderr,
+    /// Appended to; created 0600 if missing.
+    File(PathBuf),
+    /// No access log (an in-process relay whose parent owns the terminal).
+    Quiet,
+}
+
+/// The user's Anyray key and the header that carries it.
+#[derive(Clone)]
+pub struct Identity {
+    pub header: HeaderName,
+    pub key: Secret,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("header", &self.header)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+impl Identity {
+    /// Pairs a header name and a key; both must be valid in an HTTP header.
+    pub fn new(header: &str, key: Secret) -> Result<Self, UserError> {
+        let header = HeaderName::from_bytes(header.trim().as_bytes()).map_err(|_| {
+            UserError::usage(format!("`{header}` is not a valid HTTP header name"))
+                .with_hint("fix it with `anyray config set identity_header NAME`")
+        })?;
+        HeaderValue::from_str(key.expose()).map_err(|_| {
+            UserError::usage("your stored Anyray key cannot be sent in an HTTP header")
+                .with_hint("store it again with `anyray login`")
+        })?;
+        Ok(Self { header, key })
+    }
+
+    pub(crate) fn value(&self) -> HeaderValue {
+        let mut value = HeaderValue::from_str(self.key.expose()).expect("checked in Identity::new");
+        value.set_sensitive(true);
+        value
+    }
+}
+
+/// Default for [`RelayConfig::retry_interval`].
+pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
+
+impl RelayConfig {
+    /// The relay part of the resolved settings; `identity` is decided by the caller
+    /// (see [`crate::relay::resolve_identity`]).
+    pub fn from_settings(settings: &Settings, identity: Option<Identity>) -> Self {
+        let relay = &settings.relay;
+        Self {
+            listen: relay.listen,
+            upstreams: relay.upstreams.clone(),
+            fallback: relay.fallback,
+            providers: relay.providers.clone(),
+            identity,
+            ca_file: settings.ca_file.as_ref().map(|c| c.value.clone()),
+            connect_timeout: relay.connect_timeout,
+            header_timeout: relay.header_timeout,
+            idle_timeout: relay.idle_timeout,
+            max_body_bytes: relay.max_body_bytes,
+            max_connections: relay.max_connections,
+            grace_period: relay.grace_period,
+            retry_interval: DEFAULT_RETRY_INTERVAL,
+            log: relay
+                .log_file
+                .clone()
+                .map_or(LogTarget::Stderr, LogTarget::File),
+            log_format: relay.log_format,
+        }
+    }
+
+    /// Rejects settings the relay cannot run with, each with what to change.
+    pub fn validate(&self) -> Result<(), UserError> {
+        if self.upstreams.is_empty() {
+            return Err(UserError::usage("the relay has no gateway to forward to")
+                .with_hint("set it with `anyray config set gateway URL` or pass --upstream URL"));
+        }
+        for (name, value, key) in [
+            (
+                "connect timeout",
+                self.connect_timeout,
+                "relay.connect_timeout_ms",
+            ),
+            (
+                "header timeout",
+                self.header_timeout,
+                "relay.header_timeout_ms",
+            ),
+            ("idle timeout", self.idle_timeout, "relay.idle_timeout_s"),
+        ] {
+            if value.is_zero() {
+                return Err(UserError::usage(format!("the relay's {name} is 0"))
+                    .with_hint(format!("set a positive `{key}`")));
+            }
+        }
+        if self.max_connections == 0 || self.max_body_bytes == 0 {
+            return Err(UserError::usage(
+                "relay.max_connections and relay.max_body_mb must be positive",
+            )
+            .with_hint("unset them to use the defaults (`anyray config unset KEY`)"));
+        }
+        if let Some(gw) = self
+            .upstreams
+            .iter()
+            .find(|u| is_own_address(u, self.listen))
+        {
+            return Err(UserError::usage(format!(
+                "the gateway {gw} is this relay's own address {}: it would forward to itself",
+                self.listen
+            ))
+            .with_hint(
+                "point the relay at your org gateway: `anyray config set gateway https://…` \
+                 or `--upstream URL`; or listen elsewhere with --listen",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as `gateway --check-config` shows it (no secret).
+    pub fn summary(&self, key_store: Option<String>) -> RelaySummary {
+        RelaySummary {
+            listen: self.listen.to_string(),
+            upstreams: self.upstreams.iter().map(ToString::to_string).collect(),
+            fallback: fallback_str(self.fallback),
+            fail_open_targets: FailOpenTargets {
+                openai: self.providers.openai.to_string(),
+                anthropic: self.providers.anthropic.to_string(),
+                gemini: self.providers.gemini.to_string(),
+            },
+            identity_header: self.identity.as_ref().map(|i| i.header.to_string()),
+            key_store,
+            ca_file: self.ca_file.clone(),
+            connect_timeout_ms: millis(self.connect_timeout),
+            header_timeout_ms: millis(self.header_timeout),
+            idle_timeout_ms: millis(self.idle_timeout),
+            max_body_bytes: self.max_body_bytes,
+            max_connections: self.max_connections,
+            grace_period_ms: millis(self.grace_period),
+            log: match &self.log {
+                LogTarget::Stderr => "stderr".into(),
+                LogTarget::File(path) => path.display().to_string(),
+                LogTarget::Quiet => "off".into(),
+            },
+            log_format: match self.log_format {
+                LogFormat::Human => "human",
+                LogFormat::Json => "json",
+            },
+        }
+    }
+}
+
+/// `gateway --check-config --json`: the effective relay configuration.
+#[derive(Debug, Serialize)]
+pub struct RelaySummary {
+    pub listen: String,
+    pub upstreams: Vec<String>,
+    pub fallback: &'static str,
+    pub fail_open_targets: FailOpenTargets,
+    /// The header that will carry the key, if known without asking the gateway.
+    pub identity_header: Option<String>,
+    /// Where the key is stored (never the key).
+    pub key_store: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub connect_timeout_ms: u64,
+    pub header_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub max_body_bytes: u64,
+    pub max_connections: usize,
+    pub grace_period_ms: u64,
+    /// `stderr`, `off`, or a file path.
+    pub log: String,
+    pub log_format: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailOpenTargets {
+    pub openai: String,
+    pub anthropic: String,
+    pub gemini: String,
+}
+
+pub(crate) fn fallback_str(fallback: Fallback) -> &'static str {
+    match fallback {
+        Fallback::None => "none",
+        Fallback::Direct => "direct",
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Whether `gw` points back at a relay listening on `listen`. Port 0 never loops.
+fn is_own_address(gw: &GatewayUrl, listen: SocketAddr) -> bool {
+    if listen.port() == 0 || gw.port() != listen.port() {
+        return false;
+    }
+    let host = gw.host().trim_start_matches('[').trim_end_matches(']');
+    let ip: Option<IpAddr> = host.parse().ok();
+    match ip {
+        Some(ip) if ip == listen.ip() => true,
+        _ if listen.ip().is_loopback() || listen.ip().is_unspecified() => gw.is_loopback(),
+        _ => false,
+    }
+}
+
+/// Who the relay says the user is, and what the user should know about it.
+#[derive(Debug, Default)]
+pub struct IdentityPlan {
+    pub identity: Option<Identity>,
+    /// Why no key will be sent although one is stored (for a warning), if that is so.
+    pub note: Option<String>,
+}
+
+/// Decides the identity header: the key from `anyray login` (or `ANYRAY_TOKEN`), in the
+/// header the config names, else the one the gateway's discovery names, else none.
+pub async fn resolve_identity(settings: &Settings) -> Result<IdentityPlan> {
+    let Some((key, _store)) = secrets::load()? else {
+        return Ok(IdentityPlan::default());
+    };
+    if let Some(header) = &settings.identity_header {
+        return Ok(IdentityPlan {
+            identity: Some(Identity::new(header, key)?),
+            note: None,
+        });
+    }
+    let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
+    let client = crate::http::client(
+        ca_file,
+        settings.relay.connect_timeout.max(Duration::from_secs(1)),
+    )?;
+    let mut errors = Vec::new();
+    for gw in &settings.relay.upstreams {
+        match discovery::fetch(&client, gw).await {
+            Ok(found) => {
+                let Some(header) = found.and_then(|d| d.identity_header) else {
+                    return Ok(IdentityPlan {
+                        identity: None,
+                        note: Some(format!(
+                            "the gateway {gw} names no identity header, so your Anyray key is not sent; \
+                             set one with `anyray config set identity_header NAME` if your org wants it"
+                        )),
+                    });
+                };
+                return Ok(IdentityPlan {
+                    identity: Some(Identity::new(&header, key)?),
+                    note: None,
+                });
+            }
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    Ok(IdentityPlan {
+        identity: None,
+        note: Some(format!(
+            "cannot ask the gateway which header carries your Anyray key ({}), so it is not sent; \
+             set it with `anyray config set identity_header {}`",
+            errors.join("; "),
+            discovery::DEFAULT_IDENTITY_HEADER
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gw(s: &str) -> GatewayUrl {
+        GatewayUrl::parse(s).unwrap()
+    }
+
+    #[test]
+    fn detects_forwarding_to_itself() {
+        let listen: SocketAddr = "127.0.0.1:8787".parse().unwrap();
+        assert!(is_own_address(&gw("http://127.0.0.1:8787"), listen));
+        assert!(is_own_address(&gw("http://localhost:8787"), listen));
+        assert!(!is_own_address(&gw("http://127.0.0.1:8788"), listen));
+        assert!(!is_own_address(&gw("https://gw.example:8787"), listen));
+        let any: SocketAddr = "0.0.0.0:8787".parse().unwrap();
+        assert!(is_own_address(&gw("http://[::1]:8787"), any));
+        let port0: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        assert!(!is_own_address(&gw("http://127.0.0.1:0"), port0));
+    }
+
+    #[test]
+    fn identity_rejects_bad_header_names_and_keys() {
+        assert!(Identity::new("x-anyray-key", Secret::new("k")).is_ok());
+        assert!(Identity::new("bad header", Secret::new("k")).is_err());
+        assert!(Identity::new("x-anyray-key", Secret::new("a\nb")).is_err());
+        let id = Identity::new("x-anyray-key", Secret::new("sk-canary")).unwrap();
+        assert!(!format!("{id:?}").contains("canary"));
+        assert!(id.value().is_sensitive());
+    }
+}

@@ -1,0 +1,450 @@
+//! One request through the relay: refuse what a relay must not do, answer its own
+//! endpoints, otherwise forward to the first reachable gateway (failover only while the
+//! body is untouched), then fail open or answer an error in the route's SDK shape.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response, StatusCode, Uri, Version};
+use serde::Serialize;
+
+use super::State;
+use super::access_log::{Exchange, Via};
+use super::body::{RelayBody, UpstreamBody};
+use super::config::{Identity, fallback_str};
+use super::routes::Route;
+use super::upstream::{UpstreamReport, describe};
+use crate::cli::Fallback;
+use crate::discovery::DEFAULT_IDENTITY_HEADER;
+
+/// Marks responses the relay changed or made: `fail-open` or `error`.
+pub const RELAY_HEADER: &str = "x-anyray-relay";
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+pub async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<RelayBody>, Infallible> {
+    let uri = req.uri();
+    let route = Route::classify(uri.path(), req.headers());
+    let ex = Exchange::begin(
+        state.recorder.clone(),
+        req.method().as_str(),
+        uri.path(),
+        uri.query(),
+        route,
+    );
+    // The upstream never comes from the request, so nothing here can reach another
+    // host; refusing proxy-style requests tells a misconfigured client what is wrong.
+    let absolute_form = req.version() < Version::HTTP_2 && uri.authority().is_some();
+    if req.method() == Method::CONNECT || absolute_form {
+        return Ok(error(
+            ex,
+            StatusCode::BAD_REQUEST,
+            "anyray_not_a_proxy",
+            "anyray relay is not an HTTP proxy: use it as the tool's base URL \
+             (e.g. OPENAI_BASE_URL=http://127.0.0.1:8787/v1), not as HTTP_PROXY",
+        ));
+    }
+    if route == Route::Relay {
+        return Ok(own_endpoint(&state, &req, ex));
+    }
+    let limit = state.config.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Ok(too_large(ex, limit));
+    }
+    Ok(forward(state, req, ex).await)
+}
+
+/// What one attempt at one upstream gave.
+enum Attempt {
+    Answered(Response<Incoming>),
+    /// Nothing was sent: the next upstream may be tried.
+    ConnectFailed(String),
+    /// The request went (at least partly) upstream, then failed.
+    Failed(String),
+    /// No response headers within the idle timeout.
+    TimedOut,
+}
+
+async fn attempt(state: &State, request: Request<UpstreamBody>) -> Attempt {
+    match tokio::time::timeout(state.config.idle_timeout, state.client.request(request)).await {
+        Err(_) => Attempt::TimedOut,
+        Ok(Ok(response)) => Attempt::Answered(response),
+        Ok(Err(e)) if e.is_connect() => Attempt::ConnectFailed(describe(&e)),
+        Ok(Err(e)) => Attempt::Failed(describe(&e)),
+    }
+}
+
+async fn forward(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    mut ex: Exchange,
+) -> Response<RelayBody> {
+    let (parts, body) = req.into_parts();
+    let mut body = Some(body);
+    let meter = ex.request_meter();
+    let config = &state.config;
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut unreachable: Vec<String> = Vec::new();
+    let now = Instant::now();
+
+    for up in &state.upstreams {
+        if !up.available(now) {
+            unreachable.push(skipped(&up.report()));
+            continue;
+        }
+        let Some(incoming) = body.take() else { break };
+        let (up_body, mut give_back) =
+            UpstreamBody::new(incoming, meter.clone(), config.max_body_bytes);
+        let target = format!("{}{path_and_query}", up.url.as_str());
+        let headers = Outgoing::Gateway(config.identity.as_ref());
+        let request = match upstream_request(&parts, &target, up_body, headers) {
+            Ok(r) => r,
+            Err(e) => return error(ex, StatusCode::BAD_GATEWAY, "anyray_relay_error", &e),
+        };
+        match attempt(&state, request).await {
+            Attempt::Answered(response) => {
+                up.succeeded();
+                return respond(&state, response, ex, Via::Gateway, up.url.to_string());
+            }
+            Attempt::ConnectFailed(why) => {
+                up.failed(why.clone(), config.retry_interval);
+                state.recorder.metrics.connect_error(up.url.as_str());
+                unreachable.push(format!("{} ({why})", up.url));
+                match give_back.try_recv() {
+                    Ok(untouched) => body = Some(untouched),
+                    // Never retry once the body may have gone up; say so instead.
+                    Err(_) => {
+                        let msg = format!(
+                            "anyray relay: the connection to the org gateway {} failed: {why}. \
+                             Check it with `anyray doctor`.",
+                            up.url
+                        );
+                        return error(ex, StatusCode::BAD_GATEWAY, "anyray_gateway_error", &msg);
+                    }
+                }
+            }
+            Attempt::Failed(why) => {
+                if meter.over_limit() {
+                    return too_large(ex, config.max_body_bytes);
+                }
+                up.noted(why.clone());
+                let msg = format!(
+                    "anyray relay: the org gateway {} failed before answering: {why}. \
+                     Check it with `anyray doctor`.",
+                    up.url
+                );
+                return error(ex, StatusCode::BAD_GATEWAY, "anyray_gateway_error", &msg);
+            }
+            Attempt::TimedOut => {
+                up.noted("no response headers within the idle timeout".into());
+                let msg = format!(
+                    "anyray relay: the org gateway {} sent no response within {} s \
+                     (relay.idle_timeout_s). Check it with `anyray doctor`.",
+                    up.url,
+                    config.idle_timeout.as_secs()
+                );
+                return error(
+                    ex,
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "anyray_gateway_timeout",
+                    &msg,
+                );
+            }
+        }
+    }
+
+    let mut message = format!(
+        "anyray relay: cannot reach the org gateway: {}.",
+        unreachable.join("; ")
+    );
+    if config.fallback == Fallback::Direct
+        && let Some(incoming) = body
+    {
+        match fail_open(&state, &parts, incoming, ex).await {
+            Ok(response) => return response,
+            Err((returned, why)) => {
+                ex = returned;
+                message.push(' ');
+                message.push_str(&why);
+            }
+        }
+    }
+    message.push_str(" Check the connection with `anyray doctor`.");
+    error(
+        ex,
+        StatusCode::BAD_GATEWAY,
+        "anyray_gateway_unreachable",
+        &message,
+    )
+}
+
+/// Sends the request unchanged to the provider's public API for its route. On failure
+/// gives the exchange back with a sentence for the 502's message.
+async fn fail_open(
+    state: &State,
+    parts: &Parts,
+    body: Incoming,
+    ex: Exchange,
+) -> Result<Response<RelayBody>, (Exchange, String)> {
+    let config = &state.config;
+    let route = ex.route();
+    let Some(target) = route.fail_open_url(&config.providers, parts.uri.path(), parts.uri.query())
+    else {
+        let why = format!(
+            "There is no public API to fail open to for {} requests.",
+            route.key()
+        );
+        return Err((ex, why));
+    };
+    let meter = ex.request_meter();
+    let (up_body, _) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
+    let strip = config.identity.as_ref().map(|i| &i.header);
+    let request = match upstream_request(parts, &target, up_body, Outgoing::FailOpen(strip)) {
+        Ok(r) => r,
+        Err(e) => return Err((ex, e)),
+    };
+    let origin = origin_of(&target);
+    match attempt(state, request).await {
+        Attempt::Answered(response) => Ok(respond(state, response, ex, Via::FailOpen, origin)),
+        Attempt::ConnectFailed(_) | Attempt::Failed(_) if meter.over_limit() => {
+            Ok(too_large(ex, config.max_body_bytes))
+        }
+        Attempt::ConnectFailed(why) | Attempt::Failed(why) => {
+            Err((ex, format!("Failing open to {origin} failed too: {why}.")))
+        }
+        Attempt::TimedOut => Err((ex, format!("Failing open to {origin} timed out too."))),
+    }
+}
+
+fn skipped(report: &UpstreamReport) -> String {
+    format!(
+        "{} (down after: {}; retrying in {} s)",
+        report.url,
+        report.last_error.as_deref().unwrap_or("a connect failure"),
+        report.retry_in_ms.unwrap_or(0).div_ceil(1000)
+    )
+}
+
+/// Which headers the relay adds or removes toward a destination.
+enum Outgoing<'a> {
+    /// An org gateway: add the identity header (replacing any client-sent value).
+    Gateway(Option<&'a Identity>),
+    /// A provider's public API: never an identity header, whatever the client sent.
+    FailOpen(Option<&'a HeaderName>),
+}
+
+fn upstream_request(
+    parts: &Parts,
+    target: &str,
+    body: UpstreamBody,
+    outgoing: Outgoing<'_>,
+) -> Result<Request<UpstreamBody>, String> {
+    let uri: Uri = target
+        .parse()
+        .map_err(|e| format!("anyray relay: cannot build the upstream URL {target}: {e}"))?;
+    let mut request = Request::new(body);
+    *request.method_mut() = parts.method.clone();
+    *request.uri_mut() = uri;
+    *request.version_mut() = Version::HTTP_11; // the client upgrades to h2 where ALPN says so
+    let headers = request.headers_mut();
+    headers.clone_from(&parts.headers);
+    strip_hop_by_hop(headers);
+    headers.remove(header::HOST); // set from the upstream URI
+    headers.remove(header::EXPECT); // the relay answered 100-continue itself
+    match outgoing {
+        Outgoing::Gateway(Some(identity)) => {
+            headers.insert(identity.header.clone(), identity.value());
+        }
+        Outgoing::Gateway(None) => {}
+        Outgoing::FailOpen(configured) => {
+            headers.remove(DEFAULT_IDENTITY_HEADER);
+            if let Some(name) = configured {
+                headers.remove(name);
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// Removes hop-by-hop headers, including those the `Connection` header names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+}
+
+fn respond(
+    state: &State,
+    response: Response<Incoming>,
+    mut ex: Exchange,
+    via: Via,
+    upstream: String,
+) -> Response<RelayBody> {
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    parts.version = Version::HTTP_11;
+    if via == Via::FailOpen {
+        parts
+            .headers
+            .insert(RELAY_HEADER, HeaderValue::from_static("fail-open"));
+    }
+    ex.responded(parts.status.as_u16(), via, Some(upstream));
+    let body = RelayBody::upstream(body, state.config.idle_timeout, ex);
+    Response::from_parts(parts, body)
+}
+
+/// An error the relay answers itself, in the route's SDK error shape.
+fn error(mut ex: Exchange, status: StatusCode, kind: &str, message: &str) -> Response<RelayBody> {
+    let body = ex.route().error_body(status.as_u16(), kind, message);
+    ex.responded(status.as_u16(), Via::Relay, None);
+    let mut response = Response::new(RelayBody::full(body, Some(ex)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(RELAY_HEADER, HeaderValue::from_static("error"));
+    response
+}
+
+fn too_large(ex: Exchange, limit: u64) -> Response<RelayBody> {
+    let msg = format!(
+        "anyray relay: the request body is larger than relay.max_body_mb ({} MiB); \
+         raise it with `anyray config set relay.max_body_mb N`",
+        limit / (1024 * 1024)
+    );
+    error(
+        ex,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "anyray_request_too_large",
+        &msg,
+    )
+}
+
+/// `scheme://host[:port]` of a URL, for the log (never its path or query).
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| "-".into(), |u| u.origin().ascii_serialization())
+}
+
+/// `GET /_anyray/health`.
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    fallback: &'static str,
+    in_flight: i64,
+    upstreams: Vec<UpstreamReport>,
+}
+
+fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Response<RelayBody> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return error(
+            ex,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "anyray_method_not_allowed",
+            "the relay's own endpoints only answer GET",
+        );
+    }
+    let (content_type, body) = match req.uri().path() {
+        "/_anyray/health" => {
+            let health = Health {
+                status: "ok",
+                version: env!("CARGO_PKG_VERSION"),
+                fallback: fallback_str(state.config.fallback),
+                // This request is one of them.
+                in_flight: state.recorder.metrics.in_flight() - 1,
+                upstreams: state.upstreams.iter().map(|u| u.report()).collect(),
+            };
+            (
+                "application/json",
+                serde_json::to_string_pretty(&health).unwrap_or_default(),
+            )
+        }
+        "/_anyray/metrics" => (
+            "text/plain; version=0.0.4",
+            state.recorder.metrics.render(&state.upstreams),
+        ),
+        _ => {
+            return error(
+                ex,
+                StatusCode::NOT_FOUND,
+                "anyray_not_found",
+                "the relay's own endpoints are /_anyray/health and /_anyray/metrics",
+            );
+        }
+    };
+    ex.responded(200, Via::Relay, None);
+    let mut response = Response::new(RelayBody::full(body, Some(ex)));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_named_headers() {
+        let mut h = HeaderMap::new();
+        for (n, v) in [
+            ("connection", "keep-alive, x-private"),
+            ("keep-alive", "timeout=5"),
+            ("x-private", "1"),
+            ("transfer-encoding", "chunked"),
+            ("proxy-authorization", "Basic abc"),
+            ("te", "trailers"),
+            ("content-encoding", "gzip"),
+            ("content-length", "10"),
+            ("authorization", "Bearer k"),
+        ] {
+            h.insert(HeaderName::from_static(n), HeaderValue::from_static(v));
+        }
+        strip_hop_by_hop(&mut h);
+        let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        left.sort_unstable();
+        assert_eq!(
+            left,
+            ["authorization", "content-encoding", "content-length"]
+        );
+    }
+
+    #[test]
+    fn origin_hides_path_and_query() {
+        assert_eq!(
+            origin_of("https://generativelanguage.googleapis.com/v1beta/x?key=SECRET"),
+            "https://generativelanguage.googleapis.com"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Counters behind `/_anyray/metrics`, rendered in the Prometheus text format.
+//! Labels are routes, statuses and gateway URLs only: never anything from a request.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use super::routes::Route;
+use super::upstream::Upstream;
+
+/// Latency buckets in seconds: LLM calls run from milliseconds to many minutes.
+const BUCKETS: [f64; 14] = [
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
+
+#[derive(Default)]
+pub struct Metrics {
+    /// (route, status, upstream or "-") → count.
+    requests: Mutex<BTreeMap<(Route, u16, String), u64>>,
+    in_flight: AtomicI64,
+    connect_errors: Mutex<BTreeMap<String, u64>>,
+    fail_open: AtomicU64,
+    total_seconds: [Histogram; Route::ALL.len()],
+    ttfb_seconds: [Histogram; Route::ALL.len()],
+}
+
+#[derive(Default)]
+struct Histogram {
+    /// Non-cumulative counts per bucket; the last slot is +Inf.
+    counts: [AtomicU64; BUCKETS.len() + 1],
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        let slot = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(BUCKETS.len());
+        self.counts[slot].fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(
+            u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    fn render(&self, out: &mut String, name: &str, route: Route) {
+        let mut cumulative = 0;
+        for (i, count) in self.counts.iter().enumerate() {
+            cumulative += count.load(Ordering::Relaxed);
+            let le = BUCKETS
+                .get(i)
+                .map_or_else(|| "+Inf".to_string(), |b| b.to_string());
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{route=\"{}\",le=\"{le}\"}} {cumulative}",
+                route.key()
+            );
+        }
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum{{route=\"{}\"}} {sum}", route.key());
+        let _ = writeln!(
+            out,
+            "{name}_count{{route=\"{}\"}} {cumulative}",
+            route.key()
+        );
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Metrics {
+    pub fn started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    pub fn finished(
+        &self,
+        route: Route,
+        status: u16,
+        upstream: Option<&str>,
+        fail_open: bool,
+        ttfb: Option<Duration>,
+        total: Duration,
+    ) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        *lock(&self.requests)
+            .entry((route, status, upstream.unwrap_or("-").to_string()))
+            .or_default() += 1;
+        if fail_open {
+            self.fail_open.fetch_add(1, Ordering::Relaxed);
+        }
+        self.total_seconds[route.index()].observe(total);
+        if let Some(ttfb) = ttfb {
+            self.ttfb_seconds[route.index()].observe(ttfb);
+        }
+    }
+
+    pub fn connect_error(&self, upstream: &str) {
+        *lock(&self.connect_errors)
+            .entry(upstream.to_string())
+            .or_default() += 1;
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    pub fn render(&self, upstreams: &[Upstream]) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP anyray_relay_requests_total Requests answered, by route, status and upstream.\n");
+        out.push_str("# TYPE anyray_relay_requests_total counter\n");
+        for ((route, status, upstream), n) in lock(&self.requests).iter() {
+            let _ = writeln!(
+                out,
+                "anyray_relay_requests_total{{route=\"{}\",status=\"{status}\",upstream=\"{}\"}} {n}",
+                route.key(),
+                escape(upstream)
+            );
+        }
+        out.push_str("# HELP anyray_relay_in_flight Requests in progress.\n");
+        out.push_str("# TYPE anyray_relay_in_flight gauge\n");
+        let _ = writeln!(out, "anyray_relay_in_flight {}", self.in_flight());
+        out.push_str(
+            "# HELP anyray_relay_upstream_connect_errors_total Failed connects, by upstream.\n",
+        );
+        out.push_str("# TYPE anyray_relay_upstream_connect_errors_total counter\n");
+        let errors = lock(&self.connect_errors);
+        for up in upstreams {
+            let url = up.url.to_string();
+            let n = errors.get(&url).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "anyray_relay_upstream_connect_errors_total{{upstream=\"{}\"}} {n}",
+                escape(&url)
+            );
+        }
+        drop(errors);
+        out.push_str(
+            "# HELP anyray_relay_upstream_up Whether the last connect to the upstream worked.\n",
+        );
+        out.push_str("# TYPE anyray_relay_upstream_up gauge\n");
+        for up in upstreams {
+            let _ = writeln!(
+                out,
+                "anyray_relay_upstream_up{{upstream=\"{}\"}} {}",
+                escape(up.url.as_str()),
+                u8::from(up.is_up())
+            );
+        }
+        out.push_str("# HELP anyray_relay_fail_open_total Requests sent to a provider's public API because no gateway was reachable.\n");
+        out.push_str("# TYPE anyray_relay_fail_open_total counter\n");
+        let _ = writeln!(
+            out,
+            "anyray_relay_fail_open_total {}",
+            self.fail_open.load(Ordering::Relaxed)
+        );
+        for (name, help, hists) in [
+            (
+                "anyray_relay_request_duration_seconds",
+                "Time from request to the end of the response.",
+                &self.total_seconds,
+            ),
+            (
+                "anyray_relay_time_to_first_byte_seconds",
+                "Time from request to the first response body byte.",
+                &self.ttfb_seconds,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} histogram");
+            for route in Route::ALL {
+                hists[route.index()].render(&mut out, name, route);
+            }
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway_url::GatewayUrl;
+
+    #[test]
+    fn renders_counters_and_cumulative_histograms() {
+        let m = Metrics::default();
+        m.started();
+        m.finished(
+            Route::Openai,
+            200,
+            Some("http://gw"),
+            false,
+            Some(Duration::from_millis(20)),
+            Duration::from_millis(300),
+        );
+        m.started();
+        m.connect_error("http://gw");
+        let ups = [Upstream::new(GatewayUrl::parse("http://gw").unwrap())];
+        let text = m.render(&ups);
+        assert!(text.contains(
+            "anyray_relay_requests_total{route=\"openai\",status=\"200\",upstream=\"http://gw\"} 1"
+        ));
+        assert!(text.contains("anyray_relay_in_flight 1"));
+        assert!(
+            text.contains("anyray_relay_upstream_connect_errors_total{upstream=\"http://gw\"} 1")
+        );
+        assert!(text.contains("anyray_relay_upstream_up{upstream=\"http://gw\"} 0"));
+        assert!(text.contains(
+            "anyray_relay_request_duration_seconds_bucket{route=\"openai\",le=\"0.25\"} 0"
+        ));
+        assert!(text.contains(
+            "anyray_relay_request_duration_seconds_bucket{route=\"openai\",le=\"0.5\"} 1"
+        ));
+        assert!(text.contains(
+            "anyray_relay_request_duration_seconds_bucket{route=\"openai\",le=\"+Inf\"} 1"
+        ));
+        assert!(text.contains("anyray_relay_time_to_first_byte_seconds_count{route=\"openai\"} 1"));
+    }
+}

@@ -1,0 +1,293 @@
+//! The local relay (`anyray gateway`, and `anyray run --relay` in-process): a hyper
+//! HTTP/1.1 server on loopback that streams every request to the first reachable org
+//! gateway and streams the answer back, frame by frame.
+//!
+//! ```no_run
+//! # async fn demo(settings: anyray::settings::Settings) -> anyhow::Result<()> {
+//! use anyray::relay::{Relay, RelayConfig, LogTarget};
+//! let mut config = RelayConfig::from_settings(&settings, None);
+//! config.listen = "127.0.0.1:0".parse()?; // a free port
+//! config.log = LogTarget::Quiet;
+//! let relay = Relay::bind(config).await?;
+//! println!("relay at {}", relay.url());
+//! relay.shutdown().await; // graceful, bounded by relay.grace_period_s
+//! # Ok(()) }
+//! ```
+//!
+//! The server speaks HTTP/1.1 only: local tools talk plain `http://` to it, and
+//! hyper's HTTP/1 server enforces the header-read timeout from the first byte, where
+//! auto-detecting HTTP/2 would first wait for a 24-byte preface with no timeout at all.
+//! HTTP/2 is used upstream, where a gateway offers it by ALPN.
+
+mod access_log;
+mod body;
+mod config;
+mod forward;
+mod metrics;
+mod routes;
+mod upstream;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use hyper::service::service_fn;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::Serialize;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use config::{
+    DEFAULT_RETRY_INTERVAL, Identity, IdentityPlan, LogTarget, RelayConfig, RelaySummary,
+    resolve_identity,
+};
+pub use forward::RELAY_HEADER;
+pub use routes::Route;
+
+use access_log::{LogSink, Recorder};
+use metrics::Metrics;
+use upstream::{Upstream, UpstreamClient};
+
+use crate::error::UserError;
+
+/// What every request handler shares.
+struct State {
+    config: RelayConfig,
+    upstreams: Vec<Upstream>,
+    client: UpstreamClient,
+    recorder: Arc<Recorder>,
+}
+
+/// The relay engine. [`Relay::bind`] starts it on the current tokio runtime.
+pub struct Relay;
+
+impl Relay {
+    /// Validates `config`, listens, writes the startup line to the access log and
+    /// serves in the background until [`RelayHandle::shutdown`].
+    pub async fn bind(config: RelayConfig) -> Result<RelayHandle> {
+        config.validate()?;
+        let tls = crate::http::tls_config(config.ca_file.as_deref())?;
+        let log = LogSink::open(&config.log, config.log_format)?;
+        let listener = TcpListener::bind(config.listen).await.map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "another program (maybe another relay) listens there; \
+                 pick another address with --listen or `anyray config set relay.listen ADDR`"
+            } else {
+                "pick another address with --listen or `anyray config set relay.listen ADDR`"
+            };
+            UserError::problem(format!("cannot listen on {}: {e}", config.listen)).with_hint(hint)
+        })?;
+        let local_addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            upstreams: config
+                .upstreams
+                .iter()
+                .cloned()
+                .map(Upstream::new)
+                .collect(),
+            client: upstream::client(tls, Matcher::from_env(), config.connect_timeout),
+            recorder: Arc::new(Recorder {
+                log,
+                metrics: Metrics::default(),
+            }),
+            config,
+        });
+        let url = loopback_url(local_addr);
+        startup_line(&state, &url);
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, state.clone(), stopped));
+        Ok(RelayHandle {
+            local_addr,
+            url,
+            stop,
+            task: Some(task),
+            state,
+        })
+    }
+}
+
+/// A running relay. Dropping it stops accepting and lets in-flight requests finish in
+/// the background (within the grace period); [`shutdown`](Self::shutdown) waits for it.
+pub struct RelayHandle {
+    local_addr: SocketAddr,
+    url: String,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+    state: Arc<State>,
+}
+
+impl RelayHandle {
+    /// The address it listens on (the real port when the config said port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://127.0.0.1:PORT` (loopback even when listening on every interface).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Requests in progress right now.
+    pub fn in_flight(&self) -> i64 {
+        self.state.recorder.metrics.in_flight()
+    }
+
+    /// Stops accepting, lets in-flight requests finish up to the grace period, then
+    /// cuts the rest.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RelayHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn loopback_url(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) if a.ip().is_unspecified() => format!("http://127.0.0.1:{}", a.port()),
+        SocketAddr::V6(a) if a.ip().is_unspecified() => format!("http://[::1]:{}", a.port()),
+        a => format!("http://{a}"),
+    }
+}
+
+/// The startup event of the access log.
+#[derive(Serialize)]
+struct Startup<'a> {
+    event: &'static str,
+    version: &'static str,
+    listen: &'a str,
+    upstreams: Vec<String>,
+    fallback: &'static str,
+    identity_header: Option<String>,
+}
+
+fn startup_line(state: &State, url: &str) {
+    let config = &state.config;
+    let upstreams: Vec<String> = config.upstreams.iter().map(ToString::to_string).collect();
+    let fallback = config::fallback_str(config.fallback);
+    let identity = config.identity.as_ref().map(|i| i.header.to_string());
+    let mut human = format!(
+        "anyray relay listening on {url}, forwarding to {}; fallback: {fallback}",
+        upstreams.join(" then ")
+    );
+    if let Some(header) = &identity {
+        human.push_str(&format!("; adding your key as {header}"));
+    }
+    state.recorder.log.event(
+        &human,
+        &Startup {
+            event: "listening",
+            version: env!("CARGO_PKG_VERSION"),
+            listen: url,
+            upstreams,
+            fallback,
+            identity_header: identity,
+        },
+    );
+}
+
+#[derive(Serialize)]
+struct Lifecycle {
+    event: &'static str,
+    in_flight: i64,
+    grace_period_ms: u64,
+}
+
+async fn serve(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(state.config.max_connections));
+    let mut connections = JoinSet::new();
+    loop {
+        // Waiting for a permit before accepting leaves extra clients in the kernel's
+        // backlog instead of holding them open unserved.
+        let permit = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => break,
+            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+        };
+        let accepted = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => break,
+            accepted = listener.accept() => accepted,
+        };
+        while connections.try_join_next().is_some() {}
+        match accepted {
+            Ok((stream, _peer)) => {
+                connections.spawn(serve_connection(
+                    stream,
+                    state.clone(),
+                    stop.clone(),
+                    permit,
+                ));
+            }
+            // E.g. out of file descriptors: back off instead of spinning.
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    drop(listener);
+    let grace = state.config.grace_period;
+    let in_flight = state.recorder.metrics.in_flight();
+    state.recorder.log.event(
+        &format!(
+            "anyray relay stopping: no new connections; {in_flight} request(s) in flight get up to {} s",
+            grace.as_secs()
+        ),
+        &Lifecycle {
+            event: "stopping",
+            in_flight,
+            grace_period_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+        },
+    );
+    let drained = tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await
+    .is_ok();
+    let cut = if drained {
+        0
+    } else {
+        let cut = state.recorder.metrics.in_flight();
+        connections.abort_all();
+        while connections.join_next().await.is_some() {}
+        cut
+    };
+    state.recorder.log.event(
+        &format!("anyray relay stopped; {cut} request(s) cut at the end of the grace period"),
+        &Lifecycle {
+            event: "stopped",
+            in_flight: cut,
+            grace_period_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+        },
+    );
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true); // SSE events go out as they come
+    let handler_state = state.clone();
+    let service = service_fn(move |req| forward::handle(handler_state.clone(), req));
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout)
+        .serve_connection(TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = stop.wait_for(|s| *s) => {}
+    }
+    // Finish the response in progress (if any), then close.
+    connection.as_mut().graceful_shutdown();
+    let _ = connection.await;
+}

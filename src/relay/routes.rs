@@ -1,0 +1,228 @@
+//! Which provider API a request path belongs to: it decides the fail-open target and
+//! the shape of the relay's own error bodies, so each SDK can print them.
+//!
+//! The table follows the gateway's default routes (DESIGN.md): OpenAI-style under `/v1`,
+//! Anthropic's `/v1/messages*` at the root, Gemini under `/gemini` (stripped when failing
+//! open: the SDK appends `/v1beta/...` to the host root), Bedrock, Vertex and Azure under
+//! their own prefixes (no public fail-open target: their endpoints are per tenant).
+
+use bytes::Bytes;
+use hyper::HeaderMap;
+use serde_json::json;
+
+use crate::settings::ProviderTargets;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Route {
+    Openai,
+    Anthropic,
+    Gemini,
+    Bedrock,
+    Vertex,
+    Azure,
+    /// Anything else (discovery, /healthz, unknown paths): forwarded, never failed open.
+    Other,
+    /// The relay's own endpoints under `/_anyray/`.
+    Relay,
+}
+
+/// The relay's own endpoints live under this prefix so they never shadow a provider path.
+pub const OWN_PREFIX: &str = "/_anyray/";
+
+impl Route {
+    pub const ALL: [Route; 8] = [
+        Route::Openai,
+        Route::Anthropic,
+        Route::Gemini,
+        Route::Bedrock,
+        Route::Vertex,
+        Route::Azure,
+        Route::Other,
+        Route::Relay,
+    ];
+
+    /// Classifies a request by its path; Anthropic's SDKs are also recognised by their
+    /// `anthropic-version` header on paths both APIs share (e.g. `/v1/models`).
+    pub fn classify(path: &str, headers: &HeaderMap) -> Route {
+        if path.starts_with(OWN_PREFIX) {
+            return Route::Relay;
+        }
+        if under(path, "/v1/messages") {
+            return Route::Anthropic;
+        }
+        if under(path, "/v1") {
+            return if headers.contains_key("anthropic-version") {
+                Route::Anthropic
+            } else {
+                Route::Openai
+            };
+        }
+        for (prefix, route) in [
+            ("/gemini", Route::Gemini),
+            ("/bedrock", Route::Bedrock),
+            ("/vertex", Route::Vertex),
+            ("/azure", Route::Azure),
+        ] {
+            if under(path, prefix) {
+                return route;
+            }
+        }
+        Route::Other
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Route::Openai => "openai",
+            Route::Anthropic => "anthropic",
+            Route::Gemini => "gemini",
+            Route::Bedrock => "bedrock",
+            Route::Vertex => "vertex",
+            Route::Azure => "azure",
+            Route::Other => "other",
+            Route::Relay => "relay",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The provider's public API URL for this request when failing open, or `None` for
+    /// routes that have no public target.
+    pub fn fail_open_url(
+        self,
+        providers: &ProviderTargets,
+        path: &str,
+        query: Option<&str>,
+    ) -> Option<String> {
+        let (base, path) = match self {
+            Route::Openai => (&providers.openai, path),
+            Route::Anthropic => (&providers.anthropic, path),
+            Route::Gemini => (
+                &providers.gemini,
+                path.strip_prefix("/gemini").unwrap_or(path),
+            ),
+            _ => return None,
+        };
+        let path = if path.is_empty() { "/" } else { path };
+        Some(match query {
+            Some(q) => format!("{}{path}?{q}", base.as_str()),
+            None => format!("{}{path}", base.as_str()),
+        })
+    }
+
+    /// A JSON error body in the shape this route's SDK parses, so it prints `message`.
+    pub fn error_body(self, status: u16, kind: &str, message: &str) -> Bytes {
+        let body = match self {
+            Route::Anthropic => json!({
+                "type": "error",
+                "error": {"type": anthropic_type(status), "message": message},
+            }),
+            Route::Gemini | Route::Vertex => json!({
+                "error": {"code": status, "message": message, "status": google_status(status)},
+            }),
+            _ => json!({
+                "error": {"message": message, "type": kind, "param": null, "code": kind},
+            }),
+        };
+        Bytes::from(body.to_string())
+    }
+}
+
+/// `path` is `prefix` or below it (segment boundary: `/v10` is not under `/v1`).
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+fn anthropic_type(status: u16) -> &'static str {
+    match status {
+        400 => "invalid_request_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        _ => "api_error",
+    }
+}
+
+fn google_status(status: u16) -> &'static str {
+    match status {
+        400 => "INVALID_ARGUMENT",
+        404 => "NOT_FOUND",
+        413 => "INVALID_ARGUMENT",
+        504 => "DEADLINE_EXCEEDED",
+        _ => "UNAVAILABLE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway_url::GatewayUrl;
+
+    fn classify(path: &str) -> Route {
+        Route::classify(path, &HeaderMap::new())
+    }
+
+    #[test]
+    fn classifies_provider_paths() {
+        assert_eq!(classify("/v1/messages"), Route::Anthropic);
+        assert_eq!(classify("/v1/messages/count_tokens"), Route::Anthropic);
+        assert_eq!(classify("/v1/chat/completions"), Route::Openai);
+        assert_eq!(classify("/v1/responses"), Route::Openai);
+        assert_eq!(classify("/v1/models"), Route::Openai);
+        assert_eq!(classify("/v10/x"), Route::Other);
+        assert_eq!(classify("/v1/messagesx"), Route::Openai);
+        assert_eq!(classify("/gemini/v1beta/models"), Route::Gemini);
+        assert_eq!(classify("/bedrock/model/x/invoke"), Route::Bedrock);
+        assert_eq!(classify("/healthz"), Route::Other);
+        assert_eq!(classify("/_anyray/health"), Route::Relay);
+        let mut anthropic = HeaderMap::new();
+        anthropic.insert("anthropic-version", "2023-06-01".parse().unwrap());
+        assert_eq!(Route::classify("/v1/models", &anthropic), Route::Anthropic);
+    }
+
+    #[test]
+    fn fail_open_targets_keep_path_and_query() {
+        let providers = ProviderTargets {
+            openai: GatewayUrl::parse("https://api.openai.com").unwrap(),
+            anthropic: GatewayUrl::parse("https://api.anthropic.com").unwrap(),
+            gemini: GatewayUrl::parse("https://generativelanguage.googleapis.com").unwrap(),
+        };
+        assert_eq!(
+            Route::Anthropic
+                .fail_open_url(&providers, "/v1/messages", Some("beta=true"))
+                .as_deref(),
+            Some("https://api.anthropic.com/v1/messages?beta=true")
+        );
+        assert_eq!(
+            Route::Gemini
+                .fail_open_url(&providers, "/gemini/v1beta/models/x:generateContent", None)
+                .as_deref(),
+            Some("https://generativelanguage.googleapis.com/v1beta/models/x:generateContent")
+        );
+        assert_eq!(
+            Route::Bedrock.fail_open_url(&providers, "/bedrock/x", None),
+            None
+        );
+        assert_eq!(
+            Route::Other.fail_open_url(&providers, "/healthz", None),
+            None
+        );
+    }
+
+    #[test]
+    fn error_bodies_match_each_sdk() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&Route::Anthropic.error_body(502, "x", "m")).unwrap();
+        assert_eq!(v["type"], "error");
+        assert_eq!(v["error"]["type"], "api_error");
+        assert_eq!(v["error"]["message"], "m");
+        let v: serde_json::Value =
+            serde_json::from_slice(&Route::Openai.error_body(502, "kind", "m")).unwrap();
+        assert_eq!(v["error"]["type"], "kind");
+        assert_eq!(v["error"]["message"], "m");
+        let v: serde_json::Value =
+            serde_json::from_slice(&Route::Gemini.error_body(502, "kind", "m")).unwrap();
+        assert_eq!(v["error"]["status"], "UNAVAILABLE");
+    }
+}

@@ -1,0 +1,324 @@
+//! The upstream side: one pooled hyper client (keep-alive, HTTP/2 by ALPN, rustls with
+//! the OS roots plus the optional CA file), a connector that honours
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` explicitly and never proxies loopback, and each
+//! gateway's health (a small circuit breaker).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use hyper::Uri;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use serde::Serialize;
+use tokio::net::TcpStream;
+use tower_service::Service;
+
+use super::body::UpstreamBody;
+use crate::gateway_url::GatewayUrl;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
+
+/// The client every upstream and fail-open request goes through.
+pub type UpstreamClient = Client<Bounded<HttpsConnector<Dialer>>, UpstreamBody>;
+
+/// Builds the pooled client. The whole connect (TCP, proxy CONNECT, TLS) is bounded by
+/// `connect_timeout`, so a black-holed gateway fails over in that time.
+pub fn client(
+    mut tls: rustls::ClientConfig,
+    proxies: Matcher,
+    connect_timeout: Duration,
+) -> UpstreamClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false); // https URIs reach us; TLS is layered on top
+    http.set_nodelay(true); // SSE events must not wait for Nagle
+    let dialer = Dialer {
+        http,
+        proxies: std::sync::Arc::new(proxies),
+    };
+    // hyper-rustls sets ALPN itself (h2, http/1.1) and refuses a config that has it.
+    tls.alpn_protocols.clear();
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(dialer);
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(Bounded {
+            inner: https,
+            limit: connect_timeout,
+        })
+}
+
+/// Opens the TCP connection: straight, or through an HTTP proxy with CONNECT.
+#[derive(Clone)]
+pub struct Dialer {
+    http: HttpConnector,
+    proxies: std::sync::Arc<Matcher>,
+}
+
+impl Service<Uri> for Dialer {
+    type Response = TokioIo<TcpStream>;
+    type Error = BoxError;
+    type Future = BoxFuture<Self::Response>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        // A relay on loopback talking to a loopback gateway must never leave the host.
+        let proxy = (!is_loopback_host(dst.host().unwrap_or_default()))
+            .then(|| self.proxies.intercept(&dst))
+            .flatten();
+        let mut http = self.http.clone();
+        Box::pin(async move {
+            let Some(proxy) = proxy else {
+                return http.call(dst).await.map_err(Into::into);
+            };
+            let proxy_uri = proxy.uri().clone();
+            let shown = redact_proxy(&proxy_uri);
+            if proxy_uri.scheme_str() != Some("http") {
+                return Err(format!(
+                    "proxy {shown}: only http:// proxies are supported (CONNECT tunnel)"
+                )
+                .into());
+            }
+            let mut tunnel = Tunnel::new(proxy_uri, http);
+            if let Some(auth) = proxy.basic_auth() {
+                tunnel = tunnel.with_auth(auth.clone());
+            }
+            tunnel
+                .call(dst)
+                .await
+                .map_err(|e| format!("through proxy {shown}: {e}").into())
+        })
+    }
+}
+
+/// A connector whose whole connect is bounded in time.
+#[derive(Clone)]
+pub struct Bounded<C> {
+    inner: C,
+    limit: Duration,
+}
+
+impl<C> Service<Uri> for Bounded<C>
+where
+    C: Service<Uri, Response = MaybeHttpsStream<TokioIo<TcpStream>>>,
+    C::Error: Into<BoxError>,
+    C::Future: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = BoxFuture<Self::Response>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let limit = self.limit;
+        let connecting = self.inner.call(dst);
+        Box::pin(async move {
+            match tokio::time::timeout(limit, connecting).await {
+                Ok(result) => result.map_err(Into::into),
+                Err(_) => Err(format!("connect timed out after {} ms", limit.as_millis()).into()),
+            }
+        })
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A proxy URI for messages: scheme, host and port only (never its credentials).
+fn redact_proxy(uri: &Uri) -> String {
+    let host = uri.host().unwrap_or("?");
+    match uri.port_u16() {
+        Some(port) => format!("{}://{host}:{port}", uri.scheme_str().unwrap_or("http")),
+        None => format!("{}://{host}", uri.scheme_str().unwrap_or("http")),
+    }
+}
+
+/// The root cause of a client error, for messages and `/_anyray/health`
+/// ("tcp connect error: Connection refused (os error 111)").
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = e.source();
+    }
+    if parts.is_empty() {
+        return err.to_string();
+    }
+    // Drop a wrapper whose text repeats its cause's.
+    parts.dedup_by(|later, earlier| earlier.ends_with(later.as_str()));
+    parts.join(": ")
+}
+
+/// What the relay knows about one gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamState {
+    /// Not tried yet.
+    Unknown,
+    Up,
+    /// Its last connect failed; skipped until `retry_at`.
+    Down,
+}
+
+/// One org gateway and its circuit breaker.
+pub struct Upstream {
+    pub url: GatewayUrl,
+    health: Mutex<Health>,
+}
+
+struct Health {
+    state: UpstreamState,
+    failures: u32,
+    retry_at: Option<Instant>,
+    last_error: Option<String>,
+}
+
+/// `/_anyray/health`'s view of one gateway.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamReport {
+    pub url: String,
+    pub state: UpstreamState,
+    pub last_error: Option<String>,
+    /// While down: when it will be tried again.
+    pub retry_in_ms: Option<u64>,
+}
+
+impl Upstream {
+    pub fn new(url: GatewayUrl) -> Self {
+        Self {
+            url,
+            health: Mutex::new(Health {
+                state: UpstreamState::Unknown,
+                failures: 0,
+                retry_at: None,
+                last_error: None,
+            }),
+        }
+    }
+
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether to try it now: not down, or down and its retry time has come.
+    pub fn available(&self, now: Instant) -> bool {
+        let h = self.health();
+        h.state != UpstreamState::Down || h.retry_at.is_none_or(|at| at <= now)
+    }
+
+    pub fn succeeded(&self) {
+        let mut h = self.health();
+        h.state = UpstreamState::Up;
+        h.failures = 0;
+        h.retry_at = None;
+    }
+
+    /// A connect failure: down for `base`, doubling per further failure, at most 6×.
+    pub fn failed(&self, error: String, base: Duration) {
+        let mut h = self.health();
+        h.failures = h.failures.saturating_add(1);
+        let backoff = base
+            .saturating_mul(1 << (h.failures - 1).min(3))
+            .min(base.saturating_mul(6));
+        h.state = UpstreamState::Down;
+        h.retry_at = Some(Instant::now() + backoff);
+        h.last_error = Some(error);
+    }
+
+    /// A failure after connecting (e.g. the stream broke): recorded, breaker untouched.
+    pub fn noted(&self, error: String) {
+        self.health().last_error = Some(error);
+    }
+
+    pub fn report(&self) -> UpstreamReport {
+        let h = self.health();
+        let now = Instant::now();
+        UpstreamReport {
+            url: self.url.to_string(),
+            state: h.state,
+            last_error: h.last_error.clone(),
+            retry_in_ms: match (h.state, h.retry_at) {
+                (UpstreamState::Down, Some(at)) => {
+                    Some(u64::try_from(at.saturating_duration_since(now).as_millis()).unwrap_or(0))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.health().state == UpstreamState::Up
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breaker_skips_a_failed_upstream_until_its_retry_time() {
+        let up = Upstream::new(GatewayUrl::parse("https://gw.example").unwrap());
+        let now = Instant::now();
+        assert!(up.available(now));
+        assert_eq!(up.report().state, UpstreamState::Unknown);
+        up.failed("refused".into(), Duration::from_secs(5));
+        assert!(!up.available(Instant::now()));
+        assert!(up.available(Instant::now() + Duration::from_secs(6)));
+        let report = up.report();
+        assert_eq!(report.state, UpstreamState::Down);
+        assert_eq!(report.last_error.as_deref(), Some("refused"));
+        assert!(report.retry_in_ms.unwrap() <= 5000);
+        // Backoff doubles, capped at 6× the base.
+        for _ in 0..10 {
+            up.failed("refused".into(), Duration::from_secs(5));
+        }
+        assert!(!up.available(Instant::now() + Duration::from_secs(29)));
+        assert!(up.available(Instant::now() + Duration::from_secs(31)));
+        up.succeeded();
+        assert!(up.available(Instant::now()));
+        assert!(up.is_up());
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for host in ["127.0.0.1", "localhost", "[::1]", "127.0.0.2"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        assert!(!is_loopback_host("gw.example"));
+        assert!(!is_loopback_host("10.0.0.1"));
+    }
+
+    #[test]
+    fn proxy_credentials_never_show() {
+        let uri: Uri = "http://user:secret@proxy.corp:3128".parse().unwrap();
+        assert_eq!(redact_proxy(&uri), "http://proxy.corp:3128");
+    }
+}

@@ -1,0 +1,185 @@
+//! Claude Code: `env.ANTHROPIC_BASE_URL` in the user settings file (strict JSON),
+//! `$CLAUDE_CONFIG_DIR/settings.json` or `~/.claude/settings.json`.
+//!
+//! In Bedrock or Vertex mode (`CLAUDE_CODE_USE_BEDROCK` / `CLAUDE_CODE_USE_VERTEX`, in
+//! the settings' `env` or the environment) the matching `ANTHROPIC_*_BASE_URL` is
+//! repointed instead. A managed settings file (per OS, see TARGETS.md) overrides the user
+//! file; it is detected and reported, never edited. Installed: `claude` on PATH, or the
+//! config dir exists.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, truthy};
+use crate::cli::{TargetName, Via};
+use crate::connect::{self, FileSpec, Format, Want};
+use crate::edit::KeyPath;
+use crate::envvars;
+use crate::gateway_url::{Provider, Routes};
+
+pub struct ClaudeCode;
+
+/// Which Anthropic endpoint Claude Code uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Anthropic,
+    Bedrock,
+    Vertex,
+}
+
+impl Mode {
+    fn var(self) -> &'static str {
+        match self {
+            Mode::Anthropic => "ANTHROPIC_BASE_URL",
+            Mode::Bedrock => "ANTHROPIC_BEDROCK_BASE_URL",
+            Mode::Vertex => "ANTHROPIC_VERTEX_BASE_URL",
+        }
+    }
+
+    fn provider(self) -> Provider {
+        match self {
+            Mode::Anthropic => Provider::Anthropic,
+            Mode::Bedrock => Provider::Bedrock,
+            Mode::Vertex => Provider::Vertex,
+        }
+    }
+
+    /// Where Claude Code sends requests when nothing sets the URL.
+    fn default_endpoint(self) -> &'static str {
+        match self {
+            Mode::Anthropic => "https://api.anthropic.com",
+            Mode::Bedrock => "AWS Bedrock (default endpoint)",
+            Mode::Vertex => "Google Vertex AI (default endpoint)",
+        }
+    }
+}
+
+fn config_dir() -> Result<PathBuf> {
+    match envvars::get(envvars::CLAUDE_CONFIG_DIR) {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(crate::paths::home_dir()?.join(".claude")),
+    }
+}
+
+fn settings_file() -> Result<PathBuf> {
+    Ok(config_dir()?.join("settings.json"))
+}
+
+/// The managed settings file for this OS (`ANYRAY_CLAUDE_MANAGED_SETTINGS` overrides it).
+fn managed_settings_file() -> PathBuf {
+    if let Some(path) = envvars::get(envvars::ANYRAY_CLAUDE_MANAGED_SETTINGS) {
+        return PathBuf::from(path);
+    }
+    if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/ClaudeCode/managed-settings.json")
+    } else if cfg!(windows) {
+        PathBuf::from(r"C:\Program Files\ClaudeCode\managed-settings.json")
+    } else {
+        PathBuf::from("/etc/claude-code/managed-settings.json")
+    }
+}
+
+fn env_key(var: &str) -> KeyPath {
+    KeyPath::keys(["env", var])
+}
+
+/// An `env` value from the settings file, else from the environment.
+fn setting(file: &std::path::Path, var: &str) -> Result<Option<String>> {
+    Ok(connect::read_value(file, Format::Json, &env_key(var))?.or_else(|| envvars::get(var)))
+}
+
+fn mode(file: &std::path::Path) -> Result<Mode> {
+    Ok(
+        if truthy(setting(file, "CLAUDE_CODE_USE_BEDROCK")?.as_deref()) {
+            Mode::Bedrock
+        } else if truthy(setting(file, "CLAUDE_CODE_USE_VERTEX")?.as_deref()) {
+            Mode::Vertex
+        } else {
+            Mode::Anthropic
+        },
+    )
+}
+
+/// `anyray run -- claude …`: settings.json `env` beats the process environment, so the
+/// URL goes in through `--settings` as a JSON string (nothing is written to disk), which
+/// Claude Code ranks above the user's own settings files.
+pub fn run_args(routes: &Routes) -> Vec<OsString> {
+    let mode = settings_file()
+        .and_then(|file| mode(&file))
+        .unwrap_or(Mode::Anthropic);
+    let Some(url) = routes.get(mode.provider()) else {
+        return Vec::new();
+    };
+    let settings = serde_json::json!({ "env": { mode.var(): url } });
+    vec!["--settings".into(), settings.to_string().into()]
+}
+
+impl Target for ClaudeCode {
+    fn name(&self) -> TargetName {
+        TargetName::ClaudeCode
+    }
+
+    fn detect(&self) -> Detection {
+        match config_dir() {
+            Ok(dir) => detect("claude", &dir),
+            Err(e) => Detection {
+                installed: false,
+                reason: format!("{e:#}"),
+            },
+        }
+    }
+
+    fn plan(&self, ctx: &Ctx) -> Result<TargetPlan> {
+        let file = settings_file()?;
+        let mode = mode(&file)?;
+        let mut plan = TargetPlan::default();
+        let Some(url) = ctx.routes.get(mode.provider()) else {
+            plan.skip = Some(format!(
+                "the gateway serves no {} route",
+                mode.provider().key()
+            ));
+            return Ok(plan);
+        };
+        if mode != Mode::Anthropic {
+            plan.notes.push(format!(
+                "Claude Code is in {} mode: repointing {}",
+                mode.provider().key(),
+                mode.var()
+            ));
+        }
+        if ctx.identity_header.is_some() && ctx.via != Via::Relay {
+            plan.notes.push(
+                "Claude Code's settings.json cannot reference an environment variable, so anyray \
+                 does not write your key there; use `--via relay`, which adds the identity header"
+                    .into(),
+            );
+        }
+        plan.files.push(FileSpec {
+            path: file,
+            format: Format::Json,
+            wants: vec![Want::new(env_key(mode.var()), url)],
+        });
+        Ok(plan)
+    }
+
+    fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
+        let file = settings_file()?;
+        let mode = mode(&file)?;
+        let managed = managed_settings_file();
+        // A managed file Claude Code cannot parse does not override anything.
+        if let Ok(Some(url)) = connect::read_value(&managed, Format::Json, &env_key(mode.var())) {
+            return Ok(Effective {
+                endpoint: Some(url),
+                overridden_by: Some(managed),
+            });
+        }
+        let endpoint =
+            setting(&file, mode.var())?.unwrap_or_else(|| mode.default_endpoint().into());
+        Ok(Effective {
+            endpoint: Some(endpoint),
+            overridden_by: None,
+        })
+    }
+}

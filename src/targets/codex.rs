@@ -1,0 +1,165 @@
+//! Codex CLI: `$CODEX_HOME/config.toml` (default `~/.codex/config.toml`).
+//!
+//! Newer Codex ignores `OPENAI_BASE_URL`, and the top-level `openai_base_url` makes it try
+//! websockets first, so anyray adds its own provider table and selects it:
+//!
+//! ```toml
+//! model_provider = "anyray"
+//!
+//! [model_providers.anyray]
+//! name = "Anyray gateway"
+//! base_url = "{gw}/v1"
+//! wire_api = "responses"
+//! env_key = "OPENAI_API_KEY"   # the credential variable the user already uses
+//! ```
+//!
+//! The prior `model_provider` is recorded in the ledger, so `disconnect` selects it again.
+//! With `--identity`, `env_http_headers` names the variable holding the key (never the
+//! key itself). Installed: `codex` on PATH, or the Codex home exists.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
+use crate::cli::TargetName;
+use crate::connect::{self, FileSpec, Format, Want};
+use crate::edit::KeyPath;
+use crate::envvars;
+use crate::gateway_url::{Provider, Routes};
+
+pub struct Codex;
+
+/// Our provider id (`openai`, `ollama` and `lmstudio` are reserved by Codex).
+const PROVIDER_ID: &str = "anyray";
+/// The provider's display name in Codex.
+const PROVIDER_NAME: &str = "Anyray gateway";
+/// The credential variable when the user's provider names none.
+const DEFAULT_ENV_KEY: &str = "OPENAI_API_KEY";
+/// Where Codex goes with its built-in provider.
+const OPENAI_DEFAULT: &str = "https://api.openai.com/v1";
+
+fn home() -> Result<PathBuf> {
+    match envvars::get(envvars::CODEX_HOME) {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(crate::paths::home_dir()?.join(".codex")),
+    }
+}
+
+fn config_file() -> Result<PathBuf> {
+    Ok(home()?.join("config.toml"))
+}
+
+fn provider_key(id: &str, key: &str) -> KeyPath {
+    KeyPath::keys(["model_providers", id, key])
+}
+
+fn selected_provider() -> KeyPath {
+    KeyPath::keys(["model_provider"])
+}
+
+fn read(file: &Path, key: &KeyPath) -> Result<Option<String>> {
+    connect::read_value(file, Format::Toml, key)
+}
+
+/// The credential variable the user's current provider reads; ours keeps what it had.
+fn env_key(file: &Path) -> Result<String> {
+    let provider = read(file, &selected_provider())?;
+    let from = match provider.as_deref() {
+        Some(id) if id != "openai" => read(file, &provider_key(id, "env_key"))?,
+        _ => None,
+    };
+    Ok(from.unwrap_or_else(|| DEFAULT_ENV_KEY.to_string()))
+}
+
+/// `anyray run -- codex …`: Codex ignores `OPENAI_BASE_URL`, so `-c` overrides select our
+/// provider for this one run; the user's config.toml is not touched.
+pub fn run_args(routes: &Routes) -> Vec<OsString> {
+    let Some(url) = routes.get(Provider::Openai) else {
+        return Vec::new();
+    };
+    let env_key = config_file()
+        .and_then(|file| env_key(&file))
+        .unwrap_or_else(|_| DEFAULT_ENV_KEY.to_string());
+    let table = format!("model_providers.{PROVIDER_ID}");
+    [
+        ("model_provider".to_string(), PROVIDER_ID),
+        (format!("{table}.name"), PROVIDER_NAME),
+        (format!("{table}.base_url"), url),
+        (format!("{table}.wire_api"), "responses"),
+        (format!("{table}.env_key"), env_key.as_str()),
+    ]
+    .into_iter()
+    .flat_map(|(key, value)| {
+        // `-c` values are TOML: quote strings as TOML does.
+        let value = toml_edit::Value::from(value).to_string();
+        ["-c".into(), format!("{key}={}", value.trim()).into()]
+    })
+    .collect()
+}
+
+impl Target for Codex {
+    fn name(&self) -> TargetName {
+        TargetName::Codex
+    }
+
+    fn detect(&self) -> Detection {
+        match home() {
+            Ok(dir) => detect("codex", &dir),
+            Err(e) => Detection {
+                installed: false,
+                reason: format!("{e:#}"),
+            },
+        }
+    }
+
+    fn plan(&self, ctx: &Ctx) -> Result<TargetPlan> {
+        let file = config_file()?;
+        let mut plan = TargetPlan::default();
+        let Some(url) = ctx.routes.get(Provider::Openai) else {
+            plan.skip = Some("the gateway serves no openai route".into());
+            return Ok(plan);
+        };
+        let env_key = env_key(&file)?;
+        let mut wants = vec![
+            Want::new(selected_provider(), PROVIDER_ID),
+            Want::new(provider_key(PROVIDER_ID, "name"), PROVIDER_NAME),
+            Want::new(provider_key(PROVIDER_ID, "base_url"), url),
+            Want::new(provider_key(PROVIDER_ID, "wire_api"), "responses"),
+            Want::new(provider_key(PROVIDER_ID, "env_key"), env_key.clone()),
+        ];
+        if let Some(header) = &ctx.identity_header {
+            wants.push(Want::new(
+                KeyPath::keys(["model_providers", PROVIDER_ID, "env_http_headers", header]),
+                envvars::ANYRAY_TOKEN,
+            ));
+            plan.notes.push(format!(
+                "Codex sends your Anyray key from ${}: export it in the shell that runs Codex",
+                envvars::ANYRAY_TOKEN
+            ));
+        }
+        plan.notes.push(format!(
+            "Codex reads your API key from ${env_key}, as before"
+        ));
+        plan.files.push(FileSpec {
+            path: file,
+            format: Format::Toml,
+            wants,
+        });
+        Ok(plan)
+    }
+
+    fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
+        let file = config_file()?;
+        let endpoint = match read(&file, &selected_provider())? {
+            Some(id) if id != "openai" => read(&file, &provider_key(&id, "base_url"))?,
+            _ => read(&file, &KeyPath::keys(["openai_base_url"]))?
+                .or_else(|| Some(OPENAI_DEFAULT.to_string())),
+        };
+        Ok(Effective {
+            endpoint,
+            overridden_by: None,
+        })
+    }
+}

@@ -1,0 +1,351 @@
+//! The tools `connect` points at the gateway: one module per tool, each knowing whether
+//! the tool is installed, which file(s) it reads, which keys to set there and what
+//! endpoint it will actually use. The engine in [`crate::connect`] does the writing.
+//!
+//! [`all`] and [`status`] are the read-only API that `status`, `connect --check` and
+//! `doctor` (`tools.<target>` checks) share; they print nothing.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::{TargetName, Via};
+use crate::connect::{self, FileSpec, FileState, Ledger};
+use crate::error::UserError;
+use crate::gateway_url::{GatewayUrl, Routes};
+use crate::settings::Settings;
+
+mod claude_code;
+mod codex;
+
+/// What every target needs to know to compute its wanted values.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The URL tools use: the org gateway, or the local relay with `--via relay`.
+    pub endpoint: GatewayUrl,
+    pub via: Via,
+    /// Full provider URLs on `endpoint`: only the ones the gateway serves.
+    pub routes: Routes,
+    /// With `--identity`: the header that carries the user's Anyray key.
+    pub identity_header: Option<String>,
+    /// Write editor terminal env for every OS, not only this one.
+    pub all_platforms: bool,
+}
+
+impl Ctx {
+    /// The context for `settings`: its tool endpoint and the default routes on it.
+    pub fn new(settings: &Settings, identity: bool, all_platforms: bool) -> Self {
+        let endpoint = settings.tool_endpoint();
+        Self {
+            routes: Routes::defaults(&endpoint),
+            endpoint,
+            via: settings.via.value,
+            identity_header: identity.then(|| {
+                settings
+                    .identity_header
+                    .clone()
+                    .unwrap_or_else(|| crate::discovery::DEFAULT_IDENTITY_HEADER.to_string())
+            }),
+            all_platforms,
+        }
+    }
+}
+
+/// The targets named on the command line; a name this build cannot connect yet is a
+/// usage error.
+pub fn named(names: &[TargetName]) -> Result<Vec<&'static dyn Target>> {
+    let mut out: Vec<&'static dyn Target> = Vec::new();
+    for &name in names {
+        let target = get(name).ok_or_else(|| {
+            UserError::usage(format!("the `{}` target is not available yet", id(name)))
+                .with_hint(format!("available: {}", available().join(", ")))
+        })?;
+        if !out.iter().any(|t| t.name() == name) {
+            out.push(target);
+        }
+    }
+    Ok(out)
+}
+
+fn available() -> Vec<&'static str> {
+    all().iter().map(|t| id(t.name())).collect()
+}
+
+/// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
+/// the command's file name; none for tools that take their endpoint from the environment.
+pub fn run_args(program: &std::ffi::OsStr, routes: &Routes) -> Vec<std::ffi::OsString> {
+    let name = Path::new(program)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    match name {
+        "claude" => claude_code::run_args(routes),
+        "codex" => codex::run_args(routes),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a tool looks installed, and what made anyray think so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    pub installed: bool,
+    /// e.g. "`claude` on PATH", "~/.codex exists", "not found".
+    pub reason: String,
+}
+
+/// What a target wants written, or why it has nothing to write.
+#[derive(Debug, Clone, Default)]
+pub struct TargetPlan {
+    pub files: Vec<FileSpec>,
+    /// Why the target is skipped (e.g. the gateway serves no route it needs).
+    pub skip: Option<String>,
+    /// Things the user should know (what is not rerouted, what to export).
+    pub notes: Vec<String>,
+}
+
+/// The endpoint a tool will really use, read from its files and the environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effective {
+    pub endpoint: Option<String>,
+    /// A managed (enterprise) settings file that overrides the user's file.
+    pub overridden_by: Option<PathBuf>,
+}
+
+pub trait Target: Sync {
+    fn name(&self) -> TargetName;
+    fn detect(&self) -> Detection;
+    /// The files and values that point this tool at `ctx.endpoint`. Reading a malformed
+    /// file is an error (exit 3) naming `file:line:col`.
+    fn plan(&self, ctx: &Ctx) -> Result<TargetPlan>;
+    /// What the tool will use now.
+    fn effective(&self, ctx: &Ctx) -> Result<Effective>;
+}
+
+/// Every target, in the order they are shown.
+pub fn all() -> Vec<&'static dyn Target> {
+    vec![&claude_code::ClaudeCode, &codex::Codex]
+}
+
+/// The target for a name, if this build has it.
+pub fn get(name: TargetName) -> Option<&'static dyn Target> {
+    all().into_iter().find(|t| t.name() == name)
+}
+
+/// The stable id of a target, as on the command line and in JSON (`claude-code`).
+pub fn id(name: TargetName) -> &'static str {
+    match name {
+        TargetName::ClaudeCode => "claude-code",
+        TargetName::Cursor => "cursor",
+        TargetName::Windsurf => "windsurf",
+        TargetName::Codex => "codex",
+        TargetName::Shell => "shell",
+        TargetName::Gemini => "gemini",
+    }
+}
+
+/// Every target id, in display order.
+pub const ALL_IDS: [&str; 6] = [
+    "claude-code",
+    "cursor",
+    "windsurf",
+    "codex",
+    "shell",
+    "gemini",
+];
+
+/// A target's overall state (`status`, `connect --check`, doctor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    Connected,
+    NotConnected,
+    Drifted,
+    /// A managed settings layer sets the endpoint; the user's file does not decide.
+    Overridden,
+    /// A file cannot be read or parsed.
+    Invalid,
+    /// The gateway serves no route this tool needs.
+    Unsupported,
+}
+
+impl State {
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Connected => "connected",
+            State::NotConnected => "not connected",
+            State::Drifted => "drifted",
+            State::Overridden => "overridden by managed settings",
+            State::Invalid => "invalid file",
+            State::Unsupported => "not served by the gateway",
+        }
+    }
+
+    /// Whether `connect --check` accepts this state.
+    pub fn is_ok(self) -> bool {
+        matches!(self, State::Connected)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileStatus {
+    pub path: PathBuf,
+    #[serde(flatten)]
+    pub state: FileState,
+}
+
+/// One target's status: the `status --json` and `connect --check --json` entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetStatus {
+    pub target: &'static str,
+    pub installed: bool,
+    pub detected_by: String,
+    pub state: State,
+    pub files: Vec<FileStatus>,
+    /// The endpoint the tool will actually use (`null` when unknown).
+    pub endpoint: Option<String>,
+    /// The managed settings file that overrides the user's file, if any.
+    pub overridden_by: Option<PathBuf>,
+    /// A problem reading the tool's files.
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+}
+
+/// Reads one target's state; writes and prints nothing.
+pub fn status(target: &dyn Target, ctx: &Ctx, ledger: &Ledger) -> TargetStatus {
+    let detection = target.detect();
+    let mut status = TargetStatus {
+        target: id(target.name()),
+        installed: detection.installed,
+        detected_by: detection.reason,
+        state: State::NotConnected,
+        files: Vec::new(),
+        endpoint: None,
+        overridden_by: None,
+        error: None,
+        notes: Vec::new(),
+    };
+    let plan = match target.plan(ctx) {
+        Ok(plan) => plan,
+        Err(e) => {
+            status.state = State::Invalid;
+            status.error = Some(format!("{e:#}"));
+            return status;
+        }
+    };
+    status.notes = plan.notes;
+    if let Some(reason) = plan.skip {
+        status.state = State::Unsupported;
+        status.error = Some(reason);
+        return status;
+    }
+    status.files = plan
+        .files
+        .iter()
+        .map(|spec| FileStatus {
+            path: spec.path.clone(),
+            state: connect::inspect(spec, ledger.files.get(&spec.path)),
+        })
+        .collect();
+    status.state = combine(status.files.iter().map(|f| &f.state));
+    if let Some(FileState::Invalid(message)) = status
+        .files
+        .iter()
+        .map(|f| &f.state)
+        .find(|s| matches!(s, FileState::Invalid(_)))
+    {
+        status.error = Some(message.clone());
+    }
+    match target.effective(ctx) {
+        Ok(effective) => {
+            status.endpoint = effective.endpoint;
+            if effective.overridden_by.is_some() && status.state != State::Invalid {
+                status.state = State::Overridden;
+            }
+            status.overridden_by = effective.overridden_by;
+        }
+        Err(e) => status.error = Some(format!("{e:#}")),
+    }
+    status
+}
+
+/// A target is connected when every file is; not connected when no file is.
+fn combine<'a>(states: impl Iterator<Item = &'a FileState>) -> State {
+    let states: Vec<&FileState> = states.collect();
+    if states.iter().any(|s| matches!(s, FileState::Invalid(_))) {
+        State::Invalid
+    } else if states.iter().all(|s| **s == FileState::Connected) {
+        State::Connected
+    } else if states.iter().all(|s| **s == FileState::NotConnected) {
+        State::NotConnected
+    } else {
+        State::Drifted
+    }
+}
+
+/// Whether an executable named `bin` is on PATH.
+pub(crate) fn on_path(bin: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    let names: Vec<String> = if cfg!(windows) {
+        ["exe", "cmd", "bat"]
+            .iter()
+            .map(|ext| format!("{bin}.{ext}"))
+            .collect()
+    } else {
+        vec![bin.to_string()]
+    };
+    std::env::split_paths(&path).any(|dir| names.iter().any(|n| is_executable(&dir.join(n))))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+/// Detection shared by the targets: the binary on PATH, else the config dir exists.
+pub(crate) fn detect(bin: &str, dir: &Path) -> Detection {
+    if on_path(bin) {
+        Detection {
+            installed: true,
+            reason: format!("`{bin}` on PATH"),
+        }
+    } else if dir.is_dir() {
+        Detection {
+            installed: true,
+            reason: format!("{} exists", display_path(dir)),
+        }
+    } else {
+        Detection {
+            installed: false,
+            reason: format!("no `{bin}` on PATH and no {}", display_path(dir)),
+        }
+    }
+}
+
+/// A path for humans: the home dir shown as `~`.
+pub fn display_path(path: &Path) -> String {
+    if let Ok(home) = crate::paths::home_dir()
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        return Path::new("~").join(rest).display().to_string();
+    }
+    path.display().to_string()
+}
+
+/// Whether an env-style flag such as `CLAUDE_CODE_USE_BEDROCK` is on.
+pub(crate) fn truthy(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "" | "0" | "false" | "no" | "off"
+        )
+    })
+}

@@ -1,0 +1,307 @@
+//! `anyray run -- CMD`: the command gets the gateway environment (and, for Claude Code and
+//! Codex, per-run arguments), exit codes pass through, and no user file changes.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyray::fake_gateway::{FakeConfig, FakeGateway};
+use common::TestEnv;
+
+fn gateway() -> FakeGateway {
+    FakeGateway::spawn(FakeConfig::default()).expect("start fake gateway")
+}
+
+/// A fake `name` program in `dir` that prints its arguments (one per line) and the
+/// gateway variables, so tests see exactly what anyray passed.
+fn fake_tool(dir: &Path, name: &str) {
+    let script = "#!/bin/sh\nfor a in \"$@\"; do printf 'arg:%s\\n' \"$a\"; done\n\
+                  printf 'OPENAI_BASE_URL=%s\\nANTHROPIC_BASE_URL=%s\\n' \"$OPENAI_BASE_URL\" \"$ANTHROPIC_BASE_URL\"\n";
+    let path = dir.join(name);
+    std::fs::write(&path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+fn with_tools(env: &mut TestEnv, names: &[&str]) {
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in names {
+        fake_tool(&bin, name);
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.set_var("PATH", path);
+}
+
+#[test]
+fn the_command_sees_the_gateway_variables() {
+    let gw = gateway();
+    let env = TestEnv::new();
+    let out = env.run([
+        "run",
+        "--gateway",
+        &gw.url(),
+        "--",
+        "sh",
+        "-c",
+        "echo \"$OPENAI_BASE_URL|$ANTHROPIC_BASE_URL|$GOOGLE_GEMINI_BASE_URL\"",
+    ]);
+    out.ok();
+    let url = gw.url();
+    assert_eq!(out.stdout, format!("{url}/v1|{url}|{url}/gemini\n"));
+}
+
+#[test]
+fn claude_gets_settings_that_beat_the_users_file() {
+    let gw = gateway();
+    let mut env = TestEnv::new();
+    with_tools(&mut env, &["claude"]);
+    let user = "{\n  \"env\": { \"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:9\" }\n}\n";
+    env.write(".claude/settings.json", user);
+    let out = env.run(["run", "--gateway", &gw.url(), "--", "claude", "-p", "hi"]);
+    out.ok();
+    let args: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("arg:"))
+        .collect();
+    assert_eq!(args[0], "--settings");
+    let settings: serde_json::Value = serde_json::from_str(args[1]).unwrap();
+    assert_eq!(settings["env"]["ANTHROPIC_BASE_URL"], gw.url());
+    assert_eq!(&args[2..], ["-p", "hi"]);
+    assert_eq!(
+        env.read(".claude/settings.json"),
+        user,
+        "the user's settings are untouched"
+    );
+    assert!(
+        !env.config_dir().exists() || std::fs::read_dir(env.config_dir()).unwrap().count() == 0
+    );
+}
+
+#[test]
+fn codex_gets_a_provider_for_this_run_only() {
+    let gw = gateway();
+    let mut env = TestEnv::new();
+    with_tools(&mut env, &["codex"]);
+    let config = "# mine\nmodel = \"gpt-5\"\n";
+    env.write(".codex/config.toml", config);
+    let out = env.run(["run", "--gateway", &gw.url(), "--", "codex", "exec", "hi"]);
+    out.ok();
+    let args: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("arg:"))
+        .collect();
+    let base_url = format!("model_providers.anyray.base_url=\"{}/v1\"", gw.url());
+    for expected in [
+        "model_provider=\"anyray\"",
+        base_url.as_str(),
+        "model_providers.anyray.wire_api=\"responses\"",
+    ] {
+        let at = args
+            .iter()
+            .position(|a| *a == expected)
+            .unwrap_or_else(|| panic!("{expected} missing: {args:?}"));
+        assert_eq!(args[at - 1], "-c");
+    }
+    assert_eq!(&args[args.len() - 2..], ["exec", "hi"]);
+    assert_eq!(env.read(".codex/config.toml"), config);
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    let gw = gateway();
+    let env = TestEnv::new();
+    let url = gw.url();
+    env.run(["run", "--gateway", &url, "--", "true"]).code(0);
+    env.run(["run", "--gateway", &url, "--", "sh", "-c", "exit 3"])
+        .code(3);
+    env.run([
+        "run",
+        "--relay",
+        "--gateway",
+        &url,
+        "--",
+        "sh",
+        "-c",
+        "exit 3",
+    ])
+    .code(3);
+    // With a relay anyray waits for the child and mirrors its death by signal as 128+N.
+    env.run([
+        "run",
+        "--relay",
+        "--gateway",
+        &url,
+        "--",
+        "sh",
+        "-c",
+        "kill -INT $$",
+    ])
+    .code(130);
+}
+
+#[cfg(unix)]
+#[test]
+fn without_a_relay_anyray_becomes_the_command() {
+    use std::os::unix::process::ExitStatusExt;
+    let gw = gateway();
+    let env = TestEnv::new();
+    let mut cmd = env
+        .cmd([
+            "run",
+            "--gateway",
+            &gw.url(),
+            "--",
+            "sh",
+            "-c",
+            "kill -INT $$",
+        ])
+        .command;
+    let status = cmd.status().unwrap();
+    // exec: the process itself dies by SIGINT, exactly as the command would.
+    assert_eq!(status.signal(), Some(libc::SIGINT));
+    let out = env
+        .cmd([
+            "run",
+            "--gateway",
+            &gw.url(),
+            "--",
+            "sh",
+            "-c",
+            "echo $PPID",
+        ])
+        .run();
+    out.ok();
+}
+
+#[test]
+fn missing_commands_exit_127() {
+    let env = TestEnv::new();
+    let out = env.run(["run"]);
+    out.code(127);
+    assert!(out.stderr.contains("no command to run"), "{}", out.stderr);
+    let out = env.run(["run", "--gateway", "http://127.0.0.1:9", "--", "/no/such"]);
+    out.code(127);
+    assert!(
+        out.stderr.contains("command not found: /no/such"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn relay_carries_the_requests_and_the_identity_and_goes_away() {
+    let gw = gateway();
+    let env = TestEnv::new();
+    let script = "echo \"$OPENAI_BASE_URL\"; echo \"$NO_PROXY\"";
+    let out = env
+        .cmd([
+            "run",
+            "--relay",
+            "--gateway",
+            &gw.url(),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .env("ANYRAY_TOKEN", "sk-canary-run")
+        .run();
+    out.ok();
+    let mut lines = out.stdout.lines();
+    let relay_url = lines.next().unwrap().trim_end_matches("/v1").to_string();
+    assert!(
+        relay_url.starts_with("http://127.0.0.1:") && relay_url != gw.url(),
+        "{relay_url}"
+    );
+    assert!(
+        lines.next().unwrap().contains("127.0.0.1"),
+        "NO_PROXY covers loopback"
+    );
+    assert!(!out.all().contains("sk-canary-run"));
+
+    // A real request through the relay: the gateway sees the identity header.
+    let script = "curl -sf -H 'content-type: application/json' -d '{\"model\":\"m\",\"max_tokens\":5,\"messages\":[]}' \"$ANTHROPIC_BASE_URL/v1/messages\" >/dev/null && echo \"$ANTHROPIC_BASE_URL\"";
+    let out = env
+        .cmd([
+            "run",
+            "--relay",
+            "--gateway",
+            &gw.url(),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .env("ANYRAY_TOKEN", "sk-canary-run")
+        .run();
+    out.ok();
+    let messages: Vec<_> = gw
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/messages")
+        .collect();
+    assert_eq!(
+        messages.len(),
+        1,
+        "one request reached the gateway through the relay"
+    );
+    assert_eq!(messages[0].header("x-anyray-key"), Some("sk-canary-run"));
+    // The relay is gone with the child.
+    let addr = out.stdout.trim().trim_start_matches("http://");
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(1))
+            .is_err()
+    );
+}
+
+#[test]
+fn print_env_shows_what_would_be_passed_without_secrets() {
+    let gw = gateway();
+    let mut env = TestEnv::new();
+    with_tools(&mut env, &["codex"]);
+    let out = env
+        .cmd([
+            "run",
+            "--print-env",
+            "--json",
+            "--relay",
+            "--gateway",
+            &gw.url(),
+            "--",
+            "codex",
+            "exec",
+            "hi",
+        ])
+        .env("ANYRAY_TOKEN", "sk-canary-print")
+        .run();
+    out.ok();
+    let doc = out.json();
+    assert_eq!(doc["relay"], true);
+    assert_eq!(doc["identity"], "x-anyray-key");
+    assert!(
+        doc["added_args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "model_provider=\"anyray\"")
+    );
+    assert_eq!(doc["command"].as_array().unwrap().last().unwrap(), "hi");
+    assert!(!out.all().contains("sk-canary-print"));
+    assert!(
+        gw.requests()
+            .iter()
+            .all(|r| r.path == "/.well-known/anyray.json"),
+        "nothing ran"
+    );
+}
