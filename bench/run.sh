@@ -66,14 +66,14 @@ export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 export ANYRAY_KEYRING=off NO_COLOR=1
 unset ANYRAY_GATEWAY ANYRAY_CONFIG ANYRAY_TOKEN ANYRAY_VIA ANYRAY_STATE_DIR ANYRAY_CA_FILE
 
-# in_home DIR CMD...: runs an anyray command with DIR as its whole home (config, state),
-# so the caller's own config never takes part. `env` execs, so $! stays the command's pid.
-in_home() {
+# home_env DIR: sets HOME_ENV to an `env` prefix that gives a command DIR as its whole
+# home (config, state), so the caller's own config never takes part. Not a function
+# wrapper: `env` execs, so `"${HOME_ENV[@]}" cmd &` leaves $! as the command's own pid.
+home_env() {
   local h=$1
-  shift
   mkdir -p "$h/.config" "$h/.local/state" "$h/.local/share" "$h/.cache"
-  env HOME="$h" XDG_CONFIG_HOME="$h/.config" XDG_STATE_HOME="$h/.local/state" \
-    XDG_DATA_HOME="$h/.local/share" XDG_CACHE_HOME="$h/.cache" "$@"
+  HOME_ENV=(env "HOME=$h" "XDG_CONFIG_HOME=$h/.config" "XDG_STATE_HOME=$h/.local/state"
+    "XDG_DATA_HOME=$h/.local/share" "XDG_CACHE_HOME=$h/.cache")
 }
 
 PIDS=()
@@ -177,7 +177,8 @@ RELAY_REASON=""
 start_relay() {
   local port err=$WORK/relay.err
   port=$(free_port)
-  in_home "$WORK/relay-home" "$ANYRAY" gateway --listen "127.0.0.1:$port" --upstream "$UPSTREAM" \
+  home_env "$WORK/relay-home"
+  "${HOME_ENV[@]}" "$ANYRAY" gateway --listen "127.0.0.1:$port" --upstream "$UPSTREAM" \
     --log-file "$WORK/relay-access.log" >"$WORK/relay.out" 2>"$err" &
   RELAY_PID=$!
   PIDS+=("$RELAY_PID")
@@ -345,14 +346,15 @@ run_round() {
 hyperfine_case() {
   local case=$1 home=$2 out=$WORK/hf-$1.json code=0
   shift 2
-  in_home "$home" "$@" >"$WORK/cli-$case.out" 2>"$WORK/cli-$case.err" </dev/null || code=$?
+  home_env "$home"
+  "${HOME_ENV[@]}" "$@" >"$WORK/cli-$case.out" 2>"$WORK/cli-$case.err" </dev/null || code=$?
   if [ "$code" -ne 0 ]; then
     skip case "$case" "\`anyray ${*:2}\` exited $code: $(last_line "$WORK/cli-$case.err")"
     return 0
   fi
   local quoted="" a
   for a in "$@"; do quoted+="'$a' "; done
-  if in_home "$home" hyperfine -N --style none --warmup 3 --runs "$HF_RUNS" \
+  if "${HOME_ENV[@]}" hyperfine -N --style none --warmup 3 --runs "$HF_RUNS" \
     --export-json "$out" "$quoted" >"$WORK/hf-$case.log" 2>&1; then
     record "{\"scenario\":\"cli\",\"case\":\"$case\",\"hyperfine\":$(tr -d '\n' <"$out")}"
   else
@@ -378,8 +380,8 @@ cli_round() {
   : >"$h/.bashrc"
   : >"$h/.zshrc"
   : >"$h/.config/fish/config.fish"
-  hyperfine_case connect "$h" "$ANYRAY" connect --dry-run --force --gateway "$UPSTREAM" \
-    claude-code cursor windsurf codex shell gemini
+  # No target named: every tool detected in that home, so new targets join by themselves.
+  hyperfine_case connect "$h" "$ANYRAY" connect --dry-run --gateway "$UPSTREAM"
   hyperfine_case doctor "$WORK/cli-doctor-home" "$ANYRAY" doctor --gateway "$UPSTREAM"
 }
 
