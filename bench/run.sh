@@ -190,6 +190,7 @@ start_relay() {
   if alive "$RELAY_PID"; then stop "$RELAY_PID"; code=timeout; else wait "$RELAY_PID" || code=$?; fi
   RELAY_REASON="\`anyray gateway\` did not serve (exit $code): $(last_line "$err")"
   RELAY_PID=""
+  RELAY=""
   return 1
 }
 
@@ -337,7 +338,7 @@ run_round() {
   if [ -n "$RELAY" ]; then
     stop "$RELAY_PID"
     relay_memory_round "$round"
-    start_relay || true
+    start_relay || log "the relay did not restart: $RELAY_REASON"
   fi
 }
 
