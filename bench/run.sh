@@ -262,6 +262,8 @@ model_list:
       api_key: sk-bench-not-a-secret
 litellm_settings:
   telemetry: false
+general_settings:
+  master_key: sk-bench-not-a-secret # loadgen sends it; LiteLLM refuses to start without one
 EOF
   LITELLM_LOG=ERROR "$venv/bin/litellm" --config "$WORK/litellm.yaml" --host 127.0.0.1 \
     --port "$port" --num_workers 1 >"$WORK/litellm.out" 2>&1 &
