@@ -10,6 +10,7 @@ want fish fish
 want shellcheck shellcheck
 want mandoc mandoc
 want curl curl
+want man man-db
 
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "installing: ${packages[*]}"
@@ -19,3 +20,11 @@ if [ "${#packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 echo "bash $(bash --version | head -1 | awk '{print $4}'), zsh $(zsh --version | awk '{print $2}'), fish $(fish --version | awk '{print $3}'), shellcheck $(shellcheck --version | awk '/^version/ {print $2}')"
+
+# VS Code's own JSONC parser, for the check that Cursor/Windsurf settings written by
+# `connect` parse in the editor (tests/connect_vscode.rs). Pinned by the lock file.
+jsonc_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/jsonc"
+if [ ! -d "$jsonc_dir/node_modules/jsonc-parser" ]; then
+  npm ci --prefix "$jsonc_dir" --no-audit --no-fund --loglevel=error
+fi
+echo "node $(node --version), jsonc-parser $(node -p "require('$jsonc_dir/node_modules/jsonc-parser/package.json').version")"

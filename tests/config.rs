@@ -198,3 +198,32 @@ fn bad_env_value_says_where_it_came_from() {
     let msg = out.json()["error"]["message"].as_str().unwrap().to_string();
     assert!(msg.contains("env ANYRAY_GATEWAY"), "{msg}");
 }
+
+#[test]
+fn a_gateway_flag_beats_env_and_file() {
+    let mut env = TestEnv::new();
+    env.write(
+        ".config/anyray/config.toml",
+        "gateway = \"https://file.example\"\n",
+    );
+    env.set_var("ANYRAY_GATEWAY", "https://env.example");
+    // Discovery to these hosts is never attempted: `run --print-env` with a loopback
+    // flag value only talks to the flag's gateway.
+    let out = env.run([
+        "--json",
+        "run",
+        "--print-env",
+        "--gateway",
+        "http://127.0.0.1:9",
+        "--",
+        "true",
+    ]);
+    out.ok();
+    assert_eq!(out.json()["endpoint"], "http://127.0.0.1:9");
+    let out = env.run(["--json", "config", "get", "gateway"]);
+    assert_eq!(
+        out.json()["value"],
+        "https://env.example",
+        "without the flag, env wins"
+    );
+}

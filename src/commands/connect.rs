@@ -24,7 +24,7 @@ pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         via: args.via,
         ..ctx.overrides()
     })?;
-    let tctx = Ctx::new(&settings, args.identity, args.all_platforms);
+    let tctx = Ctx::resolve(&settings, &ctx.printer, args.identity, args.all_platforms)?;
     let store = Store::open()?;
     let p = &ctx.printer;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
@@ -44,11 +44,7 @@ pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     }
     if interactive && session::any_change(&planned) {
         render::connect(p, &session::dry_run_report(&planned, &tctx));
-        let go = inquire::Confirm::new("Apply these changes?")
-            .with_default(true)
-            .prompt()
-            .map_err(|e| UserError::usage(format!("no answer ({e})")))?;
-        if !go {
+        if !super::confirm("Apply these changes?")? {
             p.line("Nothing was changed.");
             return Ok(());
         }

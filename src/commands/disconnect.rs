@@ -7,13 +7,20 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::DisconnectArgs;
 use crate::connect::{Store, render, session};
-use crate::error::{ExitStatus, SilentExit, UserError};
+use crate::error::{ExitStatus, SilentExit};
 use crate::targets;
 
 pub fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
     let p = &ctx.printer;
     let store = Store::open()?;
-    let ids: Vec<&'static str> = args.targets.iter().map(|&t| targets::id(t)).collect();
+    // gemini's setting lives in the shell env files: disconnecting it restores those.
+    let mut ids: Vec<&'static str> = Vec::new();
+    for target in targets::named(&args.targets)? {
+        let id = targets::id(target.owner());
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
     let only = (!ids.is_empty()).then_some(ids.as_slice());
     if p.interactive() && !args.yes && !args.dry_run {
         let preview = session::disconnect(only, &store, args.force, true)?;
@@ -22,11 +29,7 @@ pub fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
             return Ok(());
         }
         render::disconnect(p, &preview);
-        let go = inquire::Confirm::new("Restore these files?")
-            .with_default(true)
-            .prompt()
-            .map_err(|e| UserError::usage(format!("no answer ({e})")))?;
-        if !go {
+        if !super::confirm("Restore these files?")? {
             p.line("Nothing was changed.");
             return Ok(());
         }

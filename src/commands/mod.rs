@@ -67,6 +67,15 @@ pub fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
     }
 }
 
+/// Asks a yes/no question on the terminal (default yes). Esc or Ctrl-C is a usage error,
+/// so nothing is changed.
+pub fn confirm(question: &str) -> Result<bool> {
+    inquire::Confirm::new(question)
+        .with_default(true)
+        .prompt()
+        .map_err(|e| UserError::usage(format!("no answer ({e})")).into())
+}
+
 /// The honest answer of a command whose issue has not landed yet.
 pub fn not_implemented(command: &str) -> Result<()> {
     Err(UserError::usage(format!("`anyray {command}` is not implemented yet")).into())

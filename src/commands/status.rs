@@ -10,7 +10,7 @@ use crate::targets::{self, Ctx};
 
 pub fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(ctx.overrides())?;
-    let tctx = Ctx::new(&settings, false, false);
+    let tctx = Ctx::resolve(&settings, &ctx.printer, false, false)?;
     let selected = if args.targets.is_empty() {
         targets::all()
     } else {

@@ -33,6 +33,10 @@ pub enum Format {
     /// JSON with comments and trailing commas (VS Code forks' settings.json).
     Jsonc,
     Toml,
+    /// A file anyray does not own that gets whole marked lines (a shell rc file).
+    Lines,
+    /// A file whose whole contents anyray writes (`env.sh`, the fish drop-in).
+    Owned,
 }
 
 impl Format {
@@ -41,6 +45,8 @@ impl Format {
             Format::Json => Box::new(edit::json::parse(text, edit::json::Dialect::Strict)?),
             Format::Jsonc => Box::new(edit::json::parse(text, edit::json::Dialect::Jsonc)?),
             Format::Toml => Box::new(edit::toml::parse(text)?),
+            Format::Lines => Box::new(edit::lines::parse_lines(text)),
+            Format::Owned => Box::new(edit::lines::parse_owned(text)),
         })
     }
 
@@ -53,6 +59,7 @@ impl Format {
                 compact.is_empty() || compact == "{}"
             }
             Format::Toml => text.trim().is_empty(),
+            Format::Lines | Format::Owned => text.is_empty(),
         }
     }
 }
@@ -302,8 +309,17 @@ pub fn plan_disconnect(
         let list: Vec<String> = conflicts
             .iter()
             .map(|c| match &c.now {
-                Some(now) => format!("`{}` is now {now:?} (anyray wrote {:?})", c.key, c.written),
-                None => format!("`{}` was removed (anyray wrote {:?})", c.key, c.written),
+                Some(now) => format!(
+                    "`{}` is now {} (anyray wrote {})",
+                    c.key,
+                    short(now),
+                    short(&c.written)
+                ),
+                None => format!(
+                    "`{}` was removed (anyray wrote {})",
+                    c.key,
+                    short(&c.written)
+                ),
             })
             .collect();
         return Err(UserError::unsafe_change(format!(
@@ -335,6 +351,17 @@ pub fn plan_disconnect(
         Some(text.into_bytes()),
         conflicts,
     ))
+}
+
+/// A value for a message: quoted, and cut short when it is a whole file.
+fn short(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{head:?}…")
+    }
 }
 
 /// Carries out a restore and forgets the file in the ledger (the caller holds the lock).

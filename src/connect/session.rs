@@ -174,7 +174,7 @@ pub fn apply(planned: &[Planned], ctx: &Ctx, store: &Store) -> Result<ConnectRep
                     target: p.target,
                     result: plan_target(p.target, ctx, &ledger),
                 };
-                let id = targets::id(p.target.name());
+                let id = targets::id(p.target.owner());
                 let written = match &fresh.result {
                     Ok((_, files)) => files
                         .iter()

@@ -46,6 +46,15 @@ pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
                     Finding::fail(check, format!("cannot read connect's ledger: {why}"))
                         .hint("`anyray status` shows the same problem; fix or remove the ledger file it names")
                 }
+                // Stale variables in this shell are the more urgent news than the rc files.
+                (TargetName::Shell, Some(Ok(status))) => {
+                    let from_env = shell(&ctx.endpoint, env);
+                    if from_env.level == Level::Warn {
+                        from_env
+                    } else {
+                        from_status(check, &status, &ctx.endpoint)
+                    }
+                }
                 (_, Some(Ok(status))) => from_status(check, &status, &ctx.endpoint),
             }
         })

@@ -11,6 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub mod json;
+pub mod lines;
 pub mod toml;
 
 /// One step of a key path.

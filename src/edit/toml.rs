@@ -16,6 +16,8 @@ const TABLE_DEPTH: usize = 2;
 pub struct TomlDoc {
     bom: bool,
     crlf: bool,
+    /// Whether the file ends with a line break (or is empty); kept as it was.
+    final_newline: bool,
     doc: DocumentMut,
 }
 
@@ -31,6 +33,7 @@ pub fn parse(text: &str) -> Result<TomlDoc, EditError> {
     Ok(TomlDoc {
         bom,
         crlf: body.contains("\r\n"),
+        final_newline: body.is_empty() || body.ends_with('\n'),
         doc,
     })
 }
@@ -170,6 +173,14 @@ impl Editor for TomlDoc {
         if self.crlf {
             // toml_edit writes `\n` for what it inserts; keep the file's CRLF throughout.
             text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+        }
+        if !self.final_newline {
+            // toml_edit ends what it appends with a line break; the file had none.
+            let trimmed = text.trim_end_matches(['\r', '\n']).len();
+            let ending = if self.crlf { 2 } else { 1 };
+            if text.len() - trimmed == ending {
+                text.truncate(trimmed);
+            }
         }
         if self.bom {
             text.insert(0, '\u{feff}');

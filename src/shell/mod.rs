@@ -137,6 +137,15 @@ pub fn quote_posix(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 
+/// The value an `env.sh` we wrote exports for `name` (the inverse of [`quote_posix`]), so
+/// `status` can say what a new terminal will get.
+pub fn exported_value(env_sh: &str, name: &str) -> Option<String> {
+    let prefix = format!("export {name}=");
+    let quoted = env_sh.lines().find_map(|line| line.strip_prefix(&prefix))?;
+    let inner = quoted.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.replace(r"'\''", "'"))
+}
+
 /// fish single quotes: only `\` and `'` are special inside, each escaped with `\`.
 pub fn quote_fish(value: &str) -> String {
     format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
@@ -202,6 +211,20 @@ mod tests {
             EnvVar::new("OPENAI_BASE_URL", "https://gw.example/v1"),
             EnvVar::new("ANTHROPIC_BASE_URL", "https://gw.example/it's $HOME"),
         ]
+    }
+
+    #[test]
+    fn exported_value_reads_back_what_env_sh_exports() {
+        let text = render_env_file(Syntax::Posix, &vars());
+        assert_eq!(
+            exported_value(&text, "OPENAI_BASE_URL").as_deref(),
+            Some("https://gw.example/v1")
+        );
+        assert_eq!(
+            exported_value(&text, "ANTHROPIC_BASE_URL").as_deref(),
+            Some("https://gw.example/it's $HOME")
+        );
+        assert_eq!(exported_value(&text, "GOOGLE_GEMINI_BASE_URL"), None);
     }
 
     #[test]

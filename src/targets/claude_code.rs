@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, truthy};
+use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, truthy};
 use crate::cli::{TargetName, Via};
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
@@ -156,10 +156,13 @@ impl Target for ClaudeCode {
                     .into(),
             );
         }
+        let mut wants = vec![Want::new(env_key(mode.var()), url)];
+        // Claude Code has sent loopback through HTTPS_PROXY unless NO_PROXY says otherwise.
+        wants.extend(no_proxy_wants(ctx, &file, Format::Json, env_key)?);
         plan.files.push(FileSpec {
             path: file,
             format: Format::Json,
-            wants: vec![Want::new(env_key(mode.var()), url)],
+            wants,
         });
         Ok(plan)
     }

@@ -14,10 +14,15 @@ use crate::cli::{TargetName, Via};
 use crate::connect::{self, FileSpec, FileState, Ledger};
 use crate::error::UserError;
 use crate::gateway_url::{GatewayUrl, Routes};
+use crate::output::Printer;
+use crate::provider_env::{self, EnvVar};
 use crate::settings::Settings;
 
 mod claude_code;
 mod codex;
+mod gemini;
+mod shell;
+mod vscode;
 
 /// What every target needs to know to compute its wanted values.
 #[derive(Debug, Clone)]
@@ -27,6 +32,8 @@ pub struct Ctx {
     pub via: Via,
     /// Full provider URLs on `endpoint`: only the ones the gateway serves.
     pub routes: Routes,
+    /// The variables a shell gets: provider URLs, then `NO_PROXY`/`no_proxy` with the relay.
+    pub vars: Vec<EnvVar>,
     /// With `--identity`: the header that carries the user's Anyray key.
     pub identity_header: Option<String>,
     /// Write editor terminal env for every OS, not only this one.
@@ -34,22 +41,62 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// The context for `settings`: its tool endpoint and the default routes on it.
+    /// The context for `settings`: the endpoint, routes (from discovery, else the
+    /// defaults) and variables that `anyray env` would print, so they never disagree.
+    pub fn resolve(
+        settings: &Settings,
+        printer: &Printer,
+        identity: bool,
+        all_platforms: bool,
+    ) -> Result<Self> {
+        let env = provider_env::resolve(settings, printer)?;
+        let discovered = env.discovery.and_then(|d| d.identity_header);
+        Ok(Self {
+            endpoint: env.endpoint,
+            via: env.via,
+            routes: env.routes,
+            vars: env.vars,
+            identity_header: identity_header(settings, identity, discovered),
+            all_platforms,
+        })
+    }
+
+    /// The context without asking the gateway: the default routes on the tool endpoint.
+    /// For callers that must not touch the network (doctor's `tools.*` checks).
     pub fn new(settings: &Settings, identity: bool, all_platforms: bool) -> Self {
         let endpoint = settings.tool_endpoint();
+        let routes = Routes::defaults(&endpoint);
+        let mut vars = provider_env::gateway_env(&endpoint, &routes);
+        if settings.via.value == Via::Relay {
+            vars.extend(provider_env::no_proxy_env(
+                crate::envvars::get("NO_PROXY").as_deref(),
+                crate::envvars::get("no_proxy").as_deref(),
+            ));
+        }
         Self {
-            routes: Routes::defaults(&endpoint),
             endpoint,
             via: settings.via.value,
-            identity_header: identity.then(|| {
-                settings
-                    .identity_header
-                    .clone()
-                    .unwrap_or_else(|| crate::discovery::DEFAULT_IDENTITY_HEADER.to_string())
-            }),
+            routes,
+            vars,
+            identity_header: identity_header(settings, identity, None),
             all_platforms,
         }
     }
+}
+
+/// With `--identity`: the configured header, else discovery's, else the default.
+fn identity_header(
+    settings: &Settings,
+    identity: bool,
+    discovered: Option<String>,
+) -> Option<String> {
+    identity.then(|| {
+        settings
+            .identity_header
+            .clone()
+            .or(discovered)
+            .unwrap_or_else(|| crate::discovery::DEFAULT_IDENTITY_HEADER.to_string())
+    })
 }
 
 /// The targets named on the command line; a name this build cannot connect yet is a
@@ -114,6 +161,11 @@ pub struct Effective {
 
 pub trait Target: Sync {
     fn name(&self) -> TargetName;
+    /// The target whose name the ledger records for this target's files: gemini's
+    /// setting lives in the shell env files, so they are the shell target's.
+    fn owner(&self) -> TargetName {
+        self.name()
+    }
     fn detect(&self) -> Detection;
     /// The files and values that point this tool at `ctx.endpoint`. Reading a malformed
     /// file is an error (exit 3) naming `file:line:col`.
@@ -124,7 +176,14 @@ pub trait Target: Sync {
 
 /// Every target, in the order they are shown.
 pub fn all() -> Vec<&'static dyn Target> {
-    vec![&claude_code::ClaudeCode, &codex::Codex]
+    vec![
+        &claude_code::ClaudeCode,
+        &vscode::CURSOR,
+        &vscode::WINDSURF,
+        &codex::Codex,
+        &shell::ShellTarget,
+        &gemini::Gemini,
+    ]
 }
 
 /// The target for a name, if this build has it.
@@ -165,7 +224,8 @@ pub enum State {
     Overridden,
     /// A file cannot be read or parsed.
     Invalid,
-    /// The gateway serves no route this tool needs.
+    /// anyray cannot connect this tool here (`error` says why: the gateway serves no
+    /// route it needs, or no shell was found).
     Unsupported,
 }
 
@@ -177,7 +237,7 @@ impl State {
             State::Drifted => "drifted",
             State::Overridden => "overridden by managed settings",
             State::Invalid => "invalid file",
-            State::Unsupported => "not served by the gateway",
+            State::Unsupported => "cannot connect",
         }
     }
 
@@ -283,36 +343,9 @@ fn combine<'a>(states: impl Iterator<Item = &'a FileState>) -> State {
     }
 }
 
-/// Whether an executable named `bin` is on PATH.
-pub(crate) fn on_path(bin: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    let names: Vec<String> = if cfg!(windows) {
-        ["exe", "cmd", "bat"]
-            .iter()
-            .map(|ext| format!("{bin}.{ext}"))
-            .collect()
-    } else {
-        vec![bin.to_string()]
-    };
-    std::env::split_paths(&path).any(|dir| names.iter().any(|n| is_executable(&dir.join(n))))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
-}
-
 /// Detection shared by the targets: the binary on PATH, else the config dir exists.
 pub(crate) fn detect(bin: &str, dir: &Path) -> Detection {
-    if on_path(bin) {
+    if crate::shell::rc::on_path(bin) {
         Detection {
             installed: true,
             reason: format!("`{bin}` on PATH"),
@@ -338,6 +371,38 @@ pub fn display_path(path: &Path) -> String {
         return Path::new("~").join(rest).display().to_string();
     }
     path.display().to_string()
+}
+
+/// With the relay, `NO_PROXY` and `no_proxy` values that add loopback to what the file
+/// already has at `key_of(name)` (else to the environment's), so that no proxy ever gets
+/// the tools' traffic to 127.0.0.1. Idempotent: merging twice adds nothing. Without the
+/// relay, nothing.
+pub(crate) fn no_proxy_wants(
+    ctx: &Ctx,
+    file: &Path,
+    format: connect::Format,
+    key_of: impl Fn(&str) -> crate::edit::KeyPath,
+) -> Result<Vec<connect::Want>> {
+    if ctx.via != Via::Relay {
+        return Ok(Vec::new());
+    }
+    let current = |name: &str| -> Result<Option<String>> {
+        Ok(connect::read_value(file, format, &key_of(name))?.or_else(|| crate::envvars::get(name)))
+    };
+    let (upper, lower) = (current("NO_PROXY")?, current("no_proxy")?);
+    Ok(
+        provider_env::no_proxy_env(upper.as_deref(), lower.as_deref())
+            .into_iter()
+            .map(|var| connect::Want::new(key_of(var.name), var.value))
+            .collect(),
+    )
+}
+
+/// The gateway variables without the proxy exemptions (targets merge those per file).
+pub(crate) fn provider_vars(ctx: &Ctx) -> impl Iterator<Item = &EnvVar> {
+    ctx.vars
+        .iter()
+        .filter(|var| !var.name.eq_ignore_ascii_case("NO_PROXY"))
 }
 
 /// Whether an env-style flag such as `CLAUDE_CODE_USE_BEDROCK` is on.
