@@ -457,7 +457,7 @@ async fn fixed_rate(
                 let Some(intended) = intended else { break };
                 let sent = Instant::now();
                 if sent > deadline {
-                    samples.error("not sent before the run's deadline".into());
+                    samples.error("still queued when the run ended: it serves fewer requests per second than offered".into());
                     continue;
                 }
                 let result = conn.call(make.small(&target)).await;
