@@ -204,7 +204,7 @@ never\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand config; and not __fish_seen_subcommand_from path get set unset help" -l config -d 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]' -r -F
 complete -c anyray -n "__fish_anyray_using_subcommand config; and not __fish_seen_subcommand_from path get set unset help" -l json -d 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and not __fish_seen_subcommand_from path get set unset help" -s q -l quiet -d 'Print only errors and warnings'
-complete -c anyray -n "__fish_anyray_using_subcommand config; and not __fish_seen_subcommand_from path get set unset help" -s h -l help -d 'Print help'
+complete -c anyray -n "__fish_anyray_using_subcommand config; and not __fish_seen_subcommand_from path get set unset help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and not __fish_seen_subcommand_from path get set unset help" -s V -l version -d 'Print version'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and not __fish_seen_subcommand_from path get set unset help" -f -a "path" -d 'Print the config file\'s path'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and not __fish_seen_subcommand_from path get set unset help" -f -a "get" -d 'Print a setting\'s effective value and where it comes from'
@@ -225,7 +225,7 @@ never\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from get" -l config -d 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]' -r -F
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from get" -l json -d 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only errors and warnings'
-complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from set" -l color -d 'When to use colour (auto honours NO_COLOR and only colours a terminal)' -r -f -a "auto\t''
 always\t''
@@ -233,7 +233,7 @@ never\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from set" -l config -d 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]' -r -F
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from set" -l json -d 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only errors and warnings'
-complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from unset" -l color -d 'When to use colour (auto honours NO_COLOR and only colours a terminal)' -r -f -a "auto\t''
 always\t''
@@ -241,7 +241,7 @@ never\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from unset" -l config -d 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]' -r -F
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from unset" -l json -d 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from unset" -s q -l quiet -d 'Print only errors and warnings'
-complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from unset" -s h -l help -d 'Print help'
+complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from unset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from unset" -s V -l version -d 'Print version'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path'
 complete -c anyray -n "__fish_anyray_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print a setting\'s effective value and where it comes from'

@@ -72,6 +72,7 @@ pub enum Command {
     /// Remove your stored Anyray key
     Logout,
     /// Read or change anyray's own settings
+    #[command(after_long_help = crate::config_file::keys_help())]
     Config(ConfigArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
@@ -332,11 +333,13 @@ pub enum ConfigCommand {
     /// Print the config file's path
     Path,
     /// Print a setting's effective value and where it comes from
+    #[command(after_long_help = crate::config_file::keys_help())]
     Get {
         /// A key such as `gateway` or `relay.listen`
         key: String,
     },
     /// Set a setting in the config file (comments and order are kept)
+    #[command(after_long_help = crate::config_file::keys_help())]
     Set {
         /// A key such as `gateway` or `relay.listen`
         key: String,
@@ -344,6 +347,7 @@ pub enum ConfigCommand {
         value: String,
     },
     /// Remove a setting from the config file
+    #[command(after_long_help = crate::config_file::keys_help())]
     Unset {
         /// A key such as `gateway` or `relay.listen`
         key: String,

@@ -1,6 +1,7 @@
 //! anyray's config file, read and written with `toml_edit` so that the user's
 //! comments, ordering and formatting survive `anyray config set`.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -35,6 +36,23 @@ pub struct KeySpec {
 }
 
 use crate::envvars as ev;
+
+/// Every key with its default, environment variable and meaning: the long help of
+/// `config get/set/unset`, and so of their man pages.
+pub fn keys_help() -> String {
+    let mut out = String::from("Keys:\n");
+    for spec in KEYS {
+        let _ = write!(out, "  {}", spec.key);
+        if let Some(default) = spec.default {
+            let _ = write!(out, " (default: {default})");
+        }
+        if let Some(env) = spec.env {
+            let _ = write!(out, " [env: {env}]");
+        }
+        let _ = writeln!(out, "\n      {}", spec.help);
+    }
+    out
+}
 
 /// Every setting anyray knows. `config get/set/unset` and resolution use this table.
 pub const KEYS: &[KeySpec] = &[
@@ -121,6 +139,16 @@ pub const KEYS: &[KeySpec] = &[
         kind: Kind::Integer,
         default: Some("1024"),
         help: "most client connections served at once",
+    },
+    // One by default: a developer's relay carries little load, and one thread keeps every
+    // hop of a request on one core (no cross-thread wake-up). bench/run.sh on 2 cores: one
+    // worker served more requests per second than two, at a lower p50.
+    KeySpec {
+        key: "relay.workers",
+        env: None,
+        kind: Kind::Integer,
+        default: Some("1"),
+        help: "threads serving requests: 1 has the lowest latency; raise it for a shared relay",
     },
     KeySpec {
         key: "relay.grace_period_s",

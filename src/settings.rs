@@ -73,6 +73,8 @@ pub struct RelaySettings {
     pub idle_timeout: Duration,
     pub max_body_bytes: u64,
     pub max_connections: usize,
+    /// Async worker threads of `anyray gateway`'s runtime.
+    pub workers: usize,
     pub grace_period: Duration,
     pub log_format: LogFormat,
     pub log_file: Option<PathBuf>,
@@ -276,6 +278,7 @@ impl Resolver<'_> {
                 .saturating_mul(1024 * 1024),
             max_connections: usize::try_from(self.number("relay.max_connections")?)
                 .unwrap_or(usize::MAX),
+            workers: usize::try_from(self.number("relay.workers")?).unwrap_or(usize::MAX),
             grace_period: Duration::from_secs(self.number("relay.grace_period_s")?),
             log_format,
             log_file: o

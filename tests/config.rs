@@ -227,3 +227,31 @@ fn a_gateway_flag_beats_env_and_file() {
         "without the flag, env wins"
     );
 }
+
+#[test]
+fn config_help_lists_every_key_with_its_default() {
+    let env = TestEnv::new();
+    for args in [
+        &["config", "--help"][..],
+        &["config", "get", "--help"],
+        &["config", "set", "--help"],
+        &["config", "unset", "--help"],
+    ] {
+        let out = env.run(args);
+        out.ok();
+        for key in anyray::config_file::KEYS {
+            assert!(
+                out.stdout.contains(&format!("\n  {}", key.key)),
+                "`{}` lacks {}:\n{}",
+                args.join(" "),
+                key.key,
+                out.stdout
+            );
+        }
+        assert!(
+            out.stdout.contains("relay.workers (default: 1)"),
+            "{}",
+            out.stdout
+        );
+    }
+}

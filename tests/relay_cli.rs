@@ -169,6 +169,7 @@ fn check_config_prints_the_effective_settings_without_listening() {
     assert_eq!(v["connect_timeout_ms"], 2000);
     assert_eq!(v["max_body_bytes"], 64 * 1024 * 1024);
     assert_eq!(v["grace_period_ms"], 10_000);
+    assert_eq!(v["workers"], 1);
     assert_eq!(v["log"], "stderr");
     assert!(v["key_store"].is_null());
 
@@ -200,6 +201,27 @@ fn a_relay_pointed_at_itself_is_a_usage_error() {
     assert!(out.stderr.contains("forward to itself"), "{}", out.stderr);
     assert!(
         out.stderr.contains("anyray config set gateway"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn workers_come_from_the_config_and_zero_is_a_usage_error() {
+    let env = TestEnv::new();
+    let check = [
+        "gateway",
+        "--check-config",
+        "--upstream",
+        "https://gw.example",
+    ];
+    env.run(["config", "set", "relay.workers", "4"]).ok();
+    assert!(env.run(check).stdout.contains("4 worker thread(s)"));
+    env.run(["config", "set", "relay.workers", "0"]).ok();
+    let out = env.run(check);
+    out.code(2);
+    assert!(
+        out.stderr.contains("relay.workers must be positive"),
         "{}",
         out.stderr
     );

@@ -31,7 +31,9 @@ pub fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
             settings.relay.listen
         ));
     }
+    check_workers(settings.relay.workers)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.relay.workers)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -101,6 +103,15 @@ impl StopSignals {
     }
 }
 
+/// `relay.workers` sizes the runtime, so 0 must not reach tokio (it would panic).
+fn check_workers(workers: usize) -> Result<(), UserError> {
+    if workers > 0 {
+        return Ok(());
+    }
+    Err(UserError::usage("relay.workers must be positive")
+        .with_hint("unset it to use the default (`anyray config unset relay.workers`)"))
+}
+
 /// A relay reachable from other machines is opt-in.
 fn check_listen(listen: SocketAddr, allow_remote: bool) -> Result<(), UserError> {
     if listen.ip().is_loopback() || allow_remote {
@@ -121,7 +132,11 @@ fn check_config(settings: &Settings, ctx: &Context) -> Result<()> {
     let config = RelayConfig::from_settings(settings, identity);
     config.validate()?;
     crate::http::tls_config(config.ca_file.as_deref())?;
-    let summary = config.summary(stored.as_ref().map(|(_, store)| store.to_string()));
+    check_workers(settings.relay.workers)?;
+    let summary = config.summary(
+        stored.as_ref().map(|(_, store)| store.to_string()),
+        settings.relay.workers,
+    );
     let p = &ctx.printer;
     if p.json {
         return p.json(&summary);
@@ -173,9 +188,10 @@ fn human_summary(s: &RelaySummary) -> Vec<(&'static str, String)> {
         (
             "limits",
             format!(
-                "body {} MiB, {} connections",
+                "body {} MiB, {} connections, {} worker thread(s)",
                 s.max_body_bytes / (1024 * 1024),
-                s.max_connections
+                s.max_connections,
+                s.workers
             ),
         ),
         ("grace period", format!("{} s", s.grace_period_ms / 1000)),

@@ -97,6 +97,23 @@ fn extra_sections(page: &str) -> String {
             roff.push_str(&format!(".TP\n.B {}\n{}\n", escape(command), escape(what)));
         }
     }
+    if page == "config" {
+        roff.push_str(".SH SETTINGS\n");
+        for spec in crate::config_file::KEYS {
+            let mut what = spec.help.to_string();
+            if let Some(default) = spec.default {
+                what.push_str(&format!(" (default: {default})"));
+            }
+            if let Some(env) = spec.env {
+                what.push_str(&format!(" [env: {env}]"));
+            }
+            roff.push_str(&format!(
+                ".TP\n.B {}\n{}\n",
+                escape(spec.key),
+                escape(&what)
+            ));
+        }
+    }
     roff.push_str(".SH FILES\n");
     for (path, what) in docs::FILES {
         roff.push_str(&format!(".TP\n.I {}\n{}\n", escape(path), escape(what)));

@@ -5,7 +5,8 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -17,17 +18,42 @@ use super::routes::Route;
 use crate::cli::LogFormat;
 use crate::error::UserError;
 
-/// Where log lines go, in which format.
+/// Where log lines go, in which format. Lines are written by a thread of their own, so a
+/// slow terminal or disk never stalls a request on the async workers; a bounded queue
+/// still pushes back (rather than losing lines) if the sink cannot keep up.
 pub struct LogSink {
-    out: Option<Mutex<Box<dyn Write + Send>>>,
+    writer: Option<Writer>,
     format: LogFormat,
 }
 
+struct Writer {
+    queue: Option<SyncSender<Message>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+enum Message {
+    Line(String),
+    /// Answered once every earlier line is written and flushed.
+    Flush(SyncSender<()>),
+}
+
+/// Lines the queue holds before `line` waits for the writer.
+const QUEUE_LINES: usize = 16 * 1024;
+/// The most bytes gathered into one write.
+const BATCH_BYTES: usize = 64 * 1024;
+/// How long lines may wait to be written while requests flow (nginx's `flush=` idea).
+const WRITE_INTERVAL: Duration = Duration::from_millis(20);
+
 impl LogSink {
     pub fn open(target: &LogTarget, format: LogFormat) -> Result<Self, UserError> {
-        let out: Option<Box<dyn Write + Send>> = match target {
-            LogTarget::Stderr => Some(Box::new(std::io::stderr())),
-            LogTarget::Quiet => None,
+        let out: Box<dyn Write + Send> = match target {
+            LogTarget::Stderr => Box::new(std::io::stderr()),
+            LogTarget::Quiet => {
+                return Ok(Self {
+                    writer: None,
+                    format,
+                });
+            }
             LogTarget::File(path) => {
                 let mut options = OpenOptions::new();
                 options.create(true).append(true);
@@ -37,30 +63,111 @@ impl LogSink {
                     UserError::usage(format!("cannot open the log file {}: {e}", path.display()))
                         .with_hint("pass a writable path with --log-file, or leave it out to log to stderr")
                 })?;
-                Some(Box::new(file))
+                Box::new(file)
             }
         };
+        let (queue, received) = sync_channel(QUEUE_LINES);
+        let thread = std::thread::Builder::new()
+            .name("anyray-access-log".into())
+            .spawn(move || write_lines(out, &received))
+            .map_err(|e| UserError::problem(format!("cannot start the access-log writer: {e}")))?;
         Ok(Self {
-            out: out.map(Mutex::new),
+            writer: Some(Writer {
+                queue: Some(queue),
+                thread: Some(thread),
+            }),
             format,
         })
     }
 
-    /// Writes one line with a single write, so concurrent lines never interleave.
-    pub fn line(&self, text: &str) {
-        if let Some(out) = &self.out {
-            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = out.write_all(format!("{text}\n").as_bytes());
-            let _ = out.flush();
+    /// Queues one line; it is written whole, so concurrent lines never interleave.
+    pub fn line(&self, text: String) {
+        if let Some(queue) = self.writer.as_ref().and_then(|w| w.queue.as_ref()) {
+            let _ = queue.send(Message::Line(text));
         }
     }
 
-    /// A JSON object in JSON mode, else the human text.
-    pub fn event<T: Serialize>(&self, human: &str, json: &T) {
-        match self.format {
-            LogFormat::Human => self.line(human),
-            LogFormat::Json => self.line(&serde_json::to_string(json).unwrap_or_default()),
+    /// A JSON object in JSON mode, else the human text (only built when it is used).
+    pub fn event<T: Serialize>(&self, human: impl FnOnce() -> String, json: &T) {
+        if self.writer.is_none() {
+            return;
         }
+        match self.format {
+            LogFormat::Human => self.line(human()),
+            LogFormat::Json => self.line(serde_json::to_string(json).unwrap_or_default()),
+        }
+    }
+
+    /// Waits until every line queued so far is written.
+    pub fn flush(&self) {
+        if let Some(queue) = self.writer.as_ref().and_then(|w| w.queue.as_ref()) {
+            let (done, wait) = sync_channel(1);
+            if queue.send(Message::Flush(done)).is_ok() {
+                let _ = wait.recv();
+            }
+        }
+    }
+}
+
+impl Drop for LogSink {
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.as_mut() {
+            drop(writer.queue.take()); // the thread writes what is queued, then ends
+            if let Some(thread) = writer.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// The writer thread. While requests flow it drains the queue every `WRITE_INTERVAL` into
+/// one write, so a busy relay pays no wake-up per line; when a whole interval brings
+/// nothing it blocks until the next line, so an idle relay never wakes. It ends, having
+/// written everything, when the sink is dropped.
+fn write_lines(mut out: Box<dyn Write + Send>, received: &Receiver<Message>) {
+    let mut batch = String::new();
+    let mut next = received.recv().ok();
+    while let Some(first) = next {
+        let mut message = Some(first);
+        let mut closed = false;
+        while let Some(m) = message.take() {
+            match m {
+                Message::Line(text) => {
+                    batch.push_str(&text);
+                    batch.push('\n');
+                    if batch.len() >= BATCH_BYTES {
+                        write_batch(&mut out, &mut batch);
+                    }
+                }
+                Message::Flush(done) => {
+                    write_batch(&mut out, &mut batch);
+                    let _ = done.send(());
+                }
+            }
+            match received.try_recv() {
+                Ok(m) => message = Some(m),
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => closed = true,
+            }
+        }
+        write_batch(&mut out, &mut batch);
+        if closed {
+            return;
+        }
+        std::thread::sleep(WRITE_INTERVAL);
+        next = match received.try_recv() {
+            Ok(m) => Some(m),
+            Err(TryRecvError::Empty) => received.recv().ok(),
+            Err(TryRecvError::Disconnected) => None,
+        };
+    }
+}
+
+fn write_batch(out: &mut Box<dyn Write + Send>, batch: &mut String) {
+    if !batch.is_empty() {
+        let _ = out.write_all(batch.as_bytes());
+        let _ = out.flush();
+        batch.clear();
     }
 }
 
@@ -226,8 +333,7 @@ impl Drop for Exchange {
             outcome: outcome.key(),
             error,
         };
-        let human = human_line(&line);
-        self.recorder.log.event(&human, &line);
+        self.recorder.log.event(|| human_line(&line), &line);
         self.recorder.metrics.finished(
             self.route,
             status,
@@ -314,6 +420,47 @@ pub fn rfc3339(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_written_whole_in_order_by_flush_and_by_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        let sink = LogSink::open(&LogTarget::File(path.clone()), LogFormat::Human).unwrap();
+        // More than the queue and several batches, from two threads at once.
+        let per_thread = QUEUE_LINES + 1000;
+        std::thread::scope(|s| {
+            for t in 0..2 {
+                let sink = &sink;
+                s.spawn(move || {
+                    for i in 0..per_thread {
+                        sink.line(format!("t{t} line {i:06} {}", "x".repeat(40)));
+                    }
+                });
+            }
+        });
+        sink.flush();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for t in 0..2 {
+            let ours: Vec<&str> = text
+                .lines()
+                .filter(|l| l.starts_with(&format!("t{t} ")))
+                .collect();
+            assert_eq!(ours.len(), per_thread, "thread {t}'s lines, all whole");
+            assert!(
+                ours.windows(2).all(|w| w[0] < w[1]),
+                "thread {t}'s lines in order"
+            );
+        }
+        sink.event(|| "last".to_string(), &());
+        drop(sink);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text.lines().last(),
+            Some("last"),
+            "dropping the sink writes the rest"
+        );
+        assert_eq!(text.lines().count(), 2 * per_thread + 1);
+    }
 
     #[test]
     fn query_values_never_reach_the_log() {

@@ -170,7 +170,7 @@ impl RelayConfig {
     }
 
     /// The effective configuration as `gateway --check-config` shows it (no secret).
-    pub fn summary(&self, key_store: Option<String>) -> RelaySummary {
+    pub fn summary(&self, key_store: Option<String>, workers: usize) -> RelaySummary {
         RelaySummary {
             listen: self.listen.to_string(),
             upstreams: self.upstreams.iter().map(ToString::to_string).collect(),
@@ -188,6 +188,7 @@ impl RelayConfig {
             idle_timeout_ms: millis(self.idle_timeout),
             max_body_bytes: self.max_body_bytes,
             max_connections: self.max_connections,
+            workers,
             grace_period_ms: millis(self.grace_period),
             log: match &self.log {
                 LogTarget::Stderr => "stderr".into(),
@@ -219,6 +220,7 @@ pub struct RelaySummary {
     pub idle_timeout_ms: u64,
     pub max_body_bytes: u64,
     pub max_connections: usize,
+    pub workers: usize,
     pub grace_period_ms: u64,
     /// `stderr`, `off`, or a file path.
     pub log: String,

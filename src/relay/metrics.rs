@@ -17,8 +17,8 @@ const BUCKETS: [f64; 14] = [
 
 #[derive(Default)]
 pub struct Metrics {
-    /// (route, status, upstream or "-") → count.
-    requests: Mutex<BTreeMap<(Route, u16, String), u64>>,
+    /// (route, status) → upstream or "-" → count.
+    requests: Mutex<BTreeMap<(Route, u16), BTreeMap<String, u64>>>,
     in_flight: AtomicI64,
     connect_errors: Mutex<BTreeMap<String, u64>>,
     fail_open: AtomicU64,
@@ -93,9 +93,17 @@ impl Metrics {
         total: Duration,
     ) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        *lock(&self.requests)
-            .entry((route, status, upstream.unwrap_or("-").to_string()))
-            .or_default() += 1;
+        let upstream = upstream.unwrap_or("-");
+        let mut requests = lock(&self.requests);
+        let by_upstream = requests.entry((route, status)).or_default();
+        // Look up before inserting: the label is only copied the first time it is seen.
+        match by_upstream.get_mut(upstream) {
+            Some(count) => *count += 1,
+            None => {
+                by_upstream.insert(upstream.to_string(), 1);
+            }
+        }
+        drop(requests);
         if fail_open {
             self.fail_open.fetch_add(1, Ordering::Relaxed);
         }
@@ -116,13 +124,15 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP anyray_relay_requests_total Requests answered, by route, status and upstream.\n");
         out.push_str("# TYPE anyray_relay_requests_total counter\n");
-        for ((route, status, upstream), n) in lock(&self.requests).iter() {
-            let _ = writeln!(
-                out,
-                "anyray_relay_requests_total{{route=\"{}\",status=\"{status}\",upstream=\"{}\"}} {n}",
-                route.key(),
-                escape(upstream)
-            );
+        for ((route, status), by_upstream) in lock(&self.requests).iter() {
+            for (upstream, n) in by_upstream {
+                let _ = writeln!(
+                    out,
+                    "anyray_relay_requests_total{{route=\"{}\",status=\"{status}\",upstream=\"{}\"}} {n}",
+                    route.key(),
+                    escape(upstream)
+                );
+            }
         }
         out.push_str("# HELP anyray_relay_in_flight Requests in progress.\n");
         out.push_str("# TYPE anyray_relay_in_flight gauge\n");
