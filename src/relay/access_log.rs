@@ -217,12 +217,12 @@ pub struct Exchange {
     recorder: Arc<Recorder>,
     time: SystemTime,
     started: Instant,
-    method: String,
+    method: hyper::Method,
     path: String,
     route: Route,
     status: Option<u16>,
     via: Via,
-    upstream: Option<String>,
+    upstream: Option<Arc<str>>,
     request: Arc<RequestMeter>,
     response_bytes: u64,
     headers_after: Option<Duration>,
@@ -254,7 +254,7 @@ pub const CLIENT_CLOSED: u16 = 499;
 impl Exchange {
     pub fn begin(
         recorder: Arc<Recorder>,
-        method: &str,
+        method: &hyper::Method,
         path: &str,
         query: Option<&str>,
         route: Route,
@@ -264,7 +264,7 @@ impl Exchange {
             recorder,
             time: SystemTime::now(),
             started: Instant::now(),
-            method: method.to_string(),
+            method: method.clone(), // no allocation for the standard methods
             path: path_for_log(path, query),
             route,
             status: None,
@@ -288,7 +288,7 @@ impl Exchange {
     }
 
     /// Response headers are ready: who answered, with what status.
-    pub fn responded(&mut self, status: u16, via: Via, upstream: Option<String>) {
+    pub fn responded(&mut self, status: u16, via: Via, upstream: Option<Arc<str>>) {
         self.status = Some(status);
         self.via = via;
         self.upstream = upstream;
@@ -320,7 +320,7 @@ impl Drop for Exchange {
         };
         let line = Line {
             time: rfc3339(self.time),
-            method: &self.method,
+            method: self.method.as_str(),
             path: &self.path,
             status,
             route: self.route.key(),

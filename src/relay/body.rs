@@ -138,8 +138,44 @@ impl Drop for UpstreamBody {
 /// The relay's response body toward the client.
 pub struct RelayBody {
     kind: Kind,
-    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    idle: Option<IdleTimer>,
     exchange: Option<Exchange>,
+}
+
+/// Cuts a response that moves no byte for `limit`. The timer is armed only when the
+/// upstream body first has nothing ready (a small answer that arrives whole never needs
+/// one), and data only stamps the time: the timer is moved when it fires, not on every
+/// chunk, which keeps the timer wheel out of the per-chunk path.
+struct IdleTimer {
+    limit: Duration,
+    last_moved: Instant,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl IdleTimer {
+    fn new(limit: Duration) -> Self {
+        Self {
+            limit,
+            last_moved: Instant::now(),
+            sleep: None,
+        }
+    }
+
+    /// Ready when nothing moved for `limit`; otherwise registers for the next check.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let (limit, last_moved) = (self.limit, self.last_moved);
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(last_moved + limit)));
+        loop {
+            std::task::ready!(sleep.as_mut().poll(cx));
+            let deadline = last_moved + limit;
+            if deadline <= sleep.deadline() {
+                return Poll::Ready(()); // nothing moved since the timer was armed
+            }
+            sleep.as_mut().reset(deadline);
+        }
+    }
 }
 
 enum Kind {
@@ -167,7 +203,7 @@ impl RelayBody {
     pub fn upstream(body: Incoming, idle: Duration, exchange: Exchange) -> Self {
         Self {
             kind: Kind::Upstream(body),
-            idle: Some((idle, Box::pin(tokio::time::sleep(idle)))),
+            idle: Some(IdleTimer::new(idle)),
             exchange: Some(exchange),
         }
     }
@@ -185,8 +221,8 @@ impl RelayBody {
         if let Some(ex) = self.exchange.as_mut() {
             ex.sent(len as u64);
         }
-        if let Some((idle, sleep)) = self.idle.as_mut() {
-            sleep.as_mut().reset(Instant::now() + *idle);
+        if let Some(idle) = self.idle.as_mut() {
+            idle.last_moved = Instant::now();
         }
     }
 
@@ -228,13 +264,13 @@ impl Body for RelayBody {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                if let Some((idle, sleep)) = this.idle.as_mut()
-                    && sleep.as_mut().poll(cx).is_ready()
+                if let Some(idle) = this.idle.as_mut()
+                    && idle.poll_expired(cx).is_ready()
                 {
-                    let idle = *idle;
+                    let limit = idle.limit;
                     this.end(Outcome::IdleTimeout);
                     this.idle = None;
-                    return Poll::Ready(Some(Err(Box::new(IdleTimeout(idle)))));
+                    return Poll::Ready(Some(Err(Box::new(IdleTimeout(limit)))));
                 }
                 Poll::Pending
             }

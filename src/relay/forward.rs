@@ -45,7 +45,7 @@ pub async fn handle(
     let route = Route::classify(uri.path(), req.headers());
     let ex = Exchange::begin(
         state.recorder.clone(),
-        req.method().as_str(),
+        req.method(),
         uri.path(),
         uri.query(),
         route,
@@ -126,7 +126,7 @@ async fn forward(
         match attempt(&state, request).await {
             Attempt::Answered(response) => {
                 up.succeeded();
-                return respond(&state, response, ex, Via::Gateway, up.url.to_string());
+                return respond(&state, response, ex, Via::Gateway, up.label.clone());
             }
             Attempt::ConnectFailed(why) => {
                 up.failed(why.clone(), config.retry_interval);
@@ -227,7 +227,9 @@ async fn fail_open(
     };
     let origin = origin_of(&target);
     match attempt(state, request).await {
-        Attempt::Answered(response) => Ok(respond(state, response, ex, Via::FailOpen, origin)),
+        Attempt::Answered(response) => {
+            Ok(respond(state, response, ex, Via::FailOpen, origin.into()))
+        }
         Attempt::ConnectFailed(_) | Attempt::Failed(_) if meter.over_limit() => {
             Ok(too_large(ex, config.max_body_bytes))
         }
@@ -310,7 +312,7 @@ fn respond(
     response: Response<Incoming>,
     mut ex: Exchange,
     via: Via,
-    upstream: String,
+    upstream: Arc<str>,
 ) -> Response<RelayBody> {
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);

@@ -191,6 +191,8 @@ pub enum UpstreamState {
 /// One org gateway and its circuit breaker.
 pub struct Upstream {
     pub url: GatewayUrl,
+    /// `url` as the access log and metrics name it, shared by every exchange.
+    pub label: std::sync::Arc<str>,
     health: Mutex<Health>,
 }
 
@@ -214,6 +216,7 @@ pub struct UpstreamReport {
 impl Upstream {
     pub fn new(url: GatewayUrl) -> Self {
         Self {
+            label: url.to_string().into(),
             url,
             health: Mutex::new(Health {
                 state: UpstreamState::Unknown,
