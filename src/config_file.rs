@@ -42,16 +42,23 @@ use crate::envvars as ev;
 pub fn keys_help() -> String {
     let mut out = String::from("Keys:\n");
     for spec in KEYS {
-        let _ = write!(out, "  {}", spec.key);
-        if let Some(default) = spec.default {
-            let _ = write!(out, " (default: {default})");
-        }
-        if let Some(env) = spec.env {
-            let _ = write!(out, " [env: {env}]");
-        }
-        let _ = writeln!(out, "\n      {}", spec.help);
+        let _ = writeln!(out, "  {}{}\n      {}", spec.key, spec.origins(), spec.help);
     }
     out
+}
+
+impl KeySpec {
+    /// ` (default: D) [env: VAR]`, each part only when there is one.
+    pub fn origins(&self) -> String {
+        let mut out = String::new();
+        if let Some(default) = self.default {
+            let _ = write!(out, " (default: {default})");
+        }
+        if let Some(env) = self.env {
+            let _ = write!(out, " [env: {env}]");
+        }
+        out
+    }
 }
 
 /// Every setting anyray knows. `config get/set/unset` and resolution use this table.

@@ -100,13 +100,7 @@ fn extra_sections(page: &str) -> String {
     if page == "config" {
         roff.push_str(".SH SETTINGS\n");
         for spec in crate::config_file::KEYS {
-            let mut what = spec.help.to_string();
-            if let Some(default) = spec.default {
-                what.push_str(&format!(" (default: {default})"));
-            }
-            if let Some(env) = spec.env {
-                what.push_str(&format!(" [env: {env}]"));
-            }
+            let what = format!("{}{}", spec.help, spec.origins());
             roff.push_str(&format!(
                 ".TP\n.B {}\n{}\n",
                 escape(spec.key),
