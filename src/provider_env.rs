@@ -89,9 +89,6 @@ pub struct ToolEnv {
     pub routes: Routes,
     /// What the org gateway said about itself, when it has discovery.
     pub discovery: Option<Discovery>,
-    /// Whether the discovery request succeeded. A gateway without discovery (404) counts:
-    /// discovery is optional. False when the gateway was unreachable or answered an error.
-    pub discovery_ok: bool,
     /// Every variable to set: the provider URLs, then `NO_PROXY`/`no_proxy` with the relay.
     pub vars: Vec<EnvVar>,
 }
@@ -105,11 +102,11 @@ pub fn resolve(settings: &Settings, printer: &Printer) -> Result<ToolEnv> {
     let gateway = &settings.gateway.value;
     let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
     let client = http::client(ca_file, DISCOVERY_TIMEOUT)?;
-    let (discovery, discovery_ok) = match http::block_on(discovery::fetch(&client, gateway))? {
-        Ok(found) => (found, true),
+    let discovery = match http::block_on(discovery::fetch(&client, gateway))? {
+        Ok(found) => found,
         Err(err) => {
             printer.warn(format!("{}; using the default routes", brief_error(&err)));
-            (None, false)
+            None
         }
     };
     let endpoint = settings.tool_endpoint();
@@ -130,7 +127,6 @@ pub fn resolve(settings: &Settings, printer: &Printer) -> Result<ToolEnv> {
         via: settings.via.value,
         routes,
         discovery,
-        discovery_ok,
         vars,
     })
 }

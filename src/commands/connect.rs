@@ -69,7 +69,7 @@ fn finish(ctx: &Context, report: &session::ConnectReport) -> Result<()> {
 /// The targets to act on: named ones, else the detected ones (chosen on a terminal).
 fn select(args: &ConnectArgs, interactive: bool) -> Result<Vec<&'static dyn Target>> {
     if !args.targets.is_empty() {
-        let named = targets::named(&args.targets)?;
+        let named = targets::named(&args.targets);
         let missing: Vec<String> = named
             .iter()
             .filter(|t| !args.force && !t.detect().installed)

@@ -15,7 +15,7 @@ pub fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
     let store = Store::open()?;
     // gemini's setting lives in the shell env files: disconnecting it restores those.
     let mut ids: Vec<&'static str> = Vec::new();
-    for target in targets::named(&args.targets)? {
+    for target in targets::named(&args.targets) {
         let id = targets::id(target.owner());
         if !ids.contains(&id) {
             ids.push(id);

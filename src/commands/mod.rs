@@ -75,8 +75,3 @@ pub fn confirm(question: &str) -> Result<bool> {
         .prompt()
         .map_err(|e| UserError::usage(format!("no answer ({e})")).into())
 }
-
-/// The honest answer of a command whose issue has not landed yet.
-pub fn not_implemented(command: &str) -> Result<()> {
-    Err(UserError::usage(format!("`anyray {command}` is not implemented yet")).into())
-}

@@ -14,7 +14,7 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
     let selected = if args.targets.is_empty() {
         targets::all()
     } else {
-        targets::named(&args.targets)?
+        targets::named(&args.targets)
     };
     let report = session::status(&tctx, &selected, &Store::open()?.load()?);
     if ctx.printer.json {

@@ -58,12 +58,6 @@ pub struct KeyRecord {
     pub written: String,
 }
 
-impl FileRecord {
-    pub fn key(&self, key: &KeyPath) -> Option<&KeyRecord> {
-        self.keys.iter().find(|k| &k.key == key)
-    }
-}
-
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()

@@ -253,18 +253,6 @@ fn target_report(planned: &Planned, with_diff: bool) -> ConnectTarget {
     }
 }
 
-/// A skipped target that was never planned (not installed, not available).
-pub fn skipped(target: &'static str, reason: String) -> ConnectTarget {
-    ConnectTarget {
-        target,
-        outcome: ConnectOutcome::Skipped,
-        reason: Some(reason),
-        error: None,
-        files: Vec::new(),
-        notes: Vec::new(),
-    }
-}
-
 // ---- disconnect ----
 
 /// `disconnect`'s result for one target.
@@ -332,15 +320,12 @@ pub fn disconnect(
 ) -> Result<DisconnectReport> {
     let _lock = if dry_run { None } else { Some(store.lock()?) };
     let mut ledger = store.load()?;
-    let mut ids: Vec<&'static str> = match targets {
+    let ids: Vec<&'static str> = match targets {
         Some(ids) => ids.to_vec(),
-        None => targets::ALL_IDS
-            .iter()
-            .copied()
+        None => targets::all_ids()
             .filter(|id| ledger.files.values().any(|r| r.target == *id))
             .collect(),
     };
-    ids.dedup();
     let mut reports = Vec::new();
     for id in ids {
         let records: Vec<(PathBuf, super::FileRecord)> = ledger

@@ -16,8 +16,6 @@ use crate::gateway_url::GatewayUrl;
 use crate::settings::Settings;
 use crate::targets::{self, State, TargetStatus};
 
-const NO_STATUS: &str = "connect status not available in this build";
-
 /// Every tool check, with the target it reads.
 const TOOLS: [(&str, TargetName); 6] = [
     (id::CLAUDE_CODE, TargetName::ClaudeCode),
@@ -35,27 +33,19 @@ pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
     TOOLS
         .iter()
         .map(|&(check, name)| {
-            let status = targets::get(name).map(|target| match &ledger {
-                Ok(ledger) => Ok(targets::status(target, &ctx, ledger)),
+            let status = match &ledger {
+                Ok(ledger) => Ok(targets::status(targets::get(name), &ctx, ledger)),
                 Err(err) => Err(format!("{err:#}")),
-            });
+            };
             match (name, status) {
-                (TargetName::Shell, None) => shell(&ctx.endpoint, env),
-                (_, None) => Finding::skip(check, NO_STATUS),
-                (_, Some(Err(why))) => {
+                (_, Err(why)) => {
                     Finding::fail(check, format!("cannot read connect's ledger: {why}"))
                         .hint("`anyray status` shows the same problem; fix or remove the ledger file it names")
                 }
                 // Stale variables in this shell are the more urgent news than the rc files.
-                (TargetName::Shell, Some(Ok(status))) => {
-                    let from_env = shell(&ctx.endpoint, env);
-                    if from_env.level == Level::Warn {
-                        from_env
-                    } else {
-                        from_status(check, &status, &ctx.endpoint)
-                    }
-                }
-                (_, Some(Ok(status))) => from_status(check, &status, &ctx.endpoint),
+                (TargetName::Shell, Ok(status)) => shell_env_warning(&ctx.endpoint, env)
+                    .unwrap_or_else(|| from_status(check, &status, &ctx.endpoint)),
+                (_, Ok(status)) => from_status(check, &status, &ctx.endpoint),
             }
         })
         .collect()
@@ -140,8 +130,10 @@ fn from_status(check: &'static str, status: &TargetStatus, endpoint: &GatewayUrl
     finding.detail(detail)
 }
 
-/// `tools.shell`: the environment of this process, as a fresh tool would inherit it.
-fn shell(endpoint: &GatewayUrl, env: &Env) -> Finding {
+/// `tools.shell`'s warning about this process's environment, as a fresh tool would
+/// inherit it: stale gateway variables, or a Claude Code auth conflict. `None` when it
+/// has nothing to say (the rc files' status is then the finding).
+fn shell_env_warning(endpoint: &GatewayUrl, env: &Env) -> Option<Finding> {
     let mut problems: Vec<String> = Vec::new();
     let mut good: Vec<String> = Vec::new();
     for var in ["ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"] {
@@ -167,30 +159,14 @@ fn shell(endpoint: &GatewayUrl, env: &Env) -> Finding {
         );
         hints.push("unset ANTHROPIC_API_KEY (and remove it from your shell's rc file) if the gateway's token is the one to use");
     }
-    let level = if problems.is_empty() {
-        if good.is_empty() {
-            Level::Skip
-        } else {
-            Level::Ok
-        }
-    } else {
-        Level::Warn
-    };
-    let summary = match level {
-        Level::Warn => problems.join("; "),
-        Level::Ok => format!("this shell's environment points tools at {endpoint}"),
-        _ => format!("{NO_STATUS}; no gateway variables in this shell's environment"),
-    };
-    if level != Level::Skip {
-        good.push(format!("{NO_STATUS}: rc files not inspected"));
+    if problems.is_empty() {
+        return None;
     }
-    let detail = good.join("\n");
-    let finding = Finding::new(id::SHELL, level, summary).detail(detail);
-    if hints.is_empty() {
-        finding
-    } else {
-        finding.hint(hints.join("; "))
-    }
+    Some(
+        Finding::new(id::SHELL, Level::Warn, problems.join("; "))
+            .detail(good.join("\n"))
+            .hint(hints.join("; ")),
+    )
 }
 
 /// Whether a base URL from the environment is the endpoint or a route under it.
@@ -242,7 +218,7 @@ mod tests {
             ("ANTHROPIC_BASE_URL", "http://127.0.0.1:8787"),
             ("OPENAI_BASE_URL", "https://old:pw@old.example/v1"),
         ]);
-        let f = shell(&endpoint, &env);
+        let f = shell_env_warning(&endpoint, &env).unwrap();
         assert_eq!(f.level, Level::Warn);
         assert!(
             f.summary.contains("OPENAI_BASE_URL=https://old.example/v1"),
@@ -256,13 +232,13 @@ mod tests {
             ("ANTHROPIC_API_KEY", "sk-1"),
             ("ANTHROPIC_AUTH_TOKEN", "t-2"),
         ]);
-        let f = shell(&endpoint, &env);
+        let f = shell_env_warning(&endpoint, &env).unwrap();
         assert_eq!(f.level, Level::Warn);
         assert!(!format!("{f:?}").contains("sk-1"));
 
-        let f = shell(&endpoint, &Env::default());
-        assert_eq!(f.level, Level::Skip);
+        // Nothing set, or only what agrees: no warning, the rc files' status speaks.
+        assert!(shell_env_warning(&endpoint, &Env::default()).is_none());
         let env = Env::from_pairs([("OPENAI_BASE_URL", "http://127.0.0.1:8787/v1")]);
-        assert_eq!(shell(&endpoint, &env).level, Level::Ok);
+        assert!(shell_env_warning(&endpoint, &env).is_none());
     }
 }

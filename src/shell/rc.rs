@@ -69,16 +69,6 @@ impl Shell {
             Shell::PowerShell => Syntax::PowerShell,
         }
     }
-
-    /// The program that shows the shell is installed.
-    fn program(self) -> &'static str {
-        match self {
-            Shell::Bash => "bash",
-            Shell::Zsh => "zsh",
-            Shell::Fish => "fish",
-            Shell::PowerShell => "pwsh",
-        }
-    }
 }
 
 /// How a startup file is changed.
@@ -125,7 +115,7 @@ impl ShellProbe {
         let installed = Shell::ALL
             .into_iter()
             .filter(|&shell| !windows || shell == Shell::PowerShell)
-            .filter(|shell| on_path(shell.program()))
+            .filter(|shell| on_path(shell.name()))
             .collect();
         let absolute = |var: &str| {
             envvars::get(var)

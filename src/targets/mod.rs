@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use crate::cli::{TargetName, Via};
 use crate::connect::{self, FileSpec, FileState, Ledger};
-use crate::error::UserError;
 use crate::gateway_url::{GatewayUrl, Routes};
 use crate::output::Printer;
 use crate::provider_env::{self, EnvVar};
@@ -99,24 +98,15 @@ fn identity_header(
     })
 }
 
-/// The targets named on the command line; a name this build cannot connect yet is a
-/// usage error.
-pub fn named(names: &[TargetName]) -> Result<Vec<&'static dyn Target>> {
+/// The targets named on the command line, each once, in the order given.
+pub fn named(names: &[TargetName]) -> Vec<&'static dyn Target> {
     let mut out: Vec<&'static dyn Target> = Vec::new();
     for &name in names {
-        let target = get(name).ok_or_else(|| {
-            UserError::usage(format!("the `{}` target is not available yet", id(name)))
-                .with_hint(format!("available: {}", available().join(", ")))
-        })?;
         if !out.iter().any(|t| t.name() == name) {
-            out.push(target);
+            out.push(get(name));
         }
     }
-    Ok(out)
-}
-
-fn available() -> Vec<&'static str> {
-    all().iter().map(|t| id(t.name())).collect()
+    out
 }
 
 /// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
@@ -186,9 +176,16 @@ pub fn all() -> Vec<&'static dyn Target> {
     ]
 }
 
-/// The target for a name, if this build has it.
-pub fn get(name: TargetName) -> Option<&'static dyn Target> {
-    all().into_iter().find(|t| t.name() == name)
+/// The target for a name (every name has one).
+pub fn get(name: TargetName) -> &'static dyn Target {
+    match name {
+        TargetName::ClaudeCode => &claude_code::ClaudeCode,
+        TargetName::Cursor => &vscode::CURSOR,
+        TargetName::Windsurf => &vscode::WINDSURF,
+        TargetName::Codex => &codex::Codex,
+        TargetName::Shell => &shell::ShellTarget,
+        TargetName::Gemini => &gemini::Gemini,
+    }
 }
 
 /// The stable id of a target, as on the command line and in JSON (`claude-code`).
@@ -204,14 +201,9 @@ pub fn id(name: TargetName) -> &'static str {
 }
 
 /// Every target id, in display order.
-pub const ALL_IDS: [&str; 6] = [
-    "claude-code",
-    "cursor",
-    "windsurf",
-    "codex",
-    "shell",
-    "gemini",
-];
+pub fn all_ids() -> impl Iterator<Item = &'static str> {
+    all().into_iter().map(|t| id(t.name()))
+}
 
 /// A target's overall state (`status`, `connect --check`, doctor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
