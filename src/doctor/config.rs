@@ -80,19 +80,10 @@ pub(super) fn check(s: &Settings) -> Finding {
 /// Whether one of the relay's upstreams is the relay's own listen address.
 fn relays_to_itself(s: &Settings) -> bool {
     let listen = s.relay.listen;
-    s.relay.upstreams.iter().any(|up| {
-        up.port() == listen.port()
-            && match up
-                .host()
-                .trim_matches(['[', ']'])
-                .parse::<std::net::IpAddr>()
-            {
-                Ok(ip) => ip == listen.ip() || (listen.ip().is_unspecified() && ip.is_loopback()),
-                Err(_) => {
-                    up.is_loopback() && (listen.ip().is_loopback() || listen.ip().is_unspecified())
-                }
-            }
-    })
+    s.relay
+        .upstreams
+        .iter()
+        .any(|up| crate::relay::is_own_address(up, listen))
 }
 
 /// The report when the settings could not be resolved: `config` says why and every

@@ -80,6 +80,11 @@ impl LogSink {
         })
     }
 
+    /// Whether lines go anywhere (not `LogTarget::Quiet`, as in `anyray run --relay`).
+    pub fn enabled(&self) -> bool {
+        self.writer.is_some()
+    }
+
     /// Queues one line; it is written whole, so concurrent lines never interleave.
     pub fn line(&self, text: String) {
         if let Some(queue) = self.writer.as_ref().and_then(|w| w.queue.as_ref()) {
@@ -89,7 +94,7 @@ impl LogSink {
 
     /// A JSON object in JSON mode, else the human text (only built when it is used).
     pub fn event<T: Serialize>(&self, human: impl FnOnce() -> String, json: &T) {
-        if self.writer.is_none() {
+        if !self.enabled() {
             return;
         }
         match self.format {
@@ -260,12 +265,22 @@ impl Exchange {
         route: Route,
     ) -> Self {
         recorder.metrics.started();
+        // Only the log needs the wall-clock time and the path; skip them without one.
+        let logged = recorder.log.enabled();
         Self {
+            time: if logged {
+                SystemTime::now()
+            } else {
+                UNIX_EPOCH
+            },
+            path: if logged {
+                path_for_log(path, query)
+            } else {
+                String::new()
+            },
             recorder,
-            time: SystemTime::now(),
             started: Instant::now(),
             method: method.clone(), // no allocation for the standard methods
-            path: path_for_log(path, query),
             route,
             status: None,
             via: Via::Relay,
@@ -314,6 +329,17 @@ impl Drop for Exchange {
         let outcome = self.outcome.take().unwrap_or(Outcome::ClientGone);
         let status = self.status.unwrap_or(CLIENT_CLOSED);
         let ttfb = self.first_byte_after.or(self.headers_after);
+        self.recorder.metrics.finished(
+            self.route,
+            status,
+            self.upstream.as_deref(),
+            self.via == Via::FailOpen,
+            ttfb,
+            total,
+        );
+        if !self.recorder.log.enabled() {
+            return;
+        }
         let error = match &outcome {
             Outcome::UpstreamError(e) => Some(e.as_str()),
             _ => None,
@@ -334,14 +360,6 @@ impl Drop for Exchange {
             error,
         };
         self.recorder.log.event(|| human_line(&line), &line);
-        self.recorder.metrics.finished(
-            self.route,
-            status,
-            self.upstream.as_deref(),
-            self.via == Via::FailOpen,
-            ttfb,
-            total,
-        );
     }
 }
 

@@ -55,20 +55,13 @@ pub enum LogTarget {
     Quiet,
 }
 
-/// The user's Anyray key and the header that carries it.
-#[derive(Clone)]
+/// The user's Anyray key and the header that carries it. The value is built once and
+/// marked sensitive (hyper never logs it; `Debug` shows `Sensitive`); each forwarded
+/// request clones it, which only bumps a reference count.
+#[derive(Clone, Debug)]
 pub struct Identity {
     pub header: HeaderName,
-    pub key: Secret,
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
-            .field("header", &self.header)
-            .field("key", &self.key)
-            .finish()
-    }
+    value: HeaderValue,
 }
 
 impl Identity {
@@ -78,17 +71,16 @@ impl Identity {
             UserError::usage(format!("`{header}` is not a valid HTTP header name"))
                 .with_hint("fix it with `anyray config set identity_header NAME`")
         })?;
-        HeaderValue::from_str(key.expose()).map_err(|_| {
+        let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
             UserError::usage("your stored Anyray key cannot be sent in an HTTP header")
                 .with_hint("store it again with `anyray login`")
         })?;
-        Ok(Self { header, key })
+        value.set_sensitive(true);
+        Ok(Self { header, value })
     }
 
     pub(crate) fn value(&self) -> HeaderValue {
-        let mut value = HeaderValue::from_str(self.key.expose()).expect("checked in Identity::new");
-        value.set_sensitive(true);
-        value
+        self.value.clone()
     }
 }
 
@@ -246,7 +238,8 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// Whether `gw` points back at a relay listening on `listen`. Port 0 never loops.
-fn is_own_address(gw: &GatewayUrl, listen: SocketAddr) -> bool {
+/// `doctor` asks the same question, so it predicts exactly what the relay refuses.
+pub fn is_own_address(gw: &GatewayUrl, listen: SocketAddr) -> bool {
     if listen.port() == 0 || gw.port() != listen.port() {
         return false;
     }

@@ -42,7 +42,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{
     DEFAULT_RETRY_INTERVAL, Identity, IdentityPlan, LogTarget, RelayConfig, RelaySummary,
-    resolve_identity,
+    is_own_address, resolve_identity,
 };
 pub use forward::RELAY_HEADER;
 pub use routes::Route;
