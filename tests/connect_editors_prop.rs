@@ -60,6 +60,17 @@ fn disconnect(
 
 fn check(format: Format, text: &str, wants: &[(KeyPath, &str)]) -> Result<(), TestCaseError> {
     let (once, priors, created) = connect(format, text, wants);
+    // Connect really wrote each value: the file, parsed again, holds it.
+    let reparsed = format.parse(&once).expect("connect wrote a valid document");
+    for (key, value) in wants {
+        let held = reparsed.get(key).expect("managed values are strings");
+        prop_assert_eq!(
+            held.map(|s| s.value),
+            Some(value.to_string()),
+            "{} after connect",
+            key
+        );
+    }
     let (twice, _, _) = connect(format, &once, wants);
     prop_assert_eq!(&twice, &once, "connect twice == connect once");
     let back = disconnect(format, &once, &priors, &created);

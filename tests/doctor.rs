@@ -535,6 +535,7 @@ fn loopback_relay_through_a_proxy_warns() {
     env.set_var("NO_PROXY", "gw.corp.invalid");
     let out = doctor_json(&env, "https://gw.corp.invalid", &["--only", "net.proxy"]);
     let proxy = check(&out.json(), "net.proxy").clone();
+    assert_eq!(proxy["level"], "warn", "{proxy:#}");
     let text = format!("{proxy}");
     assert!(text.contains("loopback"), "{proxy:#}");
     assert!(text.contains("HTTP_PROXY"), "{proxy:#}");

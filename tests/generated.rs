@@ -1,8 +1,6 @@
 //! The committed completions and man pages match the clap definitions, and real shells
 //! and mandoc accept them.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
@@ -135,12 +133,7 @@ fn man_pages_pass_mandoc_lint() {
         eprintln!("skipping: mandoc is not installed");
         return;
     }
-    let pages: Vec<_> = render_all()
-        .into_iter()
-        .filter(|(rel, _)| rel.starts_with("man"))
-        .collect();
-    assert!(pages.len() >= 12, "one page per command");
-    for (rel, _) in pages {
+    for (rel, _) in man_pages() {
         let out = Command::new("mandoc")
             .args(["-Tlint", "-W", "warning"])
             .arg(repo(rel.to_str().unwrap()))
@@ -154,10 +147,7 @@ fn man_pages_pass_mandoc_lint() {
 
 #[test]
 fn man_pages_have_the_required_sections() {
-    for (rel, bytes) in render_all()
-        .into_iter()
-        .filter(|(rel, _)| rel.starts_with("man"))
-    {
+    for (rel, bytes) in man_pages() {
         let text = String::from_utf8(bytes).unwrap();
         for section in [
             ".SH EXAMPLES",
@@ -168,4 +158,14 @@ fn man_pages_have_the_required_sections() {
             assert!(text.contains(section), "{} lacks {section}", rel.display());
         }
     }
+}
+
+/// The generated man pages, one per command at least.
+fn man_pages() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let pages: Vec<_> = render_all()
+        .into_iter()
+        .filter(|(rel, _)| rel.starts_with("man"))
+        .collect();
+    assert!(pages.len() >= 12, "one page per command: {}", pages.len());
+    pages
 }

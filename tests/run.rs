@@ -182,6 +182,8 @@ fn without_a_relay_anyray_becomes_the_command() {
         ])
         .run();
     out.ok();
+    // exec: the command's parent is this test, not an anyray process in between.
+    assert_eq!(out.stdout.trim(), std::process::id().to_string());
 }
 
 #[test]
