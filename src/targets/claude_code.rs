@@ -122,13 +122,7 @@ impl Target for ClaudeCode {
     }
 
     fn detect(&self) -> Detection {
-        match config_dir() {
-            Ok(dir) => detect("claude", &dir),
-            Err(e) => Detection {
-                installed: false,
-                reason: format!("{e:#}"),
-            },
-        }
+        detect("claude", config_dir())
     }
 
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan> {

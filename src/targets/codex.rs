@@ -73,6 +73,18 @@ fn env_key(file: &Path) -> Result<String> {
     Ok(from.unwrap_or_else(|| DEFAULT_ENV_KEY.to_string()))
 }
 
+/// The keys that select our provider and describe it: what `connect` writes and what
+/// `anyray run` passes as `-c` overrides.
+fn provider_wants(url: &str, env_key: &str) -> Vec<Want> {
+    vec![
+        Want::new(selected_provider(), PROVIDER_ID),
+        Want::new(provider_key(PROVIDER_ID, "name"), PROVIDER_NAME),
+        Want::new(provider_key(PROVIDER_ID, "base_url"), url),
+        Want::new(provider_key(PROVIDER_ID, "wire_api"), "responses"),
+        Want::new(provider_key(PROVIDER_ID, "env_key"), env_key),
+    ]
+}
+
 /// `anyray run -- codex …`: Codex ignores `OPENAI_BASE_URL`, so `-c` overrides select our
 /// provider for this one run; the user's config.toml is not touched.
 pub fn run_args(routes: &Routes) -> Vec<OsString> {
@@ -82,21 +94,14 @@ pub fn run_args(routes: &Routes) -> Vec<OsString> {
     let env_key = config_file()
         .and_then(|file| env_key(&file))
         .unwrap_or_else(|_| DEFAULT_ENV_KEY.to_string());
-    let table = format!("model_providers.{PROVIDER_ID}");
-    [
-        ("model_provider".to_string(), PROVIDER_ID),
-        (format!("{table}.name"), PROVIDER_NAME),
-        (format!("{table}.base_url"), url),
-        (format!("{table}.wire_api"), "responses"),
-        (format!("{table}.env_key"), env_key.as_str()),
-    ]
-    .into_iter()
-    .flat_map(|(key, value)| {
-        // `-c` values are TOML: quote strings as TOML does.
-        let value = toml_edit::Value::from(value).to_string();
-        ["-c".into(), format!("{key}={}", value.trim()).into()]
-    })
-    .collect()
+    provider_wants(url, &env_key)
+        .into_iter()
+        .flat_map(|want| {
+            // `-c` takes a dotted key and a TOML value: quote strings as TOML does.
+            let value = toml_edit::Value::from(want.value).to_string();
+            ["-c".into(), format!("{}={}", want.key, value.trim()).into()]
+        })
+        .collect()
 }
 
 impl Target for Codex {
@@ -105,13 +110,7 @@ impl Target for Codex {
     }
 
     fn detect(&self) -> Detection {
-        match home() {
-            Ok(dir) => detect("codex", &dir),
-            Err(e) => Detection {
-                installed: false,
-                reason: format!("{e:#}"),
-            },
-        }
+        detect("codex", home())
     }
 
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan> {
@@ -122,13 +121,7 @@ impl Target for Codex {
             return Ok(plan);
         };
         let env_key = env_key(&file)?;
-        let mut wants = vec![
-            Want::new(selected_provider(), PROVIDER_ID),
-            Want::new(provider_key(PROVIDER_ID, "name"), PROVIDER_NAME),
-            Want::new(provider_key(PROVIDER_ID, "base_url"), url),
-            Want::new(provider_key(PROVIDER_ID, "wire_api"), "responses"),
-            Want::new(provider_key(PROVIDER_ID, "env_key"), env_key.clone()),
-        ];
+        let mut wants = provider_wants(url, &env_key);
         if let Some(header) = &ctx.identity_header {
             wants.push(Want::new(
                 KeyPath::keys(["model_providers", PROVIDER_ID, "env_http_headers", header]),

@@ -24,13 +24,10 @@ impl Target for Gemini {
     }
 
     fn detect(&self) -> Detection {
-        match crate::paths::home_dir() {
-            Ok(home) => detect("gemini", &home.join(".gemini")),
-            Err(e) => Detection {
-                installed: false,
-                reason: format!("{e:#}"),
-            },
-        }
+        detect(
+            "gemini",
+            crate::paths::home_dir().map(|home| home.join(".gemini")),
+        )
     }
 
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan> {

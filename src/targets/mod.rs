@@ -336,23 +336,17 @@ fn combine<'a>(states: impl Iterator<Item = &'a FileState>) -> State {
 }
 
 /// Detection shared by the targets: the binary on PATH, else the config dir exists.
-pub(crate) fn detect(bin: &str, dir: &Path) -> Detection {
-    if crate::shell::rc::on_path(bin) {
-        Detection {
-            installed: true,
-            reason: format!("`{bin}` on PATH"),
-        }
-    } else if dir.is_dir() {
-        Detection {
-            installed: true,
-            reason: format!("{} exists", display_path(dir)),
-        }
-    } else {
-        Detection {
-            installed: false,
-            reason: format!("no `{bin}` on PATH and no {}", display_path(dir)),
-        }
-    }
+pub(crate) fn detect(bin: &str, dir: Result<PathBuf>) -> Detection {
+    let (installed, reason) = match dir {
+        _ if crate::shell::rc::on_path(bin) => (true, format!("`{bin}` on PATH")),
+        Ok(dir) if dir.is_dir() => (true, format!("{} exists", display_path(&dir))),
+        Ok(dir) => (
+            false,
+            format!("no `{bin}` on PATH and no {}", display_path(&dir)),
+        ),
+        Err(e) => (false, format!("{e:#}")),
+    };
+    Detection { installed, reason }
 }
 
 /// A path for humans: the home dir shown as `~`.

@@ -93,13 +93,7 @@ impl Target for VsCodeFork {
     }
 
     fn detect(&self) -> Detection {
-        match self.app_dir() {
-            Ok(dir) => detect(self.bin, &dir),
-            Err(e) => Detection {
-                installed: false,
-                reason: format!("{e:#}"),
-            },
-        }
+        detect(self.bin, self.app_dir())
     }
 
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan> {
