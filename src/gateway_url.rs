@@ -85,10 +85,7 @@ impl GatewayUrl {
         match self.url.host() {
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(d)) => {
-                d.eq_ignore_ascii_case("localhost")
-                    || d.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-            }
+            Some(url::Host::Domain(d)) => is_loopback_host(d),
             None => false,
         }
     }
@@ -216,6 +213,13 @@ impl Routes {
             .find(|(p, _)| *p == provider)
             .map(|(_, u)| u.as_str())
     }
+}
+
+/// Whether a host name or IP literal (brackets allowed) is this machine's loopback.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -10,9 +10,6 @@ use super::{Cx, Finding, fmt_secs, id};
 use crate::cli::{Fallback, Via};
 use crate::gateway_url::GatewayUrl;
 
-/// The relay's own health endpoint (DESIGN.md: reserved `/_anyray/` prefix).
-pub const RELAY_HEALTH_PATH: &str = "/_anyray/health";
-
 /// `failopen.path`.
 pub(super) async fn path(cx: &Cx) -> Finding {
     let relay = &cx.settings.relay;
@@ -149,7 +146,7 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
         return Finding::skip(id::RELAY, "via = direct: tools do not use the relay");
     }
     let relay_url = cx.settings.relay_url();
-    let url = relay_url.join(RELAY_HEALTH_PATH);
+    let url = relay_url.join(crate::relay::HEALTH_PATH);
     let limit = cx.remaining();
     let start_hint = "start it with `anyray gateway` (or check `relay.listen`)";
     // Loopback, so never through a proxy, whatever the environment says.
@@ -208,10 +205,7 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
         .iter()
         .map(|u| u.to_string())
         .collect();
-    let want_fallback = match cx.settings.relay.fallback {
-        Fallback::None => "none",
-        Fallback::Direct => "direct",
-    };
+    let want_fallback = crate::relay::fallback_str(cx.settings.relay.fallback);
     let mut detail = vec![
         format!(
             "relay {} forwards to: {}",

@@ -226,7 +226,7 @@ pub struct FailOpenTargets {
     pub gemini: String,
 }
 
-pub(crate) fn fallback_str(fallback: Fallback) -> &'static str {
+pub fn fallback_str(fallback: Fallback) -> &'static str {
     match fallback {
         Fallback::None => "none",
         Fallback::Direct => "direct",

@@ -21,6 +21,9 @@ use super::upstream::{UpstreamReport, describe};
 use crate::cli::Fallback;
 use crate::discovery::DEFAULT_IDENTITY_HEADER;
 
+/// The relay's health endpoint (doctor reads it).
+pub const HEALTH_PATH: &str = "/_anyray/health";
+
 /// Marks responses the relay changed or made: `fail-open` or `error`.
 pub const RELAY_HEADER: &str = "x-anyray-relay";
 
@@ -381,7 +384,7 @@ fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Res
         );
     }
     let (content_type, body) = match req.uri().path() {
-        "/_anyray/health" => {
+        HEALTH_PATH => {
             let health = Health {
                 status: "ok",
                 version: env!("CARGO_PKG_VERSION"),

@@ -42,9 +42,9 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{
     DEFAULT_RETRY_INTERVAL, Identity, IdentityPlan, LogTarget, RelayConfig, RelaySummary,
-    is_own_address, resolve_identity,
+    fallback_str, is_own_address, resolve_identity,
 };
-pub use forward::RELAY_HEADER;
+pub use forward::{HEALTH_PATH, RELAY_HEADER};
 pub use routes::Route;
 
 use access_log::{LogSink, Recorder};

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use super::body::UpstreamBody;
-use crate::gateway_url::GatewayUrl;
+use crate::gateway_url::{GatewayUrl, is_loopback_host};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
@@ -138,14 +138,6 @@ where
             }
         })
     }
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A proxy URI for messages: scheme, host and port only (never its credentials).
