@@ -2,23 +2,18 @@
 //! gateway. Loopback only; every test is bounded in time.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use anyray::cli::{Fallback, LogFormat};
 use anyray::fake_gateway::{FakeConfig, FakeGateway, Fault};
-use anyray::gateway_url::GatewayUrl;
 use anyray::relay::{Identity, LogTarget, Relay, RelayConfig, RelayHandle};
 use anyray::secrets::Secret;
-use anyray::settings::ProviderTargets;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -28,20 +23,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-type TestBody = BoxBody<Bytes, Infallible>;
+mod relay_support;
 
-async fn bounded<F: Future>(f: F) -> F::Output {
-    timeout(Duration::from_secs(30), f)
-        .await
-        .expect("test timed out")
-}
+use relay_support::{Chunks, bounded, relay_config as config, url};
+
+type TestBody = BoxBody<Bytes, Infallible>;
 
 async fn fake(cfg: FakeConfig) -> FakeGateway {
     FakeGateway::start(cfg).await.expect("start fake gateway")
-}
-
-fn url(s: &str) -> GatewayUrl {
-    GatewayUrl::parse(s).unwrap()
 }
 
 /// A port on 127.0.0.1 that refuses connections: bound but not listening, and held so
@@ -51,30 +40,6 @@ fn dead_upstream() -> (tokio::net::TcpSocket, String) {
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let url = format!("http://{}", socket.local_addr().unwrap());
     (socket, url)
-}
-
-fn config(upstreams: &[String]) -> RelayConfig {
-    RelayConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        upstreams: upstreams.iter().map(|u| url(u)).collect(),
-        fallback: Fallback::None,
-        providers: ProviderTargets {
-            openai: url("https://api.openai.com"),
-            anthropic: url("https://api.anthropic.com"),
-            gemini: url("https://generativelanguage.googleapis.com"),
-        },
-        identity: None,
-        ca_file: None,
-        connect_timeout: Duration::from_secs(2),
-        header_timeout: Duration::from_secs(10),
-        idle_timeout: Duration::from_secs(60),
-        max_body_bytes: 64 * 1024 * 1024,
-        max_connections: 64,
-        grace_period: Duration::from_secs(10),
-        retry_interval: Duration::from_secs(5),
-        log: LogTarget::Quiet,
-        log_format: LogFormat::Json,
-    }
 }
 
 async fn relay(cfg: RelayConfig) -> RelayHandle {
@@ -318,34 +283,6 @@ async fn each_chunk_arrives_when_the_gateway_sends_it() {
         }
     })
     .await;
-}
-
-/// A request body sent in 64 KiB frames, never held whole by the client either.
-struct Chunks {
-    left: usize,
-}
-
-const CHUNK: usize = 64 * 1024;
-
-impl Body for Chunks {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if self.left == 0 {
-            return Poll::Ready(None);
-        }
-        let n = self.left.min(CHUNK);
-        self.left -= n;
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'a'; n])))))
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default() // unknown length: sent chunked
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,23 +2,21 @@
 //! this test binary only) measures the peak heap while bodies of 5 and 20 MiB stream
 //! through an in-process relay to a sink that discards them.
 
+mod relay_support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anyray::cli::{Fallback, LogFormat};
-use anyray::gateway_url::GatewayUrl;
-use anyray::relay::{LogTarget, Relay, RelayConfig};
-use anyray::settings::ProviderTargets;
+use anyray::relay::Relay;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use relay_support::Chunks;
 
 struct Counting;
 
@@ -46,32 +44,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// A body of `left` bytes in 64 KiB frames, of unknown length (sent chunked).
-struct Chunks {
-    left: usize,
-}
-
-impl Body for Chunks {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if self.left == 0 {
-            return Poll::Ready(None);
-        }
-        let n = self.left.min(64 * 1024);
-        self.left -= n;
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'a'; n])))))
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
-    }
-}
 
 /// An upstream that reads and drops the body, answering its length.
 async fn sink() -> std::net::SocketAddr {
@@ -101,30 +73,9 @@ async fn sink() -> std::net::SocketAddr {
 async fn peak_memory_does_not_grow_with_the_request_body() {
     tokio::time::timeout(Duration::from_secs(60), async {
         let up = sink().await;
-        let url = |s: &str| GatewayUrl::parse(s).unwrap();
-        let relay = Relay::bind(RelayConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            upstreams: vec![url(&format!("http://{up}"))],
-            fallback: Fallback::None,
-            providers: ProviderTargets {
-                openai: url("https://api.openai.com"),
-                anthropic: url("https://api.anthropic.com"),
-                gemini: url("https://generativelanguage.googleapis.com"),
-            },
-            identity: None,
-            ca_file: None,
-            connect_timeout: Duration::from_secs(2),
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            max_body_bytes: 64 * 1024 * 1024,
-            max_connections: 16,
-            grace_period: Duration::from_secs(1),
-            retry_interval: Duration::from_secs(5),
-            log: LogTarget::Quiet,
-            log_format: LogFormat::Human,
-        })
-        .await
-        .unwrap();
+        let relay = Relay::bind(relay_support::relay_config(&[format!("http://{up}")]))
+            .await
+            .unwrap();
         let client = Client::builder(TokioExecutor::new()).build_http();
         // The first request also sets up connections and buffers: measure after it.
         for mib in [1usize, 5, 20] {

@@ -2,6 +2,8 @@
 //! the certificates in tests/fixtures/tls): the extra CA file is trusted, HTTP/2 is
 //! used, streams keep their timing, and a client that leaves resets the upstream stream.
 
+mod relay_support;
+
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -10,21 +12,18 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use anyray::cli::{Fallback, LogFormat};
-use anyray::gateway_url::GatewayUrl;
-use anyray::relay::{LogTarget, Relay, RelayConfig, RelayHandle};
-use anyray::settings::ProviderTargets;
+use anyray::relay::{Relay, RelayConfig, RelayHandle};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::{Request, Response, StatusCode, Version};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use relay_support::bounded;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
-use tokio::time::timeout;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -138,28 +137,9 @@ async fn tls_gateway(events: usize) -> (String, Arc<Seen>) {
 }
 
 fn config(upstream: &str, ca_file: Option<PathBuf>) -> RelayConfig {
-    let url = |s: &str| GatewayUrl::parse(s).unwrap();
-    RelayConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        upstreams: vec![url(upstream)],
-        fallback: Fallback::None,
-        providers: ProviderTargets {
-            openai: url("https://api.openai.com"),
-            anthropic: url("https://api.anthropic.com"),
-            gemini: url("https://generativelanguage.googleapis.com"),
-        },
-        identity: None,
-        ca_file,
-        connect_timeout: Duration::from_secs(2),
-        header_timeout: Duration::from_secs(10),
-        idle_timeout: Duration::from_secs(30),
-        max_body_bytes: 1024 * 1024,
-        max_connections: 16,
-        grace_period: Duration::from_secs(1),
-        retry_interval: Duration::from_secs(5),
-        log: LogTarget::Quiet,
-        log_format: LogFormat::Human,
-    }
+    let mut cfg = relay_support::relay_config(&[upstream.to_string()]);
+    cfg.ca_file = ca_file;
+    cfg
 }
 
 async fn post(relay: &RelayHandle) -> Response<Incoming> {
@@ -169,12 +149,6 @@ async fn post(relay: &RelayHandle) -> Response<Incoming> {
         .body(Full::new(Bytes::from_static(br#"{"stream":true}"#)))
         .unwrap();
     client.request(req).await.expect("request")
-}
-
-async fn bounded<F: std::future::Future>(f: F) -> F::Output {
-    timeout(Duration::from_secs(30), f)
-        .await
-        .expect("test timed out")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
