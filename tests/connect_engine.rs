@@ -14,20 +14,6 @@ const CLAUDE: &str = ".claude/settings.json";
 const CODEX: &str = ".codex/config.toml";
 const CURSOR: &str = ".config/Cursor/User/settings.json";
 
-/// A PATH with only an empty bin dir, so no real tool on the machine is detected.
-fn isolated_path(env: &mut TestEnv) {
-    let bin = env.path("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    env.set_var("PATH", &bin);
-}
-
-#[cfg(unix)]
-fn fake_binary(env: &TestEnv, name: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    let path = env.write(&format!("bin/{name}"), "#!/bin/sh\nexit 0\n");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// JSON output with the temp HOME replaced, for snapshots (it must parse first).
 fn json_snapshot(env: &TestEnv, out: &common::Output) -> String {
     serde_json::from_str::<serde_json::Value>(&out.stdout).expect("JSON");
@@ -38,8 +24,8 @@ fn json_snapshot(env: &TestEnv, out: &common::Output) -> String {
 #[test]
 fn without_a_terminal_every_detected_tool_is_connected() {
     let mut env = TestEnv::new();
-    isolated_path(&mut env);
-    fake_binary(&env, "claude");
+    env.isolate_path();
+    env.write_executable("bin/claude", "#!/bin/sh\nexit 0\n");
     std::fs::create_dir_all(env.path(".codex")).unwrap();
     let out = env.run(["connect", "--gateway", GW]);
     out.ok();
@@ -59,7 +45,7 @@ fn without_a_terminal_every_detected_tool_is_connected() {
 #[test]
 fn a_named_tool_that_is_not_installed_needs_force() {
     let mut env = TestEnv::new();
-    isolated_path(&mut env);
+    env.isolate_path();
     let out = env.run(["connect", "codex", "--gateway", GW]);
     out.code(2);
     assert!(

@@ -24,9 +24,7 @@ const TOKEN: &str = "ar-test-key-do-not-print-7f3a";
 /// a `tools.*` skip into a warning.
 fn test_env() -> TestEnv {
     let mut env = TestEnv::new();
-    let bin = env.path("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    env.set_var("PATH", bin);
+    env.isolate_path();
     env
 }
 

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyray::fake_gateway::{FakeConfig, FakeGateway};
@@ -13,32 +12,28 @@ fn gateway() -> FakeGateway {
     FakeGateway::spawn(FakeConfig::default()).expect("start fake gateway")
 }
 
-/// A fake `name` program in `dir` that prints its arguments (one per line) and the
-/// gateway variables, so tests see exactly what anyray passed.
-fn fake_tool(dir: &Path, name: &str) {
+/// Fake `names` programs first on PATH, each printing its arguments (one per line) and
+/// the gateway variables, so tests see exactly what anyray passed.
+fn with_tools(env: &mut TestEnv, names: &[&str]) {
     let script = "#!/bin/sh\nfor a in \"$@\"; do printf 'arg:%s\\n' \"$a\"; done\n\
                   printf 'OPENAI_BASE_URL=%s\\nANTHROPIC_BASE_URL=%s\\n' \"$OPENAI_BASE_URL\" \"$ANTHROPIC_BASE_URL\"\n";
-    let path = dir.join(name);
-    std::fs::write(&path, script).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-}
-
-fn with_tools(env: &mut TestEnv, names: &[&str]) {
-    let bin = env.path("bin");
-    std::fs::create_dir_all(&bin).unwrap();
     for name in names {
-        fake_tool(&bin, name);
+        env.write_executable(&format!("bin/{name}"), script);
     }
     let path = format!(
         "{}:{}",
-        bin.display(),
+        env.path("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
     env.set_var("PATH", path);
+}
+
+/// The arguments the fake tool printed.
+fn tool_args(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("arg:"))
+        .collect()
 }
 
 #[test]
@@ -68,11 +63,7 @@ fn claude_gets_settings_that_beat_the_users_file() {
     env.write(".claude/settings.json", user);
     let out = env.run(["run", "--gateway", &gw.url(), "--", "claude", "-p", "hi"]);
     out.ok();
-    let args: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("arg:"))
-        .collect();
+    let args = tool_args(&out.stdout);
     assert_eq!(args[0], "--settings");
     let settings: serde_json::Value = serde_json::from_str(args[1]).unwrap();
     assert_eq!(settings["env"]["ANTHROPIC_BASE_URL"], gw.url());
@@ -96,11 +87,7 @@ fn codex_gets_a_provider_for_this_run_only() {
     env.write(".codex/config.toml", config);
     let out = env.run(["run", "--gateway", &gw.url(), "--", "codex", "exec", "hi"]);
     out.ok();
-    let args: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("arg:"))
-        .collect();
+    let args = tool_args(&out.stdout);
     let base_url = format!("model_providers.anyray.base_url=\"{}/v1\"", gw.url());
     for expected in [
         "model_provider=\"anyray\"",

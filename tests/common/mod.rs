@@ -87,6 +87,26 @@ impl TestEnv {
         path
     }
 
+    /// Writes an executable script (mode 0755 on Unix).
+    pub fn write_executable(&self, rel: &str, script: &str) -> PathBuf {
+        let path = self.write(rel, script);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        path
+    }
+
+    /// PATH becomes an empty `bin` dir in this env (returned), so no real tool on the
+    /// machine is detected and the test decides which ones exist.
+    pub fn isolate_path(&mut self) -> PathBuf {
+        let bin = self.path("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        self.set_var("PATH", &bin);
+        bin
+    }
+
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
