@@ -70,28 +70,41 @@ fn finish(ctx: &Context, report: &session::ConnectReport) -> Result<()> {
 fn select(args: &ConnectArgs, interactive: bool) -> Result<Vec<&'static dyn Target>> {
     if !args.targets.is_empty() {
         let named = targets::named(&args.targets);
-        let missing: Vec<String> = named
-            .iter()
-            .filter(|t| !args.force && !t.detect().installed)
-            .map(|t| format!("{} ({})", targets::id(t.name()), t.detect().reason))
-            .collect();
-        if !missing.is_empty() {
-            return Err(
-                UserError::usage(format!("not installed: {}", missing.join(", ")))
-                    .with_hint("pass --force to connect it anyway (its config file is created)")
-                    .into(),
-            );
+        // --force connects what is not installed too (its config file is created).
+        if !args.force {
+            let missing: Vec<String> = named
+                .iter()
+                .filter_map(|t| {
+                    let found = t.detect();
+                    (!found.installed)
+                        .then(|| format!("{} ({})", targets::id(t.name()), found.reason))
+                })
+                .collect();
+            if !missing.is_empty() {
+                return Err(
+                    UserError::usage(format!("not installed: {}", missing.join(", ")))
+                        .with_hint("pass --force to connect it anyway (its config file is created)")
+                        .into(),
+                );
+            }
         }
         return Ok(named);
     }
-    let detected: Vec<&'static dyn Target> = targets::all()
+    // Each target is detected once (a PATH scan): the picker shows the same reason.
+    let detected: Vec<(&'static dyn Target, String)> = targets::all()
         .into_iter()
-        .filter(|t| t.detect().installed)
+        .filter_map(|t| {
+            let found = t.detect();
+            found.installed.then_some((t, found.reason))
+        })
         .collect();
     if !interactive || detected.is_empty() {
-        return Ok(detected);
+        return Ok(detected.into_iter().map(|(t, _)| t).collect());
     }
-    let options: Vec<Choice> = detected.iter().map(|&t| Choice(t)).collect();
+    let options: Vec<Choice> = detected
+        .into_iter()
+        .map(|(t, why)| Choice(t, why))
+        .collect();
     let chosen = inquire::MultiSelect::new("Connect which tools?", options)
         .with_all_selected_by_default()
         .prompt()
@@ -99,16 +112,12 @@ fn select(args: &ConnectArgs, interactive: bool) -> Result<Vec<&'static dyn Targ
     Ok(chosen.into_iter().map(|c| c.0).collect())
 }
 
-struct Choice(&'static dyn Target);
+/// A detected target in the picker, with why it counts as installed.
+struct Choice(&'static dyn Target, String);
 
 impl std::fmt::Display for Choice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({})",
-            targets::id(self.0.name()),
-            self.0.detect().reason
-        )
+        write!(f, "{} ({})", targets::id(self.0.name()), self.1)
     }
 }
 
