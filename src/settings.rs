@@ -111,6 +111,8 @@ impl Settings {
     pub fn resolve(overrides: &Overrides) -> Result<Self> {
         let config_file = config_path(overrides)?;
         let file = ConfigFile::load(&config_file.value)?;
+        // Checked with the other settings, so a typo fails every command the same way.
+        crate::secrets::keyring_enabled()?;
         let resolver = Resolver {
             file: &file,
             overrides,

@@ -231,6 +231,41 @@ fn workers_come_from_the_config_within_1_to_64() {
 }
 
 #[test]
+fn anyray_keyring_accepts_only_documented_values() {
+    let env = TestEnv::new();
+    let check = [
+        "gateway",
+        "--check-config",
+        "--upstream",
+        "https://gw.example",
+    ];
+    for value in ["maybe", "of", "disabled"] {
+        let out = env.cmd(check).env("ANYRAY_KEYRING", value).run();
+        out.code(2);
+        assert!(out.stderr.contains("ANYRAY_KEYRING"), "{}", out.stderr);
+        assert!(out.stderr.contains("`on` or `off`"), "{}", out.stderr);
+        // Even where the key comes from ANYRAY_TOKEN, and for every command.
+        let out = env
+            .cmd(["run", "--relay", "--print-env", "--gateway", "https://gw.example", "--", "true"])
+            .env("ANYRAY_KEYRING", value)
+            .env("ANYRAY_TOKEN", "sk-x")
+            .run();
+        out.code(2);
+        env.cmd(["config", "get", "gateway"])
+            .env("ANYRAY_KEYRING", value)
+            .run()
+            .code(2);
+    }
+    // (A command that never opens the keyring: a test must not touch the real one.)
+    for value in ["off", "OFF", "0", "false", "no", "on", "1", "true", "yes"] {
+        env.cmd(["config", "get", "gateway"])
+            .env("ANYRAY_KEYRING", value)
+            .run()
+            .ok();
+    }
+}
+
+#[test]
 fn a_bad_ca_file_is_reported_before_listening() {
     let env = TestEnv::new();
     let ca = env.write("corp-ca.pem", "not a certificate\n");
