@@ -206,17 +206,19 @@ fn a_relay_pointed_at_itself_is_a_usage_error() {
     );
 }
 
+/// `gateway --check-config` with a gateway that is not this relay.
+const CHECK_CONFIG: [&str; 4] = [
+    "gateway",
+    "--check-config",
+    "--upstream",
+    "https://gw.example",
+];
+
 #[test]
 fn workers_come_from_the_config_within_1_to_64() {
     let env = TestEnv::new();
-    let check = [
-        "gateway",
-        "--check-config",
-        "--upstream",
-        "https://gw.example",
-    ];
     env.run(["config", "set", "relay.workers", "4"]).ok();
-    assert!(env.run(check).stdout.contains("4 worker thread(s)"));
+    assert!(env.run(CHECK_CONFIG).stdout.contains("4 worker thread(s)"));
     for bad in ["0", "65", "100000"] {
         let out = env.run(["config", "set", "relay.workers", bad]);
         out.code(2);
@@ -224,7 +226,7 @@ fn workers_come_from_the_config_within_1_to_64() {
     }
     // A hand-edited file is checked when it is read.
     env.write(".config/anyray/config.toml", "[relay]\nworkers = 100000\n");
-    let out = env.run(check);
+    let out = env.run(CHECK_CONFIG);
     out.code(2);
     assert!(out.stderr.contains("relay.workers"), "{}", out.stderr);
     assert!(out.stderr.contains("from 1 to 64"), "{}", out.stderr);
@@ -233,20 +235,22 @@ fn workers_come_from_the_config_within_1_to_64() {
 #[test]
 fn anyray_keyring_accepts_only_documented_values() {
     let env = TestEnv::new();
-    let check = [
-        "gateway",
-        "--check-config",
-        "--upstream",
-        "https://gw.example",
-    ];
     for value in ["maybe", "of", "disabled"] {
-        let out = env.cmd(check).env("ANYRAY_KEYRING", value).run();
+        let out = env.cmd(CHECK_CONFIG).env("ANYRAY_KEYRING", value).run();
         out.code(2);
         assert!(out.stderr.contains("ANYRAY_KEYRING"), "{}", out.stderr);
         assert!(out.stderr.contains("`on` or `off`"), "{}", out.stderr);
         // Even where the key comes from ANYRAY_TOKEN, and for every command.
         let out = env
-            .cmd(["run", "--relay", "--print-env", "--gateway", "https://gw.example", "--", "true"])
+            .cmd([
+                "run",
+                "--relay",
+                "--print-env",
+                "--gateway",
+                "https://gw.example",
+                "--",
+                "true",
+            ])
             .env("ANYRAY_KEYRING", value)
             .env("ANYRAY_TOKEN", "sk-x")
             .run();
@@ -385,7 +389,10 @@ fn sigterm_lets_a_stream_finish_then_exits_0() {
     assert_eq!(relay.wait(), Some(0), "{}", relay.rest_of_stderr());
     // It exits as soon as its request is done, not at the end of the grace period.
     let after = stream_ended.elapsed();
-    assert!(after < Duration::from_secs(1), "exited {after:?} after the stream ended");
+    assert!(
+        after < Duration::from_secs(1),
+        "exited {after:?} after the stream ended"
+    );
     let stderr = relay.rest_of_stderr();
     assert!(stderr.contains("stopped; 0 request(s) cut"), "{stderr}");
 }
@@ -418,7 +425,8 @@ fn an_idle_relay_exits_at_once_on_sigterm() {
     // 10 s header timeout) and one that sent nothing.
     let mut relay = RelayProcess::start(&env, &args, &[]);
     let mut half = TcpStream::connect(relay.addr()).unwrap();
-    half.write_all(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-").unwrap();
+    half.write_all(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-")
+        .unwrap();
     let _silent = TcpStream::connect(relay.addr()).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let half_sent = stop_and_time(&mut relay);

@@ -188,22 +188,26 @@ fn missing_commands_exit_127() {
     );
 }
 
+/// `anyray run --relay --gateway GW -- sh -c SCRIPT`.
+fn run_relay_sh(env: &TestEnv, gw: &FakeGateway, script: &str) -> common::Cmd {
+    env.cmd([
+        "run",
+        "--relay",
+        "--gateway",
+        &gw.url(),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ])
+}
+
 #[test]
 fn relay_carries_the_requests_and_the_identity_and_goes_away() {
     let gw = gateway();
     let env = TestEnv::new();
     let script = "echo \"$OPENAI_BASE_URL\"; echo \"$NO_PROXY\"";
-    let out = env
-        .cmd([
-            "run",
-            "--relay",
-            "--gateway",
-            &gw.url(),
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
+    let out = run_relay_sh(&env, &gw, script)
         .env("ANYRAY_TOKEN", "sk-canary-run")
         .run();
     out.ok();
@@ -221,17 +225,7 @@ fn relay_carries_the_requests_and_the_identity_and_goes_away() {
 
     // A real request through the relay: the gateway sees the identity header.
     let script = "curl -sf -H 'content-type: application/json' -d '{\"model\":\"m\",\"max_tokens\":5,\"messages\":[]}' \"$ANTHROPIC_BASE_URL/v1/messages\" >/dev/null && echo \"$ANTHROPIC_BASE_URL\"";
-    let out = env
-        .cmd([
-            "run",
-            "--relay",
-            "--gateway",
-            &gw.url(),
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
+    let out = run_relay_sh(&env, &gw, script)
         .env("ANYRAY_TOKEN", "sk-canary-run")
         .run();
     out.ok();
@@ -298,17 +292,7 @@ fn print_env_shows_what_would_be_passed_without_secrets() {
 /// Starts `anyray run --relay -- sh -c SCRIPT` and waits for the script's `ready` line.
 #[cfg(unix)]
 fn run_until_ready(env: &TestEnv, gw: &FakeGateway, script: &str) -> std::process::Child {
-    let mut child = env
-        .cmd([
-            "run",
-            "--relay",
-            "--gateway",
-            &gw.url(),
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
+    let mut child = run_relay_sh(env, gw, script)
         .command
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -371,7 +355,10 @@ fn every_signal_that_would_end_anyray_reaches_the_command() {
         libc::SIGRTMAX(),
     ];
     // The command exits with the number of the signal it got, once its traps are set.
-    let traps: String = signals.iter().map(|s| format!("trap 'exit {s}' {s}; ")).collect();
+    let traps: String = signals
+        .iter()
+        .map(|s| format!("trap 'exit {s}' {s}; "))
+        .collect();
     let script = format!("{traps}echo ready; while :; do sleep 0.05; done");
     for signal in signals {
         let mut child = run_until_ready(&env, &gw, &script);
@@ -399,7 +386,11 @@ fn a_command_that_handles_a_signal_keeps_its_relay() {
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
     let status = wait_bounded(&mut child).expect("exits");
-    assert_eq!(status.code(), Some(0), "the request after the signal failed");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the request after the signal failed"
+    );
     assert!(gw.requests().iter().any(|r| r.path == "/v1/messages"));
 }
 

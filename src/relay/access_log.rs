@@ -127,6 +127,7 @@ impl Drop for LogSink {
         if let Some(writer) = self.writer.as_mut() {
             drop(writer.queue.take()); // the thread writes what is queued, then ends
             if let Some(thread) = writer.thread.take() {
+                thread.thread().unpark(); // now, not at the end of its pause
                 let _ = thread.join();
             }
         }

@@ -104,34 +104,43 @@ enum Tried {
     Next(Exchange, Incoming, String),
 }
 
-async fn forward(state: Arc<State>, req: Request<Incoming>, ex: Exchange) -> Response<RelayBody> {
-    let (parts, body) = req.into_parts();
-    let (mut body, mut ex) = (body, ex);
+async fn forward(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    mut ex: Exchange,
+) -> Response<RelayBody> {
+    let (parts, mut body) = req.into_parts();
     let mut unreachable: Vec<String> = Vec::new();
-    let mut marked_down: Vec<&Upstream> = Vec::new();
     let now = Instant::now();
-    for up in &state.upstreams {
-        if !up.available(now) {
-            marked_down.push(up);
-            continue;
-        }
-        match try_gateway(&state, up, &parts, body, ex).await {
-            Tried::Done(response) => return response,
-            Tried::Next(returned, untouched, why) => {
-                (ex, body) = (returned, untouched);
-                unreachable.push(why);
+    // First the gateways not marked down, in order. If none of them answers, the ones
+    // marked down are tried anyway, within one connect timeout in all: the only way
+    // through is never refused, a gateway that is back serves at once, and failing open
+    // follows only a failure seen now.
+    let mut marked_down: Vec<&Upstream> = Vec::new();
+    let mut retry: Option<(std::vec::IntoIter<&Upstream>, Instant)> = None;
+    let mut preferred = state.upstreams.iter();
+    loop {
+        let up = match preferred.next() {
+            Some(up) if up.available(now) => up,
+            Some(up) => {
+                marked_down.push(up);
+                continue;
             }
-        }
-    }
-    // Nothing answered. The gateways skipped for their backoff are tried anyway, within
-    // one connect timeout in all: the only way through is never refused, a gateway that
-    // is back serves at once, and failing open follows only a failure seen now.
-    let deadline = Instant::now() + state.config.connect_timeout;
-    for up in marked_down {
-        if Instant::now() >= deadline {
-            unreachable.push(skipped(&up.report()));
-            continue;
-        }
+            None => {
+                let (rest, deadline) = retry.get_or_insert_with(|| {
+                    let deadline = Instant::now() + state.config.connect_timeout;
+                    (std::mem::take(&mut marked_down).into_iter(), deadline)
+                });
+                match rest.next() {
+                    None => break,
+                    Some(up) if Instant::now() >= *deadline => {
+                        unreachable.push(skipped(&up.report()));
+                        continue;
+                    }
+                    Some(up) => up,
+                }
+            }
+        };
         match try_gateway(&state, up, &parts, body, ex).await {
             Tried::Done(response) => return response,
             Tried::Next(returned, untouched, why) => {
@@ -183,6 +192,15 @@ async fn try_gateway(
     let (up_body, mut give_back) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
     let headers = Outgoing::Gateway(config.identity.as_ref());
     let request = upstream_request(parts, uri, up_body, headers);
+    let failed = |ex, what: String| {
+        let msg = format!("anyray relay: {what}. Check it with `anyray doctor`.");
+        Tried::Done(error(
+            ex,
+            StatusCode::BAD_GATEWAY,
+            "anyray_gateway_error",
+            &msg,
+        ))
+    };
     match attempt(state, request).await {
         Attempt::Answered(response) => {
             up.succeeded();
@@ -194,19 +212,10 @@ async fn try_gateway(
             match give_back.try_recv() {
                 Ok(untouched) => Tried::Next(ex, untouched, format!("{} ({why})", up.url)),
                 // Never retry once the body may have gone up; say so instead.
-                Err(_) => {
-                    let msg = format!(
-                        "anyray relay: the connection to the org gateway {} failed: {why}. \
-                         Check it with `anyray doctor`.",
-                        up.url
-                    );
-                    Tried::Done(error(
-                        ex,
-                        StatusCode::BAD_GATEWAY,
-                        "anyray_gateway_error",
-                        &msg,
-                    ))
-                }
+                Err(_) => failed(
+                    ex,
+                    format!("the connection to the org gateway {} failed: {why}", up.url),
+                ),
             }
         }
         Attempt::Failed(why) => {
@@ -217,17 +226,10 @@ async fn try_gateway(
                 return Tried::Done(body_unreadable(ex));
             }
             up.noted(why.clone());
-            let msg = format!(
-                "anyray relay: the org gateway {} failed before answering: {why}. \
-                 Check it with `anyray doctor`.",
-                up.url
-            );
-            Tried::Done(error(
+            failed(
                 ex,
-                StatusCode::BAD_GATEWAY,
-                "anyray_gateway_error",
-                &msg,
-            ))
+                format!("the org gateway {} failed before answering: {why}", up.url),
+            )
         }
         Attempt::TimedOut => {
             up.noted("no response headers within the idle timeout".into());

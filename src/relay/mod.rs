@@ -381,8 +381,14 @@ mod tests {
             "http://[::]:8787 (every interface; this machine: http://[::1]:8787)"
         );
         let lan: SocketAddr = "192.168.1.20:8787".parse().unwrap();
-        assert_eq!(listening_on(lan, &loopback_url(lan)), "http://192.168.1.20:8787");
+        assert_eq!(
+            listening_on(lan, &loopback_url(lan)),
+            "http://192.168.1.20:8787"
+        );
         let local: SocketAddr = "127.0.0.1:8787".parse().unwrap();
-        assert_eq!(listening_on(local, &loopback_url(local)), "http://127.0.0.1:8787");
+        assert_eq!(
+            listening_on(local, &loopback_url(local)),
+            "http://127.0.0.1:8787"
+        );
     }
 }
