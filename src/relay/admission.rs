@@ -1,9 +1,8 @@
 //! What the relay accepts before anything goes upstream. The relay adds the user's
 //! identity, so it answers only its own machine's tools:
 //!
-//! - an origin-form target (`/path?query`): `OPTIONS *`, authority-form and absolute-form
-//!   requests never reach a gateway (absolute-form and CONNECT get the "not a proxy"
-//!   answer in `forward`);
+//! - an origin-form target (`/path?query`): `OPTIONS *` is a bad request, CONNECT,
+//!   authority-form and absolute-form get the "not a proxy" answer; none reaches a gateway;
 //! - a `Host` that names the relay itself: `localhost`, a loopback address or the address
 //!   the connection arrived on, with the relay's port, or a name in `relay.allowed_hosts`.
 //!   A web page that rebinds its own DNS name to 127.0.0.1 still sends its own name here;
@@ -11,7 +10,8 @@
 //!   own, no `Sec-Fetch-Site` other than `same-origin` or `none`, no CORS preflight.
 //!   (None of the tools anyray supports runs in a browser, and they send none of these.)
 //!
-//! Each check compares bytes of headers hyper already parsed: no allocation on the way in.
+//! Each check compares bytes of headers hyper already parsed: no allocation unless the
+//! request is refused.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
