@@ -149,6 +149,16 @@ stop() {
   wait "$1" 2>/dev/null || true
 }
 
+# stop_us PID: SIGTERM, then the microseconds until the process has exited.
+stop_us() {
+  local t0 t1
+  t0=$(date +%s%N)
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000))
+}
+
 kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 start_upstream() {
@@ -314,7 +324,10 @@ relay_memory_round() {
   start_relay || return 0
   loadgen relay "$round" streams --streams "$STREAMS" --chunks "$CHUNKS" --chunk-delay-ms "$CHUNK_DELAY_MS"
   record "{\"scenario\":\"rss-streams\",\"target\":\"relay\",\"round\":$round,\"vmhwm_kib\":$(kib "$RELAY_PID" VmHWM)}"
-  stop "$RELAY_PID"
+  # Idle again after 1000 streams (pooled upstream connections, keep-alive clients
+  # gone): SIGTERM to exit.
+  sleep 0.5
+  record "{\"scenario\":\"stop-idle\",\"target\":\"relay\",\"round\":$round,\"stop_us\":$(stop_us "$RELAY_PID")}"
 }
 
 run_round() {

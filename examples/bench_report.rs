@@ -7,6 +7,7 @@
 //!   `target` (`direct`, `relay`, `nginx`, `litellm`) and `round`;
 //! - `rss-idle {vmrss_kib}`, `rss-streams {vmhwm_kib}`, `rss-bigbody {before_kib,
 //!   after_kib}` for the relay, read by the script from `/proc/PID/status`;
+//! - `stop-idle {stop_us}`: from SIGTERM to the exit of an idle relay that has served;
 //! - `cli {case, hyperfine}` with hyperfine's `--export-json` document;
 //! - `wrk {target, rps}`, a cross-check of the max-throughput row;
 //! - `skip {target | case, [only: scenario], reason}`: why something was not run;
@@ -484,6 +485,14 @@ impl Report {
             target: "≤ 16 MiB".into(),
             verdict: Some(judge(idle, 16.0 * MIB, |s| s.max)),
         });
+        // A ceiling too: judged on the worst round.
+        let stop = self.stat("stop-idle", "relay", "stop_us");
+        rows.push(Row {
+            metric: "Relay exit on SIGTERM when idle".into(),
+            cells: relay_only(stop, Unit::Micros, false),
+            target: "≤ 100 ms".into(),
+            verdict: Some(judge(stop, 100_000.0, |s| s.max)),
+        });
         let big: Vec<f64> = self
             .of("rss-bigbody")
             .filter_map(|l| Some(l["after_kib"].as_f64()? - l["before_kib"].as_f64()?))
@@ -768,5 +777,16 @@ mod tests {
         assert!(row(&table, "Relay peak RSS during").ends_with("**FAIL** |"));
         assert!(row(&table, "Relay peak RSS added").contains("+1.0 MiB"));
         assert!(row(&table, "Relay peak RSS added").ends_with("| PASS |"));
+    }
+
+    #[test]
+    fn an_idle_relay_must_exit_within_100_ms_of_sigterm_in_every_round() {
+        let stop = |round: u64, us: f64| json!({"scenario": "stop-idle", "target": "relay", "round": round, "stop_us": us});
+        let table = report(vec![stop(1, 9000.0), stop(2, 12000.0)]);
+        let line = row(&table, "Relay exit on SIGTERM");
+        assert!(line.contains("10.50 ms (9.00–12.00)"), "{line}");
+        assert!(line.ends_with("| PASS |"), "{line}");
+        let table = report(vec![stop(1, 9000.0), stop(2, 1_100_000.0)]);
+        assert!(row(&table, "Relay exit on SIGTERM").ends_with("**FAIL** |"));
     }
 }

@@ -18,7 +18,11 @@ pub enum Kind {
     Path,
     HeaderName,
     SocketAddr,
+    /// Comma-separated `host` or `host:port` names (`[v6]` for IPv6 addresses).
+    HostList,
     Integer,
+    /// A whole number within these bounds (inclusive).
+    IntegerIn(u64, u64),
     Choice(&'static [&'static str]),
 }
 
@@ -99,6 +103,14 @@ pub const KEYS: &[KeySpec] = &[
         help: "where `anyray gateway` listens",
     },
     KeySpec {
+        key: "relay.allowed_hosts",
+        env: None,
+        kind: Kind::HostList,
+        default: None,
+        help: "other names the relay answers to in Host, e.g. when reached with --allow-remote \
+               (its own addresses and localhost always work)",
+    },
+    KeySpec {
         key: "relay.upstreams",
         env: None,
         kind: Kind::UrlList,
@@ -149,11 +161,14 @@ pub const KEYS: &[KeySpec] = &[
     },
     // One by default: a developer's relay carries little load, and one thread keeps every
     // hop of a request on one core (no cross-thread wake-up). bench/run.sh on 2 cores: one
-    // worker served more requests per second than two, at a lower p50.
+    // worker served more requests per second than two, at a lower p50. At most 64: every
+    // worker is an OS thread started up front, more than the cores only adds contention,
+    // and 64 covers any workstation or shared box. A fixed bound (not "4× the cores")
+    // keeps one config file valid on every machine it is copied to.
     KeySpec {
         key: "relay.workers",
         env: None,
-        kind: Kind::Integer,
+        kind: Kind::IntegerIn(1, 64),
         default: Some("1"),
         help: "threads serving requests: 1 has the lowest latency; raise it for a shared relay",
     },
@@ -396,10 +411,23 @@ pub fn validate(spec: &KeySpec, raw: &str) -> Result<(), UserError> {
             .parse::<std::net::SocketAddr>()
             .map(drop)
             .map_err(|_| invalid("an address such as 127.0.0.1:8787")),
+        Kind::HostList => raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .all(crate::relay::valid_allowed_host)
+            .then_some(())
+            .ok_or_else(|| invalid("host names such as devbox.corp.example or devbox:8787")),
         Kind::Integer => raw
             .parse::<u64>()
             .map(drop)
             .map_err(|_| invalid("a whole number")),
+        Kind::IntegerIn(min, max) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .map(drop)
+            .ok_or_else(|| invalid(&format!("a whole number from {min} to {max}"))),
         Kind::Choice(choices) => choices
             .contains(&raw)
             .then_some(())
@@ -410,12 +438,12 @@ pub fn validate(spec: &KeySpec, raw: &str) -> Result<(), UserError> {
 fn typed_value(spec: &KeySpec, raw: &str) -> Result<Value, UserError> {
     validate(spec, raw)?;
     Ok(match spec.kind {
-        Kind::Integer => {
+        Kind::Integer | Kind::IntegerIn(..) => {
             Value::from(raw.parse::<i64>().map_err(|_| {
                 UserError::usage(format!("`{}` is too large for `{}`", raw, spec.key))
             })?)
         }
-        Kind::UrlList => Value::Array(
+        Kind::UrlList | Kind::HostList => Value::Array(
             raw.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
@@ -482,6 +510,14 @@ mod tests {
         assert!(cfg.set("relay.listen", "nope").is_err());
         assert!(cfg.set("via", "sideways").is_err());
         assert!(cfg.set("relay.max_body_mb", "-1").is_err());
+        for workers in ["0", "65", "100000"] {
+            let err = cfg.set("relay.workers", workers).unwrap_err();
+            assert!(err.message.contains("from 1 to 64"), "{}", err.message);
+        }
+        cfg.set("relay.workers", "64").unwrap();
+        assert!(cfg.set("relay.allowed_hosts", "devbox, http://x").is_err());
+        cfg.set("relay.allowed_hosts", "devbox.corp.example, [fd00::1]:8787")
+            .unwrap();
     }
 
     #[test]

@@ -245,7 +245,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         ev::ANYRAY_KEYRING,
-        "off: never use the OS keyring (the 0600 token file is used).",
+        "on (default) or off: off never uses the OS keyring (the 0600 token file is used); any other value is an error.",
     ),
     (
         ev::ANYRAY_STATE_DIR,

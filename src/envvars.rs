@@ -11,7 +11,8 @@ pub const ANYRAY_TOKEN: &str = "ANYRAY_TOKEN";
 pub const ANYRAY_CA_FILE: &str = "ANYRAY_CA_FILE";
 /// `direct` or `relay`: how tools reach the gateway.
 pub const ANYRAY_VIA: &str = "ANYRAY_VIA";
-/// `off` disables the OS keyring (the env var, then the 0600 token file are used).
+/// `on` (default) or `off`: `off` disables the OS keyring (the env var, then the 0600
+/// token file are used). Other values are a usage error.
 pub const ANYRAY_KEYRING: &str = "ANYRAY_KEYRING";
 /// Overrides the state dir (ledger and backups of `connect`).
 pub const ANYRAY_STATE_DIR: &str = "ANYRAY_STATE_DIR";

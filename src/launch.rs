@@ -1,6 +1,7 @@
 //! Launching a command for `anyray run`: it behaves like the command it wraps.
 //! Without a relay anyray execs the command in its place (Unix); with one it runs the
-//! command as a child, forwards termination signals and passes the exit code through.
+//! command as a child, passes on every signal that would otherwise end anyray (so the
+//! child is never left without its relay), and passes the exit code through.
 
 use std::ffi::OsString;
 use std::io;
@@ -32,16 +33,22 @@ impl Launch {
         spawn_error(&self.program, self.command().exec())
     }
 
-    /// Runs the command as a child until it exits, forwarding SIGTERM and SIGHUP (and
-    /// SIGINT when there is no terminal: on a terminal, Ctrl-C already reaches the
-    /// child's process group, and a second copy would look like a double Ctrl-C).
+    /// Runs the command as a child until it exits; anyray lives as long as it does.
+    /// Every signal that would end anyray is caught and passed on to the child (see
+    /// [`Signals`]), and on Linux the child gets SIGTERM if anyray dies anyway (SIGKILL).
     /// Returns the code to exit with: the child's, or 128 + the signal that killed it.
+    ///
+    /// Call it from the thread that lives as long as the process (`block_on`'s): the
+    /// Linux parent-death signal follows the thread that started the child.
     pub async fn run(&self) -> anyhow::Result<u8> {
         // Handlers go in before the child exists: a signal in between would otherwise
         // kill anyray and orphan the command.
         #[cfg(unix)]
         let signals = Signals::install()?;
-        let mut child = tokio::process::Command::from(self.command())
+        let mut command = self.command();
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        die_with_parent(&mut command);
+        let mut child = tokio::process::Command::from(command)
             .spawn()
             .map_err(|e| spawn_error(&self.program, e))?;
         #[cfg(unix)]
@@ -87,43 +94,120 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
         .map_or(1, |c| u8::try_from(c & 0xff).unwrap_or(1))
 }
 
-/// The signals anyray passes on to the command.
+/// The child gets SIGTERM when anyray dies, even by SIGKILL, which no handler sees.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
+    // SAFETY: the closure runs in the child between fork and exec, and only makes
+    // async-signal-safe calls (prctl, getppid, raise).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // anyray died before the prctl: no signal would come any more.
+            if libc::getppid() != parent {
+                libc::raise(libc::SIGTERM);
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Every catchable signal whose default would end anyray (or that the child may want),
+/// each with whether to pass it on. SIGINT, SIGQUIT and SIGWINCH come from a terminal,
+/// which already sends them to the child's process group: there anyray ignores its own
+/// copy (a second Ctrl-C would look like a double one). Not caught: SIGKILL and SIGSTOP
+/// (impossible), the faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT:
+/// anyray itself is broken then, and the parent-death signal still ends the child), job
+/// control (SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT: a terminal stops both together), SIGCHLD
+/// (the child's own exit), SIGPIPE (ignored by Rust) and SIGURG (ignored by default).
+#[cfg(unix)]
+fn forwarded_signals(on_terminal: bool) -> Vec<(libc::c_int, bool)> {
+    let from_terminal = [libc::SIGINT, libc::SIGQUIT, libc::SIGWINCH];
+    let skipped = [
+        libc::SIGKILL,
+        libc::SIGSTOP,
+        libc::SIGSEGV,
+        libc::SIGBUS,
+        libc::SIGILL,
+        libc::SIGFPE,
+        libc::SIGTRAP,
+        libc::SIGSYS,
+        libc::SIGABRT,
+        libc::SIGTSTP,
+        libc::SIGTTIN,
+        libc::SIGTTOU,
+        libc::SIGCONT,
+        libc::SIGCHLD,
+        libc::SIGPIPE,
+        libc::SIGURG,
+    ];
+    // Linux: every standard signal not skipped (SIGPWR, SIGSTKFLT, SIGIO, … included) and
+    // the real-time ones; glibc keeps the two below SIGRTMIN() for its threads.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let all: Vec<libc::c_int> = (1..32).chain(libc::SIGRTMIN()..=libc::SIGRTMAX()).collect();
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let all: Vec<libc::c_int> = vec![
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+        libc::SIGTERM,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGWINCH,
+        libc::SIGIO,
+    ];
+    all.into_iter()
+        .filter(|sig| !skipped.contains(sig))
+        .map(|sig| (sig, !(on_terminal && from_terminal.contains(&sig))))
+        .collect()
+}
+
+/// The signal handlers `run` holds while the child lives.
 #[cfg(unix)]
 struct Signals {
-    term: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
+    streams: Vec<(libc::c_int, bool, tokio::signal::unix::Signal)>,
 }
 
 #[cfg(unix)]
 impl Signals {
     fn install() -> io::Result<Self> {
+        use std::io::IsTerminal;
         use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
-            int: signal(SignalKind::interrupt())?,
-        })
+        let on_terminal = std::io::stdin().is_terminal();
+        let streams = forwarded_signals(on_terminal)
+            .into_iter()
+            .map(|(sig, forward)| Ok((sig, forward, signal(SignalKind::from_raw(sig))?)))
+            .collect::<io::Result<_>>()?;
+        Ok(Self { streams })
     }
 
     async fn forward(mut self, pid: u32) {
-        use std::io::IsTerminal;
-        let forward_int = !std::io::stdin().is_terminal();
         let Ok(pid) = libc::pid_t::try_from(pid) else {
             return;
         };
         loop {
-            let sig = tokio::select! {
-                _ = self.term.recv() => libc::SIGTERM,
-                _ = self.hup.recv() => libc::SIGHUP,
-                _ = self.int.recv() => {
-                    if !forward_int { continue }
-                    libc::SIGINT
+            let (sig, forward) = std::future::poll_fn(|cx| {
+                for (sig, forward, stream) in &mut self.streams {
+                    if stream.poll_recv(cx).is_ready() {
+                        return std::task::Poll::Ready((*sig, *forward));
+                    }
                 }
-            };
-            // SAFETY: kill(2) has no memory-safety preconditions; a stale pid only fails.
-            unsafe {
-                libc::kill(pid, sig);
+                std::task::Poll::Pending
+            })
+            .await;
+            if forward {
+                // SAFETY: kill(2) has no memory-safety preconditions; a stale pid only fails.
+                unsafe {
+                    libc::kill(pid, sig);
+                }
             }
         }
     }

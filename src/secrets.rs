@@ -62,29 +62,46 @@ pub fn token_file() -> Result<PathBuf> {
     Ok(paths::config_dir()?.join("token"))
 }
 
-fn keyring_enabled() -> bool {
-    envvars::get(envvars::ANYRAY_KEYRING)
-        .is_none_or(|v| !matches!(v.as_str(), "off" | "0" | "false" | "no"))
+/// `ANYRAY_KEYRING`: `on` (the default when unset) or `off`; also `1`/`0`, `true`/`false`
+/// and `yes`/`no`, in any case. Anything else is a usage error rather than a guess: a
+/// typo must not silently send the key to a keyring the user meant to avoid.
+pub fn keyring_enabled() -> Result<bool, UserError> {
+    let Some(value) = envvars::get(envvars::ANYRAY_KEYRING) else {
+        return Ok(true);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" | "yes" => Ok(true),
+        "off" | "0" | "false" | "no" => Ok(false),
+        _ => Err(UserError::usage(format!(
+            "{}={value:?} is not valid: use `on` or `off`",
+            envvars::ANYRAY_KEYRING
+        ))
+        .with_hint(format!(
+            "set {}=off to keep the key in a 0600 file instead of the OS keyring, or unset it",
+            envvars::ANYRAY_KEYRING
+        ))),
+    }
 }
 
 /// Runs a keyring operation on its own thread with a bounded wait.
 /// `None` when the keyring is disabled or did not answer in time.
 fn keyring<T: Send + 'static>(
     op: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
-) -> Option<keyring::Result<T>> {
-    if !keyring_enabled() {
-        return None;
+) -> Result<Option<keyring::Result<T>>, UserError> {
+    if !keyring_enabled()? {
+        return Ok(None);
     }
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let result = keyring::Entry::new(SERVICE, ACCOUNT).and_then(|entry| op(&entry));
         let _ = tx.send(result);
     });
-    rx.recv_timeout(KEYRING_WAIT).ok()
+    Ok(rx.recv_timeout(KEYRING_WAIT).ok())
 }
 
 /// Finds the key: `ANYRAY_TOKEN`, then the keyring, then the token file.
 pub fn load() -> Result<Option<(Secret, Store)>> {
+    keyring_enabled()?; // a bad value is an error even when ANYRAY_TOKEN decides
     if let Some(token) = envvars::get(envvars::ANYRAY_TOKEN) {
         return Ok(Some((
             Secret(token),
@@ -93,7 +110,7 @@ pub fn load() -> Result<Option<(Secret, Store)>> {
             },
         )));
     }
-    if let Some(Ok(token)) = keyring(|e| e.get_password()) {
+    if let Some(Ok(token)) = keyring(|e| e.get_password())? {
         return Ok(Some((Secret(token), Store::Keyring)));
     }
     let path = token_file()?;
@@ -114,7 +131,7 @@ pub fn store(token: &Secret) -> Result<Store> {
     let kept = keyring(move |entry| {
         entry.set_password(&value)?;
         entry.get_password().map(|back| back == value)
-    });
+    })?;
     if let Some(Ok(true)) = kept {
         // A stale file would be found if the keyring later goes away; remove it.
         let _ = std::fs::remove_file(token_file()?);
@@ -135,7 +152,7 @@ pub fn store(token: &Secret) -> Result<Store> {
 /// Removes the key from the keyring and the token file; returns where it was.
 pub fn remove() -> Result<Vec<Store>> {
     let mut removed = Vec::new();
-    if let Some(Ok(())) = keyring(|e| e.delete_credential()) {
+    if let Some(Ok(())) = keyring(|e| e.delete_credential())? {
         removed.push(Store::Keyring);
     }
     let path = token_file()?;

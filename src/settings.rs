@@ -65,6 +65,8 @@ pub struct Overrides {
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
     pub listen: SocketAddr,
+    /// Names accepted in `Host` besides the relay's own addresses.
+    pub allowed_hosts: Vec<String>,
     /// Org gateways in order of preference (default: the gateway).
     pub upstreams: Vec<GatewayUrl>,
     pub fallback: Fallback,
@@ -109,6 +111,8 @@ impl Settings {
     pub fn resolve(overrides: &Overrides) -> Result<Self> {
         let config_file = config_path(overrides)?;
         let file = ConfigFile::load(&config_file.value)?;
+        // Checked with the other settings, so a typo fails every command the same way.
+        crate::secrets::keyring_enabled()?;
         let resolver = Resolver {
             file: &file,
             overrides,
@@ -266,8 +270,19 @@ impl Resolver<'_> {
             None if self.value("relay.log_format")?.as_deref() == Some("json") => LogFormat::Json,
             None => LogFormat::Human,
         };
+        let allowed_hosts = self
+            .value("relay.allowed_hosts")?
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(RelaySettings {
             listen,
+            allowed_hosts,
             upstreams,
             fallback,
             connect_timeout: Duration::from_millis(self.number("relay.connect_timeout_ms")?),

@@ -3,90 +3,27 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyray::cli::{Fallback, LogFormat};
-use anyray::fake_gateway::{FakeConfig, FakeGateway, Fault};
-use anyray::relay::{Identity, LogTarget, Relay, RelayConfig, RelayHandle};
+use anyray::fake_gateway::{FakeConfig, Fault};
+use anyray::relay::{Identity, LogTarget, Relay};
 use anyray::secrets::Secret;
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 mod relay_support;
 
-use relay_support::{Chunks, bounded, relay_config as config, url};
-
-type TestBody = BoxBody<Bytes, Infallible>;
-
-async fn fake(cfg: FakeConfig) -> FakeGateway {
-    FakeGateway::start(cfg).await.expect("start fake gateway")
-}
-
-/// A port on 127.0.0.1 that refuses connections: bound but not listening, and held so
-/// that no other test can listen there meanwhile.
-fn dead_upstream() -> (tokio::net::TcpSocket, String) {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let url = format!("http://{}", socket.local_addr().unwrap());
-    (socket, url)
-}
-
-async fn relay(cfg: RelayConfig) -> RelayHandle {
-    Relay::bind(cfg).await.expect("start relay")
-}
-
-fn client() -> Client<HttpConnector, TestBody> {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-fn full(body: impl Into<Bytes>) -> TestBody {
-    Full::new(body.into()).boxed()
-}
-
-async fn send(
-    base: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> Response<Incoming> {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(format!("{base}{path}"));
-    for (n, v) in headers {
-        req = req.header(*n, *v);
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            full(v.to_string())
-        }
-        None => full(Bytes::new()),
-    };
-    client()
-        .request(req.body(body).unwrap())
-        .await
-        .expect("request")
-}
-
-async fn bytes_of(resp: Response<Incoming>) -> Bytes {
-    resp.into_body().collect().await.expect("body").to_bytes()
-}
-
-async fn json_of(resp: Response<Incoming>) -> Value {
-    serde_json::from_slice(&bytes_of(resp).await).expect("json body")
-}
+use relay_support::{
+    Chunks, bounded, bytes_of, client, dead_upstream, eventually, fake, health, json_of, metrics,
+    raw, read_all, relay, relay_config as config, send, temp_log, url,
+};
 
 /// Ids and timestamps differ between two calls; every other byte must not.
 fn without_digits(b: &[u8]) -> String {
@@ -105,29 +42,6 @@ fn without_digits(b: &[u8]) -> String {
         }
     }
     out
-}
-
-/// Polls `cond` every 10 ms until it holds or `limit` passes.
-async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-async fn health(relay: &RelayHandle) -> Value {
-    json_of(send(relay.url(), "GET", "/_anyray/health", None, &[]).await).await
-}
-
-async fn metrics(relay: &RelayHandle) -> String {
-    let resp = send(relay.url(), "GET", "/_anyray/metrics", None, &[]).await;
-    String::from_utf8(bytes_of(resp).await.to_vec()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -405,7 +319,7 @@ async fn all_gateways_down_without_fallback_is_a_502_in_each_sdks_shape() {
         assert!(msg.contains(&a) && msg.contains(&b), "{msg}");
         assert!(msg.contains("anyray doctor"), "{msg}");
 
-        // Now both are skipped by the breaker: still a prompt, well-formed answer.
+        // Both are marked down now, and tried again anyway: still a prompt, well-formed answer.
         let resp = send(relay.url(), "POST", "/v1/messages", Some(json!({})), &[]).await;
         assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
         let v = json_of(resp).await;
@@ -537,20 +451,6 @@ async fn a_stream_that_dies_midway_ends_in_an_error_and_the_relay_keeps_serving(
     .await;
 }
 
-/// Writes a raw HTTP/1.1 request and returns the socket.
-async fn raw(relay: &RelayHandle, request: &str) -> TcpStream {
-    let mut s = TcpStream::connect(relay.local_addr()).await.unwrap();
-    s.write_all(request.as_bytes()).await.unwrap();
-    s
-}
-
-/// Reads until the peer closes (or 10 s pass).
-async fn read_all(s: &mut TcpStream) -> String {
-    let mut buf = Vec::new();
-    let _ = timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
-    String::from_utf8_lossy(&buf).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_client_goes_away_the_upstream_request_is_dropped() {
     bounded(async {
@@ -565,8 +465,9 @@ async fn when_the_client_goes_away_the_upstream_request_is_dropped() {
         let mut s = raw(
             &relay,
             &format!(
-                "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                "POST /v1/messages HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
                  Content-Length: {}\r\n\r\n{body}",
+                relay.local_addr(),
                 body.len()
             ),
         )
@@ -651,7 +552,11 @@ async fn a_slowloris_connection_is_closed_after_the_header_timeout() {
         let mut cfg = config(&[gw.url()]);
         cfg.header_timeout = Duration::from_millis(300);
         let relay = relay(cfg).await;
-        for partial in ["", "P", "POST /v1/messages HTTP/1.1\r\nHost: x\r\nX-Slow: "] {
+        let slow = format!(
+            "POST /v1/messages HTTP/1.1\r\nHost: {}\r\nX-Slow: ",
+            relay.local_addr()
+        );
+        for partial in ["", "P", &slow] {
             let started = Instant::now();
             let mut s = raw(&relay, partial).await;
             let answer = read_all(&mut s).await;
@@ -669,7 +574,11 @@ async fn a_slowloris_connection_is_closed_after_the_header_timeout() {
         assert!(gw.requests().is_empty());
         // An idle keep-alive connection is closed the same way after its last response.
         let started = Instant::now();
-        let mut s = raw(&relay, "GET /_anyray/health HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let request = format!(
+            "GET /_anyray/health HTTP/1.1\r\nHost: {}\r\n\r\n",
+            relay.local_addr()
+        );
+        let mut s = raw(&relay, &request).await;
         let answer = read_all(&mut s).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         let took = started.elapsed();
@@ -769,12 +678,6 @@ async fn own_endpoints_live_under_the_reserved_prefix() {
         assert_eq!(gw.requests().len(), 1);
     })
     .await;
-}
-
-fn temp_log() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("access.log");
-    (dir, path)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -206,25 +206,67 @@ fn a_relay_pointed_at_itself_is_a_usage_error() {
     );
 }
 
+/// `gateway --check-config` with a gateway that is not this relay.
+const CHECK_CONFIG: [&str; 4] = [
+    "gateway",
+    "--check-config",
+    "--upstream",
+    "https://gw.example",
+];
+
 #[test]
-fn workers_come_from_the_config_and_zero_is_a_usage_error() {
+fn workers_come_from_the_config_within_1_to_64() {
     let env = TestEnv::new();
-    let check = [
-        "gateway",
-        "--check-config",
-        "--upstream",
-        "https://gw.example",
-    ];
     env.run(["config", "set", "relay.workers", "4"]).ok();
-    assert!(env.run(check).stdout.contains("4 worker thread(s)"));
-    env.run(["config", "set", "relay.workers", "0"]).ok();
-    let out = env.run(check);
+    assert!(env.run(CHECK_CONFIG).stdout.contains("4 worker thread(s)"));
+    for bad in ["0", "65", "100000"] {
+        let out = env.run(["config", "set", "relay.workers", bad]);
+        out.code(2);
+        assert!(out.stderr.contains("from 1 to 64"), "{}", out.stderr);
+    }
+    // A hand-edited file is checked when it is read.
+    env.write(".config/anyray/config.toml", "[relay]\nworkers = 100000\n");
+    let out = env.run(CHECK_CONFIG);
     out.code(2);
-    assert!(
-        out.stderr.contains("relay.workers must be positive"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("relay.workers"), "{}", out.stderr);
+    assert!(out.stderr.contains("from 1 to 64"), "{}", out.stderr);
+}
+
+#[test]
+fn anyray_keyring_accepts_only_documented_values() {
+    let env = TestEnv::new();
+    for value in ["maybe", "of", "disabled"] {
+        let out = env.cmd(CHECK_CONFIG).env("ANYRAY_KEYRING", value).run();
+        out.code(2);
+        assert!(out.stderr.contains("ANYRAY_KEYRING"), "{}", out.stderr);
+        assert!(out.stderr.contains("`on` or `off`"), "{}", out.stderr);
+        // Even where the key comes from ANYRAY_TOKEN, and for every command.
+        let out = env
+            .cmd([
+                "run",
+                "--relay",
+                "--print-env",
+                "--gateway",
+                "https://gw.example",
+                "--",
+                "true",
+            ])
+            .env("ANYRAY_KEYRING", value)
+            .env("ANYRAY_TOKEN", "sk-x")
+            .run();
+        out.code(2);
+        env.cmd(["config", "get", "gateway"])
+            .env("ANYRAY_KEYRING", value)
+            .run()
+            .code(2);
+    }
+    // (A command that never opens the keyring: a test must not touch the real one.)
+    for value in ["off", "OFF", "0", "false", "no", "on", "1", "true", "yes"] {
+        env.cmd(["config", "get", "gateway"])
+            .env("ANYRAY_KEYRING", value)
+            .run()
+            .ok();
+    }
 }
 
 #[test]
@@ -338,14 +380,90 @@ fn sigterm_lets_a_stream_finish_then_exits_0() {
     assert!(killed.success());
     relay.wait_for_line("stopping");
     let rest = read_to_end(&mut s);
+    let stream_ended = Instant::now();
     assert!(
         rest.contains("event: message_stop"),
         "the stream was cut:\n{rest}"
     );
     assert!(rest.ends_with("0\r\n\r\n"), "no clean chunked end:\n{rest}");
     assert_eq!(relay.wait(), Some(0), "{}", relay.rest_of_stderr());
+    // It exits as soon as its request is done, not at the end of the grace period.
+    let after = stream_ended.elapsed();
+    assert!(
+        after < Duration::from_secs(1),
+        "exited {after:?} after the stream ended"
+    );
     let stderr = relay.rest_of_stderr();
     assert!(stderr.contains("stopped; 0 request(s) cut"), "{stderr}");
+}
+
+/// Sends SIGTERM and returns how long the relay took to exit (with code 0).
+#[cfg(unix)]
+fn stop_and_time(relay: &mut RelayProcess) -> Duration {
+    let started = Instant::now();
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(relay.child.id() as i32, libc::SIGTERM) };
+    assert_eq!(relay.wait(), Some(0), "{}", relay.rest_of_stderr());
+    started.elapsed()
+}
+
+#[cfg(unix)]
+#[test]
+fn an_idle_relay_exits_at_once_on_sigterm() {
+    let gw = FakeGateway::spawn(FakeConfig::default()).unwrap();
+    let env = TestEnv::new();
+    let args = ["--listen", "127.0.0.1:0", "--upstream", &gw.url()];
+    // Idle after serving, with a pooled upstream connection and a client keep-alive one.
+    let mut relay = RelayProcess::start(&env, &args, &[]);
+    let mut kept = TcpStream::connect(relay.addr()).unwrap();
+    kept.write_all(format!("GET /v1/models HTTP/1.1\r\nHost: {}\r\n\r\n", relay.addr()).as_bytes())
+        .unwrap();
+    let mut first = [0u8; 64];
+    kept.read_exact(&mut first).unwrap();
+    let idle = stop_and_time(&mut relay);
+    // With a client that sent half a request head (hyper alone would wait for the
+    // 10 s header timeout) and one that sent nothing.
+    let mut relay = RelayProcess::start(&env, &args, &[]);
+    let mut half = TcpStream::connect(relay.addr()).unwrap();
+    half.write_all(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-")
+        .unwrap();
+    let _silent = TcpStream::connect(relay.addr()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let half_sent = stop_and_time(&mut relay);
+    // Generous bounds for a loaded CI machine; bench/run.sh measures the real figure
+    // (well under 100 ms).
+    for (what, took) in [("idle", idle), ("half-sent request", half_sent)] {
+        assert!(took < Duration::from_secs(1), "{what}: exit took {took:?}");
+    }
+    drop((kept, half));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_grace_period_bounds_a_busy_relays_exit() {
+    let gw = FakeGateway::spawn(FakeConfig {
+        chunks: 100,
+        chunk_delay: Duration::from_millis(100),
+        ..FakeConfig::default()
+    })
+    .unwrap();
+    let env = TestEnv::new();
+    env.run(["config", "set", "relay.grace_period_s", "1"]).ok();
+    let mut relay = RelayProcess::start(
+        &env,
+        &["--listen", "127.0.0.1:0", "--upstream", &gw.url()],
+        &[],
+    );
+    let mut s = post(&relay.addr(), "/v1/messages", r#"{"stream":true}"#, &[]);
+    let mut first = [0u8; 64];
+    let n = s.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    let took = stop_and_time(&mut relay);
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "a 10 s stream with a 1 s grace period: exit took {took:?}"
+    );
+    assert!(relay.rest_of_stderr().contains("1 request(s) cut"));
 }
 
 /// A minimal HTTP CONNECT proxy on loopback that tunnels every target to `to`

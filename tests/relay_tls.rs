@@ -216,7 +216,8 @@ async fn a_client_that_leaves_resets_its_http2_stream() {
             .unwrap();
         s.write_all(
             format!(
-                "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+                "POST /v1/messages HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n{body}",
+                relay.local_addr(),
                 body.len()
             )
             .as_bytes(),

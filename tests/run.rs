@@ -188,22 +188,26 @@ fn missing_commands_exit_127() {
     );
 }
 
+/// `anyray run --relay --gateway GW -- sh -c SCRIPT`.
+fn run_relay_sh(env: &TestEnv, gw: &FakeGateway, script: &str) -> common::Cmd {
+    env.cmd([
+        "run",
+        "--relay",
+        "--gateway",
+        &gw.url(),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ])
+}
+
 #[test]
 fn relay_carries_the_requests_and_the_identity_and_goes_away() {
     let gw = gateway();
     let env = TestEnv::new();
     let script = "echo \"$OPENAI_BASE_URL\"; echo \"$NO_PROXY\"";
-    let out = env
-        .cmd([
-            "run",
-            "--relay",
-            "--gateway",
-            &gw.url(),
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
+    let out = run_relay_sh(&env, &gw, script)
         .env("ANYRAY_TOKEN", "sk-canary-run")
         .run();
     out.ok();
@@ -221,17 +225,7 @@ fn relay_carries_the_requests_and_the_identity_and_goes_away() {
 
     // A real request through the relay: the gateway sees the identity header.
     let script = "curl -sf -H 'content-type: application/json' -d '{\"model\":\"m\",\"max_tokens\":5,\"messages\":[]}' \"$ANTHROPIC_BASE_URL/v1/messages\" >/dev/null && echo \"$ANTHROPIC_BASE_URL\"";
-    let out = env
-        .cmd([
-            "run",
-            "--relay",
-            "--gateway",
-            &gw.url(),
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
+    let out = run_relay_sh(&env, &gw, script)
         .env("ANYRAY_TOKEN", "sk-canary-run")
         .run();
     out.ok();
@@ -295,45 +289,137 @@ fn print_env_shows_what_would_be_passed_without_secrets() {
     );
 }
 
+/// Starts `anyray run --relay -- sh -c SCRIPT` and waits for the script's `ready` line.
+#[cfg(unix)]
+fn run_until_ready(env: &TestEnv, gw: &FakeGateway, script: &str) -> std::process::Child {
+    let mut child = run_relay_sh(env, gw, script)
+        .command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "ready\n");
+    child
+}
+
+/// Waits (up to 15 s) for a child's exit status; kills it if it does not exit.
+#[cfg(unix)]
+fn wait_bounded(child: &mut std::process::Child) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
 #[cfg(unix)]
 #[test]
-fn signals_to_anyray_reach_the_command() {
+fn every_signal_that_would_end_anyray_reaches_the_command() {
     let gw = gateway();
     let env = TestEnv::new();
-    for (signal, code) in [(libc::SIGTERM, 7), (libc::SIGHUP, 8), (libc::SIGINT, 9)] {
-        // The command says it is ready once its traps are set, then waits.
-        let script = "trap 'exit 7' TERM; trap 'exit 8' HUP; trap 'exit 9' INT; echo ready; \
-                      while :; do sleep 0.05; done";
-        let mut cmd = env
-            .cmd([
-                "run",
-                "--relay",
-                "--gateway",
-                &gw.url(),
-                "--",
-                "sh",
-                "-c",
-                script,
-            ])
-            .command;
-        let mut child = cmd
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert_eq!(line, "ready\n");
+    // Each would kill a process that does not handle it (SIGUSR1 used to end anyray with
+    // 138 and leave the command running without its relay).
+    let signals = [
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+        libc::SIGQUIT,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGIO,
+        libc::SIGWINCH,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGINT,
+        #[cfg(target_os = "linux")]
+        libc::SIGPWR,
+        #[cfg(target_os = "linux")]
+        libc::SIGRTMIN(),
+        #[cfg(target_os = "linux")]
+        (libc::SIGRTMIN() + 3),
+        #[cfg(target_os = "linux")]
+        libc::SIGRTMAX(),
+    ];
+    // The command exits with the number of the signal it got, once its traps are set.
+    let traps: String = signals
+        .iter()
+        .map(|s| format!("trap 'exit {s}' {s}; "))
+        .collect();
+    let script = format!("{traps}echo ready; while :; do sleep 0.05; done");
+    for signal in signals {
+        let mut child = run_until_ready(&env, &gw, &script);
+        // SAFETY: kill(2) on our own child.
         unsafe { libc::kill(child.id() as i32, signal) };
-        let status = child.wait().unwrap();
+        let status = wait_bounded(&mut child).expect("anyray exits with its command");
         assert_eq!(
             status.code(),
-            Some(code),
-            "signal {signal} reached the command"
+            Some(signal),
+            "signal {signal}: anyray must pass it on and exit with the command's code"
         );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_command_that_handles_a_signal_keeps_its_relay() {
+    let gw = gateway();
+    let env = TestEnv::new();
+    // The command takes SIGUSR1 and goes on: its next request through the relay works.
+    let script = "got=; trap 'got=1' USR1; echo ready; \
+                  while [ -z \"$got\" ]; do sleep 0.05; done; \
+                  curl -sf -H 'content-type: application/json' -d '{}' \"$ANTHROPIC_BASE_URL/v1/messages\" >/dev/null";
+    let mut child = run_until_ready(&env, &gw, script);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    let status = wait_bounded(&mut child).expect("exits");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the request after the signal failed"
+    );
+    assert!(gw.requests().iter().any(|r| r.path == "/v1/messages"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_command_is_stopped_if_anyray_is_killed() {
+    let gw = gateway();
+    let env = TestEnv::new();
+    let mark = env.path("got-term");
+    let pid_file = env.path("command-pid");
+    let script = format!(
+        "echo $$ > '{}'; trap 'echo term > \"{}\"; exit 0' TERM; echo ready; \
+         while :; do sleep 0.05; done",
+        pid_file.display(),
+        mark.display()
+    );
+    let mut child = run_until_ready(&env, &gw, &script);
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    let _ = child.wait();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !mark.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !mark.exists() {
+        // Do not leave it running past the test.
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            // SAFETY: kill(2) on the command this test started.
+            unsafe { libc::kill(pid.trim().parse().unwrap_or(0), libc::SIGKILL) };
+        }
+        panic!("the command got no SIGTERM when anyray died");
     }
 }

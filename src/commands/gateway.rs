@@ -31,13 +31,17 @@ pub fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
             settings.relay.listen
         ));
     }
-    check_workers(settings.relay.workers)?;
+    // relay.workers is within 1..=64 (checked when the settings were read).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.relay.workers)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(&settings, ctx))
+    let result = runtime.block_on(serve(&settings, ctx));
+    // Once the relay has stopped, nothing is left to wait for: a DNS lookup still
+    // running on a blocking thread must not hold up the exit.
+    runtime.shutdown_background();
+    result
 }
 
 async fn serve(settings: &Settings, ctx: &Context<'_>) -> Result<()> {
@@ -51,7 +55,7 @@ async fn serve(settings: &Settings, ctx: &Context<'_>) -> Result<()> {
     let relay = Relay::bind(config).await?;
     if logs_to_file {
         // The startup line went to the log file; say where we are on the terminal too.
-        eprintln!("anyray relay listening on {}", relay.url());
+        eprintln!("anyray relay listening on {}", relay.listening_on());
     }
     signals.recv().await;
     tokio::select! {
@@ -103,15 +107,6 @@ impl StopSignals {
     }
 }
 
-/// `relay.workers` sizes the runtime, so 0 must not reach tokio (it would panic).
-fn check_workers(workers: usize) -> Result<(), UserError> {
-    if workers > 0 {
-        return Ok(());
-    }
-    Err(UserError::usage("relay.workers must be positive")
-        .with_hint("unset it to use the default (`anyray config unset relay.workers`)"))
-}
-
 /// A relay reachable from other machines is opt-in.
 fn check_listen(listen: SocketAddr, allow_remote: bool) -> Result<(), UserError> {
     if listen.ip().is_loopback() || allow_remote {
@@ -132,7 +127,6 @@ fn check_config(settings: &Settings, ctx: &Context) -> Result<()> {
     let config = RelayConfig::from_settings(settings, identity);
     config.validate()?;
     crate::http::tls_config(config.ca_file.as_deref())?;
-    check_workers(settings.relay.workers)?;
     let summary = config.summary(
         stored.as_ref().map(|(_, store)| store.to_string()),
         settings.relay.workers,
@@ -159,6 +153,17 @@ fn human_summary(s: &RelaySummary) -> Vec<(&'static str, String)> {
     let t = &s.fail_open_targets;
     vec![
         ("listen", s.listen.clone()),
+        (
+            "allowed hosts",
+            if s.allowed_hosts.is_empty() {
+                "its own addresses and localhost".into()
+            } else {
+                format!(
+                    "its own addresses, localhost and {}",
+                    s.allowed_hosts.join(", ")
+                )
+            },
+        ),
         ("upstreams", s.upstreams.join(", then ")),
         ("fallback", s.fallback.to_string()),
         (

@@ -52,7 +52,11 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         }
         let env = provider_env::resolve(&settings, &ctx.printer)?;
         let launch = launch(program, rest, &env);
-        let identity = args.relay.then(|| identity_header(&settings)).flatten();
+        let identity = if args.relay {
+            identity_header(&settings)?
+        } else {
+            None
+        };
         return print_env(ctx, &launch, &env, args.relay, identity);
     }
     if !args.relay {
@@ -73,6 +77,7 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
     let code = provider_env::resolve(&settings, &ctx.printer)
         .and_then(|env| runtime.block_on(launch(program, rest, &env).run()));
     runtime.block_on(relay.shutdown());
+    runtime.shutdown_background(); // nothing left to wait for (e.g. a DNS lookup)
     Err(ChildExit(code?).into())
 }
 
@@ -105,13 +110,13 @@ async fn start_relay(settings: &Settings, ctx: &Context<'_>) -> Result<relay::Re
 }
 
 /// The identity header the relay would add (from the config; discovery may name one too).
-fn identity_header(settings: &Settings) -> Option<String> {
-    crate::secrets::load().ok().flatten().map(|_| {
+fn identity_header(settings: &Settings) -> Result<Option<String>> {
+    Ok(crate::secrets::load()?.map(|_| {
         settings
             .identity_header
             .clone()
             .unwrap_or_else(|| crate::discovery::DEFAULT_IDENTITY_HEADER.into())
-    })
+    }))
 }
 
 #[cfg(unix)]

@@ -1,7 +1,7 @@
 //! The access log: one content-free line per request (human or JSON), written when the
-//! response ends or the client goes away. It never holds a body, a header value or a
-//! query value: only method, path (query keys only), status, route, upstream, byte
-//! counts and timings.
+//! response ends or the client goes away. It never holds a body, a header or anything
+//! else the client wrote: the method and target are shown as [`redact`] reduces them,
+//! then status, route, upstream, byte counts and timings.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::body::RequestMeter;
 use super::config::LogTarget;
 use super::metrics::Metrics;
+use super::redact;
 use super::routes::Route;
 use crate::cli::LogFormat;
 use crate::error::UserError;
@@ -105,9 +106,16 @@ impl LogSink {
 
     /// Waits until every line queued so far is written.
     pub fn flush(&self) {
-        if let Some(queue) = self.writer.as_ref().and_then(|w| w.queue.as_ref()) {
+        let Some(writer) = self.writer.as_ref() else {
+            return;
+        };
+        if let Some(queue) = writer.queue.as_ref() {
             let (done, wait) = sync_channel(1);
             if queue.send(Message::Flush(done)).is_ok() {
+                // Cut the writer's pause short: a flush (e.g. at shutdown) waits for nobody.
+                if let Some(thread) = &writer.thread {
+                    thread.thread().unpark();
+                }
                 let _ = wait.recv();
             }
         }
@@ -119,6 +127,7 @@ impl Drop for LogSink {
         if let Some(writer) = self.writer.as_mut() {
             drop(writer.queue.take()); // the thread writes what is queued, then ends
             if let Some(thread) = writer.thread.take() {
+                thread.thread().unpark(); // now, not at the end of its pause
                 let _ = thread.join();
             }
         }
@@ -159,7 +168,7 @@ fn write_lines(mut out: Box<dyn Write + Send>, received: &Receiver<Message>) {
         if closed {
             return;
         }
-        std::thread::sleep(WRITE_INTERVAL);
+        std::thread::park_timeout(WRITE_INTERVAL); // `flush` may end the pause early
         next = match received.try_recv() {
             Ok(m) => Some(m),
             Err(TryRecvError::Empty) => received.recv().ok(),
@@ -222,7 +231,7 @@ pub struct Exchange {
     recorder: Arc<Recorder>,
     time: SystemTime,
     started: Instant,
-    method: hyper::Method,
+    method: &'static str,
     path: String,
     route: Route,
     status: Option<u16>,
@@ -274,13 +283,13 @@ impl Exchange {
                 UNIX_EPOCH
             },
             path: if logged {
-                path_for_log(path, query)
+                redact::target_for_log(route, path, query)
             } else {
                 String::new()
             },
             recorder,
             started: Instant::now(),
-            method: method.clone(), // no allocation for the standard methods
+            method: redact::method_for_log(method),
             route,
             status: None,
             via: Via::Relay,
@@ -346,7 +355,7 @@ impl Drop for Exchange {
         };
         let line = Line {
             time: rfc3339(self.time),
-            method: self.method.as_str(),
+            method: self.method,
             path: &self.path,
             status,
             route: self.route.key(),
@@ -390,21 +399,6 @@ fn human_line(l: &Line<'_>) -> String {
         text.push_str(e);
     }
     text
-}
-
-/// The path with the query's keys only: values can hold keys (Gemini's `?key=`).
-pub(crate) fn path_for_log(path: &str, query: Option<&str>) -> String {
-    match query {
-        None | Some("") => path.to_string(),
-        Some(q) => {
-            let keys: Vec<&str> = q
-                .split('&')
-                .filter(|p| !p.is_empty())
-                .map(|p| p.split_once('=').map_or(p, |(k, _)| k))
-                .collect();
-            format!("{path}?{}", keys.join("&"))
-        }
-    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -478,19 +472,6 @@ mod tests {
             "dropping the sink writes the rest"
         );
         assert_eq!(text.lines().count(), 2 * per_thread + 1);
-    }
-
-    #[test]
-    fn query_values_never_reach_the_log() {
-        assert_eq!(path_for_log("/v1/messages", None), "/v1/messages");
-        assert_eq!(
-            path_for_log("/v1/messages", Some("beta=true")),
-            "/v1/messages?beta"
-        );
-        assert_eq!(
-            path_for_log("/gemini/v1beta/models", Some("key=AIzaSECRET&alt=sse")),
-            "/gemini/v1beta/models?key&alt"
-        );
     }
 
     #[test]

@@ -23,11 +23,14 @@ use super::access_log::{Exchange, Outcome};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Bytes of one request body that went upstream, and whether it hit the limit.
+/// Bytes of one request body that went upstream, and whether it hit the limit or the
+/// client's own stream broke (a bad chunk, the client gone): the client's fault then,
+/// not the gateway's.
 #[derive(Debug, Default)]
 pub struct RequestMeter {
     pub bytes: AtomicU64,
     pub over_limit: AtomicBool,
+    pub client_failed: AtomicBool,
 }
 
 impl RequestMeter {
@@ -37,6 +40,10 @@ impl RequestMeter {
 
     pub fn over_limit(&self) -> bool {
         self.over_limit.load(Ordering::Relaxed)
+    }
+
+    pub fn client_failed(&self) -> bool {
+        self.client_failed.load(Ordering::Relaxed)
     }
 }
 
@@ -109,7 +116,10 @@ impl Body for UpstreamBody {
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Some(Err(e)) => Poll::Ready(Some(Err(e.into()))),
+            Some(Err(e)) => {
+                this.meter.client_failed.store(true, Ordering::Relaxed);
+                Poll::Ready(Some(Err(e.into())))
+            }
             None => Poll::Ready(None),
         }
     }

@@ -21,6 +21,9 @@ use crate::settings::{ProviderTargets, Settings};
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
     pub listen: SocketAddr,
+    /// Names besides its own addresses that requests may give in `Host`
+    /// (`relay.allowed_hosts`, for a relay reached under another name).
+    pub allowed_hosts: Vec<String>,
     /// Org gateways in order of preference.
     pub upstreams: Vec<GatewayUrl>,
     pub fallback: Fallback,
@@ -94,6 +97,7 @@ impl RelayConfig {
         let relay = &settings.relay;
         Self {
             listen: relay.listen,
+            allowed_hosts: relay.allowed_hosts.clone(),
             upstreams: relay.upstreams.clone(),
             fallback: relay.fallback,
             providers: relay.providers.clone(),
@@ -165,6 +169,7 @@ impl RelayConfig {
     pub fn summary(&self, key_store: Option<String>, workers: usize) -> RelaySummary {
         RelaySummary {
             listen: self.listen.to_string(),
+            allowed_hosts: self.allowed_hosts.clone(),
             upstreams: self.upstreams.iter().map(ToString::to_string).collect(),
             fallback: fallback_str(self.fallback),
             fail_open_targets: FailOpenTargets {
@@ -199,6 +204,8 @@ impl RelayConfig {
 #[derive(Debug, Serialize)]
 pub struct RelaySummary {
     pub listen: String,
+    /// `relay.allowed_hosts`: names accepted in `Host` besides the relay's own addresses.
+    pub allowed_hosts: Vec<String>,
     pub upstreams: Vec<String>,
     pub fallback: &'static str,
     pub fail_open_targets: FailOpenTargets,

@@ -3,6 +3,7 @@
 //! body is untouched), then fail open or answer an error in the route's SDK shape.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,10 +15,11 @@ use serde::Serialize;
 
 use super::State;
 use super::access_log::{Exchange, Via};
+use super::admission;
 use super::body::{RelayBody, UpstreamBody};
 use super::config::{Identity, fallback_str};
 use super::routes::Route;
-use super::upstream::{UpstreamReport, describe};
+use super::upstream::{Upstream, UpstreamReport, describe};
 use crate::cli::Fallback;
 use crate::discovery::DEFAULT_IDENTITY_HEADER;
 
@@ -42,6 +44,7 @@ const HOP_BY_HOP: [HeaderName; 9] = [
 
 pub async fn handle(
     state: Arc<State>,
+    local: IpAddr,
     req: Request<Incoming>,
 ) -> Result<Response<RelayBody>, Infallible> {
     let uri = req.uri();
@@ -53,17 +56,10 @@ pub async fn handle(
         uri.query(),
         route,
     );
-    // The upstream never comes from the request, so nothing here can reach another
-    // host; refusing proxy-style requests tells a misconfigured client what is wrong.
-    let absolute_form = req.version() < Version::HTTP_2 && uri.authority().is_some();
-    if req.method() == Method::CONNECT || absolute_form {
-        return Ok(error(
-            ex,
-            StatusCode::BAD_REQUEST,
-            "anyray_not_a_proxy",
-            "anyray relay is not an HTTP proxy: use it as the tool's base URL \
-             (e.g. OPENAI_BASE_URL=http://127.0.0.1:8787/v1), not as HTTP_PROXY",
-        ));
+    let admitted = admission::check_target(req.method(), uri)
+        .and_then(|()| state.hosts.admit(req.method(), req.headers(), local));
+    if let Err(refusal) = admitted {
+        return Ok(error(ex, refusal.status, refusal.kind, &refusal.message));
     }
     if route == Route::Relay {
         return Ok(own_endpoint(&state, &req, ex));
@@ -99,93 +95,68 @@ async fn attempt(state: &State, request: Request<UpstreamBody>) -> Attempt {
     }
 }
 
+/// How trying one gateway ended.
+enum Tried {
+    /// The response to send (the gateway's, or an error): the request is done.
+    Done(Response<RelayBody>),
+    /// The connect failed before anything was sent: the body comes back for the next
+    /// gateway, with a note for the 502's message.
+    Next(Exchange, Incoming, String),
+}
+
 async fn forward(
     state: Arc<State>,
     req: Request<Incoming>,
     mut ex: Exchange,
 ) -> Response<RelayBody> {
-    let (parts, body) = req.into_parts();
-    let mut body = Some(body);
-    let meter = ex.request_meter();
-    let config = &state.config;
-    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let (parts, mut body) = req.into_parts();
     let mut unreachable: Vec<String> = Vec::new();
     let now = Instant::now();
-
-    for up in &state.upstreams {
-        if !up.available(now) {
-            unreachable.push(skipped(&up.report()));
-            continue;
-        }
-        let Some(incoming) = body.take() else { break };
-        let (up_body, mut give_back) =
-            UpstreamBody::new(incoming, meter.clone(), config.max_body_bytes);
-        let target = format!("{}{path_and_query}", up.url.as_str());
-        let headers = Outgoing::Gateway(config.identity.as_ref());
-        let request = match upstream_request(&parts, &target, up_body, headers) {
-            Ok(r) => r,
-            Err(e) => return error(ex, StatusCode::BAD_GATEWAY, "anyray_relay_error", &e),
-        };
-        match attempt(&state, request).await {
-            Attempt::Answered(response) => {
-                up.succeeded();
-                return respond(&state, response, ex, Via::Gateway, up.label.clone());
+    // First the gateways not marked down, in order. If none of them answers, the ones
+    // marked down are tried anyway, within one connect timeout in all: the only way
+    // through is never refused, a gateway that is back serves at once, and failing open
+    // follows only a failure seen now.
+    let mut marked_down: Vec<&Upstream> = Vec::new();
+    let mut retry: Option<(std::vec::IntoIter<&Upstream>, Instant)> = None;
+    let mut preferred = state.upstreams.iter();
+    loop {
+        let up = match preferred.next() {
+            Some(up) if up.available(now) => up,
+            Some(up) => {
+                marked_down.push(up);
+                continue;
             }
-            Attempt::ConnectFailed(why) => {
-                up.failed(why.clone(), config.retry_interval);
-                state.recorder.metrics.connect_error(up.url.as_str());
-                unreachable.push(format!("{} ({why})", up.url));
-                match give_back.try_recv() {
-                    Ok(untouched) => body = Some(untouched),
-                    // Never retry once the body may have gone up; say so instead.
-                    Err(_) => {
-                        let msg = format!(
-                            "anyray relay: the connection to the org gateway {} failed: {why}. \
-                             Check it with `anyray doctor`.",
-                            up.url
-                        );
-                        return error(ex, StatusCode::BAD_GATEWAY, "anyray_gateway_error", &msg);
+            None => {
+                let (rest, deadline) = retry.get_or_insert_with(|| {
+                    let deadline = Instant::now() + state.config.connect_timeout;
+                    (std::mem::take(&mut marked_down).into_iter(), deadline)
+                });
+                match rest.next() {
+                    None => break,
+                    Some(up) if Instant::now() >= *deadline => {
+                        unreachable.push(skipped(&up.report()));
+                        continue;
                     }
+                    Some(up) => up,
                 }
             }
-            Attempt::Failed(why) => {
-                if meter.over_limit() {
-                    return too_large(ex, config.max_body_bytes);
-                }
-                up.noted(why.clone());
-                let msg = format!(
-                    "anyray relay: the org gateway {} failed before answering: {why}. \
-                     Check it with `anyray doctor`.",
-                    up.url
-                );
-                return error(ex, StatusCode::BAD_GATEWAY, "anyray_gateway_error", &msg);
-            }
-            Attempt::TimedOut => {
-                up.noted("no response headers within the idle timeout".into());
-                let msg = format!(
-                    "anyray relay: the org gateway {} sent no response within {} s \
-                     (relay.idle_timeout_s). Check it with `anyray doctor`.",
-                    up.url,
-                    config.idle_timeout.as_secs()
-                );
-                return error(
-                    ex,
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "anyray_gateway_timeout",
-                    &msg,
-                );
+        };
+        match try_gateway(&state, up, &parts, body, ex).await {
+            Tried::Done(response) => return response,
+            Tried::Next(returned, untouched, why) => {
+                (ex, body) = (returned, untouched);
+                unreachable.push(why);
             }
         }
     }
 
+    let config = &state.config;
     let mut message = format!(
         "anyray relay: cannot reach the org gateway: {}.",
         unreachable.join("; ")
     );
-    if config.fallback == Fallback::Direct
-        && let Some(incoming) = body
-    {
-        match fail_open(&state, &parts, incoming, ex).await {
+    if config.fallback == Fallback::Direct {
+        match fail_open(&state, &parts, body, ex).await {
             Ok(response) => return response,
             Err((returned, why)) => {
                 ex = returned;
@@ -203,6 +174,103 @@ async fn forward(
     )
 }
 
+/// Sends the request to one gateway. Only a failure to connect counts against its
+/// health; anything after that is reported to the client as it is.
+async fn try_gateway(
+    state: &State,
+    up: &Upstream,
+    parts: &Parts,
+    body: Incoming,
+    ex: Exchange,
+) -> Tried {
+    let config = &state.config;
+    let uri = match parts.uri.path_and_query().map(|target| up.base.uri(target)) {
+        Some(Ok(uri)) => uri,
+        _ => return Tried::Done(unforwardable(ex)),
+    };
+    let meter = ex.request_meter();
+    let (up_body, mut give_back) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
+    let headers = Outgoing::Gateway(config.identity.as_ref());
+    let request = upstream_request(parts, uri, up_body, headers);
+    let failed = |ex, what: String| {
+        let msg = format!("anyray relay: {what}. Check it with `anyray doctor`.");
+        Tried::Done(error(
+            ex,
+            StatusCode::BAD_GATEWAY,
+            "anyray_gateway_error",
+            &msg,
+        ))
+    };
+    match attempt(state, request).await {
+        Attempt::Answered(response) => {
+            up.succeeded();
+            Tried::Done(respond(state, response, ex, Via::Gateway, up.label.clone()))
+        }
+        Attempt::ConnectFailed(why) => {
+            up.failed(why.clone(), config.retry_interval);
+            state.recorder.metrics.connect_error(up.url.as_str());
+            match give_back.try_recv() {
+                Ok(untouched) => Tried::Next(ex, untouched, format!("{} ({why})", up.url)),
+                // Never retry once the body may have gone up; say so instead.
+                Err(_) => failed(
+                    ex,
+                    format!("the connection to the org gateway {} failed: {why}", up.url),
+                ),
+            }
+        }
+        Attempt::Failed(why) => {
+            if meter.over_limit() {
+                return Tried::Done(too_large(ex, config.max_body_bytes));
+            }
+            if meter.client_failed() {
+                return Tried::Done(body_unreadable(ex));
+            }
+            up.noted(why.clone());
+            failed(
+                ex,
+                format!("the org gateway {} failed before answering: {why}", up.url),
+            )
+        }
+        Attempt::TimedOut => {
+            up.noted("no response headers within the idle timeout".into());
+            let msg = format!(
+                "anyray relay: the org gateway {} sent no response within {} s \
+                 (relay.idle_timeout_s). Check it with `anyray doctor`.",
+                up.url,
+                config.idle_timeout.as_secs()
+            );
+            Tried::Done(error(
+                ex,
+                StatusCode::GATEWAY_TIMEOUT,
+                "anyray_gateway_timeout",
+                &msg,
+            ))
+        }
+    }
+}
+
+/// The client's request body broke on the way (malformed chunked encoding, or the
+/// client went away): the client's error, never counted against the gateway.
+fn body_unreadable(ex: Exchange) -> Response<RelayBody> {
+    error(
+        ex,
+        StatusCode::BAD_REQUEST,
+        "anyray_bad_request",
+        "anyray relay: the request body could not be read (malformed chunked encoding, or \
+         the connection broke)",
+    )
+}
+
+/// A request whose target cannot be joined to an upstream's URL: the client's error.
+fn unforwardable(ex: Exchange) -> Response<RelayBody> {
+    error(
+        ex,
+        StatusCode::BAD_REQUEST,
+        "anyray_bad_request",
+        "anyray relay: the request's path cannot be forwarded",
+    )
+}
+
 /// Sends the request unchanged to the provider's public API for its route. On failure
 /// gives the exchange back with a sentence for the 502's message.
 async fn fail_open(
@@ -213,29 +281,29 @@ async fn fail_open(
 ) -> Result<Response<RelayBody>, (Exchange, String)> {
     let config = &state.config;
     let route = ex.route();
-    let Some(target) = route.fail_open_url(&config.providers, parts.uri.path(), parts.uri.query())
-    else {
+    let Some((target, path)) = route.fail_open(&state.fail_open, parts.uri.path()) else {
         let why = format!(
             "There is no public API to fail open to for {} requests.",
             route.key()
         );
         return Err((ex, why));
     };
+    let Ok(uri) = target.base.uri_for(path, parts.uri.query()) else {
+        return Ok(unforwardable(ex));
+    };
     let meter = ex.request_meter();
     let (up_body, _) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
     let strip = config.identity.as_ref().map(|i| &i.header);
-    let request = match upstream_request(parts, &target, up_body, Outgoing::FailOpen(strip)) {
-        Ok(r) => r,
-        Err(e) => return Err((ex, e)),
-    };
-    let origin = origin_of(&target);
+    let request = upstream_request(parts, uri, up_body, Outgoing::FailOpen(strip));
+    let origin = &target.origin;
     match attempt(state, request).await {
         Attempt::Answered(response) => {
-            Ok(respond(state, response, ex, Via::FailOpen, origin.into()))
+            Ok(respond(state, response, ex, Via::FailOpen, origin.clone()))
         }
         Attempt::ConnectFailed(_) | Attempt::Failed(_) if meter.over_limit() => {
             Ok(too_large(ex, config.max_body_bytes))
         }
+        Attempt::Failed(_) if meter.client_failed() => Ok(body_unreadable(ex)),
         Attempt::ConnectFailed(why) | Attempt::Failed(why) => {
             Err((ex, format!("Failing open to {origin} failed too: {why}.")))
         }
@@ -245,10 +313,9 @@ async fn fail_open(
 
 fn skipped(report: &UpstreamReport) -> String {
     format!(
-        "{} (down after: {}; retrying in {} s)",
+        "{} (down after: {}; not tried again within relay.connect_timeout_ms)",
         report.url,
         report.last_error.as_deref().unwrap_or("a connect failure"),
-        report.retry_in_ms.unwrap_or(0).div_ceil(1000)
     )
 }
 
@@ -262,13 +329,10 @@ enum Outgoing<'a> {
 
 fn upstream_request(
     parts: &Parts,
-    target: &str,
+    uri: Uri,
     body: UpstreamBody,
     outgoing: Outgoing<'_>,
-) -> Result<Request<UpstreamBody>, String> {
-    let uri: Uri = target
-        .parse()
-        .map_err(|e| format!("anyray relay: cannot build the upstream URL {target}: {e}"))?;
+) -> Request<UpstreamBody> {
     let mut request = Request::new(body);
     *request.method_mut() = parts.method.clone();
     *request.uri_mut() = uri;
@@ -290,7 +354,7 @@ fn upstream_request(
             }
         }
     }
-    Ok(request)
+    request
 }
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.
@@ -357,11 +421,6 @@ fn too_large(ex: Exchange, limit: u64) -> Response<RelayBody> {
         "anyray_request_too_large",
         &msg,
     )
-}
-
-/// `scheme://host[:port]` of a URL, for the log (never its path or query).
-fn origin_of(url: &str) -> String {
-    url::Url::parse(url).map_or_else(|_| "-".into(), |u| u.origin().ascii_serialization())
 }
 
 /// `GET /_anyray/health`.
@@ -445,14 +504,6 @@ mod tests {
         assert_eq!(
             left,
             ["authorization", "content-encoding", "content-length"]
-        );
-    }
-
-    #[test]
-    fn origin_hides_path_and_query() {
-        assert_eq!(
-            origin_of("https://generativelanguage.googleapis.com/v1beta/x?key=SECRET"),
-            "https://generativelanguage.googleapis.com"
         );
     }
 }

@@ -219,7 +219,7 @@ mod tests {
         );
         m.started();
         m.connect_error("http://gw");
-        let ups = [Upstream::new(GatewayUrl::parse("http://gw").unwrap())];
+        let ups = [Upstream::new(GatewayUrl::parse("http://gw").unwrap()).unwrap()];
         let text = m.render(&ups);
         assert!(text.contains(
             "anyray_relay_requests_total{route=\"openai\",status=\"200\",upstream=\"http://gw\"} 1"

@@ -20,15 +20,19 @@
 //! HTTP/2 is used upstream, where a gateway offers it by ALPN.
 
 mod access_log;
+mod admission;
 mod body;
 mod config;
 mod forward;
 mod metrics;
+mod redact;
 mod routes;
+mod target;
 mod upstream;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -40,6 +44,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
+pub use admission::valid_allowed_host;
 pub use config::{
     DEFAULT_RETRY_INTERVAL, Identity, IdentityPlan, LogTarget, RelayConfig, RelaySummary,
     fallback_str, is_own_address, resolve_identity,
@@ -48,7 +53,9 @@ pub use forward::{HEALTH_PATH, RELAY_HEADER};
 pub use routes::Route;
 
 use access_log::{LogSink, Recorder};
+use admission::HostRule;
 use metrics::Metrics;
+use target::FailOpenTargets;
 use upstream::{Upstream, UpstreamClient};
 
 use crate::error::UserError;
@@ -57,9 +64,17 @@ use crate::error::UserError;
 struct State {
     config: RelayConfig,
     upstreams: Vec<Upstream>,
+    fail_open: FailOpenTargets,
+    /// The names and addresses requests may give in `Host`.
+    hosts: HostRule,
     client: UpstreamClient,
     recorder: Arc<Recorder>,
 }
+
+/// The most bytes of request line and headers a request may have (nginx: 32 KiB).
+/// hyper answers 431 beyond it. Its read buffer (`max_buf_size`) is not this limit: a
+/// read may overshoot it, which let ~100 KB of headers through before.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// The relay engine. [`Relay::bind`] starts it on the current tokio runtime.
 pub struct Relay;
@@ -87,7 +102,9 @@ impl Relay {
                 .iter()
                 .cloned()
                 .map(Upstream::new)
-                .collect(),
+                .collect::<Result<_, _>>()?,
+            fail_open: FailOpenTargets::new(&config.providers)?,
+            hosts: HostRule::new(local_addr, &config.allowed_hosts),
             client: upstream::client(tls, Matcher::from_env(), config.connect_timeout),
             recorder: Arc::new(Recorder {
                 log,
@@ -96,7 +113,7 @@ impl Relay {
             config,
         });
         let url = loopback_url(local_addr);
-        startup_line(&state, &url);
+        startup_line(&state, local_addr, &url);
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(serve(listener, state.clone(), stopped));
         Ok(RelayHandle {
@@ -125,9 +142,16 @@ impl RelayHandle {
         self.local_addr
     }
 
-    /// `http://127.0.0.1:PORT` (loopback even when listening on every interface).
+    /// `http://127.0.0.1:PORT` (loopback even when listening on every interface): where
+    /// this machine's tools reach it.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// What the startup line says about where it listens, e.g.
+    /// `http://0.0.0.0:8787 (every interface; this machine: http://127.0.0.1:8787)`.
+    pub fn listening_on(&self) -> String {
+        listening_on(self.local_addr, &self.url)
     }
 
     /// Requests in progress right now.
@@ -151,6 +175,16 @@ impl Drop for RelayHandle {
     }
 }
 
+/// The bound address as the startup line gives it: the real one, and where this
+/// machine reaches it when that differs (`0.0.0.0` is not an address to connect to).
+fn listening_on(addr: SocketAddr, url: &str) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://{addr} (every interface; this machine: {url})")
+    } else {
+        url.to_string()
+    }
+}
+
 fn loopback_url(addr: SocketAddr) -> String {
     match addr {
         SocketAddr::V4(a) if a.ip().is_unspecified() => format!("http://127.0.0.1:{}", a.port()),
@@ -164,19 +198,23 @@ fn loopback_url(addr: SocketAddr) -> String {
 struct Startup<'a> {
     event: &'static str,
     version: &'static str,
-    listen: &'a str,
+    /// The bound address as a URL (`http://0.0.0.0:8787` when on every interface).
+    listen: String,
+    /// Where this machine's tools reach it (loopback when on every interface).
+    local_url: &'a str,
     upstreams: Vec<String>,
     fallback: &'static str,
     identity_header: Option<String>,
 }
 
-fn startup_line(state: &State, url: &str) {
+fn startup_line(state: &State, addr: SocketAddr, url: &str) {
     let config = &state.config;
     let upstreams: Vec<String> = config.upstreams.iter().map(ToString::to_string).collect();
     let fallback = config::fallback_str(config.fallback);
     let identity = config.identity.as_ref().map(|i| i.header.to_string());
     let mut human = format!(
-        "anyray relay listening on {url}, forwarding to {}; fallback: {fallback}",
+        "anyray relay listening on {}, forwarding to {}; fallback: {fallback}",
+        listening_on(addr, url),
         upstreams.join(" then ")
     );
     if let Some(header) = &identity {
@@ -187,7 +225,8 @@ fn startup_line(state: &State, url: &str) {
         &Startup {
             event: "listening",
             version: env!("CARGO_PKG_VERSION"),
-            listen: url,
+            listen: format!("http://{addr}"),
+            local_url: url,
             upstreams,
             fallback,
             identity_header: identity,
@@ -204,6 +243,9 @@ struct Lifecycle {
 
 async fn serve(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(state.config.max_connections));
+    let listen_ip = listener
+        .local_addr()
+        .map_or(state.config.listen.ip(), |a| a.ip());
     let mut connections = JoinSet::new();
     loop {
         // Waiting for a permit before accepting leaves extra clients in the kernel's
@@ -221,8 +263,14 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiv
         while connections.try_join_next().is_some() {}
         match accepted {
             Ok((stream, _peer)) => {
+                // The address the client connected to, which its Host may name.
+                let local = match listen_ip {
+                    ip if ip.is_unspecified() => stream.local_addr().map_or(ip, |a| a.ip()),
+                    ip => ip,
+                };
                 connections.spawn(serve_connection(
                     stream,
+                    local,
                     state.clone(),
                     stop.clone(),
                     permit,
@@ -275,27 +323,72 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiv
 
 async fn serve_connection(
     stream: TcpStream,
+    local: IpAddr,
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true); // SSE events go out as they come
     let handler_state = state.clone();
-    let service = service_fn(move |req| forward::handle(handler_state.clone(), req));
+    // Whether a request ever reached the handler on this connection (see below).
+    let served = Arc::new(AtomicBool::new(false));
+    let service_served = served.clone();
+    let service = service_fn(move |req| {
+        service_served.store(true, Ordering::Relaxed);
+        forward::handle(handler_state.clone(), local, req)
+    });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(state.config.header_timeout)
+        .max_header_size(MAX_HEADER_BYTES)
         // hyper grows a connection's read buffer to ~400 KiB while a large body streams
         // in: 64 KiB keeps a 5 MB upload under 0.5 MiB of peak RSS instead of ~1.7 MiB
-        // (bench/run.sh), and still admits 64 KiB of request headers (nginx: 32 KiB).
+        // (bench/run.sh).
         .max_buf_size(64 * 1024)
         .serve_connection(TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
+        // The connection first: a request that has arrived is read before stopping.
+        biased;
         _ = connection.as_mut() => return,
         _ = stop.wait_for(|s| *s) => {}
+    }
+    // hyper closes an idle keep-alive connection at once, but waits for the first
+    // request of a new connection to finish arriving (up to the header timeout): no
+    // request is in service there, so close it now.
+    if !served.load(Ordering::Relaxed) {
+        return;
     }
     // Finish the response in progress (if any), then close.
     connection.as_mut().graceful_shutdown();
     let _ = connection.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_startup_line_names_the_real_address() {
+        let any: SocketAddr = "0.0.0.0:8787".parse().unwrap();
+        assert_eq!(
+            listening_on(any, &loopback_url(any)),
+            "http://0.0.0.0:8787 (every interface; this machine: http://127.0.0.1:8787)"
+        );
+        let any6: SocketAddr = "[::]:8787".parse().unwrap();
+        assert_eq!(
+            listening_on(any6, &loopback_url(any6)),
+            "http://[::]:8787 (every interface; this machine: http://[::1]:8787)"
+        );
+        let lan: SocketAddr = "192.168.1.20:8787".parse().unwrap();
+        assert_eq!(
+            listening_on(lan, &loopback_url(lan)),
+            "http://192.168.1.20:8787"
+        );
+        let local: SocketAddr = "127.0.0.1:8787".parse().unwrap();
+        assert_eq!(
+            listening_on(local, &loopback_url(local)),
+            "http://127.0.0.1:8787"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use hyper::HeaderMap;
 use serde_json::json;
 
-use crate::settings::ProviderTargets;
+use super::target::{FailOpenTarget, FailOpenTargets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Route {
@@ -87,28 +87,35 @@ impl Route {
         self as usize
     }
 
-    /// The provider's public API URL for this request when failing open, or `None` for
-    /// routes that have no public target.
-    pub fn fail_open_url(
+    /// The provider's public API for this route when failing open, and the request's
+    /// path there; `None` for routes that have no public target.
+    pub fn fail_open<'a>(
         self,
-        providers: &ProviderTargets,
-        path: &str,
-        query: Option<&str>,
-    ) -> Option<String> {
-        let (base, path) = match self {
-            Route::Openai => (&providers.openai, path),
-            Route::Anthropic => (&providers.anthropic, path),
-            Route::Gemini => (
-                &providers.gemini,
+        targets: &'a FailOpenTargets,
+        path: &'a str,
+    ) -> Option<(&'a FailOpenTarget, &'a str)> {
+        match self {
+            Route::Openai => Some((&targets.openai, path)),
+            Route::Anthropic => Some((&targets.anthropic, path)),
+            Route::Gemini => Some((
+                &targets.gemini,
                 path.strip_prefix("/gemini").unwrap_or(path),
-            ),
-            _ => return None,
-        };
-        let path = if path.is_empty() { "/" } else { path };
-        Some(match query {
-            Some(q) => format!("{}{path}?{q}", base.as_str()),
-            None => format!("{}{path}", base.as_str()),
-        })
+            )),
+            _ => None,
+        }
+    }
+
+    /// The path prefix this route is known by (`/v1`, `/gemini`, …; `` for `Other`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Route::Openai | Route::Anthropic => "/v1",
+            Route::Gemini => "/gemini",
+            Route::Bedrock => "/bedrock",
+            Route::Vertex => "/vertex",
+            Route::Azure => "/azure",
+            Route::Other => "",
+            Route::Relay => "/_anyray",
+        }
     }
 
     /// A JSON error body in the shape this route's SDK parses, so it prints `message`.
@@ -138,6 +145,7 @@ fn under(path: &str, prefix: &str) -> bool {
 fn anthropic_type(status: u16) -> &'static str {
     match status {
         400 => "invalid_request_error",
+        403 => "permission_error",
         404 => "not_found_error",
         413 => "request_too_large",
         _ => "api_error",
@@ -147,6 +155,7 @@ fn anthropic_type(status: u16) -> &'static str {
 fn google_status(status: u16) -> &'static str {
     match status {
         400 => "INVALID_ARGUMENT",
+        403 => "PERMISSION_DENIED",
         404 => "NOT_FOUND",
         413 => "INVALID_ARGUMENT",
         504 => "DEADLINE_EXCEEDED",
@@ -183,31 +192,36 @@ mod tests {
 
     #[test]
     fn fail_open_targets_keep_path_and_query() {
-        let providers = ProviderTargets {
+        let targets = FailOpenTargets::new(&crate::settings::ProviderTargets {
             openai: GatewayUrl::parse("https://api.openai.com").unwrap(),
             anthropic: GatewayUrl::parse("https://api.anthropic.com").unwrap(),
             gemini: GatewayUrl::parse("https://generativelanguage.googleapis.com").unwrap(),
+        })
+        .unwrap();
+        let url = |route: Route, path: &str, query: Option<&str>| {
+            route
+                .fail_open(&targets, path)
+                .map(|(target, path)| target.base.uri_for(path, query).unwrap().to_string())
         };
         assert_eq!(
-            Route::Anthropic
-                .fail_open_url(&providers, "/v1/messages", Some("beta=true"))
-                .as_deref(),
+            url(Route::Anthropic, "/v1/messages", Some("beta=true")).as_deref(),
             Some("https://api.anthropic.com/v1/messages?beta=true")
         );
         assert_eq!(
-            Route::Gemini
-                .fail_open_url(&providers, "/gemini/v1beta/models/x:generateContent", None)
-                .as_deref(),
+            url(
+                Route::Gemini,
+                "/gemini/v1beta/models/x:generateContent",
+                None
+            )
+            .as_deref(),
             Some("https://generativelanguage.googleapis.com/v1beta/models/x:generateContent")
         );
         assert_eq!(
-            Route::Bedrock.fail_open_url(&providers, "/bedrock/x", None),
-            None
+            url(Route::Gemini, "/gemini", Some("key=1")).as_deref(),
+            Some("https://generativelanguage.googleapis.com/?key=1")
         );
-        assert_eq!(
-            Route::Other.fail_open_url(&providers, "/healthz", None),
-            None
-        );
+        assert_eq!(url(Route::Bedrock, "/bedrock/x", None), None);
+        assert_eq!(url(Route::Other, "/healthz", None), None);
     }
 
     #[test]

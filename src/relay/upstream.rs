@@ -22,6 +22,8 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use super::body::UpstreamBody;
+use super::target::Base;
+use crate::error::UserError;
 use crate::gateway_url::{GatewayUrl, is_loopback_host};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -176,13 +178,15 @@ pub enum UpstreamState {
     /// Not tried yet.
     Unknown,
     Up,
-    /// Its last connect failed; skipped until `retry_at`.
+    /// Its last connect failed; another gateway is preferred until `retry_at`.
     Down,
 }
 
 /// One org gateway and its circuit breaker.
 pub struct Upstream {
     pub url: GatewayUrl,
+    /// Where its requests go (scheme, authority and base path).
+    pub base: Base,
     /// `url` as the access log and metrics name it, shared by every exchange.
     pub label: std::sync::Arc<str>,
     health: Mutex<Health>,
@@ -206,8 +210,9 @@ pub struct UpstreamReport {
 }
 
 impl Upstream {
-    pub fn new(url: GatewayUrl) -> Self {
-        Self {
+    pub fn new(url: GatewayUrl) -> Result<Self, UserError> {
+        Ok(Self {
+            base: Base::new(&url)?,
             label: url.to_string().into(),
             url,
             health: Mutex::new(Health {
@@ -216,14 +221,15 @@ impl Upstream {
                 retry_at: None,
                 last_error: None,
             }),
-        }
+        })
     }
 
     fn health(&self) -> std::sync::MutexGuard<'_, Health> {
         self.health.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether to try it now: not down, or down and its retry time has come.
+    /// Whether to try it in the first round: not down, or down and its retry time has
+    /// come. (When nothing else answers, a down gateway is tried anyway.)
     pub fn available(&self, now: Instant) -> bool {
         let h = self.health();
         h.state != UpstreamState::Down || h.retry_at.is_none_or(|at| at <= now)
@@ -280,7 +286,7 @@ mod tests {
 
     #[test]
     fn breaker_skips_a_failed_upstream_until_its_retry_time() {
-        let up = Upstream::new(GatewayUrl::parse("https://gw.example").unwrap());
+        let up = Upstream::new(GatewayUrl::parse("https://gw.example").unwrap()).unwrap();
         let now = Instant::now();
         assert!(up.available(now));
         assert_eq!(up.report().state, UpstreamState::Unknown);
