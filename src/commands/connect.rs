@@ -13,7 +13,7 @@ use crate::cli::ConnectArgs;
 use crate::config_file::ConfigFile;
 use crate::connect::render;
 use crate::connect::session;
-use crate::connect::{Ledger, Store};
+use crate::connect::{Ledger, Store, journal};
 use crate::error::{ExitStatus, SilentExit, UserError};
 use crate::settings::{Overrides, Settings, via_str};
 use crate::targets::{self, Ctx, Target};
@@ -33,24 +33,36 @@ pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         p.warn("no supported tool found on this machine; name one to connect it anyway, e.g. `anyray connect codex --force`");
     }
 
+    let ledger = journal::load_settled(&store)?;
     if args.check {
-        return check(ctx, &tctx, &selected, &store.load()?);
+        return check(ctx, &tctx, &selected, &ledger);
     }
 
-    let planned = session::plan_all(&selected, &tctx, &store.load()?);
+    let planned = session::plan_all(&selected, &tctx, &ledger, args.force);
     if args.dry_run {
-        let report = session::dry_run_report(&planned, &tctx);
+        let report = session::dry_run_report(&planned, &tctx, &store);
         return finish(ctx, &report);
     }
     if interactive && session::any_change(&planned) {
-        render::connect(p, &session::dry_run_report(&planned, &tctx));
+        render::connect(p, &session::dry_run_report(&planned, &tctx, &store));
         if !super::confirm("Apply these changes?")? {
             p.line("Nothing was changed.");
             return Ok(());
         }
     }
-    save_choices(args, &settings, ctx)?;
-    let report = session::apply(&planned, &tctx, &store)?;
+    let report = session::apply(&planned, &tctx, &store, args.force)?;
+    // The gateway is remembered only when some tool now points at it (or there was no
+    // tool to point): a run where every target failed or was skipped changes nothing.
+    let pointed = report.targets.is_empty()
+        || report.targets.iter().any(|t| {
+            matches!(
+                t.outcome,
+                session::ConnectOutcome::Changed | session::ConnectOutcome::AlreadyConnected
+            )
+        });
+    if pointed {
+        save_choices(args, &settings, ctx)?;
+    }
     finish(ctx, &report)
 }
 
