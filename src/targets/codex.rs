@@ -16,6 +16,17 @@
 //! The prior `model_provider` is recorded in the ledger, so `disconnect` selects it again.
 //! With `--identity`, `env_http_headers` names the variable holding the key (never the
 //! key itself). Installed: `codex` on PATH, or the Codex home exists.
+//!
+//! Profiles: Codex takes the provider from the active profile first (`profile = "x"`
+//! selects `[profiles.x]`; its `model_provider` beats the top-level one), then from the
+//! top level (codex-rs `resolve_model_provider_from_config_toml`). A profile cannot set
+//! `openai_base_url` or `model_providers` (its `ConfigProfile` has neither), so the
+//! selection is the one key a profile can override. When the active profile sets
+//! `model_provider`, anyray sets it there too (its prior value recorded, so `disconnect`
+//! puts it back), rather than only reporting that the profile wins: the user asked for
+//! Codex to use the gateway, and the top-level key alone would do nothing. The top-level
+//! key is still set, for runs without the profile. A profile selected per run with
+//! `codex --profile` is the user's explicit choice for that run and is left alone.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -59,14 +70,34 @@ fn selected_provider() -> KeyPath {
     KeyPath::keys(["model_provider"])
 }
 
+fn profile_provider(profile: &str) -> KeyPath {
+    KeyPath::keys(["profiles", profile, "model_provider"])
+}
+
 fn read(file: &Path, key: &KeyPath) -> Result<Option<String>> {
     connect::read_value(file, Format::Toml, key)
 }
 
+/// The active profile (`profile = "x"`), when it sets `model_provider`: where Codex
+/// takes the provider from.
+fn provider_profile(file: &Path) -> Result<Option<String>> {
+    let Some(profile) = read(file, &KeyPath::keys(["profile"]))? else {
+        return Ok(None);
+    };
+    Ok(read(file, &profile_provider(&profile))?.map(|_| profile))
+}
+
+/// The provider Codex uses, as Codex decides it: the active profile's, else the top level's.
+fn active_provider(file: &Path) -> Result<Option<String>> {
+    match provider_profile(file)? {
+        Some(profile) => read(file, &profile_provider(&profile)),
+        None => read(file, &selected_provider()),
+    }
+}
+
 /// The credential variable the user's current provider reads; ours keeps what it had.
 fn env_key(file: &Path) -> Result<String> {
-    let provider = read(file, &selected_provider())?;
-    let from = match provider.as_deref() {
+    let from = match active_provider(file)?.as_deref() {
         Some(id) if id != "openai" => read(file, &provider_key(id, "env_key"))?,
         _ => None,
     };
@@ -74,27 +105,37 @@ fn env_key(file: &Path) -> Result<String> {
 }
 
 /// The keys that select our provider and describe it: what `connect` writes and what
-/// `anyray run` passes as `-c` overrides.
-fn provider_wants(url: &str, env_key: &str) -> Vec<Want> {
-    vec![
-        Want::new(selected_provider(), PROVIDER_ID),
+/// `anyray run` passes as `-c` overrides. `profile` is the active profile that sets its
+/// own `model_provider` (see the module docs).
+fn provider_wants(url: &str, env_key: &str, profile: Option<&str>) -> Vec<Want> {
+    let mut wants = vec![Want::new(selected_provider(), PROVIDER_ID)];
+    wants.extend(profile.map(|p| Want::new(profile_provider(p), PROVIDER_ID)));
+    wants.extend([
         Want::new(provider_key(PROVIDER_ID, "name"), PROVIDER_NAME),
         Want::new(provider_key(PROVIDER_ID, "base_url"), url),
         Want::new(provider_key(PROVIDER_ID, "wire_api"), "responses"),
         Want::new(provider_key(PROVIDER_ID, "env_key"), env_key),
-    ]
+    ]);
+    wants
 }
 
 /// `anyray run -- codex …`: Codex ignores `OPENAI_BASE_URL`, so `-c` overrides select our
-/// provider for this one run; the user's config.toml is not touched.
+/// provider for this one run; the user's config.toml is not touched. Codex splits a `-c`
+/// key at every dot, so a profile whose name has one cannot be overridden this way.
 pub fn run_args(routes: &Routes) -> Vec<OsString> {
     let Some(url) = routes.get(Provider::Openai) else {
         return Vec::new();
     };
-    let env_key = config_file()
-        .and_then(|file| env_key(&file))
-        .unwrap_or_else(|_| DEFAULT_ENV_KEY.to_string());
-    provider_wants(url, &env_key)
+    let file = config_file().ok();
+    let env_key = file
+        .as_deref()
+        .and_then(|file| env_key(file).ok())
+        .unwrap_or_else(|| DEFAULT_ENV_KEY.to_string());
+    let profile = file
+        .as_deref()
+        .and_then(|file| provider_profile(file).ok().flatten())
+        .filter(|p| !p.contains('.'));
+    provider_wants(url, &env_key, profile.as_deref())
         .into_iter()
         .flat_map(|want| {
             // `-c` takes a dotted key and a TOML value: quote strings as TOML does.
@@ -121,7 +162,14 @@ impl Target for Codex {
             return Ok(plan);
         };
         let env_key = env_key(&file)?;
-        let mut wants = provider_wants(url, &env_key);
+        let profile = provider_profile(&file)?;
+        if let Some(profile) = &profile {
+            plan.notes.push(format!(
+                "Codex's active profile `{profile}` selects its own provider: anyray selects \
+                 the gateway there too (disconnect puts yours back)"
+            ));
+        }
+        let mut wants = provider_wants(url, &env_key, profile.as_deref());
         if let Some(header) = &ctx.identity_header {
             wants.push(Want::new(
                 KeyPath::keys(["model_providers", PROVIDER_ID, "env_http_headers", header]),
@@ -145,7 +193,7 @@ impl Target for Codex {
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
         let file = config_file()?;
-        let endpoint = match read(&file, &selected_provider())? {
+        let endpoint = match active_provider(&file)? {
             Some(id) if id != "openai" => read(&file, &provider_key(&id, "base_url"))?,
             _ => read(&file, &KeyPath::keys(["openai_base_url"]))?
                 .or_else(|| Some(OPENAI_DEFAULT.to_string())),
