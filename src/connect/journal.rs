@@ -5,11 +5,12 @@
 //! 1. **Recover.** An intent left by a killed run is finished or rolled back first, and
 //!    the temp files killed writes left behind (ours only: `.anyray-txn-XXXXXX.tmp`, in
 //!    the dirs anyray writes to) are removed.
-//! 2. **Back up** (the first `connect` of a file): the current bytes go to `backups/`,
-//!    named after their SHA-256, written and synced (file and dir) before anything else.
-//! 3. **Record the intent**: `ledger.json` gets a `pending` entry — the file, the SHA-256
-//!    of its bytes before and after, and its whole record as it will be — written
-//!    atomically and synced. The records themselves are not changed yet.
+//! 2. **Record the intent**: `ledger.json` gets a `pending` entry — the file, the SHA-256
+//!    of its bytes before and after, its whole record as it will be, and the backup it
+//!    is about to take — written atomically and synced. The records are not changed yet.
+//! 3. **Back up** (the first `connect` of a file): the current bytes go to `backups/`,
+//!    named after their SHA-256, written and synced (file and dir). The intent comes
+//!    first so that no backup ever exists that the ledger does not account for.
 //! 4. **Replace the file** atomically (temp file, fsync, rename, fsync the dir), or delete it.
 //! 5. **Commit**: one more atomic ledger write puts the record in place (or drops it, for
 //!    `disconnect`) and clears the intent. Only then is a backup no record needs deleted.
@@ -24,9 +25,10 @@
 //!
 //! Why the intent lives in `ledger.json` rather than in a separate journal: the commit
 //! must change the record and clear the intent together, and one rename does both. So at
-//! every instant the state on disk is one of: nothing started; a backup nobody points at
-//! yet (harmless); an intent with the file old or new; the record committed. The
-//! crash-consistency test (tests/connect_crash.rs) kills runs at each of these steps.
+//! every instant the state on disk is one of: nothing started; an intent with the file
+//! old (its backup written or not yet) or new; the record committed, its stale backup
+//! still there or gone. The crash-consistency test (tests/connect_crash.rs) kills runs at
+//! each of these steps.
 
 use std::path::{Path, PathBuf};
 
@@ -49,7 +51,8 @@ pub struct Intent {
     pub after: Option<String>,
     /// The file's record once the change is done; `None`: anyray forgets the file.
     pub record: Option<FileRecord>,
-    /// A backup taken for this change alone (dropped again if the change is rolled back).
+    /// A backup taken for this change alone (dropped again if the change is rolled
+    /// back); it may not be written yet.
     pub new_backup: Option<String>,
 }
 
@@ -137,7 +140,10 @@ impl<'a> Txn<'a> {
     pub fn begin(store: &'a Store) -> Result<Self> {
         let lock = store.lock()?;
         let mut ledger = store.load()?;
+        // The dirs anyray writes to under the lock: its state, the files it recorded, and
+        // its config dir (the saved gateway; `ConfigFile::save_locked` cleans any other).
         let mut dirs: Vec<PathBuf> = vec![store.dir().to_path_buf(), store.backups_dir()];
+        dirs.extend(crate::paths::config_dir().ok());
         dirs.extend(
             ledger
                 .files
@@ -166,6 +172,10 @@ impl<'a> Txn<'a> {
         &self.ledger
     }
 
+    pub fn store(&self) -> &'a Store {
+        self.store
+    }
+
     /// Writes one planned `connect` change: backup, intent, file, commit.
     pub fn connect(&mut self, plan: &ConnectPlan, target: &str) -> Result<()> {
         if !plan.changed() {
@@ -184,11 +194,15 @@ impl<'a> Txn<'a> {
                 None,
             ),
             (None, Some(bytes)) => {
-                let name = self.store.put_backup(path, bytes)?;
-                (false, Some(name.clone()), true, Some(name))
+                // A backup of these very bytes may be there already (kept for a file that
+                // was deleted): it is reused, and never counted as this change's own.
+                let name = Store::backup_name(path, bytes);
+                let new = (!self.store.holds_backup(&name, bytes)).then(|| name.clone());
+                (false, Some(name), true, new)
             }
             (None, None) => (true, None, true, None),
         };
+        let backup_to_write = new_backup.clone().zip(plan.before.as_deref());
         let record = FileRecord {
             target: target.to_string(),
             format: plan.spec.format,
@@ -207,8 +221,13 @@ impl<'a> Txn<'a> {
                 record: Some(record),
                 new_backup,
             },
-            // A new file is as private as the user's other settings: 0600.
-            || fs_safe::atomic_write_locked(path, &plan.after, Some(0o600)),
+            || {
+                if let Some((name, bytes)) = &backup_to_write {
+                    self.store.write_backup(name, bytes)?;
+                }
+                // A new file is as private as the user's other settings: 0600.
+                fs_safe::atomic_write_locked(path, &plan.after, Some(0o600))
+            },
         )
     }
 

@@ -260,22 +260,24 @@ impl Store {
         fs_safe::atomic_write_locked(&self.ledger_path(), text.as_bytes(), Some(0o600))
     }
 
-    /// Keeps `bytes`, the original of `path`, durably (0600: settings files can hold
-    /// keys) and returns the backup's name. The name carries the bytes' hash, so a backup
-    /// that is already there holds exactly these bytes and is reused as it is.
-    pub fn put_backup(&self, path: &Path, bytes: &[u8]) -> Result<String> {
-        let name = BackupName::for_file(path, bytes);
-        let dir = self.backups_dir();
-        fs_safe::create_private_dir(&dir)?;
+    /// The name the backup of `bytes`, the original of `path`, gets: it carries the
+    /// bytes' hash, so a backup of that name holds exactly these bytes.
+    pub fn backup_name(path: &Path, bytes: &[u8]) -> String {
+        BackupName::for_file(path, bytes)
+    }
+
+    /// Whether the backup `name` is there and holds `bytes`.
+    pub fn holds_backup(&self, name: &str, bytes: &[u8]) -> bool {
+        self.read_backup(name).is_ok_and(|held| held == bytes)
+    }
+
+    /// Writes a backup durably (0600: settings files can hold keys).
+    pub fn write_backup(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.backup_path(name)?;
+        fs_safe::create_private_dir(&self.backups_dir())?;
         self.check_dirs()?;
-        if let Ok(existing) = self.read_backup(&name)
-            && existing == bytes
-        {
-            return Ok(name);
-        }
-        fs_safe::atomic_write_locked(&dir.join(&name), bytes, Some(0o600))
-            .with_context(|| format!("cannot back up {}", path.display()))?;
-        Ok(name)
+        fs_safe::atomic_write_locked(&path, bytes, Some(0o600))
+            .with_context(|| format!("cannot write the backup {}", path.display()))
     }
 
     /// A backup's bytes, checked against the hash its name carries.

@@ -287,7 +287,7 @@ pub fn plan_disconnect(
     };
     let Some(bytes) = &before else {
         let kept_backup = match &record.backup {
-            Some(name) => Some(store.backup_path(name)?),
+            Some(name) => Some(store.backup_path(name)?).filter(|p| p.exists()),
             None => None,
         };
         return Ok(DisconnectPlan {
@@ -421,14 +421,25 @@ pub fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
 
 /// Reads one string from a file, for targets that look at what a tool will use.
 pub fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
+    Ok(read_values(path, format, std::slice::from_ref(key))?
+        .pop()
+        .flatten())
+}
+
+/// Reads several strings from a file, parsing it once (settings files can be large).
+pub fn read_values(path: &Path, format: Format, keys: &[KeyPath]) -> Result<Vec<Option<String>>> {
     let Some(bytes) = fs_safe::read_optional(path)? else {
-        return Ok(None);
+        return Ok(vec![None; keys.len()]);
     };
     let doc = parse_file(path, format, Some(&bytes))?;
-    Ok(doc
-        .get(key)
-        .map_err(|e| file_error(path, e))?
-        .map(|s| s.value))
+    keys.iter()
+        .map(|key| {
+            Ok(doc
+                .get(key)
+                .map_err(|e| file_error(path, e))?
+                .map(|s| s.value))
+        })
+        .collect()
 }
 
 /// A unified diff of two versions of a file (`--dry-run`); empty when they are equal.

@@ -172,38 +172,36 @@ pub fn dry_run_report(planned: &[Planned], ctx: &Ctx, store: &Store) -> ConnectR
     )
 }
 
-/// Writes every planned change under the lock, re-planning against the current ledger
-/// (with any change a killed run left settled first).
-pub fn apply(planned: &[Planned], ctx: &Ctx, store: &Store, force: bool) -> Result<ConnectReport> {
-    let mut txn = Txn::begin(store)?;
+/// Plans and writes each target's changes under the lock `txn` holds, against the
+/// ledger as it is now (a plan shown before, if any, may be stale: another anyray may
+/// have run since). A target that fails never stops the others.
+pub fn apply(
+    selected: &[&'static dyn Target],
+    ctx: &Ctx,
+    txn: &mut Txn,
+    force: bool,
+) -> Result<ConnectReport> {
     let mut targets = Vec::new();
-    for p in planned {
-        let report = match &p.result {
-            Err(e) => failed(p.target, e),
-            Ok(_) => {
-                let fresh = Planned {
-                    target: p.target,
-                    result: plan_target(p.target, ctx, txn.ledger(), force),
-                };
-                let id = targets::id(p.target.owner());
-                let written = match &fresh.result {
-                    Ok((_, files)) => files.iter().try_for_each(|file| txn.connect(file, id)),
-                    Err(_) => Ok(()),
-                };
-                match (&fresh.result, written) {
-                    (Err(e), _) => failed(p.target, e),
-                    (_, Err(e)) => failed(p.target, &e),
-                    (Ok(_), Ok(())) => {
-                        let mut report = target_report(&fresh, false, store);
-                        if report.outcome == ConnectOutcome::WouldChange {
-                            report.outcome = ConnectOutcome::Changed;
-                        }
-                        report
-                    }
-                }
-            }
+    for &target in selected {
+        let planned = Planned {
+            target,
+            result: plan_target(target, ctx, txn.ledger(), force),
         };
-        targets.push(report);
+        let id = targets::id(target.owner());
+        let written = match &planned.result {
+            Ok((_, files)) => files.iter().try_for_each(|file| txn.connect(file, id)),
+            Err(_) => Ok(()),
+        };
+        targets.push(match written {
+            Err(e) => failed(target, &e),
+            Ok(()) => {
+                let mut report = target_report(&planned, false, txn.store());
+                if report.outcome == ConnectOutcome::WouldChange {
+                    report.outcome = ConnectOutcome::Changed;
+                }
+                report
+            }
+        });
     }
     Ok(report(ctx, false, targets.into_iter()))
 }
