@@ -56,6 +56,15 @@ impl Format {
         })
     }
 
+    /// A file anyray created, as key-by-key restore left it: blank lines a removed table
+    /// left at the top of a TOML file go (nothing of the user's was ever above them).
+    fn tidy_created(self, text: String) -> String {
+        match self {
+            Format::Toml => text.trim_start_matches(['\r', '\n']).to_string(),
+            _ => text,
+        }
+    }
+
     /// Whether a rendered document holds nothing (so a file anyray created can go).
     fn is_blank(self, text: &str) -> bool {
         let text = text.trim_start_matches('\u{feff}');
@@ -358,9 +367,12 @@ pub fn plan_disconnect(
     for container in record.created_containers.iter().rev() {
         doc.remove_if_empty(container);
     }
-    let text = doc.render();
-    if record.created && record.format.is_blank(&text) {
-        return plan(RestoreMethod::Delete, None, conflicts);
+    let mut text = doc.render();
+    if record.created {
+        if record.format.is_blank(&text) {
+            return plan(RestoreMethod::Delete, None, conflicts);
+        }
+        text = record.format.tidy_created(text);
     }
     plan(RestoreMethod::KeyByKey, Some(text.into_bytes()), conflicts)
 }
