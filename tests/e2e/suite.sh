@@ -462,6 +462,60 @@ step_disconnect() {
   each_shell disconnected shell_default
 }
 
+# --- 11. a Codex profile that selects its own provider (issue 13) ----------------------------
+
+# A second HOME whose config.toml selects the profile `work`, and the profile selects a
+# provider on the "prior" fake: real Codex takes the profile's provider over the top-level
+# one, so connect must select the gateway there too, and disconnect must put it back.
+seed_profile_home() {
+  P="$W/profile-home"
+  mkdir -p "$P/.codex"
+  cat >"$P/.codex/config.toml" <<EOF
+# Codex with a profile (the e2e seed for issue 13)
+profile = "work"
+
+[profiles.work]
+model_provider = "team" # the team's endpoint
+
+[model_providers.team]
+name = "Team endpoint"
+base_url = "${URLS[prior]}/v1"
+wire_api = "responses"
+env_key = "OPENAI_API_KEY"
+EOF
+  cp "$P/.codex/config.toml" "$W/profile-config.toml"
+}
+
+profile_connect() {
+  anyray "$P" connect --yes --gateway "${URLS[gateway]}" codex ||
+    { fail "anyray connect exited $?"; return 1; }
+  cat "$P/.codex/config.toml"
+  detail "codex -> ${URLS[gateway]} with the profile 'work' active"
+}
+
+profile_disconnect() {
+  anyray "$P" disconnect --yes || { fail "anyray disconnect exited $?"; return 1; }
+  cmp "$W/profile-config.toml" "$P/.codex/config.toml" ||
+    { fail "config.toml differs from before connect"; return 1; }
+  detail "config.toml byte-identical to before connect"
+}
+
+step_profile() {
+  section "11. Codex with an active profile that selects its own provider"
+  local why
+  why=$(blocked connect disconnect)
+  if [[ -n $why ]]; then
+    skip_rows profile "$why" codex "anyray connect" "anyray disconnect"
+    return
+  fi
+  seed_profile_home
+  check codex "profile: before" codex_turn "$P" prior "$PRIOR_TEXT"
+  check "anyray connect" profile profile_connect || return
+  check codex profile codex_turn "$P" gateway "$GW_TEXT"
+  check "anyray disconnect" profile profile_disconnect
+  check codex "profile: after" codex_turn "$P" prior "$PRIOR_TEXT"
+}
+
 # --- 10. anyray run: one command through the gateway, no file touched (issue 9) -------------
 
 # The SDKs run directly under `anyray run` (no shell rc involved), plain and streaming.
@@ -525,6 +579,7 @@ main() {
   step_relay
   step_failopen
   step_disconnect
+  step_profile
   step_run
 
   summary
