@@ -63,17 +63,27 @@ pub fn read_no_follow(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 fn read_capped(path: &Path, no_follow: bool) -> Result<Option<Vec<u8>>> {
+    let symlink_refused = || -> anyhow::Error {
+        UserError::usage(format!(
+            "{} is a symbolic link, where anyray keeps a file of its own",
+            path.display()
+        ))
+        .with_hint("remove the link (anyray never follows links in its state dir)")
+        .into()
+    };
+    if !cfg!(unix) {
+        // No O_NOFOLLOW or O_NONBLOCK there: look before opening (a named pipe blocks).
+        if no_follow && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(symlink_refused());
+        }
+        if let Ok(meta) = fs::metadata(path) {
+            check_regular(path, &meta)?;
+        }
+    }
     let file = match open_for_reading(path, no_follow) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if no_follow && is_symlink_refusal(&e) => {
-            return Err(UserError::usage(format!(
-                "{} is a symbolic link, where anyray keeps a file of its own",
-                path.display()
-            ))
-            .with_hint("remove the link (anyray never follows links in its state dir)")
-            .into());
-        }
+        Err(e) if no_follow && is_symlink_refusal(&e) => return Err(symlink_refused()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     let meta = file
@@ -102,25 +112,19 @@ fn open_for_reading(path: &Path, no_follow: bool) -> io::Result<File> {
 }
 
 #[cfg(not(unix))]
-fn open_for_reading(path: &Path, no_follow: bool) -> io::Result<File> {
-    if no_follow && fs::symlink_metadata(path)?.file_type().is_symlink() {
-        return Err(io::Error::other("a symbolic link"));
-    }
-    // Check before opening: a named pipe would block.
-    if !fs::metadata(path)?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
+fn open_for_reading(path: &Path, _no_follow: bool) -> io::Result<File> {
     File::open(path)
 }
 
+/// `O_NOFOLLOW` on a symlink fails with `ELOOP`.
 #[cfg(unix)]
 fn is_symlink_refusal(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::ELOOP)
 }
 
 #[cfg(not(unix))]
-fn is_symlink_refusal(e: &io::Error) -> bool {
-    e.to_string() == "a symbolic link"
+fn is_symlink_refusal(_e: &io::Error) -> bool {
+    false
 }
 
 /// Only regular files are read or written: a directory or a device where a tool's file
@@ -544,6 +548,49 @@ mod tests {
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn only_temp_files_of_locked_writes_count_as_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            ".anyray-txn-Ab12Cd.tmp",
+            ".anyray-txn-Ab12Cd.tmp.keep",
+            ".anyray-txn-toolong1.tmp",
+            ".anyray-Ab12Cd.tmp",
+            "anyray-txn-Ab12Cd.tmp",
+            "settings.json",
+        ];
+        for name in names {
+            fs::write(dir.path().join(name), "x").unwrap();
+        }
+        fs::create_dir(dir.path().join(".anyray-txn-Dir123.tmp")).unwrap();
+        assert_eq!(remove_stale_temps(dir.path()), 1);
+        assert!(!dir.path().join(names[0]).exists());
+        for name in &names[1..] {
+            assert!(dir.path().join(name).exists(), "{name}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reads_refuse_what_is_not_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_optional(dir.path()).unwrap_err();
+        assert!(format!("{err:#}").contains("is a directory"), "{err:#}");
+        let err = read_optional(Path::new("/dev/zero")).unwrap_err();
+        assert!(format!("{err:#}").contains("not a regular file"), "{err:#}");
+        let big = dir.path().join("big");
+        File::create(&big)
+            .unwrap()
+            .set_len(MAX_FILE_BYTES + 1)
+            .unwrap();
+        assert!(read_optional(&big).is_err());
+        assert_eq!(read_optional(&dir.path().join("absent")).unwrap(), None);
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&big, &link).unwrap();
+        let err = read_no_follow(&link).unwrap_err();
+        assert!(format!("{err:#}").contains("symbolic link"), "{err:#}");
     }
 
     #[test]

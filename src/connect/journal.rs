@@ -313,3 +313,89 @@ fn ensure_unchanged(path: &Path, planned: Option<&[u8]>) -> Result<()> {
     .with_hint("run the command again")
     .into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::{Format, KeyRecord};
+    use crate::edit::KeyPath;
+
+    fn settings(url: &str) -> String {
+        format!("{{\"env\": {{\"U\": \"{url}\"}}, \"theme\": \"dark\"}}")
+    }
+
+    fn record(url: &str) -> FileRecord {
+        FileRecord {
+            target: "claude-code".into(),
+            format: Format::Json,
+            created: false,
+            written_sha256: sha256_hex(settings(url).as_bytes()),
+            backup: Some("settings.json.0123456789abcdef.orig".into()),
+            restorable: true,
+            keys: vec![KeyRecord {
+                key: KeyPath::keys(["env", "U"]),
+                prior: None,
+                written: url.into(),
+            }],
+            created_containers: vec![KeyPath::keys(["env"])],
+        }
+    }
+
+    /// A ledger whose re-connect from `old` to `new` was killed, and the file now `now`.
+    fn killed(now: &str, new_backup: Option<&str>) -> (tempfile::TempDir, PathBuf, Ledger) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, now).unwrap();
+        let mut ledger = Ledger::default();
+        ledger.files.insert(path.clone(), record("old"));
+        ledger.pending = Some(Intent {
+            path: path.clone(),
+            before: Some(sha256_hex(settings("old").as_bytes())),
+            after: Some(sha256_hex(settings("new").as_bytes())),
+            record: Some(record("new")),
+            new_backup: new_backup.map(str::to_string),
+        });
+        (dir, path, ledger)
+    }
+
+    #[test]
+    fn a_change_that_landed_is_committed() {
+        let (_dir, path, mut ledger) = killed(&settings("new"), None);
+        assert!(recover(&mut ledger));
+        assert_eq!(ledger.pending, None);
+        assert_eq!(ledger.files[&path], record("new"));
+        assert!(!recover(&mut ledger), "nothing left to settle");
+    }
+
+    #[test]
+    fn a_change_that_did_not_land_is_rolled_back_with_its_own_backup() {
+        let (_dir, path, mut ledger) = killed(&settings("old"), Some("x.0123456789abcdef.orig"));
+        recover(&mut ledger);
+        assert_eq!(ledger.files[&path], record("old"));
+        assert_eq!(ledger.stale_backups, ["x.0123456789abcdef.orig"]);
+    }
+
+    #[test]
+    fn a_file_edited_after_the_kill_keeps_the_record_but_not_the_backup() {
+        // The kill came before the rename; then the user edited another key.
+        let edited = settings("old").replace("dark", "light");
+        let (_dir, path, mut ledger) = killed(&edited, None);
+        recover(&mut ledger);
+        let kept = &ledger.files[&path];
+        assert!(!kept.restorable, "disconnect must go key by key");
+        assert_eq!(kept.backup, record("old").backup, "the backup is kept");
+        // The file holds anyray's older value: that is what anyray wrote there.
+        assert_eq!(kept.keys[0].written, "old");
+        assert!(ledger.stale_backups.is_empty());
+    }
+
+    #[test]
+    fn an_interrupted_disconnect_over_an_edited_file_keeps_the_record() {
+        let (_dir, path, mut ledger) = killed("{\"theme\": \"light\"}", None);
+        ledger.pending.as_mut().unwrap().record = None;
+        ledger.pending.as_mut().unwrap().after = Some(sha256_hex(b"{}"));
+        recover(&mut ledger);
+        assert!(!ledger.files[&path].restorable);
+        assert!(ledger.stale_backups.is_empty(), "no backup goes on a guess");
+    }
+}
