@@ -510,6 +510,23 @@ fn duplicate_keys_on_a_managed_path_are_refused_where_the_tool_reads_otherwise()
 }
 
 #[test]
+fn two_entries_of_the_same_name_in_a_managed_list_are_refused() {
+    // The Claude Code extension's list: which entry wins is the extension's business.
+    let env = TestEnv::new();
+    let text = "{\n  \"claudeCode.environmentVariables\": [\n    { \"name\": \"ANTHROPIC_BASE_URL\", \"value\": \"https://a\" },\n    { \"name\": \"ANTHROPIC_BASE_URL\", \"value\": \"https://b\" }\n  ]\n}\n";
+    env.write(CURSOR, text);
+    let out = connect(&env, "cursor", GW);
+    out.code(3);
+    assert!(
+        out.stderr
+            .contains(":4:5: an entry named `ANTHROPIC_BASE_URL` appears twice in the same list"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.read(CURSOR), text);
+}
+
+#[test]
 fn duplicates_elsewhere_are_left_alone_and_the_tool_reads_the_gateway() {
     let env = TestEnv::new();
     let text = "{\n  \"theme\": \"light\",\n  \"theme\": \"dark\"\n}\n";
