@@ -544,14 +544,21 @@ fn duplicates_elsewhere_are_left_alone_and_the_tool_reads_the_gateway() {
 
 const CODEX_WITH_PROFILE: &str = "profile = \"work\"\nmodel = \"o3\"\n\n[profiles.work]\nmodel_provider = \"azure\" # the team's\n\n[model_providers.azure]\nname = \"Azure\"\nbase_url = \"https://corp.openai.azure.com/openai\"\nenv_key = \"AZURE_OPENAI_API_KEY\"\n";
 
+/// The legacy form (`profile = "work"` selecting `[profiles.work]`), which older Codex
+/// reads and current Codex refuses to load.
 #[test]
-fn codex_active_profile_is_connected_and_restored() {
+fn codex_legacy_profile_is_connected_and_restored() {
     let env = TestEnv::new();
     env.write(CODEX, CODEX_WITH_PROFILE);
     let out = connect(&env, "codex", GW);
     out.ok();
     assert!(
-        out.stdout.contains("active profile `work`"),
+        out.stdout.contains("legacy profile `work`"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("current Codex refuses"),
         "{}",
         out.stdout
     );
@@ -597,6 +604,50 @@ fn codex_active_profile_is_connected_and_restored() {
 
     env.run(["disconnect", "--yes"]).ok();
     assert_eq!(env.read(CODEX), CODEX_WITH_PROFILE);
+}
+
+#[test]
+fn codex_profile_files_that_select_a_provider_are_connected_and_restored() {
+    // `codex --profile work` lays ~/.codex/work.config.toml over config.toml.
+    let env = TestEnv::new();
+    let base = "model = \"o3\"\n\n[model_providers.azure]\nname = \"Azure\"\nbase_url = \"https://corp.openai.azure.com/openai\"\n";
+    let work = "# the team's\nmodel_provider = \"azure\"\nmodel = \"gpt-5\"\n";
+    let fast = "model_reasoning_effort = \"low\"\n";
+    env.write(CODEX, base);
+    env.write(".codex/work.config.toml", work);
+    env.write(".codex/fast.config.toml", fast);
+    env.write(
+        ".codex/not a profile.config.toml",
+        "model_provider = \"x\"\n",
+    );
+    let out = connect(&env, "codex", GW);
+    out.ok();
+    assert!(
+        out.stdout.contains("`codex --profile work`"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("--profile fast"), "{}", out.stdout);
+    assert_eq!(
+        env.read(".codex/work.config.toml"),
+        work.replace("\"azure\"", "\"anyray\"")
+    );
+    assert_eq!(
+        env.read(".codex/fast.config.toml"),
+        fast,
+        "inherits config.toml's"
+    );
+    assert_eq!(
+        env.read(".codex/not a profile.config.toml"),
+        "model_provider = \"x\"\n"
+    );
+    let json = env.run(["status", "--json", "codex"]).json();
+    assert_eq!(json["targets"][0]["state"], "connected");
+    assert_eq!(json["targets"][0]["files"].as_array().unwrap().len(), 2);
+
+    env.run(["disconnect", "--yes"]).ok();
+    assert_eq!(env.read(CODEX), base);
+    assert_eq!(env.read(".codex/work.config.toml"), work);
 }
 
 #[test]

@@ -17,16 +17,20 @@
 //! With `--identity`, `env_http_headers` names the variable holding the key (never the
 //! key itself). Installed: `codex` on PATH, or the Codex home exists.
 //!
-//! Profiles: Codex takes the provider from the active profile first (`profile = "x"`
-//! selects `[profiles.x]`; its `model_provider` beats the top-level one), then from the
-//! top level (codex-rs `resolve_model_provider_from_config_toml`). A profile cannot set
-//! `openai_base_url` or `model_providers` (its `ConfigProfile` has neither), so the
-//! selection is the one key a profile can override. When the active profile sets
-//! `model_provider`, anyray sets it there too (its prior value recorded, so `disconnect`
-//! puts it back), rather than only reporting that the profile wins: the user asked for
-//! Codex to use the gateway, and the top-level key alone would do nothing. The top-level
-//! key is still set, for runs without the profile. A profile selected per run with
-//! `codex --profile` is the user's explicit choice for that run and is left alone.
+//! Profiles, as codex-rs reads them (`config/src/loader/mod.rs`, `core/src/config`):
+//! - `codex --profile <name>` lays `$CODEX_HOME/<name>.config.toml` over config.toml
+//!   (`<name>`: ASCII letters, digits, `_`, `-`). A profile file that sets its own
+//!   `model_provider` wins over config.toml's, so `codex --profile <name>` would bypass
+//!   the gateway. anyray selects its provider in each such file too (the prior value
+//!   recorded, so `disconnect` puts it back), rather than only reporting that a profile
+//!   wins: the user asked for Codex to use the gateway, and a profile is one way they
+//!   run it. Profile files that do not set `model_provider` inherit config.toml's and are
+//!   not touched. (`-c`, which `anyray run` uses, beats the profile layer anyway.)
+//! - The legacy form, `profile = "x"` in config.toml selecting `[profiles.x]`, is refused
+//!   at load by current Codex; older Codex took `[profiles.x].model_provider` over the
+//!   top-level one (`resolve_model_provider_from_config_toml`). When the selected legacy
+//!   profile sets `model_provider`, anyray sets it there too, for those older versions,
+//!   and says that current Codex will not start with that config.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -50,6 +54,8 @@ const PROVIDER_NAME: &str = "Anyray gateway";
 const DEFAULT_ENV_KEY: &str = "OPENAI_API_KEY";
 /// Where Codex goes with its built-in provider.
 const OPENAI_DEFAULT: &str = "https://api.openai.com/v1";
+/// `codex --profile <name>` reads `$CODEX_HOME/<name>.config.toml`.
+const PROFILE_SUFFIX: &str = ".config.toml";
 
 fn home() -> Result<PathBuf> {
     match envvars::get(envvars::CODEX_HOME) {
@@ -78,8 +84,8 @@ fn read(file: &Path, key: &KeyPath) -> Result<Option<String>> {
     connect::read_value(file, Format::Toml, key)
 }
 
-/// The active profile (`profile = "x"`), when it sets `model_provider`: where Codex
-/// takes the provider from.
+/// The legacy profile config.toml selects (`profile = "x"`), when it sets
+/// `model_provider`: where older Codex takes the provider from.
 fn provider_profile(file: &Path) -> Result<Option<String>> {
     let Some(profile) = read(file, &KeyPath::keys(["profile"]))? else {
         return Ok(None);
@@ -87,7 +93,7 @@ fn provider_profile(file: &Path) -> Result<Option<String>> {
     Ok(read(file, &profile_provider(&profile))?.map(|_| profile))
 }
 
-/// The provider Codex uses, as Codex decides it: the active profile's, else the top level's.
+/// The provider Codex uses by default: a legacy profile's, else the top level's.
 fn active_provider(file: &Path) -> Result<Option<String>> {
     match provider_profile(file)? {
         Some(profile) => read(file, &profile_provider(&profile)),
@@ -119,9 +125,35 @@ fn provider_wants(url: &str, env_key: &str, profile: Option<&str>) -> Vec<Want> 
     wants
 }
 
+/// The profile files of `codex --profile <name>` that select their own provider, by name.
+fn provider_profile_files(home: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let Ok(entries) = std::fs::read_dir(home) else {
+        return Ok(Vec::new());
+    };
+    let mut profiles = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(file_name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Some(name) = file_name.strip_suffix(PROFILE_SUFFIX) else {
+            continue;
+        };
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let path = entry.path();
+        if valid && read(&path, &selected_provider())?.is_some() {
+            profiles.push((name.to_string(), path));
+        }
+    }
+    profiles.sort();
+    Ok(profiles)
+}
+
 /// `anyray run -- codex …`: Codex ignores `OPENAI_BASE_URL`, so `-c` overrides select our
 /// provider for this one run; the user's config.toml is not touched. Codex splits a `-c`
-/// key at every dot, so a profile whose name has one cannot be overridden this way.
+/// key at every dot, so a legacy profile whose name has one cannot be overridden this way.
 pub fn run_args(routes: &Routes) -> Vec<OsString> {
     let Some(url) = routes.get(Provider::Openai) else {
         return Vec::new();
@@ -165,8 +197,22 @@ impl Target for Codex {
         let profile = provider_profile(&file)?;
         if let Some(profile) = &profile {
             plan.notes.push(format!(
-                "Codex's active profile `{profile}` selects its own provider: anyray selects \
-                 the gateway there too (disconnect puts yours back)"
+                "config.toml selects the legacy profile `{profile}`, which sets its own \
+                 provider: anyray selects the gateway there too, for older Codex; current \
+                 Codex refuses to start with `profile = …` (move it to {profile}.config.toml \
+                 and run `codex --profile {profile}`)"
+            ));
+        }
+        let profile_files = provider_profile_files(&home()?)?;
+        if !profile_files.is_empty() {
+            let names: Vec<String> = profile_files
+                .iter()
+                .map(|(name, _)| format!("`codex --profile {name}`"))
+                .collect();
+            plan.notes.push(format!(
+                "Codex profiles that select their own provider ({}): anyray selects the \
+                 gateway in their files too (disconnect puts yours back)",
+                names.join(", ")
             ));
         }
         let mut wants = provider_wants(url, &env_key, profile.as_deref());
@@ -188,6 +234,12 @@ impl Target for Codex {
             format: Format::Toml,
             wants,
         });
+        plan.files
+            .extend(profile_files.into_iter().map(|(_, path)| FileSpec {
+                path,
+                format: Format::Toml,
+                wants: vec![Want::new(selected_provider(), PROVIDER_ID)],
+            }));
         Ok(plan)
     }
 
