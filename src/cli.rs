@@ -133,7 +133,7 @@ pub struct ConnectArgs {
     #[arg(long, short)]
     pub yes: bool,
 
-    /// Connect named tools even if they look uninstalled
+    /// Connect named tools even if they look uninstalled, and change read-only files
     #[arg(long)]
     pub force: bool,
 
@@ -160,7 +160,7 @@ pub struct DisconnectArgs {
     #[arg(long, short)]
     pub yes: bool,
 
-    /// Restore even where you changed a managed value since `connect`
+    /// Restore even where you changed a managed value since `connect`, or the file is read-only
     #[arg(long)]
     pub force: bool,
 }

@@ -375,6 +375,15 @@ impl ConfigFile {
     pub fn save(&self) -> Result<()> {
         fs_safe::atomic_write(&self.path, self.doc.to_string().as_bytes(), Some(0o600))
     }
+
+    /// [`Self::save`] while holding the connect lock (`connect` remembering the gateway):
+    /// a temp file a killed save left in the file's dir is removed first.
+    pub fn save_locked(&self, _lock: &crate::connect::Txn) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            fs_safe::remove_stale_temps(dir);
+        }
+        fs_safe::atomic_write_locked(&self.path, self.doc.to_string().as_bytes(), Some(0o600))
+    }
 }
 
 fn split_key(key: &str) -> (Vec<&str>, &str) {

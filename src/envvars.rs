@@ -20,6 +20,10 @@ pub const ANYRAY_STATE_DIR: &str = "ANYRAY_STATE_DIR";
 /// Overrides where Claude Code's managed settings file is looked for (unusual installs, tests).
 pub const ANYRAY_CLAUDE_MANAGED_SETTINGS: &str = "ANYRAY_CLAUDE_MANAGED_SETTINGS";
 
+/// Test only, debug builds only: `<point>#<n>` kills the process at a named step of a
+/// write (see `failpoint`). Release builds never read it.
+pub const ANYRAY_TEST_KILL_AT: &str = "ANYRAY_TEST_KILL_AT";
+
 /// Disables colour (https://no-color.org).
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Claude Code's config dir (default `~/.claude`).
@@ -90,6 +94,7 @@ pub fn all() -> impl Iterator<Item = &'static str> {
         ANYRAY_KEYRING,
         ANYRAY_STATE_DIR,
         ANYRAY_CLAUDE_MANAGED_SETTINGS,
+        ANYRAY_TEST_KILL_AT,
         NO_COLOR,
         CLAUDE_CONFIG_DIR,
         CODEX_HOME,

@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod edit;
 pub mod envvars;
 pub mod error;
+pub mod failpoint;
 pub mod fs_safe;
 pub mod gateway_url;
 pub mod http;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::envvars;
+use crate::error::UserError;
 
 const APP: &str = "anyray";
 
@@ -22,9 +23,21 @@ pub fn default_config_file() -> Result<PathBuf> {
 
 /// The state dir: the ledger of what `connect` changed, and backups.
 /// `dirs::state_dir()` exists on Linux only; elsewhere the local data dir is used.
+/// A relative `ANYRAY_STATE_DIR` is refused: it would mean another ledger (and other
+/// backups) in every directory anyray is run from.
 pub fn state_dir() -> Result<PathBuf> {
     if let Some(dir) = envvars::get(envvars::ANYRAY_STATE_DIR) {
-        return Ok(PathBuf::from(dir));
+        let dir = PathBuf::from(dir);
+        if !dir.is_absolute() {
+            return Err(UserError::usage(format!(
+                "{} must be an absolute path, not {}",
+                envvars::ANYRAY_STATE_DIR,
+                dir.display()
+            ))
+            .with_hint("set it to an absolute path, or unset it for the default")
+            .into());
+        }
+        return Ok(dir);
     }
     dirs::state_dir()
         .or_else(dirs::data_local_dir)

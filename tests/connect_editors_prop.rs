@@ -155,9 +155,12 @@ fn string_map() -> impl Strategy<Value = Json> {
         0..3,
     )
     .prop_map(|pairs| {
+        // A key twice on a managed path is refused (see the JSON editor's docs).
+        let mut seen = std::collections::HashSet::new();
         Json::Object(
             pairs
                 .into_iter()
+                .filter(|(k, _)| seen.insert(k.clone()))
                 .map(|(k, v)| (k, Json::Scalar(v)))
                 .collect(),
         )
@@ -172,7 +175,11 @@ fn entries() -> impl Strategy<Value = Json> {
         ),
         0..3,
     )
-    .prop_map(Json::Entries)
+    .prop_map(|mut list| {
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|(name, _)| seen.insert(name.clone()));
+        Json::Entries(list)
+    })
 }
 
 fn json_document() -> impl Strategy<Value = Vec<(String, Json)>> {

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::Context;
 use crate::cli::StatusArgs;
-use crate::connect::{Store, render, session};
+use crate::connect::{Store, journal, render, session};
 use crate::targets::{self, Ctx};
 
 pub fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
@@ -16,7 +16,8 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
     } else {
         targets::named(&args.targets)
     };
-    let report = session::status(&tctx, &selected, &Store::open()?.load()?);
+    let ledger = journal::load_settled(&Store::open()?)?;
+    let report = session::status(&tctx, &selected, &ledger);
     if ctx.printer.json {
         ctx.printer.json(&report)
     } else {

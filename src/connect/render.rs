@@ -138,6 +138,16 @@ pub fn disconnect(p: &Printer, report: &DisconnectReport) {
     for line in table(&rows) {
         p.line(line);
     }
+    for file in report.targets.iter().flat_map(|t| &t.files) {
+        if let Some(backup) = &file.backup {
+            p.line(format!(
+                "  {} {} is gone (deleted since `connect`); the backup of its original is kept at {}",
+                p.paint(Style::Dim, "note"),
+                display_path(&file.path),
+                display_path(backup)
+            ));
+        }
+    }
     errors(p, report.targets.iter().filter_map(|t| t.error.as_ref()));
 }
 

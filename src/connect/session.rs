@@ -9,8 +9,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{
-    ConnectPlan, DisconnectPlan, Ledger, RestoreMethod, Store, apply_connect, apply_disconnect,
-    plan_connect, plan_disconnect,
+    ConnectPlan, DisconnectPlan, Ledger, RestoreMethod, Store, Txn, journal, plan_connect,
+    plan_disconnect,
 };
 use crate::error::{ExitStatus, classify};
 use crate::targets::{self, Ctx, Target, TargetPlan, TargetStatus};
@@ -124,13 +124,19 @@ pub struct Planned {
     pub result: Result<(TargetPlan, Vec<ConnectPlan>)>,
 }
 
-/// Plans every target against `ledger`; writes nothing.
-pub fn plan_all(targets: &[&'static dyn Target], ctx: &Ctx, ledger: &Ledger) -> Vec<Planned> {
+/// Plans every target against `ledger`; writes nothing. `force` lets read-only files
+/// be changed.
+pub fn plan_all(
+    targets: &[&'static dyn Target],
+    ctx: &Ctx,
+    ledger: &Ledger,
+    force: bool,
+) -> Vec<Planned> {
     targets
         .iter()
         .map(|&target| Planned {
             target,
-            result: plan_target(target, ctx, ledger),
+            result: plan_target(target, ctx, ledger, force),
         })
         .collect()
 }
@@ -139,12 +145,13 @@ fn plan_target(
     target: &dyn Target,
     ctx: &Ctx,
     ledger: &Ledger,
+    force: bool,
 ) -> Result<(TargetPlan, Vec<ConnectPlan>)> {
     let plan = target.plan(ctx)?;
     let files = plan
         .files
         .iter()
-        .map(|spec| plan_connect(spec, ledger.files.get(&spec.path)))
+        .map(|spec| plan_connect(spec, ledger.files.get(&spec.path), force))
         .collect::<Result<Vec<_>>>()?;
     Ok((plan, files))
 }
@@ -157,44 +164,44 @@ pub fn any_change(planned: &[Planned]) -> bool {
 }
 
 /// The report of a plan without writing (`--dry-run`), with diffs.
-pub fn dry_run_report(planned: &[Planned], ctx: &Ctx) -> ConnectReport {
-    report(ctx, true, planned.iter().map(|p| target_report(p, true)))
+pub fn dry_run_report(planned: &[Planned], ctx: &Ctx, store: &Store) -> ConnectReport {
+    report(
+        ctx,
+        true,
+        planned.iter().map(|p| target_report(p, true, store)),
+    )
 }
 
-/// Writes every planned change under the lock, re-planning against the current ledger.
-pub fn apply(planned: &[Planned], ctx: &Ctx, store: &Store) -> Result<ConnectReport> {
-    let _lock = store.lock()?;
-    let mut ledger = store.load()?;
+/// Plans and writes each target's changes under the lock `txn` holds, against the
+/// ledger as it is now (a plan shown before, if any, may be stale: another anyray may
+/// have run since). A target that fails never stops the others.
+pub fn apply(
+    selected: &[&'static dyn Target],
+    ctx: &Ctx,
+    txn: &mut Txn,
+    force: bool,
+) -> Result<ConnectReport> {
     let mut targets = Vec::new();
-    for p in planned {
-        let report = match &p.result {
-            Err(e) => failed(p.target, e),
-            Ok(_) => {
-                let fresh = Planned {
-                    target: p.target,
-                    result: plan_target(p.target, ctx, &ledger),
-                };
-                let id = targets::id(p.target.owner());
-                let written = match &fresh.result {
-                    Ok((_, files)) => files
-                        .iter()
-                        .try_for_each(|file| apply_connect(file, id, store, &mut ledger)),
-                    Err(_) => Ok(()),
-                };
-                match (&fresh.result, written) {
-                    (Err(e), _) => failed(p.target, e),
-                    (_, Err(e)) => failed(p.target, &e),
-                    (Ok(_), Ok(())) => {
-                        let mut report = target_report(&fresh, false);
-                        if report.outcome == ConnectOutcome::WouldChange {
-                            report.outcome = ConnectOutcome::Changed;
-                        }
-                        report
-                    }
-                }
-            }
+    for &target in selected {
+        let planned = Planned {
+            target,
+            result: plan_target(target, ctx, txn.ledger(), force),
         };
-        targets.push(report);
+        let id = targets::id(target.owner());
+        let written = match &planned.result {
+            Ok((_, files)) => files.iter().try_for_each(|file| txn.connect(file, id)),
+            Err(_) => Ok(()),
+        };
+        targets.push(match written {
+            Err(e) => failed(target, &e),
+            Ok(()) => {
+                let mut report = target_report(&planned, false, txn.store());
+                if report.outcome == ConnectOutcome::WouldChange {
+                    report.outcome = ConnectOutcome::Changed;
+                }
+                report
+            }
+        });
     }
     Ok(report(ctx, false, targets.into_iter()))
 }
@@ -219,12 +226,12 @@ fn failed(target: &dyn Target, err: &anyhow::Error) -> ConnectTarget {
     }
 }
 
-fn target_report(planned: &Planned, with_diff: bool) -> ConnectTarget {
-    let (plan, files) = match &planned.result {
+fn target_report(planned: &Planned, with_diff: bool, store: &Store) -> ConnectTarget {
+    let (plan, file_plans) = match &planned.result {
         Ok(ok) => ok,
         Err(e) => return failed(planned.target, e),
     };
-    let files: Vec<ConnectFile> = files
+    let files: Vec<ConnectFile> = file_plans
         .iter()
         .map(|f| ConnectFile {
             path: f.spec.path.clone(),
@@ -243,13 +250,25 @@ fn target_report(planned: &Planned, with_diff: bool) -> ConnectTarget {
     } else {
         ConnectOutcome::AlreadyConnected
     };
+    let mut notes = plan.notes.clone();
+    for file in file_plans {
+        if let Some(name) = &file.orphaned_backup
+            && let Ok(backup) = store.backup_path(name)
+        {
+            notes.push(format!(
+                "{} was deleted since an earlier `connect`; the backup of its original stays at {}",
+                targets::display_path(&file.spec.path),
+                targets::display_path(&backup)
+            ));
+        }
+    }
     ConnectTarget {
         target: targets::id(planned.target.name()),
         outcome,
         reason: plan.skip.clone(),
         error: None,
         files,
-        notes: plan.notes.clone(),
+        notes,
     }
 }
 
@@ -287,6 +306,8 @@ pub struct DisconnectFile {
     /// Managed values the user changed since `connect` (restored with `--force`).
     pub conflicts: Vec<super::Conflict>,
     pub diff: Option<String>,
+    /// For a file that is gone (`method: gone`): the backup of its original, kept.
+    pub backup: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -318,8 +339,15 @@ pub fn disconnect(
     force: bool,
     dry_run: bool,
 ) -> Result<DisconnectReport> {
-    let _lock = if dry_run { None } else { Some(store.lock()?) };
-    let mut ledger = store.load()?;
+    let mut txn = if dry_run {
+        None
+    } else {
+        Some(Txn::begin(store)?)
+    };
+    let ledger = match &txn {
+        Some(txn) => txn.ledger().clone(),
+        None => journal::load_settled(store)?,
+    };
     let ids: Vec<&'static str> = match targets {
         Some(ids) => ids.to_vec(),
         None => targets::all_ids()
@@ -348,9 +376,9 @@ pub fn disconnect(
             .map(|(path, record)| plan_disconnect(path, record, store, force))
             .collect();
         let result = plans.and_then(|plans| {
-            if !dry_run {
+            if let Some(txn) = &mut txn {
                 for plan in &plans {
-                    apply_disconnect(plan, store, &mut ledger)?;
+                    txn.disconnect(plan)?;
                 }
             }
             Ok(plans)
@@ -371,6 +399,7 @@ pub fn disconnect(
                         method: plan.method,
                         conflicts: plan.conflicts.clone(),
                         diff: dry_run.then(|| plan.diff()),
+                        backup: plan.kept_backup.clone(),
                     })
                     .collect(),
             },

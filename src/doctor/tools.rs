@@ -29,7 +29,7 @@ const TOOLS: [(&str, TargetName); 6] = [
 /// One finding per tool target. Reads files, writes nothing.
 pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
     let ctx = targets::Ctx::new(settings, false, false);
-    let ledger = Store::open().and_then(|store| store.load());
+    let ledger = Store::open().and_then(|store| crate::connect::journal::load_settled(&store));
     TOOLS
         .iter()
         .map(|&(check, name)| {

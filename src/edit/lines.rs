@@ -23,7 +23,7 @@ pub fn parse_lines(text: &str) -> LinesDoc {
 fn line(path: &KeyPath) -> Result<&str, EditError> {
     match path.segs() {
         [Seg::Key(line)] => Ok(line),
-        _ => Err(EditError::unexpected(path, "a nested key")),
+        _ => Err(EditError::unexpected(path, "a nested key", "a whole line")),
     }
 }
 

@@ -110,13 +110,28 @@ impl EditError {
         self
     }
 
-    /// A managed key whose current value is not a string, or whose parent is not an object.
-    pub fn unexpected(path: &KeyPath, found: &str) -> Self {
+    /// A value on a managed key path that is not what anyray expects there: `found` and
+    /// `expected` are phrases such as "a string" or "an object".
+    pub fn unexpected(path: &KeyPath, found: &str, expected: &str) -> Self {
         Self::at(
             None,
-            format!("`{path}` holds {found}, where anyray expects a string"),
+            format!("`{path}` holds {found}, where anyray expects {expected}"),
         )
         .with_hint("change or remove that value by hand, then run the command again")
+    }
+
+    /// Sets the position when the error has none yet.
+    pub fn or_at(mut self, position: Option<(usize, usize)>) -> Self {
+        self.position = self.position.or(position);
+        self
+    }
+}
+
+/// A noun with its indefinite article ("an integer", "a table"), for messages.
+pub(crate) fn with_article(noun: &str) -> String {
+    match noun.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {noun}"),
+        _ => format!("a {noun}"),
     }
 }
 

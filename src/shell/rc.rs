@@ -297,41 +297,82 @@ pub fn has_line(text: &str, line: &str) -> bool {
         .any(|l| l.strip_suffix('\r').unwrap_or(l) == line)
 }
 
+/// The comment anyray puts between a user's last line that continues onto the next (a
+/// trailing `\\` in POSIX shells and fish, a backtick in PowerShell) and its own line, so
+/// that the shell never joins the two: joined onto the continued line it is only a
+/// comment (its leading space makes it one even after `foo\\`). It goes with the line.
+pub const SEPARATOR: &str = " # anyray: keeps the next line apart from the line above";
+
+/// Whether a line continues onto the next one.
+fn continues(line: &str) -> bool {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    line.ends_with('\\') || line.ends_with('`')
+}
+
 /// `existing` with `line` appended, unless it is already a line of it. A file in CRLF
 /// gets a CRLF line; a leading byte order mark stays. A file without a final line break
 /// gets one before the line, and the line is then left without one (as the file was),
-/// which is what lets [`remove_line`] restore the exact original bytes.
+/// which is what lets [`remove_line`] restore the exact original bytes. After a last line
+/// that continues onto the next, [`SEPARATOR`] comes first, so that our line always
+/// stands on its own (and after a last line that is the separator itself, so that
+/// removing ours can never take the user's).
 pub fn add_line(existing: &str, line: &str) -> String {
     if has_line(existing, line) {
         return existing.to_string();
     }
     let body = existing.strip_prefix(BOM).unwrap_or(existing);
     let eol = line_ending(body);
+    let last = (!body.is_empty()).then(|| {
+        let text = body.strip_suffix('\n').unwrap_or(body);
+        text.rsplit('\n').next().unwrap_or(text)
+    });
+    let separator = match last {
+        Some(last) if continues(last) || last.strip_suffix('\r').unwrap_or(last) == SEPARATOR => {
+            format!("{SEPARATOR}{eol}")
+        }
+        _ => String::new(),
+    };
     if body.is_empty() || body.ends_with('\n') {
-        format!("{existing}{line}{eol}")
+        format!("{existing}{separator}{line}{eol}")
     } else {
-        format!("{existing}{eol}{line}")
+        format!("{existing}{eol}{separator}{line}")
     }
 }
 
 /// `existing` without `line`: the exact inverse of [`add_line`]. Every occurrence goes,
-/// with its line break; a last line without one also takes the break before it.
+/// with its line break and a [`SEPARATOR`] line right before it; a last line without a
+/// break also takes the break before it.
 pub fn remove_line(existing: &str, line: &str) -> String {
     let (bom, body) = match existing.strip_prefix(BOM) {
         Some(body) => (existing.len() - body.len(), body),
         None => (0, existing),
     };
+    let content = |piece: &str| -> String {
+        let l = piece.strip_suffix('\n').unwrap_or(piece);
+        match piece.ends_with('\n') {
+            true => l.strip_suffix('\r').unwrap_or(l).to_string(),
+            false => l.to_string(),
+        }
+    };
     let mut out = String::with_capacity(existing.len());
     out.push_str(&existing[..bom]);
     let start = out.len();
+    // Where each kept line starts in `out`, to take back a separator.
+    let mut kept: Vec<usize> = Vec::new();
     for piece in body.split_inclusive('\n') {
-        let content = match piece.strip_suffix('\n') {
-            Some(l) => l.strip_suffix('\r').unwrap_or(l),
-            None => piece,
-        };
-        if content != line {
+        if content(piece) != line {
+            kept.push(out.len());
             out.push_str(piece);
-        } else if !piece.ends_with('\n') && out.len() > start && out.ends_with('\n') {
+            continue;
+        }
+        if let Some(&at) = kept.last()
+            && out[at..].ends_with('\n')
+            && content(&out[at..]) == SEPARATOR
+        {
+            out.truncate(at);
+            kept.pop();
+        }
+        if !piece.ends_with('\n') && out.len() > start && out.ends_with('\n') {
             // The unterminated last line: drop the break add_line put before it.
             out.pop();
             if out.ends_with('\r') && line_ending(&out[start..]) == "\r\n" {
@@ -391,6 +432,13 @@ mod tests {
             assert_ne!(added, original);
             assert_eq!(remove_line(&added, LINE), original, "{original:?}");
         }
+        // After a continued line, the separator keeps ours apart, and goes with it.
+        for continued in ["a \\", "a \\\n", "a`\r\n", "x\n \\"] {
+            let added = add_line(continued, LINE);
+            assert!(added.contains(SEPARATOR), "{added:?}");
+            assert_eq!(remove_line(&added, LINE), continued, "{continued:?}");
+        }
+        assert_eq!(add_line("a \\", LINE), format!("a \\\n{SEPARATOR}\n{LINE}"));
         // A line in the middle (the user appended after it) goes with its break only.
         assert_eq!(remove_line(&format!("a\n{LINE}\nb\n"), LINE), "a\nb\n");
         // Only an exact line matches, not a line that merely contains it.
@@ -409,6 +457,9 @@ mod tests {
             Just("\u{feff}".to_string()),
             Just(LINE.to_string()),
             Just(MARKER.to_string()),
+            Just(SEPARATOR.to_string()),
+            Just("\\".to_string()),
+            Just("`".to_string()),
             Just(" ".to_string()),
             "[a-z#'\"$]{1,4}",
             any::<char>().prop_map(String::from),

@@ -85,21 +85,34 @@ fn env_key(var: &str) -> KeyPath {
     KeyPath::keys(["env", var])
 }
 
-/// An `env` value from the settings file, else from the environment.
-fn setting(file: &std::path::Path, var: &str) -> Result<Option<String>> {
-    Ok(connect::read_value(file, Format::Json, &env_key(var))?.or_else(|| envvars::get(var)))
+/// `env` values from the settings file (parsed once: it can be large), else from the
+/// environment, for `vars` in order.
+fn settings(file: &std::path::Path, vars: &[&str]) -> Result<Vec<Option<String>>> {
+    let keys: Vec<KeyPath> = vars.iter().map(|var| env_key(var)).collect();
+    let in_file = connect::read_values(file, Format::Json, &keys)?;
+    Ok(in_file
+        .into_iter()
+        .zip(vars)
+        .map(|(value, var)| value.or_else(|| envvars::get(var)))
+        .collect())
+}
+
+/// The variables that switch Claude Code to Bedrock or Vertex.
+const MODE_VARS: [&str; 2] = ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"];
+
+fn mode_of(bedrock: Option<&str>, vertex: Option<&str>) -> Mode {
+    if truthy(bedrock) {
+        Mode::Bedrock
+    } else if truthy(vertex) {
+        Mode::Vertex
+    } else {
+        Mode::Anthropic
+    }
 }
 
 fn mode(file: &std::path::Path) -> Result<Mode> {
-    Ok(
-        if truthy(setting(file, "CLAUDE_CODE_USE_BEDROCK")?.as_deref()) {
-            Mode::Bedrock
-        } else if truthy(setting(file, "CLAUDE_CODE_USE_VERTEX")?.as_deref()) {
-            Mode::Vertex
-        } else {
-            Mode::Anthropic
-        },
-    )
+    let values = settings(file, &MODE_VARS)?;
+    Ok(mode_of(values[0].as_deref(), values[1].as_deref()))
 }
 
 /// `anyray run -- claude …`: settings.json `env` beats the process environment, so the
@@ -163,7 +176,15 @@ impl Target for ClaudeCode {
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
         let file = settings_file()?;
-        let mode = mode(&file)?;
+        let modes = [Mode::Anthropic, Mode::Bedrock, Mode::Vertex];
+        let mut vars = MODE_VARS.to_vec();
+        vars.extend(modes.map(Mode::var));
+        let values = settings(&file, &vars)?;
+        let mode = mode_of(values[0].as_deref(), values[1].as_deref());
+        let url = modes
+            .iter()
+            .position(|&m| m == mode)
+            .and_then(|i| values[MODE_VARS.len() + i].clone());
         let managed = managed_settings_file();
         // A managed file Claude Code cannot parse does not override anything.
         if let Ok(Some(url)) = connect::read_value(&managed, Format::Json, &env_key(mode.var())) {
@@ -172,8 +193,7 @@ impl Target for ClaudeCode {
                 overridden_by: Some(managed),
             });
         }
-        let endpoint =
-            setting(&file, mode.var())?.unwrap_or_else(|| mode.default_endpoint().into());
+        let endpoint = url.unwrap_or_else(|| mode.default_endpoint().into());
         Ok(Effective {
             endpoint: Some(endpoint),
             overridden_by: None,

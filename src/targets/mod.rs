@@ -372,10 +372,16 @@ pub(crate) fn no_proxy_wants(
     if ctx.via != Via::Relay {
         return Ok(Vec::new());
     }
-    let current = |name: &str| -> Result<Option<String>> {
-        Ok(connect::read_value(file, format, &key_of(name))?.or_else(|| crate::envvars::get(name)))
+    let names = ["NO_PROXY", "no_proxy"];
+    let keys = names.map(&key_of);
+    let mut in_file = connect::read_values(file, format, &keys)?.into_iter();
+    let mut current = |name: &str| {
+        in_file
+            .next()
+            .flatten()
+            .or_else(|| crate::envvars::get(name))
     };
-    let (upper, lower) = (current("NO_PROXY")?, current("no_proxy")?);
+    let (upper, lower) = (current(names[0]), current(names[1]));
     Ok(
         provider_env::no_proxy_env(upper.as_deref(), lower.as_deref())
             .into_iter()

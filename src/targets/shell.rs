@@ -102,7 +102,11 @@ impl Target for ShellTarget {
 /// What a new terminal gets for `var`: the value our `env.sh` exports, else what this
 /// shell has now.
 pub(super) fn new_terminal_endpoint(var: &str) -> Result<Effective> {
-    let env_sh = std::fs::read_to_string(paths::config_dir()?.join("env.sh")).unwrap_or_default();
+    let env_sh = crate::fs_safe::read_optional(&paths::config_dir()?.join("env.sh"))
+        .ok()
+        .flatten()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
     let endpoint = match shell::exported_value(&env_sh, var) {
         Some(url) => Some(format!("{url} (new terminals)")),
         None => envvars::get(var).map(|url| format!("{url} (this shell)")),

@@ -111,13 +111,27 @@ impl TestEnv {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
+    /// anyray's state dir (`$XDG_STATE_HOME/anyray`): the ledger, backups, the lock.
+    pub fn state_dir(&self) -> PathBuf {
+        self.path(".local/state/anyray")
+    }
+
     /// A command for the anyray binary with `args`, in this env.
     pub fn cmd<I, S>(&self, args: I) -> Cmd
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new(BIN);
+        self.program(BIN, args)
+    }
+
+    /// A command for any program (a shell, node) with `args`, in this env.
+    pub fn program<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(program);
         command.args(args).env_clear().current_dir(self.home());
         for (k, v) in &self.vars {
             command.env(k, v);
