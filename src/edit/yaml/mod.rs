@@ -492,7 +492,18 @@ impl YamlDoc {
         Ok(match after.and_then(|end| next_line(text, end)) {
             Some(at) => splice(text, at..at, &format!("{block}{nl}")),
             None if text.is_empty() || text.ends_with('\n') => format!("{text}{block}{nl}"),
-            None => format!("{text}{nl}{block}"),
+            None => {
+                if let Some(scalar) = self.block_scalar_ending_at(text.len()) {
+                    // A line break after it would change its text for PyYAML, though not
+                    // for saphyr or Continue's parser: the check cannot see this one.
+                    return Err(EditError::at(
+                        self.position(scalar),
+                        "the file ends inside a block scalar (`|` or `>`) without a final line break",
+                    )
+                    .with_hint("add a line break at the end of the file, then run the command again"));
+                }
+                format!("{text}{nl}{block}")
+            }
         })
     }
 
@@ -520,8 +531,13 @@ impl YamlDoc {
             return Err(shared());
         }
         let end = next_line(text, step.node.end).unwrap_or(text.len());
-        if end == text.len() && !text.ends_with('\n') && start > 0 {
-            // The file's last line, without a line break: take the one before it.
+        if end == text.len()
+            && !text.ends_with('\n')
+            && start > 0
+            && self.block_scalar_ending_at(start - 1).is_none()
+        {
+            // The file's last line, without a line break: take the one before it (unless
+            // it ends a block scalar's text, which it is part of for PyYAML).
             start -= if text[..start].ends_with("\r\n") {
                 2
             } else {
@@ -529,6 +545,28 @@ impl YamlDoc {
             };
         }
         Ok(start..end)
+    }
+
+    /// The start of a block scalar whose text (its last line break included, if any)
+    /// ends at `offset`, blanks aside.
+    fn block_scalar_ending_at(&self, offset: usize) -> Option<usize> {
+        let mut found = None;
+        if let Some(root) = &self.tree.root {
+            root.walk(&mut |n| {
+                let block = matches!(
+                    n.kind,
+                    Kind::Scalar {
+                        style: ScalarStyle::Literal | ScalarStyle::Folded,
+                        ..
+                    }
+                );
+                let blank = |gap: &str| gap.chars().all(|c| c == ' ' || c == '\t');
+                if block && self.text.get(n.end..offset).is_some_and(blank) {
+                    found = Some(n.start);
+                }
+            });
+        }
+        found
     }
 
     /// Accepts `text` as the new document only if it parses, differs from this one only

@@ -498,3 +498,22 @@ fn prefixed_values_must_carry_their_prefix() {
             .is_err()
     );
 }
+
+#[test]
+fn a_block_scalar_at_the_end_of_the_file_keeps_its_text() {
+    // Without a final line break PyYAML reads "last", saphyr and npm yaml "last\n": a
+    // line added after it would change it for aider.
+    let text = "a: 1\nnotes: |\n  last";
+    let err = set_error(text, &aider_base());
+    assert_eq!(err.position, Some((3, 3)));
+    assert!(err.message.contains("block scalar"), "{}", err.message);
+    // The line break before a removed last line stays when it ends a block scalar.
+    let connected = "notes: |\n  last\nopenai-api-base: http://gw";
+    let mut doc = parse(connected).unwrap();
+    doc.remove(&aider_base()).unwrap();
+    assert_eq!(doc.render(), "notes: |\n  last\n");
+    let mut doc = parse("notes: |+\n  kept\n\nopenai-api-base: http://gw").unwrap();
+    doc.remove(&aider_base()).unwrap();
+    assert_eq!(doc.render(), "notes: |+\n  kept\n\n");
+    round_trip("notes: 'plain'\nx: y", &[(aider_base(), "http://gw")]);
+}
