@@ -259,6 +259,28 @@ mod tests {
     }
 
     #[test]
+    fn json_and_toml_editors_refuse_yaml_only_steps() {
+        let entry = KeyPath::keys(["models"]).named("gw");
+        let paths = [
+            entry.clone().key("apiBase"),
+            KeyPath::keys(["set-env"]).prefixed("A="),
+        ];
+        let mut docs: Vec<Box<dyn Editor>> = vec![
+            Box::new(json::parse("{\"models\": []}", json::Dialect::Jsonc).unwrap()),
+            Box::new(toml::parse("[models]\n").unwrap()),
+        ];
+        for doc in &mut docs {
+            for path in &paths {
+                assert!(doc.get(path).is_err(), "{path}");
+                assert!(doc.set(path, "A=x").is_err(), "{path}");
+                assert!(doc.remove(path).is_err(), "{path}");
+            }
+            assert!(!doc.has_container(&entry));
+            assert!(!doc.remove_if_empty(&entry));
+        }
+    }
+
+    #[test]
     fn ancestors_are_the_containers() {
         let path = KeyPath::keys(["a", "b", "c"]);
         let got: Vec<String> = path.ancestors().map(|p| p.to_string()).collect();
