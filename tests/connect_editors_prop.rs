@@ -2,81 +2,20 @@
 //! documents (comments, indentation styles, CRLF, a BOM, trailing commas, existing
 //! managed values with unusual escapes), connect then a key-by-key disconnect gives back
 //! the original text, and connecting twice changes nothing more than connecting once.
+//! For YAML, the connected file read by another parser (serde_yaml, Goose's) also holds
+//! the values, and differs from the original only at the managed paths.
 //!
-//! Known limit, and so not generated: a non-empty object written on one line (`{"a": 1}`)
+//! Known limits, and so not generated: a non-empty object written on one line (`{"a": 1}`)
 //! that receives a new key is laid out on several lines, and stays so after disconnect.
-//! (The whole-file restore from the backup is byte-exact regardless.)
+//! (The whole-file restore from the backup is byte-exact regardless.) A YAML file that
+//! ends inside a block scalar without a final line break is refused (unit-tested).
+
+mod editor_support;
 
 use anyray::connect::Format;
-use anyray::edit::{Editor, KeyPath, Scalar};
+use anyray::edit::KeyPath;
+use editor_support::{assert_only_managed_changed, check, goose_reads};
 use proptest::prelude::*;
-
-/// Each managed key and what it held before connect.
-type Priors = Vec<(KeyPath, Option<Scalar>)>;
-
-/// The engine's connect, at the editor level: prior values, created containers, new text.
-fn connect(
-    format: Format,
-    text: &str,
-    wants: &[(KeyPath, &str)],
-) -> (String, Priors, Vec<KeyPath>) {
-    let mut doc = format.parse(text).expect("generated documents are valid");
-    let mut priors = Vec::new();
-    let mut created = Vec::new();
-    for (key, value) in wants {
-        let prior = doc.get(key).expect("managed values are strings");
-        for container in key.ancestors() {
-            if !doc.has_container(&container) && !created.contains(&container) {
-                created.push(container);
-            }
-        }
-        if prior.as_ref().map(|s| s.value.as_str()) != Some(value) {
-            doc.set(key, value).unwrap();
-        }
-        priors.push((key.clone(), prior));
-    }
-    (doc.render(), priors, created)
-}
-
-/// The engine's key-by-key disconnect.
-fn disconnect(
-    format: Format,
-    text: &str,
-    priors: &[(KeyPath, Option<Scalar>)],
-    created: &[KeyPath],
-) -> String {
-    let mut doc: Box<dyn Editor> = format.parse(text).expect("connect wrote a valid document");
-    for (key, prior) in priors {
-        match prior {
-            Some(prior) => doc.restore(key, prior).unwrap(),
-            None => doc.remove(key).unwrap(),
-        }
-    }
-    for container in created.iter().rev() {
-        doc.remove_if_empty(container);
-    }
-    doc.render()
-}
-
-fn check(format: Format, text: &str, wants: &[(KeyPath, &str)]) -> Result<(), TestCaseError> {
-    let (once, priors, created) = connect(format, text, wants);
-    // Connect really wrote each value: the file, parsed again, holds it.
-    let reparsed = format.parse(&once).expect("connect wrote a valid document");
-    for (key, value) in wants {
-        let held = reparsed.get(key).expect("managed values are strings");
-        prop_assert_eq!(
-            held.map(|s| s.value),
-            Some(value.to_string()),
-            "{} after connect",
-            key
-        );
-    }
-    let (twice, _, _) = connect(format, &once, wants);
-    prop_assert_eq!(&twice, &once, "connect twice == connect once");
-    let back = disconnect(format, &once, &priors, &created);
-    prop_assert_eq!(&back, text, "connect then disconnect == original");
-    Ok(())
-}
 
 // ---- JSON and JSONC ----
 
@@ -469,6 +408,389 @@ fn codex_wants(identity: bool) -> Vec<(KeyPath, &'static str)> {
     wants
 }
 
+// ---- YAML ----
+
+#[derive(Debug, Clone)]
+struct YamlStyle {
+    indent: usize,
+    /// `key:` then `- item` at the key's column.
+    indentless_lists: bool,
+    newline: &'static str,
+    bom: bool,
+    doc_start: bool,
+    comments: bool,
+    final_newline: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Yaml {
+    /// A scalar or flow collection, as written after `key: ` or `- `.
+    Raw(String),
+    /// Nothing after `key:`.
+    Null,
+    /// A block scalar: its header (`|`, `>-`, `|+`) and its lines.
+    Block(&'static str, Vec<&'static str>),
+    Map(Vec<(String, Yaml)>),
+    /// Items: `Raw`, or `Map` entries that start with a `name`.
+    List(Vec<Yaml>),
+}
+
+fn yaml_scalar() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[a-z][a-z0-9._/-]{0,10}",
+        1 => Just("'it''s #not a comment'".to_string()),
+        1 => Just(r#""q \" \u00e9 \x41""#.to_string()),
+        1 => Just("http://x.example:80/p".to_string()),
+        1 => Just("42".to_string()),
+        1 => Just("-2.5e3".to_string()),
+        1 => Just("true".to_string()),
+        1 => Just("yes".to_string()),
+        1 => Just("~".to_string()),
+        1 => Just("2001-12-14".to_string()),
+        1 => Just("[a, \"b\", {c: d}]".to_string()),
+        1 => Just("{k: v, n: [1, 2]}".to_string()),
+        1 => Just("[]".to_string()),
+    ]
+}
+
+fn yaml_block() -> impl Strategy<Value = Yaml> {
+    prop_oneof![
+        Just(Yaml::Block(
+            "|",
+            vec!["first line", "  indented", "", "last"]
+        )),
+        Just(Yaml::Block(">-", vec!["folded", "text"])),
+        Just(Yaml::Block("|+", vec!["kept", ""])),
+    ]
+}
+
+/// User keys: never a managed key, never a word YAML 1.1 reads as a boolean.
+fn yaml_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("model".to_string()),
+        Just("dark-mode".to_string()),
+        "k[a-z]{0,5}",
+    ]
+}
+
+fn yaml_value(depth: u32) -> BoxedStrategy<Yaml> {
+    let leaf = prop_oneof![
+        6 => yaml_scalar().prop_map(Yaml::Raw),
+        1 => Just(Yaml::Null),
+        1 => yaml_block(),
+    ]
+    .boxed();
+    if depth == 0 {
+        return leaf;
+    }
+    prop_oneof![
+        4 => leaf,
+        1 => prop::collection::vec((yaml_key(), yaml_value(depth - 1)), 1..4)
+            .prop_map(|entries| Yaml::Map(unique(entries))),
+        1 => prop::collection::vec(yaml_scalar().prop_map(Yaml::Raw), 1..3).prop_map(Yaml::List),
+    ]
+    .boxed()
+}
+
+fn unique(mut entries: Vec<(String, Yaml)>) -> Vec<(String, Yaml)> {
+    let mut seen = std::collections::HashSet::new();
+    entries.retain(|(k, _)| seen.insert(k.clone()));
+    entries
+}
+
+const GATEWAY: &str = "Anyray gateway";
+const OLD_URLS: [&str; 4] = [
+    "http://old.example/v1",
+    "'http://old.example/v1'",
+    "\"http://old.example/v1\"",
+    r#""http://old\x2eexample/v1""#,
+];
+
+/// A Continue model entry: the one anyray manages (by its name, in any quoting) with
+/// some of its fields already there, or someone else's.
+fn model_entry() -> impl Strategy<Value = Yaml> {
+    let ours = (
+        prop_oneof![
+            Just(GATEWAY.to_string()),
+            Just(format!("'{GATEWAY}'")),
+            Just(format!("\"{GATEWAY}\"")),
+        ],
+        prop::collection::vec(
+            prop_oneof![
+                prop::sample::select(&OLD_URLS[..])
+                    .prop_map(|url| ("apiBase".to_string(), Yaml::Raw(url.to_string()))),
+                Just(("provider".to_string(), Yaml::Raw("'anthropic'".to_string()))),
+                Just(("model".to_string(), Yaml::Raw("gpt-4o".to_string()))),
+                prop_oneof![Just("chat"), Just("edit")].prop_map(|role| (
+                    "roles".to_string(),
+                    Yaml::List(vec![Yaml::Raw(role.to_string())])
+                )),
+                yaml_block().prop_map(|b| ("notes".to_string(), b)),
+            ],
+            0..4,
+        ),
+    )
+        .prop_map(|(name, fields)| {
+            let mut entry = vec![("name".to_string(), Yaml::Raw(name))];
+            entry.extend(fields);
+            Yaml::Map(unique(entry))
+        });
+    let theirs = ("[a-z]{3,6}", any::<bool>()).prop_map(|(name, flow_roles)| {
+        let mut entry = vec![
+            ("name".to_string(), Yaml::Raw(name)),
+            ("provider".to_string(), Yaml::Raw("ollama".to_string())),
+        ];
+        if flow_roles {
+            entry.push(("roles".to_string(), Yaml::Raw("[chat, edit]".to_string())));
+        }
+        Yaml::Map(entry)
+    });
+    prop_oneof![1 => ours, 2 => theirs]
+}
+
+fn yaml_document() -> impl Strategy<Value = Vec<(String, Yaml)>> {
+    let set_env_item = prop_oneof![
+        3 => "[A-Z]{2,5}=[a-z0-9]{0,4}",
+        1 => Just("ANTHROPIC_API_BASE=http://old".to_string()),
+        1 => Just("'ANTHROPIC_API_BASE=http://old'".to_string()),
+        1 => Just("\"ANTHROPIC_API_BASE=http://old\"".to_string()),
+    ];
+    let managed = prop_oneof![
+        prop::sample::select(&OLD_URLS[..])
+            .prop_map(|url| ("openai-api-base".to_string(), Yaml::Raw(url.to_string()))),
+        prop::collection::vec(set_env_item, 0..3).prop_map(|items| {
+            // One managed item at most (two are refused as ambiguous).
+            let mut ours = false;
+            let items: Vec<Yaml> = items
+                .into_iter()
+                .filter(|i| {
+                    !i.contains("ANTHROPIC_API_BASE=") || !std::mem::replace(&mut ours, true)
+                })
+                .map(Yaml::Raw)
+                .collect();
+            let value = if items.is_empty() {
+                Yaml::Null
+            } else {
+                Yaml::List(items)
+            };
+            ("set-env".to_string(), value)
+        }),
+        prop::collection::vec(model_entry(), 0..3).prop_map(|entries| {
+            let mut names = std::collections::HashSet::new();
+            let entries: Vec<Yaml> = entries
+                .into_iter()
+                .filter(|e| {
+                    let Yaml::Map(fields) = e else { return true };
+                    let Yaml::Raw(name) = &fields[0].1 else {
+                        return true;
+                    };
+                    names.insert(name.trim_matches(['\'', '"']).to_string())
+                })
+                .collect();
+            let value = if entries.is_empty() {
+                Yaml::Null
+            } else {
+                Yaml::List(entries)
+            };
+            ("models".to_string(), value)
+        }),
+        prop_oneof![Just("openai"), Just("\"openai\"")]
+            .prop_map(|p| ("GOOSE_PROVIDER".to_string(), Yaml::Raw(p.to_string()))),
+        prop_oneof![Just("gpt-4o"), Just("'gpt-4o'")]
+            .prop_map(|m| ("GOOSE_MODEL".to_string(), Yaml::Raw(m.to_string()))),
+    ];
+    (
+        prop::collection::vec((yaml_key(), yaml_value(2)), 0..4),
+        prop::collection::vec(managed, 0..5),
+        any::<prop::sample::Index>(),
+        any::<bool>(),
+    )
+        .prop_map(|(mut user, managed, at, anchors)| {
+            for entry in managed {
+                let i = at.index(user.len() + 1);
+                user.insert(i, entry);
+            }
+            if anchors {
+                // Anchors, aliases and a merge key away from the managed paths.
+                user.insert(
+                    0,
+                    (
+                        "kshared".into(),
+                        Yaml::Raw("&shared {provider: openai}".into()),
+                    ),
+                );
+                user.push(("kalias".into(), Yaml::Raw("*shared".into())));
+                user.push((
+                    "kmerged".into(),
+                    Yaml::Raw("{<<: *shared, extra: 1}".into()),
+                ));
+            }
+            unique(user)
+        })
+}
+
+fn yaml_style() -> impl Strategy<Value = YamlStyle> {
+    (
+        prop_oneof![Just(2usize), Just(4)],
+        any::<bool>(),
+        prop_oneof![Just("\n"), Just("\r\n")],
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(indent, indentless_lists, newline, bom, doc_start, comments, final_newline)| {
+                YamlStyle {
+                    indent,
+                    indentless_lists,
+                    newline,
+                    bom,
+                    doc_start,
+                    comments,
+                    final_newline,
+                }
+            },
+        )
+}
+
+fn render_yaml(style: &YamlStyle, root: &[(String, Yaml)]) -> String {
+    fn entries(style: &YamlStyle, entries: &[(String, Yaml)], indent: usize, out: &mut String) {
+        let pad = " ".repeat(indent);
+        let nl = style.newline;
+        for (i, (key, value)) in entries.iter().enumerate() {
+            if style.comments && i % 2 == 0 {
+                out.push_str(&format!("{pad}# about {key}{nl}"));
+            }
+            out.push_str(&format!("{pad}{key}:"));
+            node(style, value, indent, i, out);
+        }
+    }
+    /// The rest of a `key:` line and the lines under it.
+    fn node(style: &YamlStyle, value: &Yaml, indent: usize, i: usize, out: &mut String) {
+        let nl = style.newline;
+        match value {
+            Yaml::Raw(raw) => {
+                out.push_str(&format!(" {raw}"));
+                if style.comments && i % 3 == 1 {
+                    out.push_str("   # note");
+                }
+                out.push_str(nl);
+            }
+            Yaml::Null => out.push_str(nl),
+            Yaml::Block(header, lines) => {
+                out.push_str(&format!(" {header}{nl}"));
+                let pad = " ".repeat(indent + style.indent);
+                for line in lines {
+                    if line.is_empty() {
+                        out.push_str(nl);
+                    } else {
+                        out.push_str(&format!("{pad}{line}{nl}"));
+                    }
+                }
+            }
+            Yaml::Map(inner) => {
+                out.push_str(nl);
+                entries(style, inner, indent + style.indent, out);
+            }
+            Yaml::List(items) => {
+                out.push_str(nl);
+                let dash = indent
+                    + if style.indentless_lists {
+                        0
+                    } else {
+                        style.indent
+                    };
+                let pad = " ".repeat(dash);
+                for item in items {
+                    match item {
+                        Yaml::Map(fields) => {
+                            let (first, rest) = fields.split_first().expect("entries have a name");
+                            out.push_str(&format!("{pad}- {}:", first.0));
+                            node(style, &first.1, dash + 2, 0, out);
+                            entries(style, rest, dash + 2, out);
+                        }
+                        other => {
+                            out.push_str(&format!("{pad}-"));
+                            node(style, other, dash, 0, out);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let nl = style.newline;
+    let mut out = String::new();
+    if style.bom {
+        out.push('\u{feff}');
+    }
+    if style.doc_start {
+        out.push_str(if style.comments {
+            "--- # config"
+        } else {
+            "---"
+        });
+        out.push_str(nl);
+    }
+    if style.comments {
+        out.push_str(&format!(
+            "# Settings{nl}#openai-api-base: xxx{nl}#  - ANTHROPIC_API_BASE=x{nl}"
+        ));
+    }
+    entries(style, root, 0, &mut out);
+    // A file that ends inside a block scalar keeps its final line break: without it the
+    // readers disagree on the scalar's text, and the editor refuses to add after it.
+    let last_line = out
+        .trim_end_matches(nl)
+        .rsplit(nl)
+        .next()
+        .unwrap_or("")
+        .trim();
+    let ends_in_block = ["last", "text", "kept"].contains(&last_line);
+    if !style.final_newline && out.ends_with(nl) && !ends_in_block {
+        out.truncate(out.len() - nl.len());
+    }
+    out
+}
+
+/// Everything the YAML targets will want, in each target's own key paths.
+fn yaml_wants(gateway: &str, model: &str) -> Vec<(KeyPath, String)> {
+    let entry = || KeyPath::keys(["models"]).named(GATEWAY);
+    vec![
+        (KeyPath::keys(["openai-api-base"]), format!("{gateway}/v1")),
+        (
+            KeyPath::keys(["set-env"]).prefixed("ANTHROPIC_API_BASE="),
+            format!("ANTHROPIC_API_BASE={gateway}"),
+        ),
+        (entry().key("provider"), "openai".to_string()),
+        (entry().key("model"), model.to_string()),
+        (entry().key("apiBase"), format!("{gateway}/v1")),
+        (
+            entry().key("apiKey"),
+            "${{ secrets.ANYRAY_TOKEN }}".to_string(),
+        ),
+        (entry().key("roles").prefixed("chat"), "chat".to_string()),
+        (KeyPath::keys(["GOOSE_PROVIDER"]), "anyray".to_string()),
+        (KeyPath::keys(["GOOSE_MODEL"]), model.to_string()),
+    ]
+}
+
+fn yaml_case() -> impl Strategy<Value = Vec<(KeyPath, String)>> {
+    (
+        prop_oneof![
+            Just("http://127.0.0.1:8787"),
+            Just("https://gw.example:8787"),
+            Just("https://gw.example/a#b"),
+        ],
+        prop_oneof![Just("gpt-4o-mini"), Just("on"), Just("1.5")],
+    )
+        .prop_flat_map(|(gateway, model)| {
+            let all = yaml_wants(gateway, model);
+            let n = all.len();
+            prop::sample::subsequence(all, 1..=n)
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -490,5 +812,14 @@ proptest! {
     fn toml_round_trips(doc in toml_document(), identity in any::<bool>()) {
         let text = render_toml(&doc);
         check(Format::Toml, &text, &codex_wants(identity))?;
+    }
+
+    #[test]
+    fn yaml_round_trips(style in yaml_style(), doc in yaml_document(), wants in yaml_case()) {
+        let text = render_yaml(&style, &doc);
+        let wants: Vec<(KeyPath, &str)> = wants.iter().map(|(k, v)| (k.clone(), v.as_str())).collect();
+        let connected = check(Format::Yaml, &text, &wants)?;
+        // Another parser (Goose's) sees the values, and nothing else changed.
+        assert_only_managed_changed("serde_yaml", &goose_reads(&text), &goose_reads(&connected), &wants);
     }
 }

@@ -39,6 +39,8 @@ pub enum Format {
     /// JSON with comments and trailing commas (VS Code forks' settings.json).
     Jsonc,
     Toml,
+    /// YAML, edited in place by text splices checked by re-parsing (src/edit/yaml).
+    Yaml,
     /// A file anyray does not own that gets whole marked lines (a shell rc file).
     Lines,
     /// A file whose whole contents anyray writes (`env.sh`, the fish drop-in).
@@ -51,6 +53,7 @@ impl Format {
             Format::Json => Box::new(edit::json::parse(text, edit::json::Dialect::Strict)?),
             Format::Jsonc => Box::new(edit::json::parse(text, edit::json::Dialect::Jsonc)?),
             Format::Toml => Box::new(edit::toml::parse(text)?),
+            Format::Yaml => Box::new(edit::yaml::parse(text)?),
             Format::Lines => Box::new(edit::lines::parse_lines(text)),
             Format::Owned => Box::new(edit::lines::parse_owned(text)),
         })
@@ -73,7 +76,7 @@ impl Format {
                 let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                 compact.is_empty() || compact == "{}"
             }
-            Format::Toml => text.trim().is_empty(),
+            Format::Toml | Format::Yaml => text.trim().is_empty(),
             Format::Lines | Format::Owned => text.is_empty(),
         }
     }

@@ -208,6 +208,7 @@ impl JsonDoc {
     /// Walks to the container that holds the last segment of `path`, creating missing
     /// containers when `create` is set (an object, or a list before a `Named` step).
     fn parent(&self, path: &KeyPath, create: bool) -> Result<Option<Container>, EditError> {
+        path.check_steps("JSON", true)?;
         self.check_unambiguous(path)?;
         let segs = path.segs();
         let mut current = match self.root.object_value() {

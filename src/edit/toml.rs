@@ -44,7 +44,7 @@ pub fn parse(text: &str) -> Result<TomlDoc, EditError> {
 fn key(seg: &Seg) -> &str {
     match seg {
         Seg::Key(k) => k,
-        Seg::Named(_) => unreachable!("TOML targets use plain keys only"),
+        Seg::Named(_) | Seg::Prefixed(_) => unreachable!("checked by KeyPath::check_steps"),
     }
 }
 
@@ -120,6 +120,7 @@ impl TomlDoc {
     }
 
     fn put(&mut self, path: &KeyPath, mut value: Value) -> Result<(), EditError> {
+        path.check_steps("TOML", false)?;
         let (last, parents) = path.segs().split_last().expect("a path has a key");
         let table = self.table_mut(parents)?;
         match table.get_mut(key(last)) {
@@ -142,6 +143,7 @@ impl TomlDoc {
 
 impl Editor for TomlDoc {
     fn get(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError> {
+        path.check_steps("TOML", false)?;
         let (last, parents) = path.segs().split_last().expect("a path has a key");
         let Some(table) = self.table(parents)? else {
             return Ok(None);
@@ -173,6 +175,7 @@ impl Editor for TomlDoc {
     }
 
     fn remove(&mut self, path: &KeyPath) -> Result<(), EditError> {
+        path.check_steps("TOML", false)?;
         let (last, parents) = path.segs().split_last().expect("a path has a key");
         if self.table(parents)?.is_some() {
             self.table_mut(parents)?.remove(key(last));
@@ -181,10 +184,13 @@ impl Editor for TomlDoc {
     }
 
     fn has_container(&self, path: &KeyPath) -> bool {
-        matches!(self.table(path.segs()), Ok(Some(_)))
+        path.check_steps("TOML", false).is_ok() && matches!(self.table(path.segs()), Ok(Some(_)))
     }
 
     fn remove_if_empty(&mut self, path: &KeyPath) -> bool {
+        if path.check_steps("TOML", false).is_err() {
+            return false;
+        }
         let Some((last, parents)) = path.segs().split_last() else {
             return false;
         };
