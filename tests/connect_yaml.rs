@@ -11,7 +11,7 @@ mod editor_support;
 
 use std::path::{Path, PathBuf};
 
-use anyray::connect::{self, FileSpec, Format, Ledger, RestoreMethod, Store, Want};
+use anyray::connect::{self, FileSpec, Format, RestoreMethod, Store, Txn, Want};
 use anyray::edit::KeyPath;
 use anyray::error::{ExitStatus, UserError};
 use editor_support::{ToolParser, assert_only_managed_changed, at, check, goose_reads};
@@ -220,7 +220,6 @@ fn spec(path: &Path) -> FileSpec {
 fn engine_connects_and_restores_key_by_key_after_a_user_edit() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path().join("state"));
-    let mut ledger = Ledger::default();
     let path = dir.path().join("config.yaml");
     let original = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -229,14 +228,16 @@ fn engine_connects_and_restores_key_by_key_after_a_user_edit() {
     .unwrap();
     std::fs::write(&path, &original).unwrap();
 
-    let plan = connect::plan_connect(&spec(&path), None).unwrap();
+    let plan = connect::plan_connect(&spec(&path), None, false).unwrap();
     assert!(plan.changed());
-    connect::apply_connect(&plan, "continue", &store, &mut ledger).unwrap();
+    let mut txn = Txn::begin(&store).unwrap();
+    txn.connect(&plan, "continue").unwrap();
+    drop(txn);
     // The ledger (with its new kinds of key path) survives a save and a load.
     let ledger = store.load().unwrap();
     let record = ledger.files.get(&path).unwrap().clone();
     assert_eq!(record.format, Format::Yaml);
-    let again = connect::plan_connect(&spec(&path), Some(&record)).unwrap();
+    let again = connect::plan_connect(&spec(&path), Some(&record), false).unwrap();
     assert!(!again.changed(), "a second connect changes nothing");
 
     // The user edits something else: disconnect goes key by key and keeps the edit.
@@ -277,7 +278,7 @@ fn engine_refusals_are_exit_3_with_a_position_and_leave_the_file() {
         ),
     ] {
         std::fs::write(&path, text).unwrap();
-        let err = connect::plan_connect(&spec(&path), None).unwrap_err();
+        let err = connect::plan_connect(&spec(&path), None, false).unwrap_err();
         let user = err.downcast_ref::<UserError>().expect("a user error");
         assert_eq!(user.status, ExitStatus::Unsafe, "{text:?}");
         let shown = format!("{}{position}", path.display());
