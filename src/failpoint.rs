@@ -1,7 +1,7 @@
 //! Test-only kill points. In a debug build (what `cargo test` runs), setting
 //! `ANYRAY_TEST_KILL_AT=<point>#<n>` makes the process SIGKILL itself the `n`-th time it
 //! reaches `<point>` (`#<n>` defaults to 1). The crash-consistency test uses it to stop
-//! `connect` and `disconnect` at every durable step of their writes (tests/connect_crash.rs).
+//! `connect` and `disconnect` at every durable step of their writes (tests/it/connect_crash.rs).
 //! Release builds compile [`hit`] to nothing and never read the variable.
 //!
 //! The points, each on both sides of a durable step:

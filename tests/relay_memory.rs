@@ -1,7 +1,12 @@
 //! The relay's memory does not grow with the request body: a counting allocator (for
 //! this test binary only) measures the peak heap while bodies of 5 and 20 MiB stream
-//! through an in-process relay to a sink that discards them.
+//! through an in-process relay to a sink that discards them. It is a test binary of its
+//! own (not a module of tests/it) because the allocator counts every thread of the
+//! process: the other tests running beside it would move the peak.
 
+// The shared relay helpers of tests/it; this binary uses two of them.
+#[allow(dead_code)]
+#[path = "it/relay_support/mod.rs"]
 mod relay_support;
 
 use std::alloc::{GlobalAlloc, Layout, System};

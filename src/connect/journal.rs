@@ -27,7 +27,7 @@
 //! must change the record and clear the intent together, and one rename does both. So at
 //! every instant the state on disk is one of: nothing started; an intent with the file
 //! old (its backup written or not yet) or new; the record committed, its stale backup
-//! still there or gone. The crash-consistency test (tests/connect_crash.rs) kills runs at
+//! still there or gone. The crash-consistency test (tests/it/connect_crash.rs) kills runs at
 //! each of these steps.
 
 use std::path::{Path, PathBuf};
