@@ -27,9 +27,6 @@ pub mod settings;
 pub mod shell;
 pub mod targets;
 
-#[doc(hidden)]
-pub mod fake_gateway;
-
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -6,9 +6,9 @@ use crate::connect_support;
 
 use std::process::Stdio;
 
-use anyray::fake_gateway::{Discovery, FakeConfig, FakeGateway};
 use common::{TestEnv, redact_home};
 use connect_support::{GW, read_bytes};
+use fake_gateway::{Discovery, FakeConfig, FakeGateway};
 
 const CLAUDE: &str = ".claude/settings.json";
 const CODEX: &str = ".codex/config.toml";

@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyray::fake_gateway::{FakeConfig, FakeGateway, Fault};
 use bytes::Bytes;
 use common::{Output, TestEnv};
+use fake_gateway::{FakeConfig, FakeGateway, Fault};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper::{Request, Response};

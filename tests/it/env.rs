@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use anyray::fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
+use fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
 use serde_json::json;
 
 use common::TestEnv;

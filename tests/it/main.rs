@@ -24,7 +24,6 @@ mod connect_vscode;
 mod connect_yaml;
 mod doctor;
 mod env;
-mod fake_gateway;
 mod generated;
 mod login;
 mod readme;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyray::fake_gateway::{FakeConfig, FakeGateway};
+use fake_gateway::{FakeConfig, FakeGateway};
 
 const EXAMPLE_GATEWAY: &str = "https://anyray.corp.example:8787";
 const EXAMPLE_RELAY: &str = "127.0.0.1:8787";

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyray::cli::{Fallback, LogFormat};
-use anyray::fake_gateway::{FakeConfig, Fault};
 use anyray::relay::{Identity, LogTarget, Relay};
 use anyray::secrets::Secret;
 use bytes::Bytes;
+use fake_gateway::{FakeConfig, Fault};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};

@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use anyray::cli::{Fallback, LogFormat};
-use anyray::fake_gateway::{FakeConfig, FakeGateway, Fault};
 use anyray::relay::{Identity, LogTarget, RelayConfig, RelayHandle};
 use anyray::secrets::Secret;
+use fake_gateway::{FakeConfig, FakeGateway, Fault};
 use hyper::StatusCode;
 use serde_json::{Value, json};
 

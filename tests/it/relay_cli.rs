@@ -9,8 +9,8 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use anyray::fake_gateway::{FakeConfig, FakeGateway};
 use common::TestEnv;
+use fake_gateway::{FakeConfig, FakeGateway};
 use serde_json::Value;
 
 /// A relay child process and its stderr lines.

@@ -5,8 +5,8 @@ use crate::common;
 
 use std::time::Duration;
 
-use anyray::fake_gateway::{FakeConfig, FakeGateway};
 use common::TestEnv;
+use fake_gateway::{FakeConfig, FakeGateway};
 
 fn gateway() -> FakeGateway {
     FakeGateway::spawn(FakeConfig::default()).expect("start fake gateway")

@@ -9,11 +9,11 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use anyray::cli::{Fallback, LogFormat};
-use anyray::fake_gateway::{FakeConfig, FakeGateway};
 use anyray::gateway_url::GatewayUrl;
 use anyray::relay::{LogTarget, Relay, RelayConfig, RelayHandle};
 use anyray::settings::ProviderTargets;
 use bytes::Bytes;
+use fake_gateway::{FakeConfig, FakeGateway};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};

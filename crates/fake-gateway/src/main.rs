@@ -1,6 +1,6 @@
 //! The fake org gateway as a standalone server, for benchmarks and e2e scripts.
 //!
-//! cargo run --release --example fake_gateway -- [--port N] [--chunks N]
+//! cargo run --release -p fake-gateway -- [--port N] [--chunks N]
 //!     [--chunk-delay-ms N] [--text S] [--fault F] [--no-discovery] [--no-fail-open]
 //!     [--keep-discovery] [--identity-header H] [--require-identity KEY] [--log FILE]
 //!
@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use anyray::fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
+use fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
 
 const USAGE: &str = "usage: fake_gateway [--port N] [--chunks N] [--chunk-delay-ms N] [--text S]
     [--fault none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down]

@@ -1,14 +1,15 @@
-//! Test double of the org gateway (see "The gateway contract" in DESIGN.md).
+//! Test double of the org gateway (see docs/gateway-contract.md).
 //!
 //! A small hyper HTTP/1.1 server on `127.0.0.1:<ephemeral>` (loopback only) that speaks
 //! just enough of the OpenAI and Anthropic wire formats for real SDKs and CLIs to complete
 //! a turn, serves discovery and `/healthz`, records every request, and can be told to
-//! misbehave ([`Fault`]). Tests, end-to-end scripts (via `examples/fake_gateway.rs`) and
-//! benchmarks all use it.
+//! misbehave ([`Fault`]). anyray's tests, the end-to-end scripts and the benchmark (the
+//! `fake_gateway` binary, src/main.rs) all use it. It is a workspace member that is never
+//! published, so the shipped `anyray` library does not carry it.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use anyray::fake_gateway::{FakeConfig, FakeGateway, Fault};
+//! use fake_gateway::{FakeConfig, FakeGateway, Fault};
 //! let gw = FakeGateway::start(FakeConfig::default()).await?;
 //! // point a client at gw.url() ...
 //! gw.set_fault(Fault::Status(503));
@@ -1062,6 +1063,9 @@ fn messages(shared: &Arc<Shared>, turn: &Turn) -> Resp {
     ];
     stream_resp(shared, turn, Events { head, deltas, tail })
 }
+
+#[cfg(test)]
+mod wire_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,9 @@
-//! Tests of the fake org gateway itself (loopback only, every test bounded in time).
+//! The fake over real loopback HTTP, as its users meet it (every test bounded in time).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use anyray::fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
+use crate::{Discovery, FakeConfig, FakeGateway, Fault};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -572,7 +572,7 @@ async fn records_length_of_large_body() {
         assert_eq!(resp.status(), 200);
         let r = &gw.requests()[0];
         assert_eq!(r.body_len, 5 * 1024 * 1024);
-        assert_eq!(r.body.len(), anyray::fake_gateway::RECORDED_BODY_CAP);
+        assert_eq!(r.body.len(), crate::RECORDED_BODY_CAP);
         assert_eq!(r.json(), None);
     })
     .await
