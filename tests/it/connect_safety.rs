@@ -3,8 +3,7 @@
 //! The kill-at-every-step test is tests/it/connect_crash.rs; the random sequences of
 //! connects, edits and disconnects are tests/it/connect_sequences_prop.rs.
 
-use crate::common;
-use crate::connect_support;
+use crate::{common, connect_support, needs};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -431,22 +430,21 @@ fn a_relative_state_dir_is_refused() {
 // ---- 4. duplicate keys, read as the tools read them ----
 
 /// What the tool reads from `file`: Node's JSON.parse (`json`) or VS Code's jsonc-parser
-/// (`jsonc`), through tests/jsonc/read.js. `None` when the readers are not installed
-/// here (never in CI).
+/// (`jsonc`), through tests/jsonc/read.js. `None` when they are missing here (see
+/// [`needs`]; never in CI).
 fn tool_reads(reader: &str, file: &Path) -> Option<serde_json::Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jsonc");
-    if reader == "jsonc" && !dir.join("node_modules/jsonc-parser").is_dir() {
-        let reason = "tests/jsonc/node_modules is missing: run `npm ci --prefix tests/jsonc` (.ci/install-deps.sh does)";
-        assert!(std::env::var_os("CI").is_none(), "{reason}");
-        eprintln!("skipping the jsonc-parser check: {reason}");
-        return None;
-    }
+    let packages: &[&str] = if reader == "jsonc" {
+        &["jsonc-parser"]
+    } else {
+        &[]
+    };
+    let dir = needs::node_packages(packages)?;
     let out = Command::new("node")
         .arg(dir.join("read.js"))
         .arg(reader)
         .arg(file)
         .output()
-        .expect("run node (install Node.js for this test)");
+        .expect("run node");
     assert!(
         out.status.success(),
         "{}",

@@ -1,12 +1,11 @@
 //! The shell and gemini targets with real shells: bash, zsh and fish start in a temp
 //! HOME with the rc files `connect` wrote and print the gateway's values; after
 //! `disconnect` they print the user's prior values and every rc file is byte-identical.
-//! CI installs the shells (`.ci/install-deps.sh`); a missing one fails the test.
+//! A test whose shells are missing skips with one line, and fails in CI (see [`needs`]).
 
 #![cfg(unix)]
 
-use crate::common;
-use crate::connect_support;
+use crate::{common, connect_support, needs};
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,18 +16,8 @@ use connect_support::read_bytes;
 /// A gateway URL with characters every shell must quote (`'` and `$`).
 const GW: &str = "https://gw.example:8787/team's$dir";
 
-fn require(program: &str) {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()));
-    assert!(
-        found,
-        "`{program}` is not installed; run `bash .ci/install-deps.sh` (CI installs it)"
-    );
-}
-
 /// What `shell` started in `env`'s HOME prints for the two base URLs.
 fn base_urls(env: &TestEnv, shell: &str) -> String {
-    require(shell);
     let script = r#"printf '%s|%s' "$OPENAI_BASE_URL" "$ANTHROPIC_BASE_URL""#;
     let mut cmd = Command::new(shell);
     match shell {
@@ -67,6 +56,9 @@ fn base_urls(env: &TestEnv, shell: &str) -> String {
 
 #[test]
 fn real_shells_get_the_gateway_then_their_prior_values_back() {
+    if needs::programs(["bash", "zsh", "fish"]).is_none() {
+        return;
+    }
     let env = TestEnv::new();
     let bashrc = "# my bashrc\nexport OPENAI_BASE_URL=https://prior-openai.example/v1\nexport ANTHROPIC_BASE_URL=https://prior-anthropic.example\n";
     let zshenv = "export OPENAI_BASE_URL=https://prior-openai.example/v1\nexport ANTHROPIC_BASE_URL=https://prior-anthropic.example";
@@ -161,17 +153,16 @@ fn env_files_match_anyray_env() {
 #[test]
 fn rc_files_exact_bytes_created_and_existing() {
     use connect_support::visible;
+    let Some(shells) = needs::programs(["bash", "zsh"]) else {
+        return;
+    };
     let mut env = TestEnv::new();
     // Only bash and zsh "installed": a bin dir with just those two.
     let bin = env.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for shell in ["bash", "zsh"] {
-        require(shell);
-        let real = std::env::split_paths(&std::env::var_os("PATH").unwrap())
-            .map(|d| d.join(shell))
-            .find(|p| p.is_file())
-            .unwrap();
-        std::os::unix::fs::symlink(real, bin.join(shell)).unwrap();
+    for real in shells {
+        let name = real.file_name().unwrap().to_owned();
+        std::os::unix::fs::symlink(&real, bin.join(name)).unwrap();
     }
     env.set_var("PATH", &bin);
     let zshenv = "\u{feff}# zsh\r\nexport EDITOR=vim\r\n";

@@ -2,10 +2,9 @@
 //! commas kept, terminal env merged per platform, the Claude Code extension's list merged
 //! by name, and every file accepted by VS Code's own JSONC parser.
 
-use crate::common;
-use crate::connect_support;
+use crate::{common, connect_support, needs};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::TestEnv;
@@ -15,20 +14,16 @@ const CURSOR: &str = ".config/Cursor/User/settings.json";
 const WINDSURF: &str = ".config/Windsurf/User/settings.json";
 
 /// Parses `files` with VS Code's `jsonc-parser` npm package (tests/jsonc/check.js).
-/// In CI a missing install is a failure; locally the check is skipped with a reason.
+/// Where it is missing the check is skipped with one line, and fails in CI ([`needs`]).
 fn assert_vscode_parses(files: &[PathBuf]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jsonc");
-    if !dir.join("node_modules/jsonc-parser").is_dir() {
-        let reason = "tests/jsonc/node_modules is missing: run `npm ci --prefix tests/jsonc` (.ci/install-deps.sh does)";
-        assert!(std::env::var_os("CI").is_none(), "{reason}");
-        eprintln!("skipping the VS Code JSONC check: {reason}");
+    let Some(dir) = needs::node_packages(&["jsonc-parser"]) else {
         return;
-    }
+    };
     let out = Command::new("node")
         .arg(dir.join("check.js"))
         .args(files)
         .output()
-        .expect("run node (install Node.js for this test)");
+        .expect("run node");
     assert!(
         out.status.success(),
         "VS Code's parser rejected the file:\n{}",
@@ -41,14 +36,9 @@ fn vscode_check_rejects_a_broken_file() {
     // The checker itself must be able to fail, or the checks below prove nothing.
     let env = TestEnv::new();
     let bad = env.write("bad.json", "{ \"a\": 1,, }");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jsonc");
-    if !dir.join("node_modules/jsonc-parser").is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tests/jsonc/node_modules is missing"
-        );
+    let Some(dir) = needs::node_packages(&["jsonc-parser"]) else {
         return;
-    }
+    };
     let status = Command::new("node")
         .arg(dir.join("check.js"))
         .arg(&bad)

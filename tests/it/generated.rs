@@ -6,6 +6,8 @@ use std::process::Command;
 
 use anyray::commands::generate::{REGENERATE, render_all};
 
+use crate::needs;
+
 fn repo(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -26,25 +28,7 @@ fn committed_completions_and_man_pages_are_fresh() {
     );
 }
 
-/// A shell binary, or a failing test in CI (which installs them) and a skip elsewhere.
-fn shell(name: &str) -> Option<&str> {
-    let found = Command::new(name)
-        .arg("-c")
-        .arg("true")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is missing; .ci/install-deps.sh installs it"
-        );
-        eprintln!("skipping: {name} is not installed");
-        return None;
-    }
-    Some(name)
-}
-
-fn run_in(shell: &str, script: &str, home: &Path) -> String {
+fn run_in(shell: &Path, script: &str, home: &Path) -> String {
     let out = Command::new(shell)
         .arg("-c")
         .arg(script)
@@ -57,7 +41,8 @@ fn run_in(shell: &str, script: &str, home: &Path) -> String {
         .expect("run shell");
     assert!(
         out.status.success(),
-        "{shell} failed:\n{}",
+        "{} failed:\n{}",
+        shell.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -65,10 +50,12 @@ fn run_in(shell: &str, script: &str, home: &Path) -> String {
 
 #[test]
 fn bash_loads_the_completions() {
-    let Some(bash) = shell("bash") else { return };
+    let Some(bash) = needs::program("bash") else {
+        return;
+    };
     let home = tempfile::tempdir().unwrap();
     let out = run_in(
-        bash,
+        &bash,
         "source completions/anyray.bash && complete -p anyray",
         home.path(),
     );
@@ -79,12 +66,12 @@ fn bash_loads_the_completions() {
     // Target names and doctor check ids are offered as values.
     let script = "source completions/anyray.bash; COMP_WORDS=(anyray connect cl); COMP_CWORD=2; _anyray anyray cl connect; printf '%s\\n' \"${COMPREPLY[@]}\"";
     assert!(
-        run_in(bash, script, home.path())
+        run_in(&bash, script, home.path())
             .lines()
             .any(|l| l == "claude-code")
     );
     let script = "source completions/anyray.bash; COMP_WORDS=(anyray doctor --only net.t); COMP_CWORD=3; _anyray anyray net.t --only; printf '%s\\n' \"${COMPREPLY[@]}\"";
-    let ids = run_in(bash, script, home.path());
+    let ids = run_in(&bash, script, home.path());
     assert!(
         ids.lines().any(|l| l == "net.tcp") && ids.lines().any(|l| l == "net.tls"),
         "{ids}"
@@ -93,11 +80,13 @@ fn bash_loads_the_completions() {
 
 #[test]
 fn zsh_loads_the_completions() {
-    let Some(zsh) = shell("zsh") else { return };
+    let Some(zsh) = needs::program("zsh") else {
+        return;
+    };
     let home = tempfile::tempdir().unwrap();
     let script = "fpath=($PWD/completions $fpath); autoload -Uz compinit; compinit -u -d \"$HOME/.zcompdump\"; \
                   print -r -- \"comp=$_comps[anyray]\"; autoload +X _anyray && print -r -- \"defined=$+functions[_anyray]\"";
-    let out = run_in(zsh, script, home.path());
+    let out = run_in(&zsh, script, home.path());
     assert!(
         out.contains("comp=_anyray") && out.contains("defined=1"),
         "{out}"
@@ -106,16 +95,18 @@ fn zsh_loads_the_completions() {
 
 #[test]
 fn fish_loads_the_completions() {
-    let Some(fish) = shell("fish") else { return };
+    let Some(fish) = needs::program("fish") else {
+        return;
+    };
     let home = tempfile::tempdir().unwrap();
     let out = run_in(
-        fish,
+        &fish,
         "source completions/anyray.fish; complete -C 'anyray con'",
         home.path(),
     );
     assert!(out.lines().any(|l| l.starts_with("connect")), "{out}");
     let out = run_in(
-        fish,
+        &fish,
         "source completions/anyray.fish; complete -C 'anyray connect cl'",
         home.path(),
     );
@@ -124,17 +115,11 @@ fn fish_loads_the_completions() {
 
 #[test]
 fn man_pages_pass_mandoc_lint() {
-    let available = Command::new("mandoc").arg("-V").output().is_ok();
-    if !available {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "mandoc is missing; .ci/install-deps.sh installs it"
-        );
-        eprintln!("skipping: mandoc is not installed");
+    let Some(mandoc) = needs::program("mandoc") else {
         return;
-    }
+    };
     for (rel, _) in man_pages() {
-        let out = Command::new("mandoc")
+        let out = Command::new(&mandoc)
             .args(["-Tlint", "-W", "warning"])
             .arg(repo(rel.to_str().unwrap()))
             .output()

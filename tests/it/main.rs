@@ -8,6 +8,7 @@
 mod common;
 mod connect_support;
 mod editor_support;
+mod needs;
 mod relay_support;
 
 mod cli;

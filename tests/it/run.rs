@@ -1,7 +1,7 @@
 //! `anyray run -- CMD`: the command gets the gateway environment (and, for Claude Code and
 //! Codex, per-run arguments), exit codes pass through, and no user file changes.
 
-use crate::common;
+use crate::{common, needs};
 
 use std::time::Duration;
 
@@ -224,6 +224,9 @@ fn relay_carries_the_requests_and_the_identity_and_goes_away() {
     assert!(!out.all().contains("sk-canary-run"));
 
     // A real request through the relay: the gateway sees the identity header.
+    if needs::program("curl").is_none() {
+        return;
+    }
     let script = "curl -sf -H 'content-type: application/json' -d '{\"model\":\"m\",\"max_tokens\":5,\"messages\":[]}' \"$ANTHROPIC_BASE_URL/v1/messages\" >/dev/null && echo \"$ANTHROPIC_BASE_URL\"";
     let out = run_relay_sh(&env, &gw, script)
         .env("ANYRAY_TOKEN", "sk-canary-run")
@@ -376,6 +379,9 @@ fn every_signal_that_would_end_anyray_reaches_the_command() {
 #[cfg(unix)]
 #[test]
 fn a_command_that_handles_a_signal_keeps_its_relay() {
+    if needs::program("curl").is_none() {
+        return;
+    }
     let gw = gateway();
     let env = TestEnv::new();
     // The command takes SIGUSR1 and goes on: its next request through the relay works.

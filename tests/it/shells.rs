@@ -1,12 +1,12 @@
 //! Real shells: the env files, the `anyray env` output and the rc-file lines are run
 //! through bash, zsh, dash and fish (and pwsh when installed), and the values they end
 //! up with are compared byte for byte; the POSIX output also goes through shellcheck.
-//! CI installs these (`.ci/install-deps.sh`): a missing one fails the test rather than
-//! skipping it, except pwsh.
+//! A test whose shells are missing skips with one line, and fails in CI (see
+//! [`needs`]); pwsh stays optional there.
 
 #![cfg(unix)]
 
-use crate::common;
+use crate::{common, needs};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,20 +22,6 @@ use common::TestEnv;
 /// Every character class that breaks naive quoting, plus unicode (including the
 /// typographic quote PowerShell treats as `'`) and line breaks.
 const NASTY: &str = "sp ace 'sq' \"dq\" $HOME ${X} `echo pwned` $(echo pwned) \\back\\slash\\ ; # ! !! % %PATH% ünï ’ ‘ 日本\nsecond line\ttab\\'";
-
-/// A required shell's path; panics with the fix when it is missing.
-fn required(program: &str) -> PathBuf {
-    which(program).unwrap_or_else(|| {
-        panic!("`{program}` is not installed; run `bash .ci/install-deps.sh` (CI installs it)")
-    })
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-}
 
 /// Runs `cmd` with a clean environment plus `vars`, feeding `stdin`, with a deadline.
 /// Returns stdout; panics with stderr when the shell fails.
@@ -78,7 +64,7 @@ fn run(mut cmd: Command, vars: &[(&str, &Path)], stdin: &str) -> String {
 
 /// A command that sources `file` and prints `$X` exactly.
 fn source_and_print(shell: &str, file: &Path) -> Command {
-    let mut cmd = Command::new(required(shell));
+    let mut cmd = Command::new(shell);
     match shell {
         "bash" => cmd.args(["--noprofile", "--norc", "-c"]),
         "zsh" => cmd.args(["-f", "-c"]),
@@ -95,6 +81,9 @@ fn source_and_print(shell: &str, file: &Path) -> Command {
 
 #[test]
 fn env_files_keep_every_byte_in_real_shells() {
+    if needs::programs(["bash", "zsh", "dash", "fish"]).is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let vars = [EnvVar::new("X", NASTY)];
     for file in shell::env_files(dir.path(), &vars) {
@@ -111,10 +100,7 @@ fn env_files_keep_every_byte_in_real_shells() {
     );
     assert_eq!(got, NASTY, "fish sourcing env.fish");
 
-    let Some(pwsh) = which("pwsh") else {
-        eprintln!("skipping env.ps1 in pwsh: pwsh is not installed (optional in CI)");
-        return;
-    };
+    let Some(pwsh) = needs::pwsh() else { return };
     let script = dir.path().join("print.ps1");
     let env_ps1 = Syntax::PowerShell.quote(&dir.path().join("env.ps1").to_string_lossy());
     std::fs::write(
@@ -130,6 +116,9 @@ fn env_files_keep_every_byte_in_real_shells() {
 
 #[test]
 fn posix_output_passes_shellcheck() {
+    let Some(shellcheck) = needs::program("shellcheck") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let vars = [
         EnvVar::new("X", NASTY),
@@ -149,7 +138,7 @@ fn posix_output_passes_shellcheck() {
     // single quotes: NASTY has one on purpose, and the shells keep it, as tested above).
     // Any other warning or error is a bug.
     for dialect in ["sh", "bash"] {
-        let mut cmd = Command::new(required("shellcheck"));
+        let mut cmd = Command::new(&shellcheck);
         cmd.args([
             "--shell",
             dialect,
@@ -166,6 +155,9 @@ fn posix_output_passes_shellcheck() {
 
 #[test]
 fn anyray_env_output_evaluates_to_the_gateway_urls() {
+    if needs::programs(["bash", "zsh", "dash", "fish"]).is_none() {
+        return;
+    }
     // A gateway URL with characters that need quoting; nothing listens there, so
     // the default routes apply (and one warning goes to stderr).
     let gateway = "http://127.0.0.1:9/it's;$HOME`x`!%25&a";
@@ -179,12 +171,12 @@ fn anyray_env_output_evaluates_to_the_gateway_urls() {
     let expected = "http://127.0.0.1:9/it's;$HOME%60x%60!%25&a/v1\nhttp://127.0.0.1:9/it's;$HOME%60x%60!%25&a\n";
     let print = r#"printf '%s\n' "$OPENAI_BASE_URL" "$ANTHROPIC_BASE_URL""#;
     for sh in ["bash", "zsh", "dash"] {
-        let mut cmd = Command::new(required(sh));
+        let mut cmd = Command::new(sh);
         cmd.arg("-c").arg(format!(r#"eval "$(cat)"; {print}"#));
         let format = if sh == "zsh" { "zsh" } else { "bash" };
         assert_eq!(run(cmd, &[], &output(format)), expected, "{sh}");
     }
-    let mut fish = Command::new(required("fish"));
+    let mut fish = Command::new("fish");
     fish.args([
         "--no-config",
         "-c",
@@ -304,7 +296,7 @@ impl Home {
 
     /// OPENAI_BASE_URL and ANTHROPIC_BASE_URL as `shell args` sees them.
     fn urls(&self, shell: &str, args: &[&str], extra: &[(&str, &Path)]) -> String {
-        let mut cmd = Command::new(required(shell));
+        let mut cmd = Command::new(shell);
         cmd.args(args);
         // The same words in fish and POSIX sh: `$VAR` expands inside double quotes in both.
         cmd.arg(r#"printf '%s|%s\n' "$OPENAI_BASE_URL" "$ANTHROPIC_BASE_URL""#);
@@ -326,6 +318,9 @@ const STARTS: [(&str, &[&str]); 5] = [
 
 #[test]
 fn rc_lines_reach_login_interactive_and_fish_shells_and_come_out_cleanly() {
+    if needs::programs(["bash", "zsh", "fish"]).is_none() {
+        return;
+    }
     let mut home = Home::new(None);
     let probe = home.probe(None);
     let connected = format!("{GATEWAY}/v1|{GATEWAY}");
@@ -346,6 +341,9 @@ fn rc_lines_reach_login_interactive_and_fish_shells_and_come_out_cleanly() {
 
 #[test]
 fn zsh_with_zdotdir_and_fish_with_xdg_config_home() {
+    if needs::programs(["zsh", "fish"]).is_none() {
+        return;
+    }
     let mut home = Home::new(Some("zdot"));
     let mut probe = home.probe(Some("zdot"));
     // fish follows XDG_CONFIG_HOME: move its config there.

@@ -4,14 +4,15 @@
 //! the tools' own parsers: documents read with them, navigated by key path, and
 //! compared with the managed paths taken out.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyray::connect::Format;
 use anyray::edit::{Editor, KeyPath, Scalar, Seg};
 use proptest::prelude::*;
 use serde_json::Value as Json;
+
+use crate::needs;
 
 /// Each managed key and what it held before connect.
 pub type Priors = Vec<(KeyPath, Option<Scalar>)>;
@@ -211,63 +212,22 @@ pub struct ToolParser {
     script: PathBuf,
 }
 
-fn checks_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jsonc")
-}
-
-/// A missing parser skips its check with one visible line, and fails in CI
-/// (`CI=true`), where .ci/install-deps.sh must have installed it.
-fn missing(what: &str, how: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("the {what} check must run in CI: {how}");
-    }
-    // Straight to the stderr handle: libtest captures `eprintln!`, not this.
-    let _ = writeln!(std::io::stderr(), "SKIPPED the {what} check: {how}");
-}
-
-/// PyYAML, as aider reads .aider.conf.yml; `None` (after saying so) when missing.
+/// PyYAML, as aider reads .aider.conf.yml; `None` when it is missing here ([`needs`]).
 pub fn pyyaml() -> Option<ToolParser> {
-    let found = ["python3", "/usr/bin/python3"].into_iter().find(|python| {
-        Command::new(python)
-            .args(["-c", "import yaml"])
-            .output()
-            .is_ok_and(|out| out.status.success())
-    });
-    match found {
-        Some(python) => Some(ToolParser {
-            name: "PyYAML (aider)",
-            program: python.into(),
-            script: checks_dir().join("pyyaml.py"),
-        }),
-        None => {
-            missing(
-                "PyYAML (aider's parser)",
-                "no python3 can `import yaml`: install python3-yaml (.ci/install-deps.sh does)",
-            );
-            None
-        }
-    }
+    Some(ToolParser {
+        name: "PyYAML (aider)",
+        program: needs::pyyaml()?,
+        script: needs::jsonc_dir().join("pyyaml.py"),
+    })
 }
 
-/// The npm `yaml` package, as Continue reads config.yaml; `None` (after saying so) when
-/// missing.
+/// The npm `yaml` package, as Continue reads config.yaml; `None` when it is missing here
+/// ([`needs`]).
 pub fn npm_yaml() -> Option<ToolParser> {
-    let dir = checks_dir();
-    let node = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !node || !dir.join("node_modules/yaml").is_dir() {
-        missing(
-            "npm `yaml` (Continue's parser)",
-            "Node.js or tests/jsonc/node_modules/yaml is missing: run `npm ci --prefix tests/jsonc` (.ci/install-deps.sh does)",
-        );
-        return None;
-    }
     Some(ToolParser {
         name: "npm yaml (Continue)",
         program: "node".into(),
-        script: dir.join("yaml.js"),
+        script: needs::node_packages(&["yaml"])?.join("yaml.js"),
     })
 }
 
