@@ -6,6 +6,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::connect::TargetName;
+use crate::output::ColorChoice;
+use crate::relay::{Fallback, LogFormat};
+use crate::settings::Via;
+use crate::shell::EnvFormat;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "anyray",
@@ -44,13 +50,6 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Point tools at the gateway by editing their config files (reversible)
@@ -79,32 +78,6 @@ pub enum Command {
     /// Write completion scripts and man pages into a directory (for packagers)
     #[command(hide = true)]
     Generate(GenerateArgs),
-}
-
-/// A tool that `connect` knows how to point at the gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
-pub enum TargetName {
-    /// Claude Code: ~/.claude/settings.json
-    ClaudeCode,
-    /// Cursor: the editor's user settings.json
-    Cursor,
-    /// Windsurf: the editor's user settings.json
-    Windsurf,
-    /// Codex CLI: ~/.codex/config.toml
-    Codex,
-    /// bash, zsh, fish and PowerShell, through an env file anyray owns
-    Shell,
-    /// Gemini CLI and the Google GenAI SDK, through the shell env file
-    Gemini,
-}
-
-/// How tools reach the org gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Via {
-    /// Straight to the org gateway URL
-    Direct,
-    /// Through the local relay (`anyray gateway`)
-    Relay,
 }
 
 #[derive(Debug, Args)]
@@ -172,18 +145,6 @@ pub struct StatusArgs {
     pub targets: Vec<TargetName>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EnvFormat {
-    Bash,
-    Zsh,
-    Fish,
-    Pwsh,
-    /// KEY=value lines for a .env file
-    Dotenv,
-    /// KEY=value lines for $GITHUB_ENV
-    Github,
-}
-
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     /// Output syntax (default: from $SHELL, else bash)
@@ -241,20 +202,6 @@ pub struct DoctorArgs {
     /// The org gateway URL to check (not saved)
     #[arg(long, value_name = "URL")]
     pub gateway: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Fallback {
-    /// Answer 502 in the provider's error shape when no gateway is reachable
-    None,
-    /// Forward unchanged to the provider's public API when no gateway is reachable
-    Direct,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Human,
-    Json,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ pub mod paths;
 pub mod provider_env;
 pub mod relay;
 pub mod secrets;
+pub mod session;
 pub mod settings;
 pub mod shell;
 pub mod targets;
@@ -31,8 +32,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, ColorChoice};
+use crate::cli::Cli;
 use crate::error::{ExitStatus, classify};
+use crate::output::ColorChoice;
 use crate::output::Printer;
 
 /// Parses the command line, runs the command and maps the result to an exit code.

@@ -5,8 +5,15 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
-use crate::cli::ColorChoice;
 use crate::envvars;
+
+/// When to colour output (`--color`): `auto` honours `NO_COLOR` and colours a terminal only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {

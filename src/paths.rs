@@ -1,6 +1,6 @@
 //! Where anyray keeps its own things, per OS, through `dirs`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -48,4 +48,14 @@ pub fn state_dir() -> Result<PathBuf> {
 /// The user's home directory.
 pub fn home_dir() -> Result<PathBuf> {
     dirs::home_dir().context("cannot find the home directory (is HOME set?)")
+}
+
+/// A path for humans: the home dir shown as `~`.
+pub fn display_path(path: &Path) -> String {
+    if let Ok(home) = home_dir()
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        return Path::new("~").join(rest).display().to_string();
+    }
+    path.display().to_string()
 }

@@ -7,13 +7,13 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::Via;
 use crate::discovery::{self, Discovery};
 use crate::envvars;
 use crate::gateway_url::{GatewayUrl, Provider, Routes};
 use crate::http;
 use crate::output::Printer;
 use crate::settings::Settings;
+use crate::settings::Via;
 
 /// One environment variable that anyray sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

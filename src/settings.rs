@@ -8,12 +8,32 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::{Fallback, LogFormat, Via};
 use crate::config_file::{self, ConfigFile, KeySpec};
 use crate::envvars;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
 use crate::paths;
+use crate::relay::{Fallback, LogFormat};
+
+/// How tools reach the org gateway (`via`, `--via`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// Straight to the org gateway URL
+    Direct,
+    /// Through the local relay (`anyray gateway`)
+    Relay,
+}
+
+impl Via {
+    /// The name in the config file and in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Direct => "direct",
+            Via::Relay => "relay",
+        }
+    }
+}
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +153,7 @@ impl Settings {
 
         let via = resolver.sourced(
             "via",
-            overrides.via.map(|v| via_str(v).to_string()),
+            overrides.via.map(|v| v.as_str().to_string()),
             "--via",
         )?;
         let via = Sourced {
@@ -183,13 +203,6 @@ impl Settings {
         };
         GatewayUrl::parse(&format!("http://{host}:{}", listen.port()))
             .expect("a socket address is a valid http URL")
-    }
-}
-
-pub fn via_str(via: Via) -> &'static str {
-    match via {
-        Via::Direct => "direct",
-        Via::Relay => "relay",
     }
 }
 

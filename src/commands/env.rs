@@ -20,7 +20,7 @@ use super::Context;
 use crate::cli::EnvArgs;
 use crate::envvars;
 use crate::provider_env::{self, EnvVar};
-use crate::settings::{Overrides, via_str};
+use crate::settings::Overrides;
 use crate::shell;
 
 /// The `--json` document (see the module docs).
@@ -43,7 +43,7 @@ pub fn run(args: &EnvArgs, ctx: &Context) -> Result<()> {
     if p.json {
         return p.json(&EnvReport {
             endpoint: env.endpoint.as_str(),
-            via: via_str(env.via),
+            via: env.via.as_str(),
             discovery: env.discovery.is_some(),
             vars: &env.vars,
         });

@@ -25,12 +25,13 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{RunArgs, Via};
+use crate::cli::RunArgs;
 use crate::error::{ChildExit, UserError};
 use crate::launch::Launch;
 use crate::provider_env::{self, EnvVar, ToolEnv};
 use crate::relay::{self, LogTarget, Relay, RelayConfig};
-use crate::settings::{Overrides, Settings, via_str};
+use crate::settings::Via;
+use crate::settings::{Overrides, Settings};
 use crate::targets;
 
 pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
@@ -159,7 +160,7 @@ fn print_env(
             .map(text)
             .collect(),
         endpoint: env.endpoint.as_str(),
-        via: via_str(env.via),
+        via: env.via.as_str(),
         relay,
         identity,
         vars: &env.vars,

@@ -36,7 +36,8 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ConnectPlan, DisconnectPlan, FileRecord, Ledger, RestoreMethod, Store, parse_file, sha256_hex,
+    ConnectPlan, DisconnectPlan, FileRecord, Ledger, RestoreMethod, Store, TargetName, parse_file,
+    sha256_hex,
 };
 use crate::error::UserError;
 use crate::fs_safe;
@@ -177,7 +178,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Writes one planned `connect` change: backup, intent, file, commit.
-    pub fn connect(&mut self, plan: &ConnectPlan, target: &str) -> Result<()> {
+    pub fn connect(&mut self, plan: &ConnectPlan, target: TargetName) -> Result<()> {
         if !plan.changed() {
             return Ok(());
         }
@@ -204,7 +205,7 @@ impl<'a> Txn<'a> {
         };
         let backup_to_write = new_backup.clone().zip(plan.before.as_deref());
         let record = FileRecord {
-            target: target.to_string(),
+            target,
             format: plan.spec.format,
             created,
             written_sha256: sha256_hex(&plan.after),
@@ -326,7 +327,7 @@ mod tests {
 
     fn record(url: &str) -> FileRecord {
         FileRecord {
-            target: "claude-code".into(),
+            target: TargetName::ClaudeCode,
             format: Format::Json,
             created: false,
             written_sha256: sha256_hex(settings(url).as_bytes()),

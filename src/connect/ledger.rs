@@ -25,8 +25,8 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Format;
 use super::journal::Intent;
+use super::{Format, TargetName};
 use crate::edit::{KeyPath, Scalar};
 use crate::error::UserError;
 use crate::fs_safe;
@@ -92,7 +92,7 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
     /// The target that owns this file's changes (`claude-code`, `codex`, …).
-    pub target: String,
+    pub target: TargetName,
     pub format: Format,
     /// The file did not exist before the first `connect`.
     pub created: bool,

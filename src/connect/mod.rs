@@ -24,11 +24,72 @@ use crate::fs_safe;
 
 pub mod journal;
 pub mod ledger;
-pub mod render;
-pub mod session;
 
 pub use journal::Txn;
 pub use ledger::{FileRecord, KeyRecord, Ledger, Store, sha256_hex};
+
+/// A tool that `connect` knows how to point at the gateway: a module in `targets` each.
+/// The names are stable: the command line, `--json` and the ledger use them (kebab-case,
+/// e.g. `claude-code`). A new name is a ledger change an older anyray cannot read, so it
+/// comes with a new ledger version (see `ledger::VERSION`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetName {
+    /// Claude Code: ~/.claude/settings.json
+    ClaudeCode,
+    /// Cursor: the editor's user settings.json
+    Cursor,
+    /// Windsurf: the editor's user settings.json
+    Windsurf,
+    /// Codex CLI: ~/.codex/config.toml
+    Codex,
+    /// bash, zsh, fish and PowerShell, through an env file anyray owns
+    Shell,
+    /// Gemini CLI and the Google GenAI SDK, through the shell env file
+    Gemini,
+}
+
+impl TargetName {
+    /// Every name, in the order targets are shown.
+    pub const ALL: [TargetName; 6] = [
+        TargetName::ClaudeCode,
+        TargetName::Cursor,
+        TargetName::Windsurf,
+        TargetName::Codex,
+        TargetName::Shell,
+        TargetName::Gemini,
+    ];
+
+    /// The stable name, as on the command line, in JSON and in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetName::ClaudeCode => "claude-code",
+            TargetName::Cursor => "cursor",
+            TargetName::Windsurf => "windsurf",
+            TargetName::Codex => "codex",
+            TargetName::Shell => "shell",
+            TargetName::Gemini => "gemini",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The syntax of a file a target edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -464,7 +525,7 @@ pub fn unified_diff(path: &Path, before: &[u8], after: &[u8]) -> String {
     if before == after {
         return String::new();
     }
-    let name = crate::targets::display_path(path);
+    let name = crate::paths::display_path(path);
     similar::TextDiff::from_lines(before.as_ref(), after.as_ref())
         .unified_diff()
         .context_radius(3)

@@ -1,8 +1,8 @@
 //! The `config` check: the gateway and the other settings, and where each came from.
 
 use super::{ConfigError, Finding, Report, id};
-use crate::cli::Via;
-use crate::settings::{Settings, Source, via_str};
+use crate::settings::Via;
+use crate::settings::{Settings, Source};
 
 /// The `config` check: where the gateway and the other settings come from.
 pub(super) fn check(s: &Settings) -> Finding {
@@ -22,7 +22,7 @@ pub(super) fn check(s: &Settings) -> Finding {
             }
         ),
         format!("gateway: {} (from {})", gw.value, gw.source),
-        format!("via: {} (from {})", via_str(s.via.value), s.via.source),
+        format!("via: {} (from {})", s.via.value.as_str(), s.via.source),
     ];
     if let Some(ca) = &s.ca_file {
         detail.push(format!(

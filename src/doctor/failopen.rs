@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use super::net::{self, error_chain};
 use super::{Cx, Finding, fmt_secs, id};
-use crate::cli::{Fallback, Via};
 use crate::gateway_url::GatewayUrl;
+use crate::relay::Fallback;
+use crate::settings::Via;
 
 /// `failopen.path`.
 pub(super) async fn path(cx: &Cx) -> Finding {
@@ -205,7 +206,7 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
         .iter()
         .map(|u| u.to_string())
         .collect();
-    let want_fallback = crate::relay::fallback_str(cx.settings.relay.fallback);
+    let want_fallback = cx.settings.relay.fallback.as_str();
     let mut detail = vec![
         format!(
             "relay {} forwards to: {}",

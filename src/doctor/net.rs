@@ -14,7 +14,7 @@ use url::Url;
 
 use super::proxy::{self, Route};
 use super::{Cx, Finding, Level, cert, fmt_secs, id};
-use crate::cli::Via;
+use crate::settings::Via;
 
 /// Warn when the gateway's certificate expires sooner than this.
 const EXPIRY_WARN_DAYS: i64 = 14;

@@ -1,8 +1,8 @@
 //! `tools.<target>`: each tool's connection state, and the environment this shell hands
 //! to every tool.
 //!
-//! Installed / connected / drifted / overridden comes from connect's read-only status
-//! API (`targets::status`), the same one `anyray status` shows. A target this build's
+//! Installed / connected / drifted / overridden comes from the read-only status API
+//! (`session::status`), the same one `anyray status` shows. A target this build's
 //! connect does not handle yet reports `skip` with that reason, never a made-up `ok`.
 //! What doctor sees on its own, the process environment, is reported under
 //! `tools.shell`, because the shell exported it and restarting the shell is the fix: a
@@ -10,11 +10,14 @@
 //! `ANTHROPIC_AUTH_TOKEN`.
 
 use super::{Env, Finding, Level, id};
-use crate::cli::TargetName;
+use crate::connect::TargetName;
 use crate::connect::{FileState, Store};
 use crate::gateway_url::GatewayUrl;
+use crate::paths::display_path;
+use crate::session;
+use crate::session::status::{self, State, TargetStatus};
 use crate::settings::Settings;
-use crate::targets::{self, State, TargetStatus};
+use crate::targets;
 
 /// Every tool check, with the target it reads.
 const TOOLS: [(&str, TargetName); 6] = [
@@ -28,13 +31,13 @@ const TOOLS: [(&str, TargetName); 6] = [
 
 /// One finding per tool target. Reads files, writes nothing.
 pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
-    let ctx = targets::Ctx::new(settings, false, false);
+    let ctx = session::offline_context(settings);
     let ledger = Store::open().and_then(|store| crate::connect::journal::load_settled(&store));
     TOOLS
         .iter()
         .map(|&(check, name)| {
             let status = match &ledger {
-                Ok(ledger) => Ok(targets::status(targets::get(name), &ctx, ledger)),
+                Ok(ledger) => Ok(status::target(targets::get(name), &ctx, ledger)),
                 Err(err) => Err(format!("{err:#}")),
             };
             match (name, status) {
@@ -64,13 +67,12 @@ fn file_state(state: &FileState) -> &str {
 fn from_status(check: &'static str, status: &TargetStatus, endpoint: &GatewayUrl) -> Finding {
     let target = status.target;
     let mut detail = vec![format!("detected: {}", status.detected_by)];
-    detail.extend(status.files.iter().map(|f| {
-        format!(
-            "{}: {}",
-            targets::display_path(&f.path),
-            file_state(&f.state)
-        )
-    }));
+    detail.extend(
+        status
+            .files
+            .iter()
+            .map(|f| format!("{}: {}", display_path(&f.path), file_state(&f.state))),
+    );
     if let Some(endpoint) = &status.endpoint {
         detail.push(format!("uses: {endpoint}"));
     }
@@ -97,7 +99,7 @@ fn from_status(check: &'static str, status: &TargetStatus, endpoint: &GatewayUrl
             let by = status
                 .overridden_by
                 .as_deref()
-                .map_or("a managed settings file".into(), targets::display_path);
+                .map_or("a managed settings file".into(), display_path);
             let summary = format!("overridden by managed settings {by}: uses {uses}");
             if status
                 .endpoint

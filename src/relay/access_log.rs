@@ -12,11 +12,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::body::RequestMeter;
+use super::config::LogFormat;
 use super::config::LogTarget;
 use super::metrics::Metrics;
 use super::redact;
 use super::routes::Route;
-use crate::cli::LogFormat;
 use crate::error::UserError;
 
 /// Where log lines go, in which format. Lines are written by a thread of their own, so a

@@ -9,7 +9,6 @@ use anyhow::Result;
 use hyper::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 
-use crate::cli::{Fallback, LogFormat};
 use crate::discovery;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
@@ -46,6 +45,42 @@ pub struct RelayConfig {
     pub retry_interval: Duration,
     pub log: LogTarget,
     pub log_format: LogFormat,
+}
+
+/// What the relay does when no gateway is reachable (`relay.fallback`, `--fallback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fallback {
+    /// Answer 502 in the provider's error shape when no gateway is reachable
+    None,
+    /// Forward unchanged to the provider's public API when no gateway is reachable
+    Direct,
+}
+
+impl Fallback {
+    /// The name in the config file, the startup line and `/_anyray/health`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fallback::None => "none",
+            Fallback::Direct => "direct",
+        }
+    }
+}
+
+/// The access log's format (`relay.log_format`, `--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+impl LogFormat {
+    /// The name in the config file and in `gateway --check-config`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Human => "human",
+            LogFormat::Json => "json",
+        }
+    }
 }
 
 /// Where the access log goes.
@@ -171,7 +206,7 @@ impl RelayConfig {
             listen: self.listen.to_string(),
             allowed_hosts: self.allowed_hosts.clone(),
             upstreams: self.upstreams.iter().map(ToString::to_string).collect(),
-            fallback: fallback_str(self.fallback),
+            fallback: self.fallback.as_str(),
             fail_open_targets: FailOpenTargets {
                 openai: self.providers.openai.to_string(),
                 anthropic: self.providers.anthropic.to_string(),
@@ -192,10 +227,7 @@ impl RelayConfig {
                 LogTarget::File(path) => path.display().to_string(),
                 LogTarget::Quiet => "off".into(),
             },
-            log_format: match self.log_format {
-                LogFormat::Human => "human",
-                LogFormat::Json => "json",
-            },
+            log_format: self.log_format.as_str(),
         }
     }
 }
@@ -231,13 +263,6 @@ pub struct FailOpenTargets {
     pub openai: String,
     pub anthropic: String,
     pub gemini: String,
-}
-
-pub fn fallback_str(fallback: Fallback) -> &'static str {
-    match fallback {
-        Fallback::None => "none",
-        Fallback::Direct => "direct",
-    }
 }
 
 fn millis(d: Duration) -> u64 {

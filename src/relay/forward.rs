@@ -17,10 +17,9 @@ use super::State;
 use super::access_log::{Exchange, Via};
 use super::admission;
 use super::body::{RelayBody, UpstreamBody};
-use super::config::{Identity, fallback_str};
+use super::config::{Fallback, Identity};
 use super::routes::Route;
 use super::upstream::{Upstream, UpstreamReport, describe};
-use crate::cli::Fallback;
 use crate::discovery::DEFAULT_IDENTITY_HEADER;
 
 /// The relay's health endpoint (doctor reads it).
@@ -447,7 +446,7 @@ fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Res
             let health = Health {
                 status: "ok",
                 version: env!("CARGO_PKG_VERSION"),
-                fallback: fallback_str(state.config.fallback),
+                fallback: state.config.fallback.as_str(),
                 // This request is one of them.
                 in_flight: state.recorder.metrics.in_flight() - 1,
                 upstreams: state.upstreams.iter().map(|u| u.report()).collect(),

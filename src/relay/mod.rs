@@ -46,8 +46,8 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use admission::valid_allowed_host;
 pub use config::{
-    DEFAULT_RETRY_INTERVAL, Identity, IdentityPlan, LogTarget, RelayConfig, RelaySummary,
-    fallback_str, is_own_address, resolve_identity,
+    DEFAULT_RETRY_INTERVAL, Fallback, Identity, IdentityPlan, LogFormat, LogTarget, RelayConfig,
+    RelaySummary, is_own_address, resolve_identity,
 };
 pub use forward::{HEALTH_PATH, RELAY_HEADER};
 pub use routes::Route;
@@ -210,7 +210,7 @@ struct Startup<'a> {
 fn startup_line(state: &State, addr: SocketAddr, url: &str) {
     let config = &state.config;
     let upstreams: Vec<String> = config.upstreams.iter().map(ToString::to_string).collect();
-    let fallback = config::fallback_str(config.fallback);
+    let fallback = config.fallback.as_str();
     let identity = config.identity.as_ref().map(|i| i.header.to_string());
     let mut human = format!(
         "anyray relay listening on {}, forwarding to {}; fallback: {fallback}",

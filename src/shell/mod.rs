@@ -9,8 +9,20 @@ pub mod rc;
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::EnvFormat;
 use crate::provider_env::EnvVar;
+
+/// What `anyray env` prints (`--shell`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvFormat {
+    Bash,
+    Zsh,
+    Fish,
+    Pwsh,
+    /// KEY=value lines for a .env file
+    Dotenv,
+    /// KEY=value lines for $GITHUB_ENV
+    Github,
+}
 
 /// The syntaxes of the env files anyray owns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -13,11 +13,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, truthy};
-use crate::cli::{TargetName, Via};
+use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::envvars;
 use crate::gateway_url::{Provider, Routes};
+use crate::settings::Via;
 
 pub struct ClaudeCode;
 

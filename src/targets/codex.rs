@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
-use crate::cli::TargetName;
+use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::envvars;

@@ -9,7 +9,7 @@
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan};
-use crate::cli::TargetName;
+use crate::connect::TargetName;
 use crate::connect::{FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::edit::lines::OwnedDoc;

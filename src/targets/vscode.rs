@@ -21,9 +21,10 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, provider_vars};
-use crate::cli::{TargetName, Via};
+use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
+use crate::settings::Via;
 
 pub struct VsCodeFork {
     name: TargetName,

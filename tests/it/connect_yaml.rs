@@ -11,7 +11,7 @@ use crate::editor_support;
 
 use std::path::{Path, PathBuf};
 
-use anyray::connect::{self, FileSpec, Format, RestoreMethod, Store, Txn, Want};
+use anyray::connect::{self, FileSpec, Format, RestoreMethod, Store, TargetName, Txn, Want};
 use anyray::edit::KeyPath;
 use anyray::error::{ExitStatus, UserError};
 use editor_support::{ToolParser, assert_only_managed_changed, at, check, goose_reads};
@@ -231,7 +231,8 @@ fn engine_connects_and_restores_key_by_key_after_a_user_edit() {
     let plan = connect::plan_connect(&spec(&path), None, false).unwrap();
     assert!(plan.changed());
     let mut txn = Txn::begin(&store).unwrap();
-    txn.connect(&plan, "continue").unwrap();
+    // The engine only records which target owns the file; Continue has no target yet.
+    txn.connect(&plan, TargetName::Codex).unwrap();
     drop(txn);
     // The ledger (with its new kinds of key path) survives a save and a load.
     let ledger = store.load().unwrap();

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyray::cli::{Fallback, LogFormat};
+use anyray::relay::{Fallback, LogFormat};
 use anyray::relay::{Identity, LogTarget, Relay};
 use anyray::secrets::Secret;
 use bytes::Bytes;

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyray::cli::{Fallback, LogFormat};
+use anyray::relay::{Fallback, LogFormat};
 use anyray::relay::{Identity, LogTarget, RelayConfig, RelayHandle};
 use anyray::secrets::Secret;
 use fake_gateway::{FakeConfig, FakeGateway, Fault};

@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use anyray::cli::{Fallback, LogFormat};
 use anyray::gateway_url::GatewayUrl;
+use anyray::relay::{Fallback, LogFormat};
 use anyray::relay::{LogTarget, Relay, RelayConfig, RelayHandle};
 use anyray::settings::ProviderTargets;
 use bytes::Bytes;

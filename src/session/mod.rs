@@ -1,19 +1,88 @@
-//! Connect and disconnect across several targets: plan each (a failing target never
-//! stops the others), then apply under the lock, re-planning against the ledger as it is
-//! then (another anyray may have run meanwhile). The results are the report structs that
-//! `--json` prints and the human renderer shows.
+//! `connect`, `disconnect` and `status` across several targets, above the targets and
+//! the engine: plan each target (a failing one never stops the others), then apply under
+//! the lock, re-planning against the ledger as it is then (another anyray may have run
+//! meanwhile). The results are the report structs that `--json` prints and [`render`]
+//! shows, so the two cannot disagree; [`status`] reads each target's state.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{
-    ConnectPlan, DisconnectPlan, Ledger, RestoreMethod, Store, Txn, journal, plan_connect,
-    plan_disconnect,
+use crate::connect::{
+    Conflict, ConnectPlan, DisconnectPlan, FileRecord, Ledger, RestoreMethod, Store, TargetName,
+    Txn, journal, plan_connect, plan_disconnect,
 };
+use crate::discovery::DEFAULT_IDENTITY_HEADER;
 use crate::error::{ExitStatus, classify};
-use crate::targets::{self, Ctx, Target, TargetPlan, TargetStatus};
+use crate::gateway_url::Routes;
+use crate::output::Printer;
+use crate::paths::display_path;
+use crate::provider_env;
+use crate::settings::{Settings, Via};
+use crate::targets::{Ctx, Target, TargetPlan};
+
+pub mod render;
+pub mod status;
+
+pub use status::{StatusReport, TargetStatus, report as status};
+
+/// The targets' context for `settings`: the endpoint, routes (from discovery, else the
+/// defaults) and variables that `anyray env` would print, so they never disagree.
+pub fn context(
+    settings: &Settings,
+    printer: &Printer,
+    identity: bool,
+    all_platforms: bool,
+) -> Result<Ctx> {
+    let env = provider_env::resolve(settings, printer)?;
+    let discovered = env.discovery.and_then(|d| d.identity_header);
+    Ok(Ctx {
+        endpoint: env.endpoint,
+        via: env.via,
+        routes: env.routes,
+        vars: env.vars,
+        identity_header: identity_header(settings, identity, discovered),
+        all_platforms,
+    })
+}
+
+/// The targets' context without asking the gateway: the default routes on the tool
+/// endpoint. For callers that must not touch the network (doctor's `tools.*` checks).
+pub fn offline_context(settings: &Settings) -> Ctx {
+    let endpoint = settings.tool_endpoint();
+    let routes = Routes::defaults(&endpoint);
+    let mut vars = provider_env::gateway_env(&routes);
+    if settings.via.value == Via::Relay {
+        vars.extend(provider_env::no_proxy_env(
+            crate::envvars::get("NO_PROXY").as_deref(),
+            crate::envvars::get("no_proxy").as_deref(),
+        ));
+    }
+    Ctx {
+        endpoint,
+        via: settings.via.value,
+        routes,
+        vars,
+        identity_header: identity_header(settings, false, None),
+        all_platforms: false,
+    }
+}
+
+/// With `--identity`: the configured header, else discovery's, else the default.
+fn identity_header(
+    settings: &Settings,
+    identity: bool,
+    discovered: Option<String>,
+) -> Option<String> {
+    identity.then(|| {
+        settings
+            .identity_header
+            .clone()
+            .or(discovered)
+            .unwrap_or_else(|| DEFAULT_IDENTITY_HEADER.to_string())
+    })
+}
 
 /// An error as `--json` shows it, and the exit status it maps to.
 #[derive(Debug, Clone, Serialize)]
@@ -81,7 +150,7 @@ pub struct ConnectFile {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectTarget {
-    pub target: &'static str,
+    pub target: TargetName,
     pub outcome: ConnectOutcome,
     /// Why the target was skipped.
     pub reason: Option<String>,
@@ -95,7 +164,7 @@ pub struct ConnectTarget {
 pub struct ConnectReport {
     /// The URL the tools were pointed at.
     pub endpoint: String,
-    pub via: &'static str,
+    pub via: Via,
     pub dry_run: bool,
     pub targets: Vec<ConnectTarget>,
 }
@@ -187,9 +256,9 @@ pub fn apply(
             target,
             result: plan_target(target, ctx, txn.ledger(), force),
         };
-        let id = targets::id(target.owner());
+        let owner = target.owner();
         let written = match &planned.result {
-            Ok((_, files)) => files.iter().try_for_each(|file| txn.connect(file, id)),
+            Ok((_, files)) => files.iter().try_for_each(|file| txn.connect(file, owner)),
             Err(_) => Ok(()),
         };
         targets.push(match written {
@@ -209,7 +278,7 @@ pub fn apply(
 fn report(ctx: &Ctx, dry_run: bool, targets: impl Iterator<Item = ConnectTarget>) -> ConnectReport {
     ConnectReport {
         endpoint: ctx.endpoint.to_string(),
-        via: crate::settings::via_str(ctx.via),
+        via: ctx.via,
         dry_run,
         targets: targets.collect(),
     }
@@ -217,7 +286,7 @@ fn report(ctx: &Ctx, dry_run: bool, targets: impl Iterator<Item = ConnectTarget>
 
 fn failed(target: &dyn Target, err: &anyhow::Error) -> ConnectTarget {
     ConnectTarget {
-        target: targets::id(target.name()),
+        target: target.name(),
         outcome: ConnectOutcome::Failed,
         reason: None,
         error: Some(ErrorReport::from_error(err)),
@@ -257,13 +326,13 @@ fn target_report(planned: &Planned, with_diff: bool, store: &Store) -> ConnectTa
         {
             notes.push(format!(
                 "{} was deleted since an earlier `connect`; the backup of its original stays at {}",
-                targets::display_path(&file.spec.path),
-                targets::display_path(&backup)
+                display_path(&file.spec.path),
+                display_path(&backup)
             ));
         }
     }
     ConnectTarget {
-        target: targets::id(planned.target.name()),
+        target: planned.target.name(),
         outcome,
         reason: plan.skip.clone(),
         error: None,
@@ -304,7 +373,7 @@ pub struct DisconnectFile {
     pub path: PathBuf,
     pub method: RestoreMethod,
     /// Managed values the user changed since `connect` (restored with `--force`).
-    pub conflicts: Vec<super::Conflict>,
+    pub conflicts: Vec<Conflict>,
     pub diff: Option<String>,
     /// For a file that is gone (`method: gone`): the backup of its original, kept.
     pub backup: Option<PathBuf>,
@@ -312,7 +381,7 @@ pub struct DisconnectFile {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DisconnectTarget {
-    pub target: &'static str,
+    pub target: TargetName,
     pub outcome: DisconnectOutcome,
     pub error: Option<ErrorReport>,
     pub files: Vec<DisconnectFile>,
@@ -331,10 +400,10 @@ impl DisconnectReport {
     }
 }
 
-/// Restores the files of `targets` (ids) recorded in the ledger; `None` = all recorded.
+/// Restores the files of `targets` recorded in the ledger; `None` = all recorded.
 /// Plans and writes under one lock so the ledger cannot change in between.
 pub fn disconnect(
-    targets: Option<&[&'static str]>,
+    targets: Option<&[TargetName]>,
     store: &Store,
     force: bool,
     dry_run: bool,
@@ -348,15 +417,16 @@ pub fn disconnect(
         Some(txn) => txn.ledger().clone(),
         None => journal::load_settled(store)?,
     };
-    let ids: Vec<&'static str> = match targets {
-        Some(ids) => ids.to_vec(),
-        None => targets::all_ids()
-            .filter(|id| ledger.files.values().any(|r| r.target == *id))
+    let names: Vec<TargetName> = match targets {
+        Some(names) => names.to_vec(),
+        None => TargetName::ALL
+            .into_iter()
+            .filter(|name| ledger.files.values().any(|r| r.target == *name))
             .collect(),
     };
     let mut reports = Vec::new();
-    for id in ids {
-        let records: Vec<(PathBuf, super::FileRecord)> = ledger
+    for id in names {
+        let records: Vec<(PathBuf, FileRecord)> = ledger
             .files
             .iter()
             .filter(|(_, r)| r.target == id)
@@ -415,31 +485,4 @@ pub fn disconnect(
         dry_run,
         targets: reports,
     })
-}
-
-// ---- status ----
-
-/// The `status --json` and `connect --check --json` document.
-#[derive(Debug, Clone, Serialize)]
-pub struct StatusReport {
-    /// The URL `connect` would point tools at.
-    pub endpoint: String,
-    pub via: &'static str,
-    /// Every listed target is connected (what `connect --check` exits 0 on).
-    pub ok: bool,
-    pub targets: Vec<TargetStatus>,
-}
-
-/// The status of `selected`, for `status` and `connect --check`; writes nothing.
-pub fn status(ctx: &Ctx, selected: &[&'static dyn Target], ledger: &Ledger) -> StatusReport {
-    let targets: Vec<TargetStatus> = selected
-        .iter()
-        .map(|&t| targets::status(t, ctx, ledger))
-        .collect();
-    StatusReport {
-        endpoint: ctx.endpoint.to_string(),
-        via: crate::settings::via_str(ctx.via),
-        ok: targets.iter().all(|t| t.state.is_ok()),
-        targets,
-    }
 }

@@ -1,9 +1,10 @@
 //! Human output for `connect`, `disconnect` and `status`. `--json` prints the same report
 //! structs instead, so the two cannot disagree. Colour only through the [`Printer`].
 
-use super::session::{ConnectReport, DisconnectReport, ErrorReport, StatusReport};
+use super::status::State;
+use super::{ConnectReport, DisconnectReport, ErrorReport, StatusReport};
 use crate::output::{Printer, Style};
-use crate::targets::{State, display_path};
+use crate::paths::display_path;
 
 /// A unified diff with `+`/`-`/`@@` lines coloured.
 pub fn diff(p: &Printer, text: &str) {
@@ -75,7 +76,7 @@ pub fn connect(p: &Printer, report: &ConnectReport) {
             "Pointing tools at"
         },
         p.paint(Style::Bold, &report.endpoint),
-        report.via
+        report.via.as_str()
     ));
     let rows: Vec<Vec<String>> = report
         .targets
@@ -155,7 +156,7 @@ pub fn status(p: &Printer, report: &StatusReport) {
     p.line(format!(
         "Gateway for tools: {} ({})",
         p.paint(Style::Bold, &report.endpoint),
-        report.via
+        report.via.as_str()
     ));
     let mut rows = vec![vec![
         "TARGET".to_string(),
