@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use anyray::edit::lines;
 use anyray::provider_env::EnvVar;
 use anyray::shell::rc::{self, RcKind, Shell, ShellProbe};
 use anyray::shell::{self, Syntax};
@@ -130,7 +131,7 @@ fn posix_output_passes_shellcheck() {
     let line = rc::source_line(Syntax::Posix, Path::new("/home/o'neil/my dir/env.sh"));
     std::fs::write(
         &rc_file,
-        rc::add_line("# user's rc\nalias ll='ls -l'", &line),
+        lines::add_line("# user's rc\nalias ll='ls -l'", &line),
     )
     .unwrap();
     // Info-level notes are expected (`$` stays literal in single quotes; the sourced
@@ -251,7 +252,7 @@ impl Home {
             let text = match target.kind {
                 RcKind::Line => {
                     let existing = String::from_utf8(before.clone().unwrap_or_default()).unwrap();
-                    rc::add_line(&existing, &target.text)
+                    lines::add_line(&existing, &target.text)
                 }
                 RcKind::DropIn => target.text.clone(),
             };
@@ -267,7 +268,7 @@ impl Home {
             match target.kind {
                 RcKind::Line => {
                     let existing = std::fs::read_to_string(&target.path).unwrap();
-                    let restored = rc::remove_line(&existing, &target.text);
+                    let restored = lines::remove_line(&existing, &target.text);
                     if restored.is_empty() && !self.existed(&target.path) {
                         std::fs::remove_file(&target.path).unwrap();
                     } else {
