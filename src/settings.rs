@@ -13,7 +13,9 @@ use crate::envvars;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
 use crate::paths;
-use crate::relay::{Fallback, LogFormat};
+use crate::relay::{
+    DEFAULT_RETRY_INTERVAL, Fallback, LogFormat, LogTarget, ProviderTargets, RelayConfig,
+};
 
 /// How tools reach the org gateway (`via`, `--via`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -81,36 +83,6 @@ pub struct Overrides {
     pub log_file: Option<PathBuf>,
 }
 
-/// The local relay's settings.
-#[derive(Debug, Clone)]
-pub struct RelaySettings {
-    pub listen: SocketAddr,
-    /// Names accepted in `Host` besides the relay's own addresses.
-    pub allowed_hosts: Vec<String>,
-    /// Org gateways in order of preference (default: the gateway).
-    pub upstreams: Vec<GatewayUrl>,
-    pub fallback: Fallback,
-    pub connect_timeout: Duration,
-    pub header_timeout: Duration,
-    pub idle_timeout: Duration,
-    pub max_body_bytes: u64,
-    pub max_connections: usize,
-    /// Async worker threads of `anyray gateway`'s runtime.
-    pub workers: usize,
-    pub grace_period: Duration,
-    pub log_format: LogFormat,
-    pub log_file: Option<PathBuf>,
-    /// Fail-open targets: the providers' public APIs.
-    pub providers: ProviderTargets,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProviderTargets {
-    pub openai: GatewayUrl,
-    pub anthropic: GatewayUrl,
-    pub gemini: GatewayUrl,
-}
-
 /// Everything a command needs to know about anyray's configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -121,7 +93,8 @@ pub struct Settings {
     pub ca_file: Option<Sourced<PathBuf>>,
     /// The identity header from the config; discovery may name one otherwise.
     pub identity_header: Option<String>,
-    pub relay: RelaySettings,
+    /// The local relay's configuration (its identity is decided when it starts).
+    pub relay: RelayConfig,
     /// Non-fatal findings (unknown keys, plain-http gateway), shown once.
     pub warnings: Vec<String>,
 }
@@ -170,7 +143,7 @@ impl Settings {
             source: ca_file.source,
         });
 
-        let relay = resolver.relay(&gateway.value)?;
+        let relay = resolver.relay(&gateway.value, ca_file.as_ref().map(|c| c.value.clone()))?;
         Ok(Self {
             config_exists: file.exists,
             config_file,
@@ -248,7 +221,11 @@ impl Resolver<'_> {
         GatewayUrl::parse(&self.value(key)?.unwrap_or_default())
     }
 
-    fn relay(&self, gateway: &GatewayUrl) -> Result<RelaySettings, UserError> {
+    fn relay(
+        &self,
+        gateway: &GatewayUrl,
+        ca_file: Option<PathBuf>,
+    ) -> Result<RelayConfig, UserError> {
         let o = self.overrides;
         let listen = match o.listen {
             Some(addr) => addr,
@@ -293,11 +270,13 @@ impl Resolver<'_> {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(RelaySettings {
+        Ok(RelayConfig {
             listen,
             allowed_hosts,
             upstreams,
             fallback,
+            identity: None,
+            ca_file,
             connect_timeout: Duration::from_millis(self.number("relay.connect_timeout_ms")?),
             header_timeout: Duration::from_millis(self.number("relay.header_timeout_ms")?),
             idle_timeout: Duration::from_secs(self.number("relay.idle_timeout_s")?),
@@ -308,11 +287,13 @@ impl Resolver<'_> {
                 .unwrap_or(usize::MAX),
             workers: usize::try_from(self.number("relay.workers")?).unwrap_or(usize::MAX),
             grace_period: Duration::from_secs(self.number("relay.grace_period_s")?),
-            log_format,
-            log_file: o
+            retry_interval: DEFAULT_RETRY_INTERVAL,
+            log: o
                 .log_file
                 .clone()
-                .or(self.value("relay.log_file")?.map(PathBuf::from)),
+                .or(self.value("relay.log_file")?.map(PathBuf::from))
+                .map_or(LogTarget::Stderr, LogTarget::File),
+            log_format,
             providers: ProviderTargets {
                 openai: self.url("relay.providers.openai")?,
                 anthropic: self.url("relay.providers.anthropic")?,

@@ -30,6 +30,7 @@ use crate::error::{ChildExit, UserError};
 use crate::launch::Launch;
 use crate::provider_env::{self, EnvVar, ToolEnv};
 use crate::relay::{self, LogTarget, Relay, RelayConfig};
+use crate::secrets::Secret;
 use crate::settings::Via;
 use crate::settings::{Overrides, Settings};
 use crate::targets;
@@ -72,7 +73,8 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let relay = runtime.block_on(start_relay(&settings, ctx))?;
+    let key = crate::secrets::load()?.map(|(key, _store)| key);
+    let relay = runtime.block_on(start_relay(&settings, key, ctx))?;
     settings.via.value = Via::Relay;
     settings.relay.listen = relay.local_addr();
     let code = provider_env::resolve(&settings, &ctx.printer)
@@ -99,14 +101,21 @@ fn launch(program: &OsString, rest: &[OsString], env: &ToolEnv) -> Launch {
 
 /// An in-process relay on a free loopback port; its access log stays quiet so it never
 /// garbles the command's terminal.
-async fn start_relay(settings: &Settings, ctx: &Context<'_>) -> Result<relay::RelayHandle> {
-    let plan = relay::resolve_identity(settings).await?;
+async fn start_relay(
+    settings: &Settings,
+    key: Option<Secret>,
+    ctx: &Context<'_>,
+) -> Result<relay::RelayHandle> {
+    let plan = super::gateway::relay_identity(settings, key).await?;
     if let Some(note) = &plan.note {
         ctx.printer.warn(note);
     }
-    let mut config = RelayConfig::from_settings(settings, plan.identity);
-    config.listen = "127.0.0.1:0".parse().expect("a socket address");
-    config.log = LogTarget::Quiet;
+    let config = RelayConfig {
+        identity: plan.identity,
+        listen: "127.0.0.1:0".parse().expect("a socket address"),
+        log: LogTarget::Quiet,
+        ..settings.relay.clone()
+    };
     Relay::bind(config).await
 }
 

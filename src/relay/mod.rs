@@ -4,8 +4,8 @@
 //!
 //! ```no_run
 //! # async fn demo(settings: anyray::settings::Settings) -> anyhow::Result<()> {
-//! use anyray::relay::{Relay, RelayConfig, LogTarget};
-//! let mut config = RelayConfig::from_settings(&settings, None);
+//! use anyray::relay::{Relay, LogTarget};
+//! let mut config = settings.relay.clone();
 //! config.listen = "127.0.0.1:0".parse()?; // a free port
 //! config.log = LogTarget::Quiet;
 //! let relay = Relay::bind(config).await?;
@@ -46,8 +46,8 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use admission::valid_allowed_host;
 pub use config::{
-    DEFAULT_RETRY_INTERVAL, Fallback, Identity, IdentityPlan, LogFormat, LogTarget, RelayConfig,
-    RelaySummary, is_own_address, resolve_identity,
+    DEFAULT_RETRY_INTERVAL, Fallback, Identity, LogFormat, LogTarget, ProviderTargets, RelayConfig,
+    RelaySummary, is_own_address,
 };
 pub use forward::{HEALTH_PATH, RELAY_HEADER};
 pub use routes::Route;

@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn fail_open_targets_keep_path_and_query() {
-        let targets = FailOpenTargets::new(&crate::settings::ProviderTargets {
+        let targets = FailOpenTargets::new(&crate::relay::ProviderTargets {
             openai: GatewayUrl::parse("https://api.openai.com").unwrap(),
             anthropic: GatewayUrl::parse("https://api.anthropic.com").unwrap(),
             gemini: GatewayUrl::parse("https://generativelanguage.googleapis.com").unwrap(),

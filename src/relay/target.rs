@@ -9,9 +9,9 @@ use bytes::Bytes;
 use hyper::Uri;
 use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 
+use super::config::ProviderTargets;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
-use crate::settings::ProviderTargets;
 
 /// Where requests for one upstream go.
 #[derive(Debug, Clone)]

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyray::gateway_url::GatewayUrl;
 use anyray::relay::{Fallback, LogFormat};
-use anyray::relay::{LogTarget, Relay, RelayConfig, RelayHandle};
-use anyray::settings::ProviderTargets;
+use anyray::relay::{LogTarget, ProviderTargets, Relay, RelayConfig, RelayHandle};
 use bytes::Bytes;
 use fake_gateway::{FakeConfig, FakeGateway};
 use http_body_util::combinators::BoxBody;
@@ -57,6 +56,7 @@ pub fn relay_config(upstreams: &[String]) -> RelayConfig {
         idle_timeout: Duration::from_secs(60),
         max_body_bytes: 64 * 1024 * 1024,
         max_connections: 64,
+        workers: 2,
         grace_period: Duration::from_secs(10),
         retry_interval: Duration::from_secs(5),
         log: LogTarget::Quiet,
