@@ -203,14 +203,14 @@ fn escape(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway_url::GatewayUrl;
+    use crate::gateway_url::{GatewayUrl, Provider};
 
     #[test]
     fn renders_counters_and_cumulative_histograms() {
         let m = Metrics::default();
         m.started();
         m.finished(
-            Route::Openai,
+            Route::Provider(Provider::Openai),
             200,
             Some("http://gw"),
             false,
