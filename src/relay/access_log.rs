@@ -6,12 +6,12 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::body::RequestMeter;
 use super::config::LogFormat;
 use super::config::LogTarget;
 use super::metrics::Metrics;
@@ -182,6 +182,30 @@ fn write_batch(out: &mut Box<dyn Write + Send>, batch: &mut String) {
         let _ = out.write_all(batch.as_bytes());
         let _ = out.flush();
         batch.clear();
+    }
+}
+
+/// Bytes of one request body that went upstream, and whether it hit the limit or the
+/// client's own stream broke (a bad chunk, the client gone): the client's fault then,
+/// not the gateway's.
+#[derive(Debug, Default)]
+pub struct RequestMeter {
+    pub bytes: AtomicU64,
+    pub over_limit: AtomicBool,
+    pub client_failed: AtomicBool,
+}
+
+impl RequestMeter {
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn over_limit(&self) -> bool {
+        self.over_limit.load(Ordering::Relaxed)
+    }
+
+    pub fn client_failed(&self) -> bool {
+        self.client_failed.load(Ordering::Relaxed)
     }
 }
 

@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,33 +19,10 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
-use super::access_log::{Exchange, Outcome};
+use super::access_log::{Exchange, Outcome, RequestMeter};
+use super::cause::describe;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Bytes of one request body that went upstream, and whether it hit the limit or the
-/// client's own stream broke (a bad chunk, the client gone): the client's fault then,
-/// not the gateway's.
-#[derive(Debug, Default)]
-pub struct RequestMeter {
-    pub bytes: AtomicU64,
-    pub over_limit: AtomicBool,
-    pub client_failed: AtomicBool,
-}
-
-impl RequestMeter {
-    pub fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    pub fn over_limit(&self) -> bool {
-        self.over_limit.load(Ordering::Relaxed)
-    }
-
-    pub fn client_failed(&self) -> bool {
-        self.client_failed.load(Ordering::Relaxed)
-    }
-}
 
 /// The relay's request body toward an upstream.
 pub struct UpstreamBody {
@@ -266,7 +243,7 @@ impl Body for RelayBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
-                this.end(Outcome::UpstreamError(super::upstream::describe(&*e)));
+                this.end(Outcome::UpstreamError(describe(&*e)));
                 Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {

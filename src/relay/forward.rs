@@ -17,9 +17,10 @@ use super::State;
 use super::access_log::{Exchange, Via};
 use super::admission;
 use super::body::{RelayBody, UpstreamBody};
+use super::cause::describe;
 use super::config::{Fallback, Identity};
 use super::routes::Route;
-use super::upstream::{Upstream, UpstreamReport, describe};
+use super::upstream::{Upstream, UpstreamReport};
 use crate::discovery::DEFAULT_IDENTITY_HEADER;
 
 /// The relay's health endpoint (doctor reads it).
@@ -458,7 +459,12 @@ fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Res
         }
         "/_anyray/metrics" => (
             "text/plain; version=0.0.4",
-            state.recorder.metrics.render(&state.upstreams),
+            state.recorder.metrics.render(
+                state
+                    .upstreams
+                    .iter()
+                    .map(|up| (up.url.as_str(), up.is_up())),
+            ),
         ),
         _ => {
             return error(

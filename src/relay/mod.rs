@@ -22,6 +22,7 @@
 mod access_log;
 mod admission;
 mod body;
+mod cause;
 mod config;
 mod forward;
 mod metrics;
