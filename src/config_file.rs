@@ -378,7 +378,7 @@ impl ConfigFile {
 
     /// [`Self::save`] while holding the connect lock (`connect` remembering the gateway):
     /// a temp file a killed save left in the file's dir is removed first.
-    pub fn save_locked(&self, _lock: &crate::connect::Txn) -> Result<()> {
+    pub fn save_locked(&self, _lock: &fs_safe::Lock) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             fs_safe::remove_stale_temps(dir);
         }

@@ -179,7 +179,7 @@ fn save_choices(args: &ConnectArgs, settings: &Settings, ctx: &Context, txn: &Tx
     if saved.is_empty() {
         return Ok(());
     }
-    file.save_locked(txn)?;
+    file.save_locked(txn.lock())?;
     ctx.printer.line(format!(
         "Saved {} in {}",
         saved.join(", "),

@@ -131,11 +131,17 @@ fn keep_uncertain(ledger: &mut Ledger, intent: Intent, now: Option<&[u8]>) {
 /// A run that changes files: the lock, and the ledger with any interrupted change settled.
 pub struct Txn<'a> {
     store: &'a Store,
-    _lock: fs_safe::Lock,
+    lock: fs_safe::Lock,
     ledger: Ledger,
 }
 
 impl<'a> Txn<'a> {
+    /// The lock this change holds: other writes under it (the saved gateway) take it
+    /// as proof.
+    pub fn lock(&self) -> &fs_safe::Lock {
+        &self.lock
+    }
+
     /// Takes the lock, settles what a killed run left (its intent, its temp files, the
     /// backups it no longer needed) and returns the ledger to work on.
     pub fn begin(store: &'a Store) -> Result<Self> {
@@ -162,7 +168,7 @@ impl<'a> Txn<'a> {
         }
         let mut txn = Self {
             store,
-            _lock: lock,
+            lock,
             ledger,
         };
         txn.remove_stale_backups();
