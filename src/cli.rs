@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::connect::TargetName;
+use crate::gateway_url::GatewayUrl;
 use crate::output::ColorChoice;
 use crate::relay::{Fallback, LogFormat};
 use crate::settings::Via;
@@ -88,7 +89,7 @@ pub struct ConnectArgs {
 
     /// The org gateway URL, e.g. https://anyray.corp.example:8787 (saved to the config)
     #[arg(long, value_name = "URL")]
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayUrl>,
 
     /// Point tools straight at the gateway, or at the local relay (saved to the config)
     #[arg(long, value_enum, value_name = "MODE")]
@@ -153,7 +154,7 @@ pub struct EnvArgs {
 
     /// The org gateway URL (not saved)
     #[arg(long, value_name = "URL")]
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayUrl>,
 
     /// Point at the gateway directly, or at the local relay
     #[arg(long, value_enum, value_name = "MODE")]
@@ -201,7 +202,7 @@ pub struct DoctorArgs {
 
     /// The org gateway URL to check (not saved)
     #[arg(long, value_name = "URL")]
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayUrl>,
 }
 
 #[derive(Debug, Args)]
@@ -212,7 +213,7 @@ pub struct GatewayArgs {
 
     /// Org gateway URL to forward to; repeat in order of preference
     #[arg(long = "upstream", value_name = "URL")]
-    pub upstreams: Vec<String>,
+    pub upstreams: Vec<GatewayUrl>,
 
     /// What to do when no gateway is reachable
     #[arg(long, value_enum, value_name = "MODE")]
@@ -239,7 +240,7 @@ pub struct GatewayArgs {
 pub struct RunArgs {
     /// The org gateway URL (not saved)
     #[arg(long, value_name = "URL")]
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayUrl>,
 
     /// Point the command at the gateway directly, or at the configured relay
     #[arg(long, value_enum, value_name = "MODE")]

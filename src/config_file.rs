@@ -2,6 +2,7 @@
 //! comments, ordering and formatting survive `anyray config set`.
 
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -9,6 +10,7 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 
 use crate::error::{UserError, line_col};
 use crate::fs_safe;
+use crate::gateway_url::GatewayUrl;
 
 /// The type of a setting's value, used to validate `config set` and resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -392,60 +394,110 @@ fn split_key(key: &str) -> (Vec<&str>, &str) {
     (parts, leaf)
 }
 
-/// Checks a raw string against a setting's kind; the error says what is expected.
-pub fn validate(spec: &KeySpec, raw: &str) -> Result<(), UserError> {
+/// A setting's value, parsed once by its kind (see [`parse`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting {
+    Url(GatewayUrl),
+    /// The URLs in order (none for an empty list).
+    UrlList(Vec<GatewayUrl>),
+    Path(PathBuf),
+    HeaderName(String),
+    SocketAddr(SocketAddr),
+    /// Host names, each one the relay can match in `Host`.
+    HostList(Vec<String>),
+    Integer(u64),
+    /// One of the kind's choices (the table's own name for it).
+    Choice(&'static str),
+}
+
+impl Setting {
+    /// A path's value. The settings table fixes each key's kind, so another kind here
+    /// is a bug in the caller.
+    pub fn into_path(self) -> PathBuf {
+        match self {
+            Setting::Path(path) => path,
+            other => panic!("not a path setting: {other:?}"),
+        }
+    }
+
+    pub fn into_string(self) -> String {
+        match self {
+            Setting::HeaderName(name) => name,
+            other => panic!("not a name setting: {other:?}"),
+        }
+    }
+
+    pub fn into_urls(self) -> Vec<GatewayUrl> {
+        match self {
+            Setting::UrlList(urls) => urls,
+            other => panic!("not a URL list setting: {other:?}"),
+        }
+    }
+
+    pub fn into_hosts(self) -> Vec<String> {
+        match self {
+            Setting::HostList(hosts) => hosts,
+            other => panic!("not a host list setting: {other:?}"),
+        }
+    }
+}
+
+/// Parses a raw string by its setting's kind; the error says what is expected.
+pub fn parse(spec: &KeySpec, raw: &str) -> Result<Setting, UserError> {
     let invalid = |expected: &str| {
         UserError::usage(format!(
             "invalid value `{raw}` for `{}`: expected {expected}",
             spec.key
         ))
     };
+    let list = || raw.split(',').map(str::trim).filter(|s| !s.is_empty());
     match spec.kind {
-        Kind::Url => crate::gateway_url::GatewayUrl::parse(raw).map(drop),
-        Kind::UrlList => raw
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .try_for_each(|u| crate::gateway_url::GatewayUrl::parse(u).map(drop)),
-        Kind::Path => (!raw.is_empty())
-            .then_some(())
-            .ok_or_else(|| invalid("a file path")),
-        Kind::HeaderName => (!raw.is_empty()
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then_some(())
-        .ok_or_else(|| invalid("a header name such as x-anyray-key")),
+        Kind::Url => GatewayUrl::parse(raw).map(Setting::Url),
+        Kind::UrlList => list()
+            .map(GatewayUrl::parse)
+            .collect::<Result<_, _>>()
+            .map(Setting::UrlList),
+        Kind::Path if !raw.is_empty() => Ok(Setting::Path(PathBuf::from(raw))),
+        Kind::Path => Err(invalid("a file path")),
+        Kind::HeaderName
+            if !raw.is_empty()
+                && raw
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Setting::HeaderName(raw.to_string()))
+        }
+        Kind::HeaderName => Err(invalid("a header name such as x-anyray-key")),
         Kind::SocketAddr => raw
-            .parse::<std::net::SocketAddr>()
-            .map(drop)
+            .parse::<SocketAddr>()
+            .map(Setting::SocketAddr)
             .map_err(|_| invalid("an address such as 127.0.0.1:8787")),
-        Kind::HostList => raw
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .all(crate::relay::valid_allowed_host)
-            .then_some(())
-            .ok_or_else(|| invalid("host names such as devbox.corp.example or devbox:8787")),
+        Kind::HostList if list().all(crate::relay::valid_allowed_host) => {
+            Ok(Setting::HostList(list().map(str::to_string).collect()))
+        }
+        Kind::HostList => Err(invalid(
+            "host names such as devbox.corp.example or devbox:8787",
+        )),
         Kind::Integer => raw
             .parse::<u64>()
-            .map(drop)
+            .map(Setting::Integer)
             .map_err(|_| invalid("a whole number")),
         Kind::IntegerIn(min, max) => raw
             .parse::<u64>()
             .ok()
             .filter(|n| (min..=max).contains(n))
-            .map(drop)
+            .map(Setting::Integer)
             .ok_or_else(|| invalid(&format!("a whole number from {min} to {max}"))),
         Kind::Choice(choices) => choices
-            .contains(&raw)
-            .then_some(())
+            .iter()
+            .find(|c| **c == raw)
+            .map(|c| Setting::Choice(c))
             .ok_or_else(|| invalid(&format!("one of {}", choices.join(", ")))),
     }
 }
 
 fn typed_value(spec: &KeySpec, raw: &str) -> Result<Value, UserError> {
-    validate(spec, raw)?;
+    parse(spec, raw)?;
     Ok(match spec.kind {
         Kind::Integer | Kind::IntegerIn(..) => {
             Value::from(raw.parse::<i64>().map_err(|_| {

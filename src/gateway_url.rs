@@ -113,6 +113,16 @@ impl GatewayUrl {
     }
 }
 
+/// For clap: `--gateway` and `--upstream` are parsed once, where they are given (the
+/// usage error shows the hint: see `usage_error` in lib.rs).
+impl std::str::FromStr for GatewayUrl {
+    type Err = UserError;
+
+    fn from_str(input: &str) -> Result<Self, UserError> {
+        Self::parse(input)
+    }
+}
+
 impl fmt::Display for GatewayUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.base)

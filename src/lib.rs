@@ -33,7 +33,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::Cli;
-use crate::error::{ExitStatus, classify};
+use crate::error::{ExitStatus, UserError, classify};
 use crate::output::ColorChoice;
 use crate::output::Printer;
 
@@ -73,18 +73,20 @@ fn usage_error(err: clap::Error) -> ExitCode {
         };
         return ExitCode::from(code);
     }
+    // A value our own parser refused (e.g. `--gateway`) carries a hint of its own.
+    let hint = std::error::Error::source(&err)
+        .and_then(|e| e.downcast_ref::<UserError>())
+        .and_then(|e| e.hint.as_deref());
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default();
     if std::env::args().any(|a| a == "--json") {
-        let message = err.render().to_string();
-        let first = message
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ");
         Printer::new(true, false, ColorChoice::Never).error(
             ExitStatus::Usage.code(),
-            first,
-            Some("see `anyray --help`"),
+            first.trim_start_matches("error: "),
+            Some(hint.unwrap_or("see `anyray --help`")),
         );
+    } else if let Some(hint) = hint {
+        eprintln!("{first}\n  hint: {hint}");
     } else {
         let _ = err.print();
     }

@@ -188,4 +188,16 @@ fn a_bad_gateway_url_is_a_usage_error() {
     out.code(2);
     assert!(out.stderr.contains("https://"), "{}", out.stderr);
     assert_eq!(out.stdout, "");
+    // clap parses the flag; the error keeps its hint, in JSON too.
+    let out = TestEnv::new().run(["--json", "env", "--gateway", "gw.example"]);
+    out.code(2);
+    let error = &out.json()["error"];
+    assert!(
+        error["message"].as_str().unwrap().contains("gw.example"),
+        "{error}"
+    );
+    assert!(
+        error["hint"].as_str().unwrap().contains("https://"),
+        "{error}"
+    );
 }
