@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::connect::TargetName;
+use crate::doctor::Select;
 use crate::gateway_url::GatewayUrl;
 use crate::output::ColorChoice;
 use crate::relay::{Fallback, LogFormat};
@@ -161,40 +162,15 @@ pub struct EnvArgs {
     pub via: Option<Via>,
 }
 
-/// Stable doctor check ids (also accepted: a group prefix such as `net` or `tools`).
-pub const CHECK_IDS: &[&str] = &[
-    "config",
-    "net.dns",
-    "net.tcp",
-    "net.tls",
-    "net.http",
-    "net.proxy",
-    "gateway.discovery",
-    "gateway.routes",
-    "gateway.auth",
-    "gateway.optimizer",
-    "failopen.path",
-    "relay",
-    "tools.claude-code",
-    "tools.cursor",
-    "tools.windsurf",
-    "tools.codex",
-    "tools.shell",
-    "tools.gemini",
-    "net",
-    "gateway",
-    "tools",
-];
-
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Run only these checks (ids or groups, comma-separated or repeated)
-    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CHECK_IDS))]
-    pub only: Vec<String>,
+    #[arg(long, value_enum, value_name = "ID", value_delimiter = ',')]
+    pub only: Vec<Select>,
 
     /// Skip these checks (ids or groups)
-    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CHECK_IDS))]
-    pub skip: Vec<String>,
+    #[arg(long, value_enum, value_name = "ID", value_delimiter = ',')]
+    pub skip: Vec<Select>,
 
     /// Bound for the whole run, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]

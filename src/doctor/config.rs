@@ -1,6 +1,6 @@
 //! The `config` check: the gateway and the other settings, and where each came from.
 
-use super::{ConfigError, Finding, Report, id};
+use super::{CheckId, ConfigError, Finding, Report};
 use crate::settings::Via;
 use crate::settings::{Settings, Source};
 
@@ -44,13 +44,13 @@ pub(super) fn check(s: &Settings) -> Finding {
             .hint
             .unwrap_or_default()
             .to_string();
-        return Finding::fail(id::CONFIG, format!("{err:#}"))
+        return Finding::fail(CheckId::Config, format!("{err:#}"))
             .detail(detail)
             .hint(hint);
     }
     if s.via.value == Via::Relay && relays_to_itself(s) {
         return Finding::fail(
-            id::CONFIG,
+            CheckId::Config,
             format!(
                 "the relay listens on {} and would forward to itself",
                 s.relay.listen
@@ -61,7 +61,7 @@ pub(super) fn check(s: &Settings) -> Finding {
     }
     if gw.source == Source::Default {
         return Finding::warn(
-            id::CONFIG,
+            CheckId::Config,
             format!("no gateway configured: using the default {}", gw.value),
         )
         .detail(detail)
@@ -69,9 +69,9 @@ pub(super) fn check(s: &Settings) -> Finding {
     }
     let summary = format!("gateway {} (from {})", gw.value, gw.source);
     if s.warnings.is_empty() {
-        Finding::ok(id::CONFIG, summary).detail(detail)
+        Finding::ok(CheckId::Config, summary).detail(detail)
     } else {
-        Finding::warn(id::CONFIG, s.warnings.join("; "))
+        Finding::warn(CheckId::Config, s.warnings.join("; "))
             .detail(detail)
             .hint("fix the settings named above (`anyray config`)")
     }
@@ -88,12 +88,12 @@ fn relays_to_itself(s: &Settings) -> bool {
 
 /// The report when the settings could not be resolved: `config` says why and every
 /// other selected check skips.
-pub(super) fn failed(checks: &[&'static str], err: ConfigError) -> Report {
+pub(super) fn failed(checks: &[CheckId], err: ConfigError) -> Report {
     let findings = checks
         .iter()
         .map(|&c| {
-            if c == id::CONFIG {
-                let f = Finding::fail(id::CONFIG, err.message.clone());
+            if c == CheckId::Config {
+                let f = Finding::fail(CheckId::Config, err.message.clone());
                 match &err.hint {
                     Some(h) => f.hint(h.clone()),
                     None => f,

@@ -2,8 +2,8 @@
 //!
 //! Every check produces one [`Finding`]. The findings go into one [`Report`], and both
 //! renderers read that report (the human one in [`render`], `--json` through serde), so
-//! the two outputs cannot drift apart. Check ids are stable ([`ALL`], the same list as
-//! `cli::CHECK_IDS` without the groups): CI scripts select and read them.
+//! the two outputs cannot drift apart. Check ids are stable ([`CheckId`], listed once;
+//! `--only`/`--skip` take them or a group, [`Select`]): CI scripts select and read them.
 //!
 //! # How a run is bounded
 //! The checks run concurrently on one tokio runtime. The gateway's steps form a chain
@@ -20,7 +20,7 @@
 //! {
 //!   "version": "0.1.0",              // anyray's version
 //!   "gateway": "https://gw.example", // the gateway checked; null when the config is invalid
-//!   "checks": [                      // the selected checks, in the order of cli::CHECK_IDS
+//!   "checks": [                      // the selected checks, in the order of CheckId::ALL
 //!     {
 //!       "id": "net.tcp",             // stable id
 //!       "level": "ok",               // "ok" | "warn" | "fail" | "skip"
@@ -57,49 +57,158 @@ mod tools;
 
 pub use env::Env;
 
-/// Stable check ids, in report order.
-pub mod id {
-    pub const CONFIG: &str = "config";
-    pub const DNS: &str = "net.dns";
-    pub const TCP: &str = "net.tcp";
-    pub const TLS: &str = "net.tls";
-    pub const HTTP: &str = "net.http";
-    pub const PROXY: &str = "net.proxy";
-    pub const DISCOVERY: &str = "gateway.discovery";
-    pub const ROUTES: &str = "gateway.routes";
-    pub const AUTH: &str = "gateway.auth";
-    pub const OPTIMIZER: &str = "gateway.optimizer";
-    pub const FAILOPEN: &str = "failopen.path";
-    pub const RELAY: &str = "relay";
-    pub const CLAUDE_CODE: &str = "tools.claude-code";
-    pub const CURSOR: &str = "tools.cursor";
-    pub const WINDSURF: &str = "tools.windsurf";
-    pub const CODEX: &str = "tools.codex";
-    pub const SHELL: &str = "tools.shell";
-    pub const GEMINI: &str = "tools.gemini";
+/// A check's stable id: `doctor --only/--skip` select by it, `--json` shows it, and CI
+/// scripts read it. Listed once, here, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CheckId {
+    Config,
+    Dns,
+    Tcp,
+    Tls,
+    Http,
+    Proxy,
+    Discovery,
+    Routes,
+    Auth,
+    Optimizer,
+    FailOpen,
+    Relay,
+    ClaudeCode,
+    Cursor,
+    Windsurf,
+    Codex,
+    Shell,
+    Gemini,
 }
 
-/// Every check, in report order (= `cli::CHECK_IDS` without the group names).
-pub const ALL: &[&str] = &[
-    id::CONFIG,
-    id::DNS,
-    id::TCP,
-    id::TLS,
-    id::HTTP,
-    id::PROXY,
-    id::DISCOVERY,
-    id::ROUTES,
-    id::AUTH,
-    id::OPTIMIZER,
-    id::FAILOPEN,
-    id::RELAY,
-    id::CLAUDE_CODE,
-    id::CURSOR,
-    id::WINDSURF,
-    id::CODEX,
-    id::SHELL,
-    id::GEMINI,
-];
+impl CheckId {
+    /// Every check, in report order.
+    pub const ALL: [CheckId; 18] = [
+        CheckId::Config,
+        CheckId::Dns,
+        CheckId::Tcp,
+        CheckId::Tls,
+        CheckId::Http,
+        CheckId::Proxy,
+        CheckId::Discovery,
+        CheckId::Routes,
+        CheckId::Auth,
+        CheckId::Optimizer,
+        CheckId::FailOpen,
+        CheckId::Relay,
+        CheckId::ClaudeCode,
+        CheckId::Cursor,
+        CheckId::Windsurf,
+        CheckId::Codex,
+        CheckId::Shell,
+        CheckId::Gemini,
+    ];
+
+    /// The stable id, e.g. `net.tcp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::Config => "config",
+            CheckId::Dns => "net.dns",
+            CheckId::Tcp => "net.tcp",
+            CheckId::Tls => "net.tls",
+            CheckId::Http => "net.http",
+            CheckId::Proxy => "net.proxy",
+            CheckId::Discovery => "gateway.discovery",
+            CheckId::Routes => "gateway.routes",
+            CheckId::Auth => "gateway.auth",
+            CheckId::Optimizer => "gateway.optimizer",
+            CheckId::FailOpen => "failopen.path",
+            CheckId::Relay => "relay",
+            CheckId::ClaudeCode => "tools.claude-code",
+            CheckId::Cursor => "tools.cursor",
+            CheckId::Windsurf => "tools.windsurf",
+            CheckId::Codex => "tools.codex",
+            CheckId::Shell => "tools.shell",
+            CheckId::Gemini => "tools.gemini",
+        }
+    }
+
+    /// The group it belongs to, if any.
+    pub fn group(self) -> Option<Group> {
+        match self {
+            CheckId::Dns | CheckId::Tcp | CheckId::Tls | CheckId::Http | CheckId::Proxy => {
+                Some(Group::Net)
+            }
+            CheckId::Discovery | CheckId::Routes | CheckId::Auth | CheckId::Optimizer => {
+                Some(Group::Gateway)
+            }
+            CheckId::ClaudeCode
+            | CheckId::Cursor
+            | CheckId::Windsurf
+            | CheckId::Codex
+            | CheckId::Shell
+            | CheckId::Gemini => Some(Group::Tools),
+            CheckId::Config | CheckId::FailOpen | CheckId::Relay => None,
+        }
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The groups `--only`/`--skip` accept besides single ids: each is its ids' prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Group {
+    Net,
+    Gateway,
+    Tools,
+}
+
+/// One `--only`/`--skip` entry: a check or a group of them. clap accepts exactly
+/// [`CheckId::ALL`]'s ids, then the groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Select {
+    Check(CheckId),
+    Group(Group),
+}
+
+impl Select {
+    const ALL: [Select; CheckId::ALL.len() + 3] = {
+        let mut all = [Select::Group(Group::Net); CheckId::ALL.len() + 3];
+        let mut i = 0;
+        while i < CheckId::ALL.len() {
+            all[i] = Select::Check(CheckId::ALL[i]);
+            i += 1;
+        }
+        all[i + 1] = Select::Group(Group::Gateway);
+        all[i + 2] = Select::Group(Group::Tools);
+        all
+    };
+
+    fn selects(self, check: CheckId) -> bool {
+        match self {
+            Select::Check(id) => id == check,
+            Select::Group(group) => check.group() == Some(group),
+        }
+    }
+}
+
+impl clap::ValueEnum for Select {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        match self {
+            Select::Check(id) => Some(clap::builder::PossibleValue::new(id.as_str())),
+            Select::Group(group) => group.to_possible_value(),
+        }
+    }
+}
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -139,7 +248,7 @@ impl Level {
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub id: &'static str,
+    pub id: CheckId,
     pub level: Level,
     pub summary: String,
     pub detail: Option<String>,
@@ -148,7 +257,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(id: &'static str, level: Level, summary: impl Into<String>) -> Self {
+    pub fn new(id: CheckId, level: Level, summary: impl Into<String>) -> Self {
         Self {
             id,
             level,
@@ -159,19 +268,19 @@ impl Finding {
         }
     }
 
-    pub fn ok(id: &'static str, summary: impl Into<String>) -> Self {
+    pub fn ok(id: CheckId, summary: impl Into<String>) -> Self {
         Self::new(id, Level::Ok, summary)
     }
 
-    pub fn warn(id: &'static str, summary: impl Into<String>) -> Self {
+    pub fn warn(id: CheckId, summary: impl Into<String>) -> Self {
         Self::new(id, Level::Warn, summary)
     }
 
-    pub fn fail(id: &'static str, summary: impl Into<String>) -> Self {
+    pub fn fail(id: CheckId, summary: impl Into<String>) -> Self {
         Self::new(id, Level::Fail, summary)
     }
 
-    pub fn skip(id: &'static str, reason: impl Into<String>) -> Self {
+    pub fn skip(id: CheckId, reason: impl Into<String>) -> Self {
         Self::new(id, Level::Skip, reason)
     }
 
@@ -233,31 +342,29 @@ impl Report {
 /// selects `net.dns`, `net.tcp`, ….
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    only: Vec<String>,
-    skip: Vec<String>,
+    only: Vec<Select>,
+    skip: Vec<Select>,
 }
 
 impl Selection {
-    pub fn new(only: &[String], skip: &[String]) -> Self {
+    pub fn new(only: &[Select], skip: &[Select]) -> Self {
         Self {
             only: only.to_vec(),
             skip: skip.to_vec(),
         }
     }
 
-    pub fn includes(&self, check: &str) -> bool {
-        let names = |sel: &String| {
-            check == sel
-                || check
-                    .strip_prefix(sel.as_str())
-                    .is_some_and(|rest| rest.starts_with('.'))
-        };
-        (self.only.is_empty() || self.only.iter().any(names)) && !self.skip.iter().any(names)
+    pub fn includes(&self, check: CheckId) -> bool {
+        let selects = |sel: &Select| sel.selects(check);
+        (self.only.is_empty() || self.only.iter().any(selects)) && !self.skip.iter().any(selects)
     }
 
     /// The selected checks, in report order.
-    pub fn checks(&self) -> Vec<&'static str> {
-        ALL.iter().copied().filter(|c| self.includes(c)).collect()
+    pub fn checks(&self) -> Vec<CheckId> {
+        CheckId::ALL
+            .into_iter()
+            .filter(|&c| self.includes(c))
+            .collect()
     }
 }
 
@@ -290,13 +397,13 @@ struct Board {
 }
 
 struct Slot {
-    id: &'static str,
+    id: CheckId,
     started: Option<Instant>,
     finding: Option<Finding>,
 }
 
 impl Board {
-    fn new(checks: &[&'static str], finished: Arc<AtomicUsize>) -> Self {
+    fn new(checks: &[CheckId], finished: Arc<AtomicUsize>) -> Self {
         let slots = checks
             .iter()
             .map(|&id| Slot {
@@ -311,14 +418,14 @@ impl Board {
         }
     }
 
-    fn with_slot(&self, id: &str, f: impl FnOnce(&mut Slot)) {
+    fn with_slot(&self, id: CheckId, f: impl FnOnce(&mut Slot)) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(slot) = slots.iter_mut().find(|s| s.id == id) {
             f(slot);
         }
     }
 
-    fn start(&self, id: &str) {
+    fn start(&self, id: CheckId) {
         self.with_slot(id, |slot| slot.started = Some(Instant::now()));
     }
 
@@ -372,7 +479,7 @@ impl Cx {
     }
 
     /// Runs one check and records its finding with its time.
-    async fn check(&self, id: &'static str, check: impl Future<Output = Finding>) {
+    async fn check(&self, id: CheckId, check: impl Future<Output = Finding>) {
         self.board.start(id);
         let started = Instant::now();
         let mut finding = check.await;
@@ -385,7 +492,7 @@ impl Cx {
     /// may still be a warning), `Err` is the failing finding, and dependents skip.
     async fn step<T>(
         &self,
-        id: &'static str,
+        id: CheckId,
         step: impl Future<Output = Result<(Finding, T), Finding>>,
     ) -> Result<T, Blocked> {
         self.board.start(id);
@@ -407,7 +514,7 @@ impl Cx {
         }
     }
 
-    fn skip(&self, ids: &[&'static str], Blocked(why): &Blocked) {
+    fn skip(&self, ids: &[CheckId], Blocked(why): &Blocked) {
         for &id in ids {
             self.board
                 .record(Finding::skip(id, format!("skipped: {why}")));
@@ -444,12 +551,12 @@ pub async fn run(plan: Plan, finished: Arc<AtomicUsize>) -> Report {
         bound: plan.bound,
         board: Board::new(&checks, finished),
     };
-    let wants = |ids: &[&str]| ids.iter().any(|id| checks.contains(id));
+    let wants = |ids: &[CheckId]| ids.iter().any(|id| checks.contains(id));
     let all = async {
         tokio::join!(
             async {
-                if wants(&[id::CONFIG]) {
-                    cx.check(id::CONFIG, async { config::check(&cx.settings) })
+                if wants(&[CheckId::Config]) {
+                    cx.check(CheckId::Config, async { config::check(&cx.settings) })
                         .await;
                 }
             },
@@ -459,18 +566,18 @@ pub async fn run(plan: Plan, finished: Arc<AtomicUsize>) -> Report {
                 }
             },
             async {
-                if wants(&[id::PROXY]) {
-                    cx.check(id::PROXY, net::proxy(&cx)).await;
+                if wants(&[CheckId::Proxy]) {
+                    cx.check(CheckId::Proxy, net::proxy(&cx)).await;
                 }
             },
             async {
-                if wants(&[id::FAILOPEN]) {
-                    cx.check(id::FAILOPEN, failopen::path(&cx)).await;
+                if wants(&[CheckId::FailOpen]) {
+                    cx.check(CheckId::FailOpen, failopen::path(&cx)).await;
                 }
             },
             async {
-                if wants(&[id::RELAY]) {
-                    cx.check(id::RELAY, failopen::relay(&cx)).await;
+                if wants(&[CheckId::Relay]) {
+                    cx.check(CheckId::Relay, failopen::relay(&cx)).await;
                 }
             },
             async {
@@ -487,50 +594,53 @@ pub async fn run(plan: Plan, finished: Arc<AtomicUsize>) -> Report {
 }
 
 /// The gateway's chain of steps, each one needing the one before.
-const CHAIN: [&str; 8] = [
-    id::DNS,
-    id::TCP,
-    id::TLS,
-    id::HTTP,
-    id::DISCOVERY,
-    id::ROUTES,
-    id::AUTH,
-    id::OPTIMIZER,
+const CHAIN: [CheckId; 8] = [
+    CheckId::Dns,
+    CheckId::Tcp,
+    CheckId::Tls,
+    CheckId::Http,
+    CheckId::Discovery,
+    CheckId::Routes,
+    CheckId::Auth,
+    CheckId::Optimizer,
 ];
 
 async fn gateway_chain(cx: &Cx) {
-    let rest = |from: &str| {
+    let rest = |from: CheckId| {
         let at = CHAIN.iter().position(|c| *c == from).unwrap_or(0);
         &CHAIN[at..]
     };
     // Built first, so loading the trust store does not count as the gateway's time.
     let ca_file = cx.settings.ca_file.as_ref().map(|c| c.value.as_path());
     let client = crate::http::client(ca_file, cx.bound);
-    let addrs = match cx.step(id::DNS, net::dns(cx)).await {
+    let addrs = match cx.step(CheckId::Dns, net::dns(cx)).await {
         Ok(addrs) => addrs,
-        Err(why) => return cx.skip(rest(id::TCP), &why),
+        Err(why) => return cx.skip(rest(CheckId::Tcp), &why),
     };
-    let connected = match cx.step(id::TCP, net::tcp(cx, &addrs)).await {
+    let connected = match cx.step(CheckId::Tcp, net::tcp(cx, &addrs)).await {
         Ok(connected) => connected,
-        Err(why) => return cx.skip(rest(id::TLS), &why),
+        Err(why) => return cx.skip(rest(CheckId::Tls), &why),
     };
     let connect_time = connected.elapsed;
-    if let Err(why) = cx.step(id::TLS, net::tls(cx, connected)).await {
-        return cx.skip(rest(id::HTTP), &why);
+    if let Err(why) = cx.step(CheckId::Tls, net::tls(cx, connected)).await {
+        return cx.skip(rest(CheckId::Http), &why);
     }
-    let client = match cx.step(id::HTTP, net::http(cx, client)).await {
+    let client = match cx.step(CheckId::Http, net::http(cx, client)).await {
         Ok(client) => client,
-        Err(why) => return cx.skip(rest(id::DISCOVERY), &why),
+        Err(why) => return cx.skip(rest(CheckId::Discovery), &why),
     };
     let (discovery, key) = tokio::join!(
-        cx.step(id::DISCOVERY, gateway::discovery(cx, &client)),
+        cx.step(CheckId::Discovery, gateway::discovery(cx, &client)),
         gateway::load_key(cx),
     );
     let probe = gateway::Probe::new(cx, client, discovery.unwrap_or_default(), key);
     tokio::join!(
-        cx.check(id::ROUTES, gateway::routes(cx, &probe)),
-        cx.check(id::AUTH, gateway::auth(cx, &probe)),
-        cx.check(id::OPTIMIZER, gateway::optimizer(cx, &probe, connect_time)),
+        cx.check(CheckId::Routes, gateway::routes(cx, &probe)),
+        cx.check(CheckId::Auth, gateway::auth(cx, &probe)),
+        cx.check(
+            CheckId::Optimizer,
+            gateway::optimizer(cx, &probe, connect_time)
+        ),
     );
 }
 
@@ -562,41 +672,67 @@ pub fn bound(secs: f64) -> Result<Duration, crate::error::UserError> {
 
 #[cfg(test)]
 mod tests {
+    use clap::ValueEnum;
+
     use super::*;
 
     #[test]
-    fn ids_match_the_cli() {
-        let groups = ["net", "gateway", "tools"];
-        let cli: Vec<&str> = crate::cli::CHECK_IDS
+    fn ids_are_unique_and_each_group_is_its_ids_prefix() {
+        let mut ids: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), CheckId::ALL.len());
+        let groups: Vec<String> = Group::value_variants()
             .iter()
-            .copied()
-            .filter(|id| !groups.contains(id))
+            .map(|g| g.to_possible_value().unwrap().get_name().to_string())
             .collect();
-        assert_eq!(cli, ALL);
-        for group in groups {
-            assert!(ALL.iter().any(|id| id.starts_with(&format!("{group}."))));
+        for id in CheckId::ALL {
+            // `failopen.path` has a prefix, but `failopen` is no group.
+            let prefix = id.as_str().split_once('.').map(|(group, _)| group);
+            let prefix = prefix.filter(|p| groups.iter().any(|g| g == p));
+            let group = id.group().map(|g| g.to_possible_value().unwrap());
+            assert_eq!(prefix, group.as_ref().map(|g| g.get_name()), "{id}");
         }
     }
 
     #[test]
+    fn clap_accepts_the_ids_in_report_order_then_the_groups() {
+        let names: Vec<String> = Select::value_variants()
+            .iter()
+            .map(|s| s.to_possible_value().unwrap().get_name().to_string())
+            .collect();
+        let mut expected: Vec<String> = CheckId::ALL.iter().map(|c| c.to_string()).collect();
+        expected.extend(["net", "gateway", "tools"].map(String::from));
+        assert_eq!(names, expected);
+    }
+
+    #[test]
     fn selection_by_id_and_group() {
-        let s = |only: &[&str], skip: &[&str]| {
-            let v = |l: &[&str]| l.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-            Selection::new(&v(only), &v(skip)).checks()
+        let parse = |l: &[&str]| -> Vec<Select> {
+            l.iter()
+                .map(|x| Select::from_str(x, false).unwrap())
+                .collect()
         };
-        assert_eq!(s(&[], &[]), ALL);
+        let s = |only: &[&str], skip: &[&str]| -> Vec<&'static str> {
+            Selection::new(&parse(only), &parse(skip))
+                .checks()
+                .into_iter()
+                .map(CheckId::as_str)
+                .collect()
+        };
+        assert_eq!(s(&[], &[]).len(), CheckId::ALL.len());
         assert_eq!(s(&["net.tcp"], &[]), ["net.tcp"]);
         assert_eq!(
             s(&["net"], &["net.tls"]),
             ["net.dns", "net.tcp", "net.http", "net.proxy"]
         );
-        // A group matches at a dot only: `tools` is not a prefix of `toolsx`.
         assert!(
             s(&["gateway"], &[])
                 .iter()
                 .all(|c| c.starts_with("gateway."))
         );
         assert!(!s(&[], &["tools"]).iter().any(|c| c.starts_with("tools")));
+        assert_eq!(s(&["relay", "config"], &[]), ["config", "relay"]);
     }
 
     #[test]
@@ -617,17 +753,17 @@ mod tests {
 
     #[test]
     fn a_cut_run_still_reports_every_check() {
-        let board = Board::new(&[id::DNS, id::TCP, id::TLS], Arc::default());
-        board.record(Finding::ok(id::DNS, "resolved"));
-        board.start(id::TCP);
+        let board = Board::new(&[CheckId::Dns, CheckId::Tcp, CheckId::Tls], Arc::default());
+        board.record(Finding::ok(CheckId::Dns, "resolved"));
+        board.start(CheckId::Tcp);
         let findings = board.into_findings(Duration::from_secs(2));
         let levels: Vec<_> = findings.iter().map(|f| (f.id, f.level)).collect();
         assert_eq!(
             levels,
             [
-                (id::DNS, Level::Ok),
-                (id::TCP, Level::Fail),
-                (id::TLS, Level::Skip)
+                (CheckId::Dns, Level::Ok),
+                (CheckId::Tcp, Level::Fail),
+                (CheckId::Tls, Level::Skip)
             ]
         );
         assert_eq!(findings[1].summary, "timed out after 2s");

@@ -9,7 +9,7 @@
 //! stale `ANTHROPIC_BASE_URL`/`OPENAI_BASE_URL`, and an `ANTHROPIC_API_KEY` left beside
 //! `ANTHROPIC_AUTH_TOKEN`.
 
-use super::{Env, Finding, Level, id};
+use super::{CheckId, Env, Finding, Level};
 use crate::connect::TargetName;
 use crate::connect::{FileState, Store};
 use crate::gateway_url::GatewayUrl;
@@ -20,13 +20,13 @@ use crate::settings::Settings;
 use crate::targets;
 
 /// Every tool check, with the target it reads.
-const TOOLS: [(&str, TargetName); 6] = [
-    (id::CLAUDE_CODE, TargetName::ClaudeCode),
-    (id::CURSOR, TargetName::Cursor),
-    (id::WINDSURF, TargetName::Windsurf),
-    (id::CODEX, TargetName::Codex),
-    (id::SHELL, TargetName::Shell),
-    (id::GEMINI, TargetName::Gemini),
+const TOOLS: [(CheckId, TargetName); 6] = [
+    (CheckId::ClaudeCode, TargetName::ClaudeCode),
+    (CheckId::Cursor, TargetName::Cursor),
+    (CheckId::Windsurf, TargetName::Windsurf),
+    (CheckId::Codex, TargetName::Codex),
+    (CheckId::Shell, TargetName::Shell),
+    (CheckId::Gemini, TargetName::Gemini),
 ];
 
 /// One finding per tool target. Reads files, writes nothing.
@@ -64,7 +64,7 @@ fn file_state(state: &FileState) -> &str {
 }
 
 /// A tool's connect status as a finding.
-fn from_status(check: &'static str, status: &TargetStatus, endpoint: &GatewayUrl) -> Finding {
+fn from_status(check: CheckId, status: &TargetStatus, endpoint: &GatewayUrl) -> Finding {
     let target = status.target;
     let mut detail = vec![format!("detected: {}", status.detected_by)];
     detail.extend(
@@ -165,7 +165,7 @@ fn shell_env_warning(endpoint: &GatewayUrl, env: &Env) -> Option<Finding> {
         return None;
     }
     Some(
-        Finding::new(id::SHELL, Level::Warn, problems.join("; "))
+        Finding::new(CheckId::Shell, Level::Warn, problems.join("; "))
             .detail(good.join("\n"))
             .hint(hints.join("; ")),
     )
