@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-/// The documented, stable exit codes (README "Exit codes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The documented, stable exit codes (README "Exit codes"), ordered by severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
     Ok = 0,
     /// A check found a problem (drift, a failing doctor check), or an operation failed.
@@ -18,6 +18,13 @@ pub enum ExitStatus {
 impl ExitStatus {
     pub fn code(self) -> u8 {
         self as u8
+    }
+}
+
+/// As its number, the way `--json` documents it.
+impl serde::Serialize for ExitStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
     }
 }
 
@@ -116,6 +123,9 @@ pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
 #[derive(Debug, PartialEq, Eq)]
 pub struct Outcome<'a> {
     pub code: u8,
+    /// Which of the documented statuses it is (`code` can be another number for
+    /// `anyray run`, which passes on its command's).
+    pub status: ExitStatus,
     pub hint: Option<&'a str>,
     /// The command already said everything (or there is nothing to say).
     pub silent: bool,
@@ -129,6 +139,7 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
         if let Some(coded) = cause.downcast_ref::<CodedError>() {
             return Outcome {
                 code: coded.code,
+                status: coded.error.status,
                 hint: coded.error.hint.as_deref(),
                 silent: false,
             };
@@ -136,13 +147,15 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
         if let Some(user) = cause.downcast_ref::<UserError>() {
             return Outcome {
                 code: user.status.code(),
+                status: user.status,
                 hint: user.hint.as_deref(),
                 silent: false,
             };
         }
-        if let Some(SilentExit(status)) = cause.downcast_ref::<SilentExit>() {
+        if let Some(&SilentExit(status)) = cause.downcast_ref::<SilentExit>() {
             return Outcome {
                 code: status.code(),
+                status,
                 hint: None,
                 silent: true,
             };
@@ -150,6 +163,7 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
         if let Some(ChildExit(code)) = cause.downcast_ref::<ChildExit>() {
             return Outcome {
                 code: *code,
+                status: ExitStatus::Problem,
                 hint: None,
                 silent: true,
             };
@@ -159,7 +173,8 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
         {
             return Outcome {
-                code: 0,
+                code: ExitStatus::Ok.code(),
+                status: ExitStatus::Ok,
                 hint: None,
                 silent: true,
             };
@@ -167,6 +182,7 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
     }
     Outcome {
         code: ExitStatus::Problem.code(),
+        status: ExitStatus::Problem,
         hint: None,
         silent: false,
     }
@@ -199,6 +215,7 @@ mod tests {
             classify(&err),
             Outcome {
                 code: 2,
+                status: ExitStatus::Usage,
                 hint: Some("fix it"),
                 silent: false
             }
@@ -209,6 +226,7 @@ mod tests {
             classify(&anyhow::Error::new(ChildExit(130))),
             Outcome {
                 code: 130,
+                status: ExitStatus::Problem,
                 hint: None,
                 silent: true
             }

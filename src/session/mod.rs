@@ -87,7 +87,8 @@ fn identity_header(
 /// An error as `--json` shows it, and the exit status it maps to.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorReport {
-    pub code: u8,
+    /// The exit status (its number in JSON: 1, 2 or 3).
+    pub code: ExitStatus,
     pub message: String,
     pub hint: Option<String>,
 }
@@ -96,7 +97,8 @@ impl ErrorReport {
     pub fn from_error(err: &anyhow::Error) -> Self {
         let outcome = classify(err);
         Self {
-            code: outcome.code,
+            // A target that failed never counts as ok, whatever the cause.
+            code: outcome.status.max(ExitStatus::Problem),
             message: format!("{err:#}"),
             hint: outcome.hint.map(str::to_string),
         }
@@ -177,14 +179,7 @@ impl ConnectReport {
 }
 
 fn worst<'a>(errors: impl Iterator<Item = &'a ErrorReport>) -> ExitStatus {
-    errors
-        .map(|e| match e.code {
-            3 => ExitStatus::Unsafe,
-            2 => ExitStatus::Usage,
-            _ => ExitStatus::Problem,
-        })
-        .max_by_key(|s| s.code())
-        .unwrap_or(ExitStatus::Ok)
+    errors.map(|e| e.code).max().unwrap_or(ExitStatus::Ok)
 }
 
 /// One target's plan: what it wants and, per file, the change.

@@ -27,7 +27,7 @@ pub fn diff(p: &Printer, text: &str) {
 
 fn errors<'a>(p: &Printer, errors: impl Iterator<Item = &'a ErrorReport>) {
     for e in errors {
-        p.error(e.code, &e.message, e.hint.as_deref());
+        p.error(e.code.code(), &e.message, e.hint.as_deref());
     }
 }
 
