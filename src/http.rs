@@ -60,12 +60,3 @@ pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Clie
         .build()
         .context("cannot build the HTTP client")
 }
-
-/// Runs a future on a fresh single-threaded runtime (commands are synchronous).
-pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    Ok(runtime.block_on(future))
-}

@@ -38,8 +38,9 @@ impl Launch {
     /// [`Signals`]), and on Linux the child gets SIGTERM if anyray dies anyway (SIGKILL).
     /// Returns the code to exit with: the child's, or 128 + the signal that killed it.
     ///
-    /// Call it from the thread that lives as long as the process (`block_on`'s): the
-    /// Linux parent-death signal follows the thread that started the child.
+    /// Await it on the thread that lives as long as the process (the one in
+    /// `runtime::block_on`, not a spawned task): the Linux parent-death signal follows
+    /// the thread that started the child.
     pub async fn run(&self) -> anyhow::Result<u8> {
         // Handlers go in before the child exists: a signal in between would otherwise
         // kill anyray and orphan the command.
@@ -226,7 +227,7 @@ mod tests {
     }
 
     fn run(launch: &Launch) -> anyhow::Result<u8> {
-        crate::http::block_on(launch.run()).unwrap()
+        crate::runtime::block_on(crate::runtime::Threads::Current, launch.run()).unwrap()
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod output;
 pub mod paths;
 pub mod provider_env;
 pub mod relay;
+pub mod runtime;
 pub mod secrets;
 pub mod session;
 pub mod settings;

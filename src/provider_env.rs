@@ -98,11 +98,11 @@ pub struct ToolEnv {
 /// routes are used and one warning is printed. The network never makes this fail, so
 /// `eval "$(anyray env)"` in CI works with the gateway down; a broken `ca_file` does,
 /// as it does for every command that talks to the gateway.
-pub fn resolve(settings: &Settings, printer: &Printer) -> Result<ToolEnv> {
+pub async fn resolve(settings: &Settings, printer: &Printer) -> Result<ToolEnv> {
     let gateway = &settings.gateway.value;
     let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
     let client = http::client(ca_file, DISCOVERY_TIMEOUT)?;
-    let discovery = match http::block_on(discovery::fetch(&client, gateway))? {
+    let discovery = match discovery::fetch(&client, gateway).await {
         Ok(found) => found,
         Err(err) => {
             printer.warn(format!("{}; using the default routes", brief_error(&err)));

@@ -14,6 +14,7 @@ use crate::config_file::ConfigFile;
 use crate::connect::{Ledger, Store, Txn, journal};
 use crate::error::{ExitStatus, SilentExit, UserError};
 use crate::paths::display_path;
+use crate::runtime::{self, Threads};
 use crate::session::{self, render};
 use crate::settings::{Overrides, Settings};
 use crate::targets::{self, Ctx, Target};
@@ -24,7 +25,10 @@ pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         via: args.via,
         ..ctx.overrides()
     })?;
-    let tctx = session::context(&settings, &ctx.printer, args.identity, args.all_platforms)?;
+    let tctx = runtime::block_on(
+        Threads::Current,
+        session::context(&settings, &ctx.printer, args.identity, args.all_platforms),
+    )??;
     let store = Store::open()?;
     let p = &ctx.printer;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;

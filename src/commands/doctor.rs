@@ -10,6 +10,7 @@ use super::Context;
 use crate::cli::DoctorArgs;
 use crate::doctor::{self, ConfigError, Env, Plan, Selection, render};
 use crate::error::{ExitStatus, SilentExit, UserError, classify};
+use crate::runtime::{self, Threads};
 use crate::settings::{Overrides, Settings};
 
 pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<()> {
@@ -46,7 +47,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<()> {
         .printer
         .progress()
         .then(|| render::Spinner::start(checks.len(), finished.clone()));
-    let report = doctor::run_blocking(plan, finished)?;
+    let report = runtime::block_on(Threads::Workers(2), doctor::run(plan, finished))?;
     drop(spinner);
 
     if ctx.printer.json {

@@ -20,6 +20,7 @@ use super::Context;
 use crate::cli::EnvArgs;
 use crate::envvars;
 use crate::provider_env::{self, EnvVar};
+use crate::runtime::{self, Threads};
 use crate::settings::Overrides;
 use crate::shell;
 
@@ -38,7 +39,10 @@ pub fn run(args: &EnvArgs, ctx: &Context) -> Result<()> {
         via: args.via,
         ..Overrides::default()
     })?;
-    let env = provider_env::resolve(&settings, &ctx.printer)?;
+    let env = runtime::block_on(
+        Threads::Current,
+        provider_env::resolve(&settings, &ctx.printer),
+    )??;
     let p = &ctx.printer;
     if p.json {
         return p.json(&EnvReport {

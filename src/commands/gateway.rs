@@ -10,6 +10,7 @@ use crate::cli::GatewayArgs;
 use crate::discovery;
 use crate::error::UserError;
 use crate::relay::{self, Identity, Relay, RelaySummary};
+use crate::runtime::{self, Threads};
 use crate::secrets::{self, Secret};
 use crate::settings::{Overrides, Settings};
 
@@ -33,18 +34,13 @@ pub fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
             settings.relay.listen
         ));
     }
-    // relay.workers is within 1..=64 (checked when the settings were read).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(settings.relay.workers)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    // The key first: the keyring blocks, so it is read before the runtime starts.
     let key = secrets::load()?.map(|(key, _store)| key);
-    let result = runtime.block_on(serve(&settings, key, ctx));
-    // Once the relay has stopped, nothing is left to wait for: a DNS lookup still
-    // running on a blocking thread must not hold up the exit.
-    runtime.shutdown_background();
-    result
+    // relay.workers is within 1..=64 (checked when the settings were read).
+    runtime::block_on(
+        Threads::Workers(settings.relay.workers),
+        serve(&settings, key, ctx),
+    )?
 }
 
 async fn serve(settings: &Settings, key: Option<Secret>, ctx: &Context<'_>) -> Result<()> {

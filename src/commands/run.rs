@@ -21,7 +21,7 @@
 
 use std::ffi::OsString;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
@@ -30,6 +30,7 @@ use crate::error::{ChildExit, UserError};
 use crate::launch::Launch;
 use crate::provider_env::{self, EnvVar, ToolEnv};
 use crate::relay::{self, LogTarget, Relay, RelayConfig};
+use crate::runtime::{self, Threads};
 use crate::secrets::Secret;
 use crate::settings::Via;
 use crate::settings::{Overrides, Settings};
@@ -52,7 +53,10 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
             settings.via.value = Via::Relay;
             settings.relay.listen = "127.0.0.1:0".parse().expect("a socket address");
         }
-        let env = provider_env::resolve(&settings, &ctx.printer)?;
+        let env = runtime::block_on(
+            Threads::Current,
+            provider_env::resolve(&settings, &ctx.printer),
+        )??;
         let launch = launch(program, rest, &env);
         let identity = if args.relay {
             identity_header(&settings)?
@@ -62,26 +66,29 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         return print_env(ctx, &launch, &env, args.relay, identity);
     }
     if !args.relay {
-        let env = provider_env::resolve(&settings, &ctx.printer)?;
+        let env = runtime::block_on(
+            Threads::Current,
+            provider_env::resolve(&settings, &ctx.printer),
+        )??;
         return exec(launch(program, rest, &env));
     }
 
-    // The relay runs on the runtime's worker threads while this thread resolves the
-    // environment (which uses a runtime of its own) and then waits for the child.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    // The key first: the keyring blocks, so it is read before the runtime starts.
     let key = crate::secrets::load()?.map(|(key, _store)| key);
-    let relay = runtime.block_on(start_relay(&settings, key, ctx))?;
-    settings.via.value = Via::Relay;
-    settings.relay.listen = relay.local_addr();
-    let code = provider_env::resolve(&settings, &ctx.printer)
-        .and_then(|env| runtime.block_on(launch(program, rest, &env).run()));
-    runtime.block_on(relay.shutdown());
-    runtime.shutdown_background(); // nothing left to wait for (e.g. a DNS lookup)
-    Err(ChildExit(code?).into())
+    // The relay runs on the runtime's worker threads; this thread (block_on's) resolves
+    // the environment and then starts the child and waits for it (see Launch::run).
+    let code = runtime::block_on(Threads::Workers(2), async {
+        let relay = start_relay(&settings, key, ctx).await?;
+        settings.via.value = Via::Relay;
+        settings.relay.listen = relay.local_addr();
+        let code = match provider_env::resolve(&settings, &ctx.printer).await {
+            Ok(env) => launch(program, rest, &env).run().await,
+            Err(err) => Err(err),
+        };
+        relay.shutdown().await;
+        code
+    })??;
+    Err(ChildExit(code).into())
 }
 
 /// The command with the gateway variables and the tool's own per-run arguments.
@@ -136,7 +143,7 @@ fn exec(launch: Launch) -> Result<()> {
 
 #[cfg(not(unix))]
 fn exec(launch: Launch) -> Result<()> {
-    let code = crate::http::block_on(launch.run())??;
+    let code = runtime::block_on(Threads::Current, launch.run())??;
     Err(ChildExit(code).into())
 }
 

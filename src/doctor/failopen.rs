@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::finding::fmt_secs;
 use super::net::{self, error_chain};
-use super::{CheckId, Cx, Finding, fmt_secs};
+use super::{CheckId, Cx, Finding};
 use crate::gateway_url::GatewayUrl;
 use crate::relay::Fallback;
 use crate::settings::Via;

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 
+use super::finding::fmt_secs;
 use super::net::error_chain;
-use super::{CheckId, Cx, Finding, Level, fmt_secs};
+use super::{CheckId, Cx, Finding, Level};
 use crate::discovery::{self, Discovery, Optimizer};
 use crate::gateway_url::{Provider, Routes};
 use crate::secrets::{self, Secret, Store};

@@ -12,8 +12,9 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use url::Url;
 
+use super::finding::fmt_secs;
 use super::proxy::{self, Route};
-use super::{CheckId, Cx, Finding, Level, cert, fmt_secs};
+use super::{CheckId, Cx, Finding, Level, cert};
 use crate::settings::Via;
 
 /// Warn when the gateway's certificate expires sooner than this.

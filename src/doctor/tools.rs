@@ -29,7 +29,18 @@ const TOOLS: [(CheckId, TargetName); 6] = [
     (CheckId::Gemini, TargetName::Gemini),
 ];
 
-/// One finding per tool target. Reads files, writes nothing.
+/// The checks [`check`] answers.
+pub(super) const CHECKS: [CheckId; 6] = {
+    let mut ids = [CheckId::Config; 6];
+    let mut i = 0;
+    while i < TOOLS.len() {
+        ids[i] = TOOLS[i].0;
+        i += 1;
+    }
+    ids
+};
+
+/// One finding per tool target. Reads files, writes nothing; blocks (file reads).
 pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
     let ctx = session::offline_context(settings);
     let ledger = Store::open().and_then(|store| crate::connect::journal::load_settled(&store));

@@ -29,13 +29,13 @@ pub use status::{StatusReport, TargetStatus, report as status};
 
 /// The targets' context for `settings`: the endpoint, routes (from discovery, else the
 /// defaults) and variables that `anyray env` would print, so they never disagree.
-pub fn context(
+pub async fn context(
     settings: &Settings,
     printer: &Printer,
     identity: bool,
     all_platforms: bool,
 ) -> Result<Ctx> {
-    let env = provider_env::resolve(settings, printer)?;
+    let env = provider_env::resolve(settings, printer).await?;
     let discovered = env.discovery.and_then(|d| d.identity_header);
     Ok(Ctx {
         endpoint: env.endpoint,
