@@ -7,10 +7,11 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use tokio::sync::oneshot;
 
 use super::config::LogFormat;
 use super::config::LogTarget;
@@ -35,7 +36,7 @@ struct Writer {
 enum Message {
     Line(String),
     /// Answered once every earlier line is written and flushed.
-    Flush(SyncSender<()>),
+    Flush(oneshot::Sender<()>),
 }
 
 /// Lines the queue holds before `line` waits for the writer.
@@ -104,21 +105,33 @@ impl LogSink {
         }
     }
 
-    /// Waits until every line queued so far is written.
-    pub fn flush(&self) {
+    /// Waits until every line queued so far is written, without holding the async
+    /// worker it is awaited on (the writer is a thread of its own).
+    pub async fn flush(&self) {
         let Some(writer) = self.writer.as_ref() else {
             return;
         };
-        if let Some(queue) = writer.queue.as_ref() {
-            let (done, wait) = sync_channel(1);
-            if queue.send(Message::Flush(done)).is_ok() {
-                // Cut the writer's pause short: a flush (e.g. at shutdown) waits for nobody.
-                if let Some(thread) = &writer.thread {
-                    thread.thread().unpark();
+        let Some(queue) = writer.queue.as_ref() else {
+            return;
+        };
+        let (done, wait) = oneshot::channel();
+        let mut message = Message::Flush(done);
+        // A full queue is the writer's backlog: wait for room, yielding meanwhile.
+        loop {
+            match queue.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) => {
+                    message = back;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
                 }
-                let _ = wait.recv();
+                Err(TrySendError::Disconnected(_)) => return,
             }
         }
+        // Cut the writer's pause short: a flush (e.g. at shutdown) waits for nobody.
+        if let Some(thread) = &writer.thread {
+            thread.thread().unpark();
+        }
+        let _ = wait.await;
     }
 }
 
@@ -474,7 +487,7 @@ mod tests {
                 });
             }
         });
-        sink.flush();
+        crate::runtime::block_on(crate::runtime::Threads::Current, sink.flush()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         for t in 0..2 {
             let ours: Vec<&str> = text

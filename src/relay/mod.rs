@@ -319,7 +319,7 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiv
         },
     );
     // `shutdown` returns once the log holds every line.
-    state.recorder.log.flush();
+    state.recorder.log.flush().await;
 }
 
 async fn serve_connection(
