@@ -311,31 +311,10 @@ async fn a_relay_reached_under_another_name_needs_it_in_allowed_hosts() {
     .await;
 }
 
-/// Starts a fake gateway on `port`, retrying while the port is still being released.
-async fn fake_on(port: u16) -> FakeGateway {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match FakeGateway::start(FakeConfig {
-            port,
-            ..FakeConfig::default()
-        })
-        .await
-        {
-            Ok(gw) => return gw,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(e) => panic!("cannot listen again on port {port}: {e}"),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_single_gateway_that_comes_back_serves_the_first_request_after() {
     bounded(async {
         let gw = fake(FakeConfig::default()).await;
-        let port = gw.addr().port();
         let cfg = config(&[gw.url()]);
         assert!(
             cfg.retry_interval >= Duration::from_secs(5),
@@ -353,8 +332,10 @@ async fn a_single_gateway_that_comes_back_serves_the_first_request_after() {
         };
         assert_eq!(ask().await.status(), StatusCode::OK);
 
-        // The gateway stops: requests fail, and it is marked down with a backoff.
-        drop(gw);
+        // The gateway stops (its port refuses connections, and stays its own, so no
+        // other server on this machine can answer there meanwhile): requests fail, and
+        // it is marked down with a backoff.
+        gw.set_fault(Fault::Refuse);
         for _ in 0..3 {
             let resp = ask().await;
             assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
@@ -369,11 +350,12 @@ async fn a_single_gateway_that_comes_back_serves_the_first_request_after() {
         );
 
         // It is back on the same port: the very next request is served by it.
-        let back = fake_on(port).await;
+        gw.clear_requests();
+        gw.set_fault(Fault::None);
         let resp = ask().await;
         assert_eq!(resp.status(), StatusCode::OK);
         let _ = bytes_of(resp).await;
-        assert_eq!(back.requests().len(), 1);
+        assert_eq!(gw.requests().len(), 1);
         assert_eq!(health(&relay).await["upstreams"][0]["state"], "up");
     })
     .await;

@@ -49,7 +49,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 /// At most this many body bytes are kept per recorded request (the full length is counted).
@@ -199,8 +199,8 @@ pub struct FakeGateway {
 impl FakeGateway {
     /// Starts on the current tokio runtime (either flavor).
     pub async fn start(config: FakeConfig) -> io::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
-        let addr = listener.local_addr()?;
+        let socket = port_socket(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))?;
+        let addr = socket.local_addr()?;
         let log = match &config.log_file {
             Some(path) => Some(Mutex::new(
                 std::fs::OpenOptions::new()
@@ -210,8 +210,12 @@ impl FakeGateway {
             )),
             None => None,
         };
-        // `Refuse` from the start: the bind above reserved a port that now refuses.
-        let listener = (config.fault != Fault::Refuse).then_some(listener);
+        // `Refuse` from the start: the socket holds the port without listening.
+        let (listener, reserved) = if config.fault == Fault::Refuse {
+            (None, Some(socket))
+        } else {
+            (Some(socket.listen(1024)?), None)
+        };
         let shared = Arc::new(Shared {
             addr,
             runtime: tokio::runtime::Handle::current(),
@@ -219,6 +223,7 @@ impl FakeGateway {
             config,
             listen: Mutex::new(ListenState {
                 listener,
+                reserved,
                 waker: None,
                 shutdown: false,
             }),
@@ -285,7 +290,9 @@ impl FakeGateway {
     }
 
     /// Changes the fault. Takes effect for the next request; switching to or from
-    /// `Refuse` closes or re-opens the listener before returning.
+    /// `Refuse` closes or re-opens the listener before returning. While refusing, the
+    /// port stays reserved (bound, not listening), so no other socket of this machine
+    /// (another test's server, an outgoing connection) can take it meanwhile.
     ///
     /// # Panics
     /// If the port cannot be bound again after `Refuse` (someone else took it).
@@ -297,10 +304,13 @@ impl FakeGateway {
             return;
         }
         if refuse && st.listener.is_some() {
+            // Reserve the port before the listener closes, so it is never free.
+            st.reserved = port_socket(self.shared.addr).ok();
             st.listener = None;
             self.shared.kill.send_modify(|g| *g += 1);
         } else if !refuse && st.listener.is_none() {
             st.listener = Some(self.shared.rebind());
+            st.reserved = None;
         } else {
             return;
         }
@@ -344,6 +354,7 @@ impl FakeGateway {
         let mut st = lock(&self.shared.listen);
         st.shutdown = true;
         st.listener = None;
+        st.reserved = None;
         self.shared.kill.send_modify(|g| *g += 1);
         if let Some(w) = st.waker.take() {
             w.wake();
@@ -384,9 +395,23 @@ type Accepted = (TcpStream, watch::Receiver<u64>);
 
 struct ListenState {
     listener: Option<TcpListener>,
+    /// While refusing: the port, held without listening (see [`port_socket`]).
+    reserved: Option<TcpSocket>,
     /// The accept loop's waker, to wake it when the listener changes.
     waker: Option<Waker>,
     shutdown: bool,
+}
+
+/// A socket bound to `addr` (port 0: a free one), not yet listening. With SO_REUSEPORT
+/// (Unix) a second one can be bound while the first still holds the port: that is how
+/// `Refuse` reserves the port before the listener closes, and how the listener comes
+/// back before the reservation goes. Bound-only sockets refuse connections.
+fn port_socket(addr: SocketAddr) -> io::Result<TcpSocket> {
+    let socket = TcpSocket::new_v4()?;
+    #[cfg(unix)]
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -400,15 +425,11 @@ impl Shared {
     }
 
     fn rebind(&self) -> TcpListener {
-        let _rt = self.runtime.enter(); // from_std registers with this runtime's reactor
+        let _rt = self.runtime.enter(); // listen() registers with this runtime's reactor
         let mut last = None;
         for _ in 0..50 {
-            match std::net::TcpListener::bind(self.addr) {
-                Ok(l) => {
-                    l.set_nonblocking(true)
-                        .expect("fake gateway: set_nonblocking");
-                    return TcpListener::from_std(l).expect("fake gateway: register listener");
-                }
+            match port_socket(self.addr).and_then(|socket| socket.listen(1024)) {
+                Ok(listener) => return listener,
                 Err(e) => last = Some(e),
             }
             std::thread::sleep(Duration::from_millis(20));
