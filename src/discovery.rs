@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::gateway_url::{GatewayUrl, Routes};
 
-pub const PATH: &str = "/.well-known/anyray.json";
+pub(crate) const PATH: &str = "/.well-known/anyray.json";
 /// The identity header when the gateway wants one but does not name it.
-pub const DEFAULT_IDENTITY_HEADER: &str = "x-anyray-key";
+pub(crate) const DEFAULT_IDENTITY_HEADER: &str = "x-anyray-key";
 
 /// What a gateway says about itself. Every field is optional: an older or
 /// smaller gateway may leave any of them out.
@@ -49,7 +49,7 @@ impl Discovery {
 
 /// Fetches discovery. `Ok(None)` when the gateway has none (404 or 405);
 /// an error when the gateway cannot be reached or answers something else.
-pub async fn fetch(client: &reqwest::Client, gw: &GatewayUrl) -> Result<Option<Discovery>> {
+pub(crate) async fn fetch(client: &reqwest::Client, gw: &GatewayUrl) -> Result<Option<Discovery>> {
     let url = gw.join(PATH);
     let response = client
         .get(&url)

@@ -12,7 +12,7 @@
 //!   anyray created, a backup no record needs any more).
 
 #[cfg(debug_assertions)]
-pub fn hit(point: &str) {
+pub(crate) fn hit(point: &str) {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, Ordering};
     static SEEN: Mutex<Vec<(String, u32)>> = Mutex::new(Vec::new());
@@ -48,6 +48,7 @@ pub fn hit(point: &str) {
 }
 
 #[cfg(all(debug_assertions, unix))]
+#[allow(unsafe_code)] // a libc call
 fn kill_self() {
     // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
     unsafe {

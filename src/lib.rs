@@ -1,33 +1,44 @@
 //! anyray: the developer's side of the Anyray gateway.
 //!
-//! `main.rs` only calls [`run`]; everything else lives in modules: `cli` (clap types),
-//! `commands` (one module per command) and the shared core beside them.
+//! `main.rs` only calls [`run`]. The modules form layers, each importing only from the
+//! ones below it (docs/architecture.md has the table, and a test checks it): the
+//! commands and their clap types; doctor and the sessions across targets; the targets
+//! and the shell integration; settings; the engines (the connect engine, the format
+//! editors, the relay, the HTTP clients); and the foundations.
+//!
+//! The library is not a published API: modules are `pub` only where the integration
+//! tests (tests/it) drive them directly, everything else is `pub(crate)`.
 
-pub mod cli;
+// Output goes through the one Printer (src/output.rs), which knows --json, --quiet and
+// colour; a stray print would bypass all three. (Tests, examples and the fake gateway
+// print as they like.)
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+mod cli;
 pub mod commands;
 pub mod config_file;
 pub mod connect;
-pub mod discovery;
-pub mod docs;
-pub mod doctor;
+mod discovery;
+mod docs;
+mod doctor;
 pub mod edit;
-pub mod envvars;
+mod envvars;
 pub mod error;
-pub mod failpoint;
-pub mod fs_safe;
+mod failpoint;
+mod fs_safe;
 pub mod gateway_url;
-pub mod http;
-pub mod launch;
-pub mod output;
-pub mod paths;
+mod http;
+mod launch;
+mod output;
+mod paths;
 pub mod provider_env;
 pub mod relay;
-pub mod runtime;
+mod runtime;
 pub mod secrets;
-pub mod session;
-pub mod settings;
+mod session;
+mod settings;
 pub mod shell;
-pub mod targets;
+mod targets;
 
 use std::process::ExitCode;
 
@@ -87,7 +98,11 @@ fn usage_error(err: clap::Error) -> ExitCode {
             Some(hint.unwrap_or("see `anyray --help`")),
         );
     } else if let Some(hint) = hint {
-        eprintln!("{first}\n  hint: {hint}");
+        Printer::new(false, false, ColorChoice::Auto).error(
+            ExitStatus::Usage.code(),
+            first.trim_start_matches("error: "),
+            Some(hint),
+        );
     } else {
         let _ = err.print();
     }

@@ -1,5 +1,7 @@
 //! The one printer: it knows about `--json`, `--quiet` and colour, so commands never
-//! decide those on their own.
+//! decide those on their own. The only module that writes to stdout and stderr itself
+//! (the workspace lints deny `print!` and `eprint!` elsewhere).
+#![allow(clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
 

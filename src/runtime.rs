@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 /// How many threads run the runtime's tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Threads {
+pub(crate) enum Threads {
     /// The calling thread alone: one request and done.
     Current,
     /// That many worker threads beside the calling one (the relay, doctor's checks).
@@ -19,7 +19,7 @@ pub enum Threads {
 /// Runs `future` to completion on a new runtime, on this thread. Once it is done
 /// nothing is left to wait for: a DNS lookup or a keyring call still stuck on a
 /// blocking thread does not hold up the exit.
-pub fn block_on<F: Future>(threads: Threads, future: F) -> Result<F::Output> {
+pub(crate) fn block_on<F: Future>(threads: Threads, future: F) -> Result<F::Output> {
     let mut builder = match threads {
         Threads::Current => tokio::runtime::Builder::new_current_thread(),
         Threads::Workers(n) => {

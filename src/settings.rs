@@ -378,7 +378,7 @@ fn in_source(err: UserError, spec: &KeySpec, source: &Source) -> UserError {
 }
 
 /// The config file path: `--config`, then `ANYRAY_CONFIG`, then the default.
-pub fn config_path(overrides: &Overrides) -> Result<Sourced<PathBuf>> {
+pub(crate) fn config_path(overrides: &Overrides) -> Result<Sourced<PathBuf>> {
     Ok(
         match (&overrides.config, envvars::get(envvars::ANYRAY_CONFIG)) {
             (Some(path), _) => Sourced {
@@ -398,7 +398,7 @@ pub fn config_path(overrides: &Overrides) -> Result<Sourced<PathBuf>> {
 }
 
 /// The effective value of one key and its source, for `config get`.
-pub fn effective(overrides: &Overrides, key: &str) -> Result<Sourced<Option<String>>> {
+pub(crate) fn effective(overrides: &Overrides, key: &str) -> Result<Sourced<Option<String>>> {
     let file = ConfigFile::load(&config_path(overrides)?.value)?;
     let spec = config_file::spec(key).ok_or_else(|| {
         UserError::usage(format!("unknown setting `{key}`"))

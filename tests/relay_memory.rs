@@ -4,6 +4,9 @@
 //! own (not a module of tests/it) because the allocator counts every thread of the
 //! process: the other tests running beside it would move the peak.
 
+// A test binary has no outside: its helpers are `pub` for the other modules.
+#![allow(unreachable_pub)]
+
 // The shared relay helpers of tests/it; this binary uses two of them.
 #[allow(dead_code)]
 #[path = "it/relay_support/mod.rs"]
@@ -28,6 +31,7 @@ struct Counting;
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+#[allow(unsafe_code)] // a global allocator is unsafe to implement
 // SAFETY: forwards to the system allocator and only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {

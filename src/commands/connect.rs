@@ -19,7 +19,7 @@ use crate::session::{self, render};
 use crate::settings::{Overrides, Settings};
 use crate::targets::{self, Ctx, Target};
 
-pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
         gateway: args.gateway.clone(),
         via: args.via,

@@ -11,7 +11,7 @@ use crate::error::{ExitStatus, SilentExit};
 use crate::session::{self, render};
 use crate::targets;
 
-pub fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
     let p = &ctx.printer;
     let store = Store::open()?;
     // gemini's setting lives in the shell env files: disconnecting it restores those.

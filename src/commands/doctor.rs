@@ -13,7 +13,7 @@ use crate::error::{ExitStatus, SilentExit, UserError, classify};
 use crate::runtime::{self, Threads};
 use crate::settings::{Overrides, Settings};
 
-pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &DoctorArgs, ctx: &Context) -> Result<()> {
     let bound = doctor::bound(args.timeout)?;
     // A bad `--gateway` is a usage error (clap's); a bad config file is what `config`
     // reports.

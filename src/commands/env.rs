@@ -33,7 +33,7 @@ struct EnvReport<'a> {
     vars: &'a [EnvVar],
 }
 
-pub fn run(args: &EnvArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &EnvArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
         gateway: args.gateway.clone(),
         via: args.via,

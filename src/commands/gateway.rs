@@ -14,7 +14,7 @@ use crate::runtime::{self, Threads};
 use crate::secrets::{self, Secret};
 use crate::settings::{Overrides, Settings};
 
-pub fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
         listen: args.listen,
         upstreams: args.upstreams.clone(),
@@ -56,8 +56,12 @@ async fn serve(settings: &Settings, key: Option<Secret>, ctx: &Context<'_>) -> R
     let logs_to_file = matches!(config.log, relay::LogTarget::File(_));
     let relay = Relay::bind(config).await?;
     if logs_to_file {
-        // The startup line went to the log file; say where we are on the terminal too.
-        eprintln!("anyray relay listening on {}", relay.listening_on());
+        // The startup line went to the log file; say where we are on the terminal too,
+        // on stderr beside where the access log would be (and in --json and --quiet).
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("anyray relay listening on {}", relay.listening_on());
+        }
     }
     signals.recv().await;
     tokio::select! {

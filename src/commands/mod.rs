@@ -1,4 +1,5 @@
-//! One module per command; [`dispatch`] resolves settings once and runs the command.
+//! One module per command. [`dispatch`] runs the command the command line names; each
+//! resolves the settings it needs once, its own flags on top ([`Context::settings`]).
 
 use anyhow::Result;
 
@@ -7,18 +8,18 @@ use crate::error::UserError;
 use crate::output::Printer;
 use crate::settings::{Overrides, Settings};
 
-pub mod completions;
-pub mod config;
-pub mod connect;
-pub mod disconnect;
-pub mod doctor;
-pub mod env;
-pub mod gateway;
+mod completions;
+mod config;
+mod connect;
+mod disconnect;
+mod doctor;
+mod env;
+mod gateway;
 pub mod generate;
-pub mod login;
-pub mod logout;
-pub mod run;
-pub mod status;
+mod login;
+mod logout;
+mod run;
+mod status;
 
 /// What every command receives: the global flags and the printer.
 pub struct Context<'a> {

@@ -36,7 +36,7 @@ use crate::settings::Via;
 use crate::settings::{Overrides, Settings};
 use crate::targets;
 
-pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
     let Some((program, rest)) = args.command.split_first() else {
         return Err(UserError::usage("no command to run")
             .with_hint("put it after `--`, e.g. `anyray run -- claude`")

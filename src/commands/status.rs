@@ -10,7 +10,7 @@ use crate::runtime::{self, Threads};
 use crate::session::{self, render};
 use crate::targets;
 
-pub fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(ctx.overrides())?;
     let tctx = runtime::block_on(
         Threads::Current,

@@ -119,7 +119,7 @@ pub enum Group {
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub(crate) enum Level {
     Ok,
     Warn,
     Fail,
@@ -128,32 +128,14 @@ pub enum Level {
 }
 
 impl Level {
-    /// For combining sub-results: fail > warn > ok > skip.
-    fn rank(self) -> u8 {
-        match self {
-            Level::Skip => 0,
-            Level::Ok => 1,
-            Level::Warn => 2,
-            Level::Fail => 3,
-        }
-    }
-
-    pub fn worst(self, other: Level) -> Level {
-        if other.rank() > self.rank() {
-            other
-        } else {
-            self
-        }
-    }
-
-    pub fn is_problem(self) -> bool {
+    pub(crate) fn is_problem(self) -> bool {
         matches!(self, Level::Warn | Level::Fail)
     }
 }
 
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub id: CheckId,
     pub level: Level,
     pub summary: String,
@@ -163,7 +145,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(id: CheckId, level: Level, summary: impl Into<String>) -> Self {
+    pub(crate) fn new(id: CheckId, level: Level, summary: impl Into<String>) -> Self {
         Self {
             id,
             level,
@@ -174,29 +156,29 @@ impl Finding {
         }
     }
 
-    pub fn ok(id: CheckId, summary: impl Into<String>) -> Self {
+    pub(crate) fn ok(id: CheckId, summary: impl Into<String>) -> Self {
         Self::new(id, Level::Ok, summary)
     }
 
-    pub fn warn(id: CheckId, summary: impl Into<String>) -> Self {
+    pub(crate) fn warn(id: CheckId, summary: impl Into<String>) -> Self {
         Self::new(id, Level::Warn, summary)
     }
 
-    pub fn fail(id: CheckId, summary: impl Into<String>) -> Self {
+    pub(crate) fn fail(id: CheckId, summary: impl Into<String>) -> Self {
         Self::new(id, Level::Fail, summary)
     }
 
-    pub fn skip(id: CheckId, reason: impl Into<String>) -> Self {
+    pub(crate) fn skip(id: CheckId, reason: impl Into<String>) -> Self {
         Self::new(id, Level::Skip, reason)
     }
 
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+    pub(crate) fn detail(mut self, detail: impl Into<String>) -> Self {
         let detail = detail.into();
         self.detail = (!detail.is_empty()).then_some(detail);
         self
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
@@ -204,7 +186,7 @@ impl Finding {
 
 /// Counts per level.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub ok: usize,
     pub warn: usize,
     pub fail: usize,
@@ -213,7 +195,7 @@ pub struct Summary {
 
 /// What `doctor` prints: the one source for both renderers.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub version: &'static str,
     pub gateway: Option<String>,
     pub checks: Vec<Finding>,
@@ -239,7 +221,7 @@ impl Report {
         }
     }
 
-    pub fn has_failures(&self) -> bool {
+    pub(crate) fn has_failures(&self) -> bool {
         self.summary.fail > 0
     }
 }
@@ -281,12 +263,5 @@ mod tests {
             let group = id.group().map(|g| g.to_possible_value().unwrap());
             assert_eq!(prefix, group.as_ref().map(|g| g.get_name()), "{id}");
         }
-    }
-
-    #[test]
-    fn worst_level_wins() {
-        assert_eq!(Level::Skip.worst(Level::Ok), Level::Ok);
-        assert_eq!(Level::Ok.worst(Level::Warn), Level::Warn);
-        assert_eq!(Level::Fail.worst(Level::Warn), Level::Fail);
     }
 }

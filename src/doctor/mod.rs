@@ -46,16 +46,16 @@ mod failopen;
 mod finding;
 mod gateway;
 mod net;
-pub mod proxy;
-pub mod render;
+pub(crate) mod proxy;
+pub(crate) mod render;
 mod runner;
 mod selection;
 mod tools;
 
-pub use env::Env;
-pub use finding::{CheckId, Finding, Group, Level, Report, Summary};
-pub use runner::{ConfigError, Plan, bound, run};
-pub use selection::{Select, Selection};
+pub(crate) use env::Env;
+pub(crate) use finding::{CheckId, Finding, Level, Report};
+pub(crate) use runner::{ConfigError, Plan, bound, run};
+pub(crate) use selection::{Select, Selection};
 
 /// What the checks share during a run: the facts, and the time left.
 struct Cx {

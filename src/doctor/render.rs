@@ -21,7 +21,7 @@ fn mark(level: Level) -> (&'static str, Style) {
 
 /// The report as lines: a header, one line per check with its time, then the problems
 /// numbered with their hints, and the counts.
-pub fn human(report: &Report, printer: &Printer) -> Vec<String> {
+pub(crate) fn human(report: &Report, printer: &Printer) -> Vec<String> {
     let mut lines = vec![format!(
         "{} {} · gateway {}",
         printer.paint(Style::Bold, "anyray doctor"),
@@ -107,13 +107,13 @@ pub fn human(report: &Report, printer: &Printer) -> Vec<String> {
 
 /// A one-line spinner on stderr with a count of finished checks. Only for a terminal
 /// (the caller asks `Printer::progress()`); the line is erased when it stops.
-pub struct Spinner {
+pub(crate) struct Spinner {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Spinner {
-    pub fn start(total: usize, finished: Arc<AtomicUsize>) -> Self {
+    pub(crate) fn start(total: usize, finished: Arc<AtomicUsize>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {

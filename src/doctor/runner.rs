@@ -14,7 +14,7 @@ use crate::settings::Settings;
 
 /// Everything a run needs, gathered before any check starts (the atuin way: facts
 /// first, then checks over them).
-pub struct Plan {
+pub(crate) struct Plan {
     /// The resolved settings, or why they could not be resolved (reported by `config`).
     pub settings: Result<Settings, ConfigError>,
     pub env: Env,
@@ -25,7 +25,7 @@ pub struct Plan {
 
 /// Settings that could not be resolved: the message and the hint of the error.
 #[derive(Debug, Clone)]
-pub struct ConfigError {
+pub(crate) struct ConfigError {
     pub message: String,
     pub hint: Option<String>,
 }
@@ -161,7 +161,7 @@ impl Run {
 
 /// Runs the selected checks within the plan's bound. `finished` counts the checks done
 /// so far (for a progress display).
-pub async fn run(plan: Plan, finished: Arc<AtomicUsize>) -> Report {
+pub(crate) async fn run(plan: Plan, finished: Arc<AtomicUsize>) -> Report {
     let checks = plan.selection.checks();
     let settings = match plan.settings {
         Ok(settings) => settings,
@@ -295,7 +295,7 @@ async fn gateway_chain(run: &Run) {
 }
 
 /// The bound from `--timeout`: positive, finite, at most 5 minutes.
-pub fn bound(secs: f64) -> Result<Duration, UserError> {
+pub(crate) fn bound(secs: f64) -> Result<Duration, UserError> {
     if secs.is_finite() && secs > 0.0 && secs <= 300.0 {
         Ok(Duration::from_secs_f64(secs))
     } else {

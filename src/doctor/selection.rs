@@ -48,26 +48,26 @@ impl clap::ValueEnum for Select {
 /// Which checks `--only` / `--skip` select. An entry is an id or a group: `net`
 /// selects `net.dns`, `net.tcp`, ….
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     only: Vec<Select>,
     skip: Vec<Select>,
 }
 
 impl Selection {
-    pub fn new(only: &[Select], skip: &[Select]) -> Self {
+    pub(crate) fn new(only: &[Select], skip: &[Select]) -> Self {
         Self {
             only: only.to_vec(),
             skip: skip.to_vec(),
         }
     }
 
-    pub fn includes(&self, check: CheckId) -> bool {
+    pub(crate) fn includes(&self, check: CheckId) -> bool {
         let selects = |sel: &Select| sel.selects(check);
         (self.only.is_empty() || self.only.iter().any(selects)) && !self.skip.iter().any(selects)
     }
 
     /// The selected checks, in report order.
-    pub fn checks(&self) -> Vec<CheckId> {
+    pub(crate) fn checks(&self) -> Vec<CheckId> {
         CheckId::ALL
             .into_iter()
             .filter(|&c| self.includes(c))

@@ -22,10 +22,10 @@ use tokio::time::{Instant, Sleep};
 use super::access_log::{Exchange, Outcome, RequestMeter};
 use super::cause::describe;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The relay's request body toward an upstream.
-pub struct UpstreamBody {
+pub(super) struct UpstreamBody {
     inner: Option<Incoming>,
     /// Receives `inner` back if no frame was read before this body was dropped.
     give_back: Option<oneshot::Sender<Incoming>>,
@@ -36,7 +36,7 @@ pub struct UpstreamBody {
 
 /// The error a body yields when it passes `relay.max_body_mb`.
 #[derive(Debug)]
-pub struct BodyTooLarge;
+pub(super) struct BodyTooLarge;
 
 impl std::fmt::Display for BodyTooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,7 +48,7 @@ impl std::error::Error for BodyTooLarge {}
 
 impl UpstreamBody {
     /// Wraps `inner`; the receiver gets it back if the attempt never read from it.
-    pub fn new(
+    pub(super) fn new(
         inner: Incoming,
         meter: Arc<RequestMeter>,
         limit: u64,
@@ -123,7 +123,7 @@ impl Drop for UpstreamBody {
 }
 
 /// The relay's response body toward the client.
-pub struct RelayBody {
+pub(super) struct RelayBody {
     kind: Kind,
     idle: Option<IdleTimer>,
     exchange: Option<Exchange>,
@@ -187,7 +187,7 @@ impl std::error::Error for IdleTimeout {}
 
 impl RelayBody {
     /// A response streamed from upstream; cut if it moves no byte for `idle`.
-    pub fn upstream(body: Incoming, idle: Duration, exchange: Exchange) -> Self {
+    pub(super) fn upstream(body: Incoming, idle: Duration, exchange: Exchange) -> Self {
         Self {
             kind: Kind::Upstream(body),
             idle: Some(IdleTimer::new(idle)),
@@ -196,7 +196,7 @@ impl RelayBody {
     }
 
     /// A response the relay makes itself.
-    pub fn full(bytes: impl Into<Bytes>, exchange: Option<Exchange>) -> Self {
+    pub(super) fn full(bytes: impl Into<Bytes>, exchange: Option<Exchange>) -> Self {
         Self {
             kind: Kind::Full(Some(bytes.into())),
             idle: None,

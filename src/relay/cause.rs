@@ -3,7 +3,7 @@
 
 /// The root cause of a client error, for messages and `/_anyray/health`
 /// ("tcp connect error: Connection refused (os error 111)").
-pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cause = err.source();
     while let Some(e) = cause {

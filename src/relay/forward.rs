@@ -42,7 +42,7 @@ const HOP_BY_HOP: [HeaderName; 9] = [
     header::UPGRADE,
 ];
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<State>,
     local: IpAddr,
     req: Request<Incoming>,
@@ -358,7 +358,7 @@ fn upstream_request(
 }
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.
-pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     if !HOP_BY_HOP.iter().any(|name| headers.contains_key(name)) {
         return; // the common case, without a removal per name
     }

@@ -15,7 +15,7 @@ const BUCKETS: [f64; 14] = [
 ];
 
 #[derive(Default)]
-pub struct Metrics {
+pub(super) struct Metrics {
     /// (route, status) → upstream or "-" → count.
     requests: Mutex<BTreeMap<(Route, u16), BTreeMap<String, u64>>>,
     in_flight: AtomicI64,
@@ -74,15 +74,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Metrics {
-    pub fn started(&self) {
+    pub(super) fn started(&self) {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn in_flight(&self) -> i64 {
+    pub(super) fn in_flight(&self) -> i64 {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    pub fn finished(
+    pub(super) fn finished(
         &self,
         route: Route,
         status: u16,
@@ -112,7 +112,7 @@ impl Metrics {
         }
     }
 
-    pub fn connect_error(&self, upstream: &str) {
+    pub(super) fn connect_error(&self, upstream: &str) {
         *lock(&self.connect_errors)
             .entry(upstream.to_string())
             .or_default() += 1;
@@ -120,7 +120,10 @@ impl Metrics {
 
     /// The Prometheus text exposition (format 0.0.4), with each upstream's URL and
     /// whether its last connect worked.
-    pub fn render<'a>(&self, upstreams: impl Iterator<Item = (&'a str, bool)> + Clone) -> String {
+    pub(super) fn render<'a>(
+        &self,
+        upstreams: impl Iterator<Item = (&'a str, bool)> + Clone,
+    ) -> String {
         let mut out = String::new();
         out.push_str("# HELP anyray_relay_requests_total Requests answered, by route, status and upstream.\n");
         out.push_str("# TYPE anyray_relay_requests_total counter\n");

@@ -3,9 +3,9 @@
 //! gateway and streams the answer back, frame by frame.
 //!
 //! ```no_run
-//! # async fn demo(settings: anyray::settings::Settings) -> anyhow::Result<()> {
+//! # async fn demo(mut config: anyray::relay::RelayConfig) -> anyhow::Result<()> {
 //! use anyray::relay::{Relay, LogTarget};
-//! let mut config = settings.relay.clone();
+//! // `config` is the resolved settings' `relay`, given its identity by the command.
 //! config.listen = "127.0.0.1:0".parse()?; // a free port
 //! config.log = LogTarget::Quiet;
 //! let relay = Relay::bind(config).await?;

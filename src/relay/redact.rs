@@ -133,7 +133,7 @@ const QUERY_KEYS: &[&str] = &[
 ];
 
 /// The request target as the access log shows it.
-pub fn target_for_log(route: Route, path: &str, query: Option<&str>) -> String {
+pub(super) fn target_for_log(route: Route, path: &str, query: Option<&str>) -> String {
     let mut out = String::with_capacity(64);
     match templates(route).iter().find(|t| matches(t, path)) {
         Some(template) => out.push_str(template),
@@ -160,7 +160,7 @@ pub fn target_for_log(route: Route, path: &str, query: Option<&str>) -> String {
 }
 
 /// The method as the log shows it: extension methods are client text, so `OTHER`.
-pub fn method_for_log(method: &Method) -> &'static str {
+pub(super) fn method_for_log(method: &Method) -> &'static str {
     const STANDARD: [&str; 9] = [
         "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "CONNECT", "PATCH", "TRACE",
     ];

@@ -26,7 +26,7 @@ pub enum Route {
 }
 
 /// The relay's own endpoints live under this prefix so they never shadow a provider path.
-pub const OWN_PREFIX: &str = "/_anyray/";
+pub(super) const OWN_PREFIX: &str = "/_anyray/";
 
 impl Route {
     /// Every route: the providers in their order, then `Other` and `Relay`.

@@ -22,14 +22,14 @@ use crate::provider_env;
 use crate::settings::{Settings, Via};
 use crate::targets::{Ctx, Target, TargetPlan};
 
-pub mod render;
-pub mod status;
+pub(crate) mod render;
+pub(crate) mod status;
 
-pub use status::{StatusReport, TargetStatus, report as status};
+pub(crate) use status::{StatusReport, report as status};
 
 /// The targets' context for `settings`: the endpoint, routes (from discovery, else the
 /// defaults) and variables that `anyray env` would print, so they never disagree.
-pub async fn context(
+pub(crate) async fn context(
     settings: &Settings,
     printer: &Printer,
     identity: bool,
@@ -49,7 +49,7 @@ pub async fn context(
 
 /// The targets' context without asking the gateway: the default routes on the tool
 /// endpoint. For callers that must not touch the network (doctor's `tools.*` checks).
-pub fn offline_context(settings: &Settings) -> Ctx {
+pub(crate) fn offline_context(settings: &Settings) -> Ctx {
     let endpoint = settings.tool_endpoint();
     let routes = Routes::defaults(&endpoint);
     let mut vars = provider_env::gateway_env(&routes);
@@ -86,7 +86,7 @@ fn identity_header(
 
 /// An error as `--json` shows it, and the exit status it maps to.
 #[derive(Debug, Clone, Serialize)]
-pub struct ErrorReport {
+pub(crate) struct ErrorReport {
     /// The exit status (its number in JSON: 1, 2 or 3).
     pub code: ExitStatus,
     pub message: String,
@@ -94,7 +94,7 @@ pub struct ErrorReport {
 }
 
 impl ErrorReport {
-    pub fn from_error(err: &anyhow::Error) -> Self {
+    pub(crate) fn from_error(err: &anyhow::Error) -> Self {
         let outcome = classify(err);
         Self {
             // A target that failed never counts as ok, whatever the cause.
@@ -108,7 +108,7 @@ impl ErrorReport {
 /// `connect`'s result for one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ConnectOutcome {
+pub(crate) enum ConnectOutcome {
     /// Files were written.
     Changed,
     /// Every value was already in place; nothing was written.
@@ -122,7 +122,7 @@ pub enum ConnectOutcome {
 }
 
 impl ConnectOutcome {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ConnectOutcome::Changed => "changed",
             ConnectOutcome::AlreadyConnected => "already connected",
@@ -136,14 +136,14 @@ impl ConnectOutcome {
 /// What happens (or would happen) to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FileChange {
+pub(crate) enum FileChange {
     Created,
     Changed,
     Unchanged,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ConnectFile {
+pub(crate) struct ConnectFile {
     pub path: PathBuf,
     pub change: FileChange,
     /// The unified diff (`--dry-run` only; otherwise `null`).
@@ -151,7 +151,7 @@ pub struct ConnectFile {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ConnectTarget {
+pub(crate) struct ConnectTarget {
     pub target: TargetName,
     pub outcome: ConnectOutcome,
     /// Why the target was skipped.
@@ -163,7 +163,7 @@ pub struct ConnectTarget {
 
 /// The `connect --json` document.
 #[derive(Debug, Clone, Serialize)]
-pub struct ConnectReport {
+pub(crate) struct ConnectReport {
     /// The URL the tools were pointed at.
     pub endpoint: String,
     pub via: Via,
@@ -173,7 +173,7 @@ pub struct ConnectReport {
 
 impl ConnectReport {
     /// The exit status: the worst failure (3 for an unsafe file), else 0.
-    pub fn status(&self) -> ExitStatus {
+    pub(crate) fn status(&self) -> ExitStatus {
         worst(self.targets.iter().filter_map(|t| t.error.as_ref()))
     }
 }
@@ -183,14 +183,14 @@ fn worst<'a>(errors: impl Iterator<Item = &'a ErrorReport>) -> ExitStatus {
 }
 
 /// One target's plan: what it wants and, per file, the change.
-pub struct Planned {
+pub(crate) struct Planned {
     pub target: &'static dyn Target,
     pub result: Result<(TargetPlan, Vec<ConnectPlan>)>,
 }
 
 /// Plans every target against `ledger`; writes nothing. `force` lets read-only files
 /// be changed.
-pub fn plan_all(
+pub(crate) fn plan_all(
     targets: &[&'static dyn Target],
     ctx: &Ctx,
     ledger: &Ledger,
@@ -221,14 +221,14 @@ fn plan_target(
 }
 
 /// Whether applying `planned` would write anything.
-pub fn any_change(planned: &[Planned]) -> bool {
+pub(crate) fn any_change(planned: &[Planned]) -> bool {
     planned
         .iter()
         .any(|p| matches!(&p.result, Ok((_, files)) if files.iter().any(ConnectPlan::changed)))
 }
 
 /// The report of a plan without writing (`--dry-run`), with diffs.
-pub fn dry_run_report(planned: &[Planned], ctx: &Ctx, store: &Store) -> ConnectReport {
+pub(crate) fn dry_run_report(planned: &[Planned], ctx: &Ctx, store: &Store) -> ConnectReport {
     report(
         ctx,
         true,
@@ -239,7 +239,7 @@ pub fn dry_run_report(planned: &[Planned], ctx: &Ctx, store: &Store) -> ConnectR
 /// Plans and writes each target's changes under the lock `txn` holds, against the
 /// ledger as it is now (a plan shown before, if any, may be stale: another anyray may
 /// have run since). A target that fails never stops the others.
-pub fn apply(
+pub(crate) fn apply(
     selected: &[&'static dyn Target],
     ctx: &Ctx,
     txn: &mut Txn,
@@ -341,7 +341,7 @@ fn target_report(planned: &Planned, with_diff: bool, store: &Store) -> ConnectTa
 /// `disconnect`'s result for one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum DisconnectOutcome {
+pub(crate) enum DisconnectOutcome {
     /// Every file anyray changed was restored.
     Restored,
     /// `--dry-run`: files would be restored.
@@ -353,7 +353,7 @@ pub enum DisconnectOutcome {
 }
 
 impl DisconnectOutcome {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             DisconnectOutcome::Restored => "restored",
             DisconnectOutcome::WouldRestore => "would restore",
@@ -364,7 +364,7 @@ impl DisconnectOutcome {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DisconnectFile {
+pub(crate) struct DisconnectFile {
     pub path: PathBuf,
     pub method: RestoreMethod,
     /// Managed values the user changed since `connect` (restored with `--force`).
@@ -375,7 +375,7 @@ pub struct DisconnectFile {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DisconnectTarget {
+pub(crate) struct DisconnectTarget {
     pub target: TargetName,
     pub outcome: DisconnectOutcome,
     pub error: Option<ErrorReport>,
@@ -384,20 +384,20 @@ pub struct DisconnectTarget {
 
 /// The `disconnect --json` document.
 #[derive(Debug, Clone, Serialize)]
-pub struct DisconnectReport {
+pub(crate) struct DisconnectReport {
     pub dry_run: bool,
     pub targets: Vec<DisconnectTarget>,
 }
 
 impl DisconnectReport {
-    pub fn status(&self) -> ExitStatus {
+    pub(crate) fn status(&self) -> ExitStatus {
         worst(self.targets.iter().filter_map(|t| t.error.as_ref()))
     }
 }
 
 /// Restores the files of `targets` recorded in the ledger; `None` = all recorded.
 /// Plans and writes under one lock so the ledger cannot change in between.
-pub fn disconnect(
+pub(crate) fn disconnect(
     targets: Option<&[TargetName]>,
     store: &Store,
     force: bool,

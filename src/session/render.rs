@@ -7,7 +7,7 @@ use crate::output::{Printer, Style};
 use crate::paths::display_path;
 
 /// A unified diff with `+`/`-`/`@@` lines coloured.
-pub fn diff(p: &Printer, text: &str) {
+pub(crate) fn diff(p: &Printer, text: &str) {
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
         let styled = if line.starts_with("+++") || line.starts_with("---") {
@@ -58,7 +58,7 @@ fn table(rows: &[Vec<String>]) -> Vec<String> {
         .collect()
 }
 
-pub fn connect(p: &Printer, report: &ConnectReport) {
+pub(crate) fn connect(p: &Printer, report: &ConnectReport) {
     if report.dry_run {
         for target in &report.targets {
             for file in &target.files {
@@ -110,7 +110,7 @@ pub fn connect(p: &Printer, report: &ConnectReport) {
     errors(p, report.targets.iter().filter_map(|t| t.error.as_ref()));
 }
 
-pub fn disconnect(p: &Printer, report: &DisconnectReport) {
+pub(crate) fn disconnect(p: &Printer, report: &DisconnectReport) {
     if report.dry_run {
         for target in &report.targets {
             for file in &target.files {
@@ -152,7 +152,7 @@ pub fn disconnect(p: &Printer, report: &DisconnectReport) {
     errors(p, report.targets.iter().filter_map(|t| t.error.as_ref()));
 }
 
-pub fn status(p: &Printer, report: &StatusReport) {
+pub(crate) fn status(p: &Printer, report: &StatusReport) {
     p.line(format!(
         "Gateway for tools: {} ({})",
         p.paint(Style::Bold, &report.endpoint),

@@ -12,7 +12,7 @@ use crate::targets::{Ctx, Target};
 
 /// The `status --json` and `connect --check --json` document.
 #[derive(Debug, Clone, Serialize)]
-pub struct StatusReport {
+pub(crate) struct StatusReport {
     /// The URL `connect` would point tools at.
     pub endpoint: String,
     pub via: Via,
@@ -22,7 +22,7 @@ pub struct StatusReport {
 }
 
 /// The status of `selected`, for `status` and `connect --check`; writes nothing.
-pub fn report(ctx: &Ctx, selected: &[&'static dyn Target], ledger: &Ledger) -> StatusReport {
+pub(crate) fn report(ctx: &Ctx, selected: &[&'static dyn Target], ledger: &Ledger) -> StatusReport {
     let targets: Vec<TargetStatus> = selected.iter().map(|&t| target(t, ctx, ledger)).collect();
     StatusReport {
         endpoint: ctx.endpoint.to_string(),
@@ -35,7 +35,7 @@ pub fn report(ctx: &Ctx, selected: &[&'static dyn Target], ledger: &Ledger) -> S
 /// A target's overall state (`status`, `connect --check`, doctor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum State {
+pub(crate) enum State {
     Connected,
     NotConnected,
     Drifted,
@@ -49,7 +49,7 @@ pub enum State {
 }
 
 impl State {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             State::Connected => "connected",
             State::NotConnected => "not connected",
@@ -61,13 +61,13 @@ impl State {
     }
 
     /// Whether `connect --check` accepts this state.
-    pub fn is_ok(self) -> bool {
+    pub(crate) fn is_ok(self) -> bool {
         matches!(self, State::Connected)
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FileStatus {
+pub(crate) struct FileStatus {
     pub path: PathBuf,
     #[serde(flatten)]
     pub state: FileState,
@@ -75,7 +75,7 @@ pub struct FileStatus {
 
 /// One target's status: the `status --json` and `connect --check --json` entry.
 #[derive(Debug, Clone, Serialize)]
-pub struct TargetStatus {
+pub(crate) struct TargetStatus {
     pub target: TargetName,
     pub installed: bool,
     pub detected_by: String,
@@ -91,7 +91,7 @@ pub struct TargetStatus {
 }
 
 /// Reads one target's state; writes and prints nothing.
-pub fn target(target: &dyn Target, ctx: &Ctx, ledger: &Ledger) -> TargetStatus {
+pub(crate) fn target(target: &dyn Target, ctx: &Ctx, ledger: &Ledger) -> TargetStatus {
     let detection = target.detect();
     let mut status = TargetStatus {
         target: target.name(),

@@ -20,7 +20,7 @@ use crate::envvars;
 use crate::gateway_url::{Provider, Routes};
 use crate::settings::Via;
 
-pub struct ClaudeCode;
+pub(super) struct ClaudeCode;
 
 /// Which Anthropic endpoint Claude Code uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +119,7 @@ fn mode(file: &std::path::Path) -> Result<Mode> {
 /// `anyray run -- claude …`: settings.json `env` beats the process environment, so the
 /// URL goes in through `--settings` as a JSON string (nothing is written to disk), which
 /// Claude Code ranks above the user's own settings files.
-pub fn run_args(routes: &Routes) -> Vec<OsString> {
+pub(super) fn run_args(routes: &Routes) -> Vec<OsString> {
     let mode = settings_file()
         .and_then(|file| mode(&file))
         .unwrap_or(Mode::Anthropic);

@@ -12,7 +12,7 @@ use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
 use crate::connect::TargetName;
 use crate::gateway_url::Provider;
 
-pub struct Gemini;
+pub(super) struct Gemini;
 
 impl Target for Gemini {
     fn name(&self) -> TargetName {

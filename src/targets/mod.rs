@@ -22,7 +22,7 @@ mod vscode;
 
 /// What every target needs to know to compute its wanted values.
 #[derive(Debug, Clone)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     /// The URL tools use: the org gateway, or the local relay with `--via relay`.
     pub endpoint: GatewayUrl,
     pub via: Via,
@@ -37,7 +37,7 @@ pub struct Ctx {
 }
 
 /// The targets named on the command line, each once, in the order given.
-pub fn named(names: &[TargetName]) -> Vec<&'static dyn Target> {
+pub(crate) fn named(names: &[TargetName]) -> Vec<&'static dyn Target> {
     let mut out: Vec<&'static dyn Target> = Vec::new();
     for &name in names {
         if !out.iter().any(|t| t.name() == name) {
@@ -49,7 +49,7 @@ pub fn named(names: &[TargetName]) -> Vec<&'static dyn Target> {
 
 /// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
 /// the command's file name; none for tools that take their endpoint from the environment.
-pub fn run_args(program: &std::ffi::OsStr, routes: &Routes) -> Vec<std::ffi::OsString> {
+pub(crate) fn run_args(program: &std::ffi::OsStr, routes: &Routes) -> Vec<std::ffi::OsString> {
     let name = Path::new(program)
         .file_stem()
         .and_then(|s| s.to_str())
@@ -63,7 +63,7 @@ pub fn run_args(program: &std::ffi::OsStr, routes: &Routes) -> Vec<std::ffi::OsS
 
 /// Whether a tool looks installed, and what made anyray think so.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Detection {
+pub(crate) struct Detection {
     pub installed: bool,
     /// e.g. "`claude` on PATH", "~/.codex exists", "not found".
     pub reason: String,
@@ -71,7 +71,7 @@ pub struct Detection {
 
 /// What a target wants written, or why it has nothing to write.
 #[derive(Debug, Clone, Default)]
-pub struct TargetPlan {
+pub(crate) struct TargetPlan {
     pub files: Vec<FileSpec>,
     /// Why the target is skipped (e.g. the gateway serves no route it needs).
     pub skip: Option<String>,
@@ -81,13 +81,13 @@ pub struct TargetPlan {
 
 /// The endpoint a tool will really use, read from its files and the environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Effective {
+pub(crate) struct Effective {
     pub endpoint: Option<String>,
     /// A managed (enterprise) settings file that overrides the user's file.
     pub overridden_by: Option<PathBuf>,
 }
 
-pub trait Target: Sync {
+pub(crate) trait Target: Sync {
     fn name(&self) -> TargetName;
     /// The target whose name the ledger records for this target's files: gemini's
     /// setting lives in the shell env files, so they are the shell target's.
@@ -103,7 +103,7 @@ pub trait Target: Sync {
 }
 
 /// Every target, in the order they are shown.
-pub fn all() -> Vec<&'static dyn Target> {
+pub(crate) fn all() -> Vec<&'static dyn Target> {
     vec![
         &claude_code::ClaudeCode,
         &vscode::CURSOR,
@@ -115,7 +115,7 @@ pub fn all() -> Vec<&'static dyn Target> {
 }
 
 /// The target for a name (every name has one).
-pub fn get(name: TargetName) -> &'static dyn Target {
+pub(crate) fn get(name: TargetName) -> &'static dyn Target {
     match name {
         TargetName::ClaudeCode => &claude_code::ClaudeCode,
         TargetName::Cursor => &vscode::CURSOR,

@@ -16,7 +16,7 @@ use crate::edit::lines::OwnedDoc;
 use crate::shell::rc::{self, RcKind, RcTarget, ShellProbe};
 use crate::{envvars, paths, shell};
 
-pub struct ShellTarget;
+pub(super) struct ShellTarget;
 
 /// Where each shell's sourcing line (or drop-in) goes, for the env files in `env_dir`.
 fn rc_files() -> Result<Vec<RcTarget>> {

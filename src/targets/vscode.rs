@@ -26,7 +26,7 @@ use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::settings::Via;
 
-pub struct VsCodeFork {
+pub(super) struct VsCodeFork {
     name: TargetName,
     /// The directory name under the config dir, also the product name.
     app: &'static str,
@@ -36,7 +36,7 @@ pub struct VsCodeFork {
     own_traffic: &'static str,
 }
 
-pub static CURSOR: VsCodeFork = VsCodeFork {
+pub(super) static CURSOR: VsCodeFork = VsCodeFork {
     name: TargetName::Cursor,
     app: "Cursor",
     bin: "cursor",
@@ -46,7 +46,7 @@ pub static CURSOR: VsCodeFork = VsCodeFork {
         integrated terminals and the Claude Code extension.",
 };
 
-pub static WINDSURF: VsCodeFork = VsCodeFork {
+pub(super) static WINDSURF: VsCodeFork = VsCodeFork {
     name: TargetName::Windsurf,
     app: "Windsurf",
     bin: "windsurf",

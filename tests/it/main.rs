@@ -5,6 +5,9 @@
 //! `tests/relay_memory.rs` is the one test outside: it installs a counting global
 //! allocator, which must not see the other tests' allocations.
 
+// A test binary has no outside: its helpers are `pub` for the other modules.
+#![allow(unreachable_pub)]
+
 mod common;
 mod connect_support;
 mod editor_support;

@@ -160,7 +160,7 @@ impl Reader {
                 Err(_) => break false,
             }
         };
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        common::send_signal(child.id(), libc::SIGTERM);
         let status = child.wait().unwrap();
         assert!(started, "README command did not start: {line}");
         assert!(

@@ -373,9 +373,7 @@ fn sigterm_lets_a_stream_finish_then_exits_0() {
     let n = s.read(&mut first).unwrap();
     assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
 
-    // SAFETY: kill(2) on our own child's pid, which it still has (it has not been reaped).
-    let killed = unsafe { libc::kill(relay.child.id() as i32, libc::SIGTERM) };
-    assert_eq!(killed, 0);
+    assert!(common::send_signal(relay.child.id(), libc::SIGTERM));
     relay.wait_for_line("stopping");
     let rest = read_to_end(&mut s);
     let stream_ended = Instant::now();
@@ -399,8 +397,7 @@ fn sigterm_lets_a_stream_finish_then_exits_0() {
 #[cfg(unix)]
 fn stop_and_time(relay: &mut RelayProcess) -> Duration {
     let started = Instant::now();
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(relay.child.id() as i32, libc::SIGTERM) };
+    common::send_signal(relay.child.id(), libc::SIGTERM);
     assert_eq!(relay.wait(), Some(0), "{}", relay.rest_of_stderr());
     started.elapsed()
 }

@@ -365,8 +365,7 @@ fn every_signal_that_would_end_anyray_reaches_the_command() {
     let script = format!("{traps}echo ready; while :; do sleep 0.05; done");
     for signal in signals {
         let mut child = run_until_ready(&env, &gw, &script);
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(child.id() as i32, signal) };
+        common::send_signal(child.id(), signal);
         let status = wait_bounded(&mut child).expect("anyray exits with its command");
         assert_eq!(
             status.code(),
@@ -389,8 +388,7 @@ fn a_command_that_handles_a_signal_keeps_its_relay() {
                   while [ -z \"$got\" ]; do sleep 0.05; done; \
                   curl -sf -H 'content-type: application/json' -d '{}' \"$ANTHROPIC_BASE_URL/v1/messages\" >/dev/null";
     let mut child = run_until_ready(&env, &gw, script);
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    common::send_signal(child.id(), libc::SIGUSR1);
     let status = wait_bounded(&mut child).expect("exits");
     assert_eq!(
         status.code(),
@@ -423,8 +421,7 @@ fn the_command_is_stopped_if_anyray_is_killed() {
     if !mark.exists() {
         // Do not leave it running past the test.
         if let Ok(pid) = std::fs::read_to_string(&pid_file) {
-            // SAFETY: kill(2) on the command this test started.
-            unsafe { libc::kill(pid.trim().parse().unwrap_or(0), libc::SIGKILL) };
+            common::send_signal(pid.trim().parse().unwrap_or(0), libc::SIGKILL);
         }
         panic!("the command got no SIGTERM when anyray died");
     }

@@ -229,3 +229,19 @@ impl Output {
 pub fn redact_home(text: &str, env: &TestEnv) -> String {
     text.replace(&env.home().display().to_string(), "[HOME]")
 }
+
+/// Sends `signal` to the process `pid` (one this test started); whether kill(2) took it.
+#[cfg(unix)]
+pub fn send_signal(pid: u32, signal: i32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // A pid of 0 or below would signal a whole process group.
+    if pid <= 0 {
+        return false;
+    }
+    #[allow(unsafe_code)] // a libc call
+    // SAFETY: kill(2) has no memory-safety preconditions; a stale pid only fails.
+    let sent = unsafe { libc::kill(pid, signal) };
+    sent == 0
+}
