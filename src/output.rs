@@ -69,8 +69,9 @@ impl Printer {
         }
     }
 
-    /// A printer for tests and library use: plain text, no colour.
-    pub fn plain() -> Self {
+    /// A printer for tests: plain text, no colour.
+    #[cfg(test)]
+    pub(crate) fn plain() -> Self {
         Self {
             json: false,
             quiet: false,
@@ -87,10 +88,6 @@ impl Printer {
     /// Whether human progress (spinners) may go to stderr.
     pub fn progress(&self) -> bool {
         !self.json && !self.quiet && std::io::stderr().is_terminal()
-    }
-
-    pub fn colored(&self) -> bool {
-        self.color
     }
 
     /// `text` in `style` when colour is on for stdout.
