@@ -25,7 +25,7 @@ and is undone exactly by `anyray disconnect`.",
     after_help = "Exit codes: 0 ok, 1 a problem was found, 2 usage or config error, 3 a file could not be changed safely.",
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
@@ -53,7 +53,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Point tools at the gateway by editing their config files (reversible)
     Connect(ConnectArgs),
     /// Undo `connect`: restore every value it changed
@@ -83,7 +83,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct ConnectArgs {
+pub(crate) struct ConnectArgs {
     /// Tools to connect (default: every detected tool)
     #[arg(value_enum)]
     pub targets: Vec<TargetName>,
@@ -122,7 +122,7 @@ pub struct ConnectArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DisconnectArgs {
+pub(crate) struct DisconnectArgs {
     /// Tools to disconnect (default: every connected tool)
     #[arg(value_enum)]
     pub targets: Vec<TargetName>,
@@ -141,14 +141,14 @@ pub struct DisconnectArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Tools to show (default: all)
     #[arg(value_enum)]
     pub targets: Vec<TargetName>,
 }
 
 #[derive(Debug, Args)]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     /// Output syntax (default: from $SHELL, else bash)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub shell: Option<EnvFormat>,
@@ -163,7 +163,7 @@ pub struct EnvArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// Run only these checks (ids or groups, comma-separated or repeated)
     #[arg(long, value_enum, value_name = "ID", value_delimiter = ',')]
     pub only: Vec<Select>,
@@ -182,7 +182,7 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct GatewayArgs {
+pub(crate) struct GatewayArgs {
     /// Address to listen on (default from config relay.listen, else 127.0.0.1:8787)
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
@@ -213,7 +213,7 @@ pub struct GatewayArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The org gateway URL (not saved)
     #[arg(long, value_name = "URL")]
     pub gateway: Option<GatewayUrl>,
@@ -236,7 +236,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LoginArgs {
+pub(crate) struct LoginArgs {
     /// Read the key from standard input instead of prompting
     #[arg(long)]
     pub token_stdin: bool,
@@ -247,13 +247,13 @@ pub struct LoginArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     #[command(subcommand)]
     pub command: ConfigCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Print the config file's path
     Path,
     /// Print a setting's effective value and where it comes from
@@ -279,7 +279,7 @@ pub enum ConfigCommand {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompletionShell {
+pub(crate) enum CompletionShell {
     Bash,
     Zsh,
     Fish,
@@ -288,7 +288,7 @@ pub enum CompletionShell {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to generate for
     #[arg(value_enum)]
     pub shell: CompletionShell,

@@ -45,7 +45,7 @@ use crate::envvars as ev;
 
 /// Every key with its default, environment variable and meaning: the long help of
 /// `config get/set/unset`, and so of their man pages.
-pub fn keys_help() -> String {
+pub(crate) fn keys_help() -> String {
     let mut out = String::from("Keys:\n");
     for spec in KEYS {
         let _ = writeln!(out, "  {}{}\n      {}", spec.key, spec.origins(), spec.help);
@@ -55,7 +55,7 @@ pub fn keys_help() -> String {
 
 impl KeySpec {
     /// ` (default: D) [env: VAR]`, each part only when there is one.
-    pub fn origins(&self) -> String {
+    pub(crate) fn origins(&self) -> String {
         let mut out = String::new();
         if let Some(default) = self.default {
             let _ = write!(out, " (default: {default})");
@@ -230,7 +230,7 @@ fn unknown_key(key: &str) -> UserError {
 
 /// The config file as parsed: its path, whether it exists, and the document.
 #[derive(Debug)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     pub path: PathBuf,
     pub exists: bool,
     doc: DocumentMut,
@@ -239,7 +239,7 @@ pub struct ConfigFile {
 impl ConfigFile {
     /// Reads and parses the file; a missing file is an empty config.
     /// A malformed file is a usage error that names `file:line:col`.
-    pub fn load(path: &Path) -> Result<Self> {
+    pub(crate) fn load(path: &Path) -> Result<Self> {
         let Some(bytes) = fs_safe::read_optional(path)? else {
             return Ok(Self {
                 path: path.to_path_buf(),
@@ -282,7 +282,7 @@ impl ConfigFile {
 
     /// The value at a known key, as the string form resolution and `config get` use.
     /// A value of the wrong type is reported as an error naming the key.
-    pub fn get(&self, key: &str) -> Result<Option<String>, UserError> {
+    pub(crate) fn get(&self, key: &str) -> Result<Option<String>, UserError> {
         let Some(item) = self.item(key) else {
             return Ok(None);
         };
@@ -307,7 +307,7 @@ impl ConfigFile {
     }
 
     /// Dotted keys present in the file that anyray does not know (they are ignored).
-    pub fn unknown_keys(&self) -> Vec<String> {
+    pub(crate) fn unknown_keys(&self) -> Vec<String> {
         fn walk(prefix: &str, table: &dyn toml_edit::TableLike, out: &mut Vec<String>) {
             for (key, item) in table.iter() {
                 let full = if prefix.is_empty() {
@@ -328,7 +328,7 @@ impl ConfigFile {
     }
 
     /// Sets a known key after validating the value; keeps comments around it.
-    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), UserError> {
+    pub(crate) fn set(&mut self, key: &str, raw: &str) -> Result<(), UserError> {
         let spec = spec(key).ok_or_else(|| unknown_key(key))?;
         let mut value = typed_value(spec, raw)?;
         let (parents, leaf) = split_key(key);
@@ -360,7 +360,7 @@ impl ConfigFile {
     }
 
     /// Removes a key; `false` when it was not set.
-    pub fn unset(&mut self, key: &str) -> Result<bool, UserError> {
+    pub(crate) fn unset(&mut self, key: &str) -> Result<bool, UserError> {
         spec(key).ok_or_else(|| unknown_key(key))?;
         let (parents, leaf) = split_key(key);
         let mut table = self.doc.as_table_mut();
@@ -374,13 +374,13 @@ impl ConfigFile {
     }
 
     /// Writes the file atomically (0600 if new: it is the user's own settings).
-    pub fn save(&self) -> Result<()> {
+    pub(crate) fn save(&self) -> Result<()> {
         fs_safe::atomic_write(&self.path, self.doc.to_string().as_bytes(), Some(0o600))
     }
 
     /// [`Self::save`] while holding the connect lock (`connect` remembering the gateway):
     /// a temp file a killed save left in the file's dir is removed first.
-    pub fn save_locked(&self, _lock: &fs_safe::Lock) -> Result<()> {
+    pub(crate) fn save_locked(&self, _lock: &fs_safe::Lock) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             fs_safe::remove_stale_temps(dir);
         }
@@ -413,28 +413,28 @@ pub enum Setting {
 impl Setting {
     /// A path's value. The settings table fixes each key's kind, so another kind here
     /// is a bug in the caller.
-    pub fn into_path(self) -> PathBuf {
+    pub(crate) fn into_path(self) -> PathBuf {
         match self {
             Setting::Path(path) => path,
             other => panic!("not a path setting: {other:?}"),
         }
     }
 
-    pub fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         match self {
             Setting::HeaderName(name) => name,
             other => panic!("not a name setting: {other:?}"),
         }
     }
 
-    pub fn into_urls(self) -> Vec<GatewayUrl> {
+    pub(crate) fn into_urls(self) -> Vec<GatewayUrl> {
         match self {
             Setting::UrlList(urls) => urls,
             other => panic!("not a URL list setting: {other:?}"),
         }
     }
 
-    pub fn into_hosts(self) -> Vec<String> {
+    pub(crate) fn into_hosts(self) -> Vec<String> {
         match self {
             Setting::HostList(hosts) => hosts,
             other => panic!("not a host list setting: {other:?}"),

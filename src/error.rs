@@ -53,17 +53,17 @@ impl UserError {
         Self::new(ExitStatus::Problem, message)
     }
 
-    pub fn unsafe_change(message: impl Into<String>) -> Self {
+    pub(crate) fn unsafe_change(message: impl Into<String>) -> Self {
         Self::new(ExitStatus::Unsafe, message)
     }
 
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     /// This error, printed as usual, but exiting with `code` (e.g. 127 for a missing command).
-    pub fn into_code(self, code: u8) -> anyhow::Error {
+    pub(crate) fn into_code(self, code: u8) -> anyhow::Error {
         anyhow::Error::new(CodedError { code, error: self })
     }
 }
@@ -71,7 +71,7 @@ impl UserError {
 /// A `UserError` that exits with a code outside the documented four (`anyray run`
 /// mirrors the shell: 126, 127).
 #[derive(Debug)]
-pub struct CodedError {
+pub(crate) struct CodedError {
     pub code: u8,
     pub error: UserError,
 }
@@ -95,7 +95,7 @@ impl std::error::Error for UserError {}
 /// Ends the program with a status after the command already printed its output
 /// (e.g. `doctor` found a failing check). Nothing more is printed.
 #[derive(Debug)]
-pub struct SilentExit(pub ExitStatus);
+pub(crate) struct SilentExit(pub ExitStatus);
 
 impl fmt::Display for SilentExit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -107,7 +107,7 @@ impl std::error::Error for SilentExit {}
 
 /// Ends the program with a child process's exit code (`anyray run`), printing nothing.
 #[derive(Debug)]
-pub struct ChildExit(pub u8);
+pub(crate) struct ChildExit(pub u8);
 
 impl fmt::Display for ChildExit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,7 +189,7 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
 }
 
 /// The position of a parse error as 1-based line and column, from a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;

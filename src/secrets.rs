@@ -27,7 +27,7 @@ impl Secret {
     }
 
     /// The value itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -65,7 +65,7 @@ pub fn token_file() -> Result<PathBuf> {
 /// `ANYRAY_KEYRING`: `on` (the default when unset) or `off`; also `1`/`0`, `true`/`false`
 /// and `yes`/`no`, in any case. Anything else is a usage error rather than a guess: a
 /// typo must not silently send the key to a keyring the user meant to avoid.
-pub fn keyring_enabled() -> Result<bool, UserError> {
+pub(crate) fn keyring_enabled() -> Result<bool, UserError> {
     let Some(value) = envvars::get(envvars::ANYRAY_KEYRING) else {
         return Ok(true);
     };

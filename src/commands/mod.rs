@@ -39,7 +39,7 @@ impl Context<'_> {
     }
 
     /// Only the config-file flag: for commands without their own setting flags.
-    pub fn overrides(&self) -> Overrides {
+    pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
             config: self.global.config.clone(),
             ..Overrides::default()
@@ -47,7 +47,7 @@ impl Context<'_> {
     }
 }
 
-pub fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
+pub(crate) fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
     let ctx = Context {
         global: &cli.global,
         printer,
@@ -70,7 +70,7 @@ pub fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
 
 /// Asks a yes/no question on the terminal (default yes). Esc or Ctrl-C is a usage error,
 /// so nothing is changed.
-pub fn confirm(question: &str) -> Result<bool> {
+pub(crate) fn confirm(question: &str) -> Result<bool> {
     inquire::Confirm::new(question)
         .with_default(true)
         .prompt()

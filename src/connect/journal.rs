@@ -59,7 +59,7 @@ pub struct Intent {
 
 /// The ledger as it will be once any interrupted change is settled, without writing
 /// anything: for the read-only commands (`status`, `--check`, `--dry-run`).
-pub fn load_settled(store: &Store) -> Result<Ledger> {
+pub(crate) fn load_settled(store: &Store) -> Result<Ledger> {
     let mut ledger = store.load()?;
     recover(&mut ledger);
     Ok(ledger)

@@ -64,7 +64,7 @@ impl Default for Ledger {
 
 impl Ledger {
     /// Whether a record, or the change under way, still needs this backup.
-    pub fn needs_backup(&self, name: &str) -> bool {
+    pub(crate) fn needs_backup(&self, name: &str) -> bool {
         let pending = self.pending.as_ref();
         self.files
             .values()
@@ -147,7 +147,7 @@ impl Store {
         &self.dir
     }
 
-    pub fn ledger_path(&self) -> PathBuf {
+    pub(crate) fn ledger_path(&self) -> PathBuf {
         self.dir.join("ledger.json")
     }
 
@@ -156,7 +156,7 @@ impl Store {
     }
 
     /// Where a backup lives; the name must be one anyray makes.
-    pub fn backup_path(&self, name: &str) -> Result<PathBuf> {
+    pub(crate) fn backup_path(&self, name: &str) -> Result<PathBuf> {
         BackupName::parse(name).ok_or_else(|| bad_backup_name(&self.ledger_path(), name))?;
         Ok(self.backups_dir().join(name))
     }
@@ -262,17 +262,17 @@ impl Store {
 
     /// The name the backup of `bytes`, the original of `path`, gets: it carries the
     /// bytes' hash, so a backup of that name holds exactly these bytes.
-    pub fn backup_name(path: &Path, bytes: &[u8]) -> String {
+    pub(crate) fn backup_name(path: &Path, bytes: &[u8]) -> String {
         BackupName::for_file(path, bytes)
     }
 
     /// Whether the backup `name` is there and holds `bytes`.
-    pub fn holds_backup(&self, name: &str, bytes: &[u8]) -> bool {
+    pub(crate) fn holds_backup(&self, name: &str, bytes: &[u8]) -> bool {
         self.read_backup(name).is_ok_and(|held| held == bytes)
     }
 
     /// Writes a backup durably (0600: settings files can hold keys).
-    pub fn write_backup(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write_backup(&self, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.backup_path(name)?;
         fs_safe::create_private_dir(&self.backups_dir())?;
         self.check_dirs()?;
@@ -281,7 +281,7 @@ impl Store {
     }
 
     /// A backup's bytes, checked against the hash its name carries.
-    pub fn read_backup(&self, name: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read_backup(&self, name: &str) -> Result<Vec<u8>> {
         let path = self.backup_path(name)?;
         let unusable = |why: String| -> anyhow::Error {
             UserError::unsafe_change(format!("the backup {} {why}", path.display()))
@@ -309,7 +309,7 @@ impl Store {
 
     /// Deletes a backup no record needs (the caller holds the lock and has saved the
     /// ledger that no longer points at it).
-    pub fn remove_backup(&self, name: &str) -> Result<()> {
+    pub(crate) fn remove_backup(&self, name: &str) -> Result<()> {
         fs_safe::remove_locked(&self.backup_path(name)?)
     }
 }

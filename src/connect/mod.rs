@@ -169,7 +169,7 @@ pub struct FileSpec {
 }
 
 /// A file's problem as the user sees it: `file:line:col: what`, exit 3, and a hint.
-pub fn file_error(path: &Path, err: EditError) -> UserError {
+pub(crate) fn file_error(path: &Path, err: EditError) -> UserError {
     let location = match err.position {
         Some((line, col)) => format!("{}:{line}:{col}", path.display()),
         None => path.display().to_string(),
@@ -455,7 +455,7 @@ fn short(value: &str) -> String {
 /// How one file compares with what a target wants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "state", content = "detail")]
-pub enum FileState {
+pub(crate) enum FileState {
     /// Every wanted value is in place.
     Connected,
     /// No wanted value is in place and anyray never changed the file.
@@ -467,7 +467,7 @@ pub enum FileState {
 }
 
 /// Compares one file with what a target wants; never writes.
-pub fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
+pub(crate) fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
     let bytes = match fs_safe::read_optional(&spec.path) {
         Ok(Some(bytes)) => bytes,
         Ok(None) if record.is_some() => return FileState::Drifted,
@@ -496,14 +496,18 @@ pub fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
 }
 
 /// Reads one string from a file, for targets that look at what a tool will use.
-pub fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
+pub(crate) fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
     Ok(read_values(path, format, std::slice::from_ref(key))?
         .pop()
         .flatten())
 }
 
 /// Reads several strings from a file, parsing it once (settings files can be large).
-pub fn read_values(path: &Path, format: Format, keys: &[KeyPath]) -> Result<Vec<Option<String>>> {
+pub(crate) fn read_values(
+    path: &Path,
+    format: Format,
+    keys: &[KeyPath],
+) -> Result<Vec<Option<String>>> {
     let Some(bytes) = fs_safe::read_optional(path)? else {
         return Ok(vec![None; keys.len()]);
     };
@@ -519,7 +523,7 @@ pub fn read_values(path: &Path, format: Format, keys: &[KeyPath]) -> Result<Vec<
 }
 
 /// A unified diff of two versions of a file (`--dry-run`); empty when they are equal.
-pub fn unified_diff(path: &Path, before: &[u8], after: &[u8]) -> String {
+pub(crate) fn unified_diff(path: &Path, before: &[u8], after: &[u8]) -> String {
     let before = String::from_utf8_lossy(before);
     let after = String::from_utf8_lossy(after);
     if before == after {

@@ -8,7 +8,7 @@ use serde::Serialize;
 /// A check's stable id: `doctor --only/--skip` select by it, `--json` shows it, and CI
 /// scripts read it. Listed once, here, in report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CheckId {
+pub(crate) enum CheckId {
     Config,
     Dns,
     Tcp,
@@ -31,7 +31,7 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 18] = [
+    pub(crate) const ALL: [CheckId; 18] = [
         CheckId::Config,
         CheckId::Dns,
         CheckId::Tcp,
@@ -53,7 +53,7 @@ impl CheckId {
     ];
 
     /// The stable id, e.g. `net.tcp`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CheckId::Config => "config",
             CheckId::Dns => "net.dns",
@@ -77,7 +77,7 @@ impl CheckId {
     }
 
     /// The group it belongs to, if any.
-    pub fn group(self) -> Option<Group> {
+    pub(crate) fn group(self) -> Option<Group> {
         match self {
             CheckId::Dns | CheckId::Tcp | CheckId::Tls | CheckId::Http | CheckId::Proxy => {
                 Some(Group::Net)
@@ -110,7 +110,7 @@ impl Serialize for CheckId {
 
 /// The groups `--only`/`--skip` accept besides single ids: each is its ids' prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Group {
+pub(crate) enum Group {
     Net,
     Gateway,
     Tools,

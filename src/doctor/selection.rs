@@ -6,7 +6,7 @@ use super::finding::{CheckId, Group};
 /// One `--only`/`--skip` entry: a check or a group of them. clap accepts exactly
 /// [`CheckId::ALL`]'s ids, then the groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Select {
+pub(crate) enum Select {
     Check(CheckId),
     Group(Group),
 }

@@ -10,11 +10,11 @@
 
 use super::{EditError, Editor, KeyPath, Scalar, Seg};
 
-pub struct LinesDoc {
+pub(crate) struct LinesDoc {
     text: String,
 }
 
-pub fn parse_lines(text: &str) -> LinesDoc {
+pub(crate) fn parse_lines(text: &str) -> LinesDoc {
     LinesDoc {
         text: text.to_string(),
     }
@@ -64,18 +64,18 @@ impl Editor for LinesDoc {
     }
 }
 
-pub struct OwnedDoc {
+pub(crate) struct OwnedDoc {
     text: String,
 }
 
 impl OwnedDoc {
     /// The single key of an owned file: its whole contents.
-    pub fn key() -> KeyPath {
+    pub(crate) fn key() -> KeyPath {
         KeyPath::keys(["contents"])
     }
 }
 
-pub fn parse_owned(text: &str) -> OwnedDoc {
+pub(crate) fn parse_owned(text: &str) -> OwnedDoc {
     OwnedDoc {
         text: text.to_string(),
     }
@@ -120,7 +120,7 @@ impl Editor for OwnedDoc {
 const BOM: char = '\u{feff}';
 
 /// Whether `line` is a line of `text`.
-pub fn has_line(text: &str, line: &str) -> bool {
+pub(crate) fn has_line(text: &str, line: &str) -> bool {
     let body = text.strip_prefix(BOM).unwrap_or(text);
     body.split('\n')
         .any(|l| l.strip_suffix('\r').unwrap_or(l) == line)
@@ -130,7 +130,7 @@ pub fn has_line(text: &str, line: &str) -> bool {
 /// trailing `\\` in POSIX shells and fish, a backtick in PowerShell) and its own line, so
 /// that the shell never joins the two: joined onto the continued line it is only a
 /// comment (its leading space makes it one even after `foo\\`). It goes with the line.
-pub const SEPARATOR: &str = " # anyray: keeps the next line apart from the line above";
+pub(crate) const SEPARATOR: &str = " # anyray: keeps the next line apart from the line above";
 
 /// Whether a line continues onto the next one.
 fn continues(line: &str) -> bool {

@@ -250,7 +250,7 @@ fn split_authority(authority: &str) -> Option<(Host<'_>, Option<u16>)> {
 }
 
 /// Checks a `relay.allowed_hosts` entry: a host name or address, optionally with a port.
-pub fn valid_allowed_host(entry: &str) -> bool {
+pub(crate) fn valid_allowed_host(entry: &str) -> bool {
     split_authority(entry).is_some()
 }
 

@@ -137,7 +137,7 @@ pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 impl RelayConfig {
     /// Rejects settings the relay cannot run with, each with what to change.
-    pub fn validate(&self) -> Result<(), UserError> {
+    pub(crate) fn validate(&self) -> Result<(), UserError> {
         if self.upstreams.is_empty() {
             return Err(UserError::usage("the relay has no gateway to forward to")
                 .with_hint("set it with `anyray config set gateway URL` or pass --upstream URL"));

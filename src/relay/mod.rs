@@ -45,7 +45,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use admission::valid_allowed_host;
+pub(crate) use admission::valid_allowed_host;
 pub use config::{
     DEFAULT_RETRY_INTERVAL, Fallback, Identity, LogFormat, LogTarget, ProviderTargets, RelayConfig,
     RelaySummary, is_own_address,
@@ -151,7 +151,7 @@ impl RelayHandle {
 
     /// What the startup line says about where it listens, e.g.
     /// `http://0.0.0.0:8787 (every interface; this machine: http://127.0.0.1:8787)`.
-    pub fn listening_on(&self) -> String {
+    pub(crate) fn listening_on(&self) -> String {
         listening_on(self.local_addr, &self.url)
     }
 

@@ -116,7 +116,7 @@ impl Route {
     }
 
     /// A JSON error body in the shape this route's SDK parses, so it prints `message`.
-    pub fn error_body(self, status: u16, kind: &str, message: &str) -> Bytes {
+    pub(crate) fn error_body(self, status: u16, kind: &str, message: &str) -> Bytes {
         let body = match self {
             Route::Provider(Provider::Anthropic) => json!({
                 "type": "error",

@@ -36,7 +36,7 @@ use crate::envvars;
 use crate::paths;
 
 /// The marker that ends every line anyray adds to a file it does not own.
-pub const MARKER: &str = "# anyray";
+pub(crate) const MARKER: &str = "# anyray";
 
 /// The shells whose startup files anyray edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -110,7 +110,7 @@ pub struct ShellProbe {
 
 impl ShellProbe {
     /// Reads HOME, `ZDOTDIR`, `XDG_CONFIG_HOME`, the Documents folder and `PATH`.
-    pub fn detect() -> anyhow::Result<Self> {
+    pub(crate) fn detect() -> anyhow::Result<Self> {
         let windows = cfg!(windows);
         let installed = Shell::ALL
             .into_iter()
@@ -280,7 +280,7 @@ pub fn source_line(syntax: Syntax, env_file: &Path) -> String {
 }
 
 /// The fish `conf.d` drop-in: anyray owns the whole file.
-pub fn fish_drop_in_contents(env_file: &Path) -> String {
+pub(crate) fn fish_drop_in_contents(env_file: &Path) -> String {
     let path = Syntax::Fish.quote(&env_file.to_string_lossy());
     format!(
         "# {}\nif test -f {path}\n    source {path}\nend\n",
