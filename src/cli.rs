@@ -1,5 +1,8 @@
 //! The command-line surface: clap types only, no logic.
 
+// The doc comments here are clap's help text, printed as they are: a URL stays bare.
+#![allow(rustdoc::bare_urls)]
+
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -25,7 +25,7 @@ pub(crate) const ANYRAY_CLAUDE_MANAGED_SETTINGS: &str = "ANYRAY_CLAUDE_MANAGED_S
 /// write (see `failpoint`). Release builds never read it.
 pub(crate) const ANYRAY_TEST_KILL_AT: &str = "ANYRAY_TEST_KILL_AT";
 
-/// Disables colour (https://no-color.org).
+/// Disables colour (<https://no-color.org>).
 pub(crate) const NO_COLOR: &str = "NO_COLOR";
 /// Claude Code's config dir (default `~/.claude`).
 pub(crate) const CLAUDE_CONFIG_DIR: &str = "CLAUDE_CONFIG_DIR";

@@ -1,4 +1,6 @@
-//! The user's Anyray key: the OS keyring first, then `ANYRAY_TOKEN`, then a 0600 file.
+//! The user's Anyray key. It is read from `ANYRAY_TOKEN` when that is set, else from the
+//! OS keyring, else from a 0600 file in anyray's config dir; it is stored in the keyring
+//! when the keyring keeps what it is given (read back to be sure), else in that file.
 //! A key never goes into argv, a log line, an error message or a world-readable file.
 
 use std::fmt;

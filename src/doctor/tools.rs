@@ -2,8 +2,9 @@
 //! to every tool.
 //!
 //! Installed / connected / drifted / overridden comes from the read-only status API
-//! (`session::status`), the same one `anyray status` shows. A target this build's
-//! connect does not handle yet reports `skip` with that reason, never a made-up `ok`.
+//! (`session::status`), the same one `anyray status` shows. A tool that is not installed,
+//! or that cannot be connected here (the gateway serves no route it needs), reports
+//! `skip` with the reason, never a made-up `ok`.
 //! What doctor sees on its own, the process environment, is reported under
 //! `tools.shell`, because the shell exported it and restarting the shell is the fix: a
 //! stale `ANTHROPIC_BASE_URL`/`OPENAI_BASE_URL`, and an `ANTHROPIC_API_KEY` left beside

@@ -2,7 +2,7 @@
 //! the engine: plan each target (a failing one never stops the others), then apply under
 //! the lock, re-planning against the ledger as it is then (another anyray may have run
 //! meanwhile). The results are the report structs that `--json` prints and [`render`]
-//! shows, so the two cannot disagree; [`status`] reads each target's state.
+//! shows, so the two cannot disagree; [`status`](mod@status) reads each target's state.
 
 use std::path::PathBuf;
 
