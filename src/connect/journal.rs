@@ -33,29 +33,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
+use super::ledger::Intent;
 use super::{
     ConnectPlan, DisconnectPlan, FileRecord, Ledger, RestoreMethod, Store, TargetName, parse_file,
     sha256_hex,
 };
 use crate::error::UserError;
 use crate::fs_safe;
-
-/// A change to one user file, recorded durably before the file is touched.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Intent {
-    pub path: PathBuf,
-    /// SHA-256 of the file before the change; `None`: it did not exist.
-    pub before: Option<String>,
-    /// SHA-256 of the file after the change; `None`: it is deleted.
-    pub after: Option<String>,
-    /// The file's record once the change is done; `None`: anyray forgets the file.
-    pub record: Option<FileRecord>,
-    /// A backup taken for this change alone (dropped again if the change is rolled
-    /// back); it may not be written yet.
-    pub new_backup: Option<String>,
-}
 
 /// The ledger as it will be once any interrupted change is settled, without writing
 /// anything: for the read-only commands (`status`, `--check`, `--dry-run`).

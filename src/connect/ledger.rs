@@ -5,7 +5,7 @@
 //! `ledger.json` (0600) maps each file path to a [`FileRecord`]: the prior value of every
 //! key we set (or absent), the containers we created, whether we created the file, the
 //! SHA-256 of the bytes we wrote, and the backup of the original. It also holds the one
-//! change under way ([`super::journal::Intent`]), written before the user's file is
+//! change under way ([`Intent`], see [`super::journal`]), written before the user's file is
 //! touched, so that a run killed at any point is finished or rolled back by the next.
 //!
 //! Nothing in the state dir is trusted blindly. The dir, the ledger, `backups/` and each
@@ -25,7 +25,6 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::journal::Intent;
 use super::{Format, TargetName};
 use crate::edit::{KeyPath, Scalar};
 use crate::error::UserError;
@@ -83,6 +82,21 @@ impl Ledger {
             .chain(pending.and_then(|p| p.new_backup.as_deref()))
             .chain(self.stale_backups.iter().map(String::as_str))
     }
+}
+
+/// A change to one user file, recorded durably before the file is touched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    pub path: PathBuf,
+    /// SHA-256 of the file before the change; `None`: it did not exist.
+    pub before: Option<String>,
+    /// SHA-256 of the file after the change; `None`: it is deleted.
+    pub after: Option<String>,
+    /// The file's record once the change is done; `None`: anyray forgets the file.
+    pub record: Option<FileRecord>,
+    /// A backup taken for this change alone (dropped again if the change is rolled
+    /// back); it may not be written yet.
+    pub new_backup: Option<String>,
 }
 
 fn yes() -> bool {

@@ -1,8 +1,16 @@
 //! The `config` check: the gateway and the other settings, and where each came from.
 
-use super::{CheckId, ConfigError, Finding, Report};
+use super::{CheckId, Finding, Report};
 use crate::settings::Via;
 use crate::settings::{Settings, Source};
+
+/// Settings that could not be resolved: the message and the hint of the error, which
+/// the `config` check reports (every other check is then skipped).
+#[derive(Debug, Clone)]
+pub(crate) struct ConfigError {
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
 
 /// The `config` check: where the gateway and the other settings come from.
 pub(super) fn check(s: &Settings) -> Finding {

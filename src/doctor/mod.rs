@@ -52,9 +52,10 @@ mod runner;
 mod selection;
 mod tools;
 
+pub(crate) use config::ConfigError;
 pub(crate) use env::Env;
 pub(crate) use finding::{CheckId, Finding, Level, Report};
-pub(crate) use runner::{ConfigError, Plan, bound, run};
+pub(crate) use runner::{Plan, bound, run};
 pub(crate) use selection::{Select, Selection};
 
 /// What the checks share during a run: the facts, and the time left.

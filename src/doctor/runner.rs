@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::config::{self, ConfigError};
 use super::finding::{CheckId, Finding, Report, fmt_secs, millis};
 use super::selection::Selection;
-use super::{Cx, Env, config, failopen, gateway, net, tools};
+use super::{Cx, Env, failopen, gateway, net, tools};
 use crate::error::UserError;
 use crate::settings::Settings;
 
@@ -21,13 +22,6 @@ pub(crate) struct Plan {
     pub selection: Selection,
     /// Bound for the whole run.
     pub bound: Duration,
-}
-
-/// Settings that could not be resolved: the message and the hint of the error.
-#[derive(Debug, Clone)]
-pub(crate) struct ConfigError {
-    pub message: String,
-    pub hint: Option<String>,
 }
 
 /// A prerequisite failed: the reason dependents give for their skip.
