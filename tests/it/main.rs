@@ -14,6 +14,7 @@ mod editor_support;
 mod needs;
 mod relay_support;
 
+mod architecture;
 mod cli;
 mod config;
 mod connect_claude;
