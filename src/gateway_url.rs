@@ -166,7 +166,7 @@ impl Provider {
         Self::ALL.into_iter().find(|p| p.key() == key)
     }
 
-    /// The route under the gateway when discovery does not say otherwise (DESIGN.md).
+    /// The route under the gateway when discovery does not say otherwise (docs/gateway-contract.md).
     pub(crate) fn default_route(self) -> &'static str {
         match self {
             Provider::Openai => "/v1",
@@ -184,7 +184,7 @@ impl Provider {
 pub struct Routes(pub Vec<(Provider, String)>);
 
 impl Routes {
-    /// The defaults from DESIGN.md for every provider.
+    /// The default routes of every provider (docs/gateway-contract.md).
     pub fn defaults(gw: &GatewayUrl) -> Self {
         Self(
             Provider::ALL

@@ -31,7 +31,7 @@ impl EnvVar {
     }
 }
 
-/// Each provider's standard base-URL variable (TARGETS.md "Shells and SDKs"), in the
+/// Each provider's standard base-URL variable (docs/targets.md, "Shells and SDKs"), in the
 /// order they are emitted. Vertex is absent on purpose: the Vertex SDKs have no standard
 /// base-URL variable (they build regional `*-aiplatform.googleapis.com` hosts themselves),
 /// and Claude Code's `ANTHROPIC_VERTEX_BASE_URL` only applies in its Vertex mode, which
@@ -44,7 +44,7 @@ const PROVIDER_VARS: [(Provider, &str); 5] = [
     (Provider::Bedrock, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"),
 ];
 
-/// Hosts a loopback relay URL must never be proxied for (DESIGN.md "Proxies and loopback").
+/// Hosts a loopback relay URL must never be proxied for (docs/architecture.md, "Proxies and loopback").
 const LOOPBACK_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
 
 /// The provider variables for the routes the gateway serves, in a stable order.

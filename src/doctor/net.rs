@@ -455,7 +455,7 @@ pub(super) async fn proxy(cx: &Cx) -> Finding {
         }
     };
     // Tools speak to the relay on loopback; many send that through a proxy unless
-    // NO_PROXY names it (DESIGN.md, "Proxies and loopback").
+    // NO_PROXY names it (docs/architecture.md, "Proxies and loopback").
     if cx.settings.via.value == Via::Relay {
         let relay = cx.settings.relay_url();
         if let Route::Proxy { var, proxy, .. } = proxy::route(&cx.env, relay.url()) {

@@ -3,7 +3,7 @@
 //!
 //! In Bedrock or Vertex mode (`CLAUDE_CODE_USE_BEDROCK` / `CLAUDE_CODE_USE_VERTEX`, in
 //! the settings' `env` or the environment) the matching `ANTHROPIC_*_BASE_URL` is
-//! repointed instead. A managed settings file (per OS, see TARGETS.md) overrides the user
+//! repointed instead. A managed settings file (per OS, see docs/targets.md) overrides the user
 //! file; it is detected and reported, never edited. Installed: `claude` on PATH, or the
 //! config dir exists.
 

@@ -12,7 +12,7 @@
 //! With `--via relay`, `NO_PROXY`/`no_proxy` in both places get loopback added to the
 //! values already there.
 //!
-//! The editor's own model traffic is NOT rerouted (TARGETS.md): Cursor sends it from its
+//! The editor's own model traffic is NOT rerouted (docs/targets.md): Cursor sends it from its
 //! own servers, and Windsurf offers no setting for it. The plan and `status` say so.
 //! Installed: the CLI (`cursor`/`windsurf`) on PATH, or the editor's config dir exists.
 

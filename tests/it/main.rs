@@ -32,6 +32,7 @@ mod env;
 mod generated;
 mod login;
 mod readme;
+mod references;
 mod relay;
 mod relay_attacks;
 mod relay_cli;
