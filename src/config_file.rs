@@ -410,37 +410,36 @@ pub enum Setting {
     Choice(&'static str),
 }
 
-impl Setting {
-    /// A path's value. The settings table fixes each key's kind, so another kind here
-    /// is a bug in the caller.
-    pub(crate) fn into_path(self) -> PathBuf {
-        match self {
-            Setting::Path(path) => path,
-            other => panic!("not a path setting: {other:?}"),
-        }
-    }
-
-    pub(crate) fn into_string(self) -> String {
-        match self {
-            Setting::HeaderName(name) => name,
-            other => panic!("not a name setting: {other:?}"),
-        }
-    }
-
-    pub(crate) fn into_urls(self) -> Vec<GatewayUrl> {
-        match self {
-            Setting::UrlList(urls) => urls,
-            other => panic!("not a URL list setting: {other:?}"),
-        }
-    }
-
-    pub(crate) fn into_hosts(self) -> Vec<String> {
-        match self {
-            Setting::HostList(hosts) => hosts,
-            other => panic!("not a host list setting: {other:?}"),
-        }
-    }
+/// A type a setting's parsed value converts to. The settings table fixes each key's
+/// kind, so asking a key for another type is a bug in the caller (the settings' unit
+/// tests resolve every key).
+pub(crate) trait FromSetting {
+    fn from_setting(setting: Setting) -> Self;
 }
+
+/// `FromSetting` for a type one kind of setting holds.
+macro_rules! from_setting {
+    ($($t:ty => $kind:ident),* $(,)?) => {$(
+        impl FromSetting for $t {
+            fn from_setting(setting: Setting) -> Self {
+                match setting {
+                    Setting::$kind(value) => value,
+                    other => panic!("not a {} setting: {other:?}", stringify!($kind)),
+                }
+            }
+        }
+    )*};
+}
+
+from_setting!(
+    GatewayUrl => Url,
+    Vec<GatewayUrl> => UrlList,
+    PathBuf => Path,
+    String => HeaderName,
+    SocketAddr => SocketAddr,
+    Vec<String> => HostList,
+    u64 => Integer,
+);
 
 /// Parses a raw string by its setting's kind; the error says what is expected.
 pub fn parse(spec: &KeySpec, raw: &str) -> Result<Setting, UserError> {

@@ -9,7 +9,7 @@ use anyhow::Result;
 use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::config_file::{self, ConfigFile, KeySpec, Setting};
+use crate::config_file::{self, ConfigFile, FromSetting, KeySpec, Setting};
 use crate::envvars;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
@@ -128,7 +128,7 @@ impl Settings {
         };
         let ca_file = resolver.layered("ca_file")?;
         let ca_file = ca_file.value.map(|value| Sourced {
-            value: value.into_path(),
+            value: PathBuf::from_setting(value),
             source: ca_file.source,
         });
         let relay = resolver.relay(
@@ -139,7 +139,7 @@ impl Settings {
         Ok(Self {
             config_exists: file.exists,
             config_file,
-            identity_header: resolver.get("identity_header")?.map(Setting::into_string),
+            identity_header: resolver.get("identity_header")?.map(String::from_setting),
             gateway,
             via,
             ca_file,
@@ -258,7 +258,7 @@ impl Resolver<'_> {
     ) -> Result<RelayConfig, UserError> {
         let mut upstreams = if o.upstreams.is_empty() {
             self.get("relay.upstreams")?
-                .map(Setting::into_urls)
+                .map(Vec::from_setting)
                 .unwrap_or_default()
         } else {
             o.upstreams.clone()
@@ -274,7 +274,7 @@ impl Resolver<'_> {
         };
         let log_file = match &o.log_file {
             Some(path) => Some(path.clone()),
-            None => self.get("relay.log_file")?.map(Setting::into_path),
+            None => self.get("relay.log_file")?.map(PathBuf::from_setting),
         };
         Ok(RelayConfig {
             listen: match o.listen {
@@ -283,7 +283,7 @@ impl Resolver<'_> {
             },
             allowed_hosts: self
                 .get("relay.allowed_hosts")?
-                .map(Setting::into_hosts)
+                .map(Vec::from_setting)
                 .unwrap_or_default(),
             upstreams,
             fallback: match o.fallback {
@@ -313,40 +313,6 @@ impl Resolver<'_> {
                 gemini: self.value("relay.providers.gemini")?,
             },
         })
-    }
-}
-
-/// A type a setting's parsed value converts to. The settings table fixes each key's
-/// kind, so asking for another type is a bug in this file (the unit tests resolve
-/// every key).
-trait FromSetting {
-    fn from_setting(setting: Setting) -> Self;
-}
-
-impl FromSetting for GatewayUrl {
-    fn from_setting(setting: Setting) -> Self {
-        match setting {
-            Setting::Url(url) => url,
-            other => panic!("not a URL setting: {other:?}"),
-        }
-    }
-}
-
-impl FromSetting for u64 {
-    fn from_setting(setting: Setting) -> Self {
-        match setting {
-            Setting::Integer(n) => n,
-            other => panic!("not a number setting: {other:?}"),
-        }
-    }
-}
-
-impl FromSetting for SocketAddr {
-    fn from_setting(setting: Setting) -> Self {
-        match setting {
-            Setting::SocketAddr(addr) => addr,
-            other => panic!("not an address setting: {other:?}"),
-        }
     }
 }
 
