@@ -15,8 +15,7 @@
 //! let Some([zsh, fish]) = needs::programs(["zsh", "fish"]) else { return };
 //! ```
 
-use std::cell::RefCell;
-use std::collections::HashSet;
+use std::cell::Cell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -118,9 +117,10 @@ fn in_ci() -> bool {
 }
 
 thread_local! {
-    /// The lines this test printed: a check asked for in a loop says it once. (libtest
-    /// runs every test on a thread of its own, named after it.)
-    static SAID: RefCell<HashSet<String>> = RefCell::default();
+    /// Whether this test said it skips: one line per test, however many checks it asks
+    /// for (in a loop, or more than one). libtest runs every test on a thread of its
+    /// own, named after it.
+    static SAID: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The one line for a skipped test, or its failure in CI (`mandatory_in_ci`).
@@ -131,8 +131,7 @@ fn skip(missing: &[String], how: &str, mandatory_in_ci: bool) {
     if mandatory_in_ci && in_ci() {
         panic!("{needs} (under CI every test must run: .ci/run installs them first)");
     }
-    let line = format!("SKIPPED {needs}");
-    if SAID.with_borrow_mut(|said| said.insert(line.clone())) {
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    if !SAID.replace(true) {
+        let _ = writeln!(std::io::stderr().lock(), "SKIPPED {needs}");
     }
 }
