@@ -11,7 +11,7 @@ want shellcheck shellcheck
 want mandoc mandoc
 want curl curl
 want man man-db
-# PyYAML, the parser aider reads .aider.conf.yml with (tests/connect_yaml.rs). Debian's
+# PyYAML, the parser aider reads .aider.conf.yml with (tests/it/connect_yaml.rs). Debian's
 # package goes with /usr/bin/python3, which the test falls back to.
 if ! python3 -c 'import yaml' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1; then
   packages+=(python3-yaml)
@@ -28,8 +28,8 @@ echo "bash $(bash --version | head -1 | awk '{print $4}'), zsh $(zsh --version |
 
 # The tools' own parsers, pinned by the lock file: VS Code's JSONC parser, for the check
 # that Cursor/Windsurf settings written by `connect` parse in the editor
-# (tests/connect_vscode.rs), and the `yaml` package Continue reads config.yaml with
-# (tests/connect_yaml.rs).
+# (tests/it/connect_vscode.rs), and the `yaml` package Continue reads config.yaml with
+# (tests/it/connect_yaml.rs).
 jsonc_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/jsonc"
 if [ ! -d "$jsonc_dir/node_modules/jsonc-parser" ] || [ ! -d "$jsonc_dir/node_modules/yaml" ]; then
   npm ci --prefix "$jsonc_dir" --no-audit --no-fund --loglevel=error

@@ -1,7 +1,7 @@
 //! Test-only kill points. In a debug build (what `cargo test` runs), setting
 //! `ANYRAY_TEST_KILL_AT=<point>#<n>` makes the process SIGKILL itself the `n`-th time it
 //! reaches `<point>` (`#<n>` defaults to 1). The crash-consistency test uses it to stop
-//! `connect` and `disconnect` at every durable step of their writes (tests/connect_crash.rs).
+//! `connect` and `disconnect` at every durable step of their writes (tests/it/connect_crash.rs).
 //! Release builds compile [`hit`] to nothing and never read the variable.
 //!
 //! The points, each on both sides of a durable step:
@@ -12,7 +12,7 @@
 //!   anyray created, a backup no record needs any more).
 
 #[cfg(debug_assertions)]
-pub fn hit(point: &str) {
+pub(crate) fn hit(point: &str) {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, Ordering};
     static SEEN: Mutex<Vec<(String, u32)>> = Mutex::new(Vec::new());
@@ -48,6 +48,7 @@ pub fn hit(point: &str) {
 }
 
 #[cfg(all(debug_assertions, unix))]
+#[allow(unsafe_code)] // a libc call
 fn kill_self() {
     // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
     unsafe {

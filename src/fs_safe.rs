@@ -16,20 +16,20 @@ use crate::failpoint;
 
 /// The most anyray reads of any file: tools' settings, its own ledger and backups are
 /// far smaller; a bigger "file" is a mistake (or `/dev/zero`) and is refused.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Temp files of ordinary writes (the config file, the token file).
 const TEMP_PREFIX: &str = ".anyray-";
 /// Temp files of writes made while holding the connect lock. Only a lock holder makes
 /// them, so one found while holding the lock was left by a run that was killed.
-pub const LOCKED_TEMP_PREFIX: &str = ".anyray-txn-";
-pub const TEMP_SUFFIX: &str = ".tmp";
+pub(crate) const LOCKED_TEMP_PREFIX: &str = ".anyray-txn-";
+pub(crate) const TEMP_SUFFIX: &str = ".tmp";
 /// The random part of a temp file name (tempfile's default length).
 const TEMP_RANDOM_LEN: usize = 6;
 
 /// The real file behind `path`, following every symlink (also dangling ones,
 /// so that a symlinked dotfile whose target does not exist yet is created in place).
-pub fn resolve(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn resolve(path: &Path) -> io::Result<PathBuf> {
     let mut current = path.to_path_buf();
     for _ in 0..40 {
         match fs::symlink_metadata(&current) {
@@ -53,12 +53,12 @@ pub fn resolve(path: &Path) -> io::Result<PathBuf> {
 
 /// Reads a file (through symlinks); `None` when it does not exist. A directory, a device,
 /// a FIFO or a file over [`MAX_FILE_BYTES`] is refused (exit 3) without blocking on it.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     read_capped(path, false)
 }
 
 /// Reads a file that must not be a symlink (anyray's own state files).
-pub fn read_no_follow(path: &Path) -> Result<Option<Vec<u8>>> {
+pub(crate) fn read_no_follow(path: &Path) -> Result<Option<Vec<u8>>> {
     read_capped(path, true)
 }
 
@@ -164,7 +164,7 @@ fn too_large(path: &Path) -> UserError {
 /// Refuses to change a file that is read-only for its owner (unless `force`) or has
 /// other hard links: the atomic rename would split it from them, and writing in place
 /// is not atomic (a kill could leave it half-written). Both are exit 3.
-pub fn check_replaceable(path: &Path, force: bool) -> Result<()> {
+pub(crate) fn check_replaceable(path: &Path, force: bool) -> Result<()> {
     let meta = match fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -220,7 +220,7 @@ fn hard_links(_meta: &fs::Metadata) -> Option<u64> {
 /// Creates `dir` and any missing parents as 0700 (the umask cannot loosen it, and an
 /// explicit chmod undoes a umask that would tighten it past use). Existing directories
 /// are left as they are.
-pub fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     let mut missing = Vec::new();
     let mut current = dir;
     loop {
@@ -262,14 +262,14 @@ fn make_private_dir(dir: &Path) -> io::Result<()> {
 
 /// Atomically replaces the file behind `path` (through symlinks) with `bytes`.
 /// An existing file keeps its mode and owner; a new file gets `new_mode` (Unix).
-pub fn atomic_write(path: &Path, bytes: &[u8], new_mode: Option<u32>) -> Result<()> {
+pub(crate) fn atomic_write(path: &Path, bytes: &[u8], new_mode: Option<u32>) -> Result<()> {
     write_via_temp(path, bytes, new_mode, TEMP_PREFIX)
 }
 
 /// [`atomic_write`] for a caller that holds the connect lock: its temp file carries
 /// [`LOCKED_TEMP_PREFIX`], and the test kill points `before-write`/`after-write` sit
 /// around the rename.
-pub fn atomic_write_locked(path: &Path, bytes: &[u8], new_mode: Option<u32>) -> Result<()> {
+pub(crate) fn atomic_write_locked(path: &Path, bytes: &[u8], new_mode: Option<u32>) -> Result<()> {
     write_via_temp(path, bytes, new_mode, LOCKED_TEMP_PREFIX)
 }
 
@@ -311,7 +311,7 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// Removes the file behind `path` (through symlinks) durably, under the connect lock.
 /// A file that is already gone is fine.
-pub fn remove_locked(path: &Path) -> Result<()> {
+pub(crate) fn remove_locked(path: &Path) -> Result<()> {
     let real = resolve(path).with_context(|| format!("cannot resolve {}", path.display()))?;
     failpoint::hit("before-remove");
     match fs::remove_file(&real) {
@@ -328,7 +328,7 @@ pub fn remove_locked(path: &Path) -> Result<()> {
 /// Removes the temp files that killed runs left in `dir` (the caller holds the connect
 /// lock, so no run of ours is writing one now). Only regular files named exactly as
 /// [`atomic_write_locked`] names them are touched; returns how many went.
-pub fn remove_stale_temps(dir: &Path) -> usize {
+pub(crate) fn remove_stale_temps(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
@@ -399,8 +399,9 @@ fn sync_dir(_dir: &Path) {}
 /// effective uid) and writable by nobody else. Anything else could have been planted by
 /// another local user, so it is a refusal (exit 2) before anything is done.
 #[cfg(unix)]
-pub fn check_owned_private(path: &Path, meta: &fs::Metadata) -> Result<()> {
+pub(crate) fn check_owned_private(path: &Path, meta: &fs::Metadata) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
+    #[allow(unsafe_code)] // a libc call
     // SAFETY: geteuid(2) cannot fail and touches no memory.
     let euid = unsafe { libc::geteuid() };
     let problem = if meta.uid() != euid {
@@ -445,7 +446,7 @@ pub struct Lock {
 
 /// Takes an exclusive lock on `path` (created 0600 if needed, never through a symlink),
 /// waiting up to `wait`.
-pub fn lock(path: &Path, wait: Duration) -> Result<Lock> {
+pub(crate) fn lock(path: &Path, wait: Duration) -> Result<Lock> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir)?;
     }

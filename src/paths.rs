@@ -1,6 +1,6 @@
 //! Where anyray keeps its own things, per OS, through `dirs`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -10,14 +10,14 @@ use crate::error::UserError;
 const APP: &str = "anyray";
 
 /// `dirs::config_dir()/anyray`: the config file, token file and shell env files.
-pub fn config_dir() -> Result<PathBuf> {
+pub(crate) fn config_dir() -> Result<PathBuf> {
     dirs::config_dir()
         .map(|d| d.join(APP))
         .context("cannot find the user config directory (is HOME set?)")
 }
 
 /// The default config file path.
-pub fn default_config_file() -> Result<PathBuf> {
+pub(crate) fn default_config_file() -> Result<PathBuf> {
     Ok(config_dir()?.join("config.toml"))
 }
 
@@ -25,7 +25,7 @@ pub fn default_config_file() -> Result<PathBuf> {
 /// `dirs::state_dir()` exists on Linux only; elsewhere the local data dir is used.
 /// A relative `ANYRAY_STATE_DIR` is refused: it would mean another ledger (and other
 /// backups) in every directory anyray is run from.
-pub fn state_dir() -> Result<PathBuf> {
+pub(crate) fn state_dir() -> Result<PathBuf> {
     if let Some(dir) = envvars::get(envvars::ANYRAY_STATE_DIR) {
         let dir = PathBuf::from(dir);
         if !dir.is_absolute() {
@@ -46,6 +46,16 @@ pub fn state_dir() -> Result<PathBuf> {
 }
 
 /// The user's home directory.
-pub fn home_dir() -> Result<PathBuf> {
+pub(crate) fn home_dir() -> Result<PathBuf> {
     dirs::home_dir().context("cannot find the home directory (is HOME set?)")
+}
+
+/// A path for humans: the home dir shown as `~`.
+pub(crate) fn display_path(path: &Path) -> String {
+    if let Ok(home) = home_dir()
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        return Path::new("~").join(rest).display().to_string();
+    }
+    path.display().to_string()
 }

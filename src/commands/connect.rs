@@ -11,20 +11,24 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::ConnectArgs;
 use crate::config_file::ConfigFile;
-use crate::connect::render;
-use crate::connect::session;
 use crate::connect::{Ledger, Store, Txn, journal};
 use crate::error::{ExitStatus, SilentExit, UserError};
-use crate::settings::{Overrides, Settings, via_str};
+use crate::paths::display_path;
+use crate::runtime::{self, Threads};
+use crate::session::{self, render};
+use crate::settings::{Overrides, Settings};
 use crate::targets::{self, Ctx, Target};
 
-pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
         gateway: args.gateway.clone(),
         via: args.via,
         ..ctx.overrides()
     })?;
-    let tctx = Ctx::resolve(&settings, &ctx.printer, args.identity, args.all_platforms)?;
+    let tctx = runtime::block_on(
+        Threads::Current,
+        session::context(&settings, &ctx.printer, args.identity, args.all_platforms),
+    )??;
     let store = Store::open()?;
     let p = &ctx.printer;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
@@ -91,8 +95,7 @@ fn select(args: &ConnectArgs, interactive: bool) -> Result<Vec<&'static dyn Targ
                 .iter()
                 .filter_map(|t| {
                     let found = t.detect();
-                    (!found.installed)
-                        .then(|| format!("{} ({})", targets::id(t.name()), found.reason))
+                    (!found.installed).then(|| format!("{} ({})", t.name(), found.reason))
                 })
                 .collect();
             if !missing.is_empty() {
@@ -132,7 +135,7 @@ struct Choice(&'static dyn Target, String);
 
 impl std::fmt::Display for Choice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", targets::id(self.0.name()), self.1)
+        write!(f, "{} ({})", self.0.name(), self.1)
     }
 }
 
@@ -164,7 +167,7 @@ fn save_choices(args: &ConnectArgs, settings: &Settings, ctx: &Context, txn: &Tx
         wanted.push(("gateway", settings.gateway.value.as_str()));
     }
     if let Some(via) = args.via {
-        wanted.push(("via", via_str(via)));
+        wanted.push(("via", via.as_str()));
     }
     if wanted.is_empty() {
         return Ok(());
@@ -180,11 +183,11 @@ fn save_choices(args: &ConnectArgs, settings: &Settings, ctx: &Context, txn: &Tx
     if saved.is_empty() {
         return Ok(());
     }
-    file.save_locked(txn)?;
+    file.save_locked(txn.lock())?;
     ctx.printer.line(format!(
         "Saved {} in {}",
         saved.join(", "),
-        targets::display_path(&file.path)
+        display_path(&file.path)
     ));
     Ok(())
 }

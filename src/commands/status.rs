@@ -5,12 +5,17 @@ use anyhow::Result;
 
 use super::Context;
 use crate::cli::StatusArgs;
-use crate::connect::{Store, journal, render, session};
-use crate::targets::{self, Ctx};
+use crate::connect::{Store, journal};
+use crate::runtime::{self, Threads};
+use crate::session::{self, render};
+use crate::targets;
 
-pub fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(ctx.overrides())?;
-    let tctx = Ctx::resolve(&settings, &ctx.printer, false, false)?;
+    let tctx = runtime::block_on(
+        Threads::Current,
+        session::context(&settings, &ctx.printer, false, false),
+    )??;
     let selected = if args.targets.is_empty() {
         targets::all()
     } else {

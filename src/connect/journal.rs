@@ -27,38 +27,24 @@
 //! must change the record and clear the intent together, and one rename does both. So at
 //! every instant the state on disk is one of: nothing started; an intent with the file
 //! old (its backup written or not yet) or new; the record committed, its stale backup
-//! still there or gone. The crash-consistency test (tests/connect_crash.rs) kills runs at
+//! still there or gone. The crash-consistency test (tests/it/connect_crash.rs) kills runs at
 //! each of these steps.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
+use super::ledger::Intent;
 use super::{
-    ConnectPlan, DisconnectPlan, FileRecord, Ledger, RestoreMethod, Store, parse_file, sha256_hex,
+    ConnectPlan, DisconnectPlan, FileRecord, Ledger, RestoreMethod, Store, TargetName, parse_file,
+    sha256_hex,
 };
 use crate::error::UserError;
 use crate::fs_safe;
 
-/// A change to one user file, recorded durably before the file is touched.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Intent {
-    pub path: PathBuf,
-    /// SHA-256 of the file before the change; `None`: it did not exist.
-    pub before: Option<String>,
-    /// SHA-256 of the file after the change; `None`: it is deleted.
-    pub after: Option<String>,
-    /// The file's record once the change is done; `None`: anyray forgets the file.
-    pub record: Option<FileRecord>,
-    /// A backup taken for this change alone (dropped again if the change is rolled
-    /// back); it may not be written yet.
-    pub new_backup: Option<String>,
-}
-
 /// The ledger as it will be once any interrupted change is settled, without writing
 /// anything: for the read-only commands (`status`, `--check`, `--dry-run`).
-pub fn load_settled(store: &Store) -> Result<Ledger> {
+pub(crate) fn load_settled(store: &Store) -> Result<Ledger> {
     let mut ledger = store.load()?;
     recover(&mut ledger);
     Ok(ledger)
@@ -130,11 +116,17 @@ fn keep_uncertain(ledger: &mut Ledger, intent: Intent, now: Option<&[u8]>) {
 /// A run that changes files: the lock, and the ledger with any interrupted change settled.
 pub struct Txn<'a> {
     store: &'a Store,
-    _lock: fs_safe::Lock,
+    lock: fs_safe::Lock,
     ledger: Ledger,
 }
 
 impl<'a> Txn<'a> {
+    /// The lock this change holds: other writes under it (the saved gateway) take it
+    /// as proof.
+    pub fn lock(&self) -> &fs_safe::Lock {
+        &self.lock
+    }
+
     /// Takes the lock, settles what a killed run left (its intent, its temp files, the
     /// backups it no longer needed) and returns the ledger to work on.
     pub fn begin(store: &'a Store) -> Result<Self> {
@@ -161,7 +153,7 @@ impl<'a> Txn<'a> {
         }
         let mut txn = Self {
             store,
-            _lock: lock,
+            lock,
             ledger,
         };
         txn.remove_stale_backups();
@@ -177,7 +169,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Writes one planned `connect` change: backup, intent, file, commit.
-    pub fn connect(&mut self, plan: &ConnectPlan, target: &str) -> Result<()> {
+    pub fn connect(&mut self, plan: &ConnectPlan, target: TargetName) -> Result<()> {
         if !plan.changed() {
             return Ok(());
         }
@@ -204,7 +196,7 @@ impl<'a> Txn<'a> {
         };
         let backup_to_write = new_backup.clone().zip(plan.before.as_deref());
         let record = FileRecord {
-            target: target.to_string(),
+            target,
             format: plan.spec.format,
             created,
             written_sha256: sha256_hex(&plan.after),
@@ -326,7 +318,7 @@ mod tests {
 
     fn record(url: &str) -> FileRecord {
         FileRecord {
-            target: "claude-code".into(),
+            target: TargetName::ClaudeCode,
             format: Format::Json,
             created: false,
             written_sha256: sha256_hex(settings(url).as_bytes()),

@@ -5,7 +5,7 @@
 //! `ledger.json` (0600) maps each file path to a [`FileRecord`]: the prior value of every
 //! key we set (or absent), the containers we created, whether we created the file, the
 //! SHA-256 of the bytes we wrote, and the backup of the original. It also holds the one
-//! change under way ([`super::journal::Intent`]), written before the user's file is
+//! change under way ([`Intent`], see [`super::journal`]), written before the user's file is
 //! touched, so that a run killed at any point is finished or rolled back by the next.
 //!
 //! Nothing in the state dir is trusted blindly. The dir, the ledger, `backups/` and each
@@ -25,8 +25,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Format;
-use super::journal::Intent;
+use super::{Format, TargetName};
 use crate::edit::{KeyPath, Scalar};
 use crate::error::UserError;
 use crate::fs_safe;
@@ -64,7 +63,7 @@ impl Default for Ledger {
 
 impl Ledger {
     /// Whether a record, or the change under way, still needs this backup.
-    pub fn needs_backup(&self, name: &str) -> bool {
+    pub(crate) fn needs_backup(&self, name: &str) -> bool {
         let pending = self.pending.as_ref();
         self.files
             .values()
@@ -85,6 +84,21 @@ impl Ledger {
     }
 }
 
+/// A change to one user file, recorded durably before the file is touched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    pub path: PathBuf,
+    /// SHA-256 of the file before the change; `None`: it did not exist.
+    pub before: Option<String>,
+    /// SHA-256 of the file after the change; `None`: it is deleted.
+    pub after: Option<String>,
+    /// The file's record once the change is done; `None`: anyray forgets the file.
+    pub record: Option<FileRecord>,
+    /// A backup taken for this change alone (dropped again if the change is rolled
+    /// back); it may not be written yet.
+    pub new_backup: Option<String>,
+}
+
 fn yes() -> bool {
     true
 }
@@ -92,7 +106,7 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
     /// The target that owns this file's changes (`claude-code`, `codex`, …).
-    pub target: String,
+    pub target: TargetName,
     pub format: Format,
     /// The file did not exist before the first `connect`.
     pub created: bool,
@@ -147,7 +161,7 @@ impl Store {
         &self.dir
     }
 
-    pub fn ledger_path(&self) -> PathBuf {
+    pub(crate) fn ledger_path(&self) -> PathBuf {
         self.dir.join("ledger.json")
     }
 
@@ -156,7 +170,7 @@ impl Store {
     }
 
     /// Where a backup lives; the name must be one anyray makes.
-    pub fn backup_path(&self, name: &str) -> Result<PathBuf> {
+    pub(crate) fn backup_path(&self, name: &str) -> Result<PathBuf> {
         BackupName::parse(name).ok_or_else(|| bad_backup_name(&self.ledger_path(), name))?;
         Ok(self.backups_dir().join(name))
     }
@@ -262,17 +276,17 @@ impl Store {
 
     /// The name the backup of `bytes`, the original of `path`, gets: it carries the
     /// bytes' hash, so a backup of that name holds exactly these bytes.
-    pub fn backup_name(path: &Path, bytes: &[u8]) -> String {
+    pub(crate) fn backup_name(path: &Path, bytes: &[u8]) -> String {
         BackupName::for_file(path, bytes)
     }
 
     /// Whether the backup `name` is there and holds `bytes`.
-    pub fn holds_backup(&self, name: &str, bytes: &[u8]) -> bool {
+    pub(crate) fn holds_backup(&self, name: &str, bytes: &[u8]) -> bool {
         self.read_backup(name).is_ok_and(|held| held == bytes)
     }
 
     /// Writes a backup durably (0600: settings files can hold keys).
-    pub fn write_backup(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write_backup(&self, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.backup_path(name)?;
         fs_safe::create_private_dir(&self.backups_dir())?;
         self.check_dirs()?;
@@ -281,7 +295,7 @@ impl Store {
     }
 
     /// A backup's bytes, checked against the hash its name carries.
-    pub fn read_backup(&self, name: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read_backup(&self, name: &str) -> Result<Vec<u8>> {
         let path = self.backup_path(name)?;
         let unusable = |why: String| -> anyhow::Error {
             UserError::unsafe_change(format!("the backup {} {why}", path.display()))
@@ -309,7 +323,7 @@ impl Store {
 
     /// Deletes a backup no record needs (the caller holds the lock and has saved the
     /// ledger that no longer points at it).
-    pub fn remove_backup(&self, name: &str) -> Result<()> {
+    pub(crate) fn remove_backup(&self, name: &str) -> Result<()> {
         fs_safe::remove_locked(&self.backup_path(name)?)
     }
 }

@@ -24,11 +24,72 @@ use crate::fs_safe;
 
 pub mod journal;
 pub mod ledger;
-pub mod render;
-pub mod session;
 
 pub use journal::Txn;
 pub use ledger::{FileRecord, KeyRecord, Ledger, Store, sha256_hex};
+
+/// A tool that `connect` knows how to point at the gateway: a module in `targets` each.
+/// The names are stable: the command line, `--json` and the ledger use them (kebab-case,
+/// e.g. `claude-code`). A new name is a ledger change an older anyray cannot read, so it
+/// comes with a new ledger version (see `ledger::VERSION`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetName {
+    /// Claude Code: ~/.claude/settings.json
+    ClaudeCode,
+    /// Cursor: the editor's user settings.json
+    Cursor,
+    /// Windsurf: the editor's user settings.json
+    Windsurf,
+    /// Codex CLI: ~/.codex/config.toml
+    Codex,
+    /// bash, zsh, fish and PowerShell, through an env file anyray owns
+    Shell,
+    /// Gemini CLI and the Google GenAI SDK, through the shell env file
+    Gemini,
+}
+
+impl TargetName {
+    /// Every name, in the order targets are shown.
+    pub const ALL: [TargetName; 6] = [
+        TargetName::ClaudeCode,
+        TargetName::Cursor,
+        TargetName::Windsurf,
+        TargetName::Codex,
+        TargetName::Shell,
+        TargetName::Gemini,
+    ];
+
+    /// The stable name, as on the command line, in JSON and in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetName::ClaudeCode => "claude-code",
+            TargetName::Cursor => "cursor",
+            TargetName::Windsurf => "windsurf",
+            TargetName::Codex => "codex",
+            TargetName::Shell => "shell",
+            TargetName::Gemini => "gemini",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// The syntax of a file a target edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +169,7 @@ pub struct FileSpec {
 }
 
 /// A file's problem as the user sees it: `file:line:col: what`, exit 3, and a hint.
-pub fn file_error(path: &Path, err: EditError) -> UserError {
+pub(crate) fn file_error(path: &Path, err: EditError) -> UserError {
     let location = match err.position {
         Some((line, col)) => format!("{}:{line}:{col}", path.display()),
         None => path.display().to_string(),
@@ -394,7 +455,7 @@ fn short(value: &str) -> String {
 /// How one file compares with what a target wants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "state", content = "detail")]
-pub enum FileState {
+pub(crate) enum FileState {
     /// Every wanted value is in place.
     Connected,
     /// No wanted value is in place and anyray never changed the file.
@@ -406,7 +467,7 @@ pub enum FileState {
 }
 
 /// Compares one file with what a target wants; never writes.
-pub fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
+pub(crate) fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
     let bytes = match fs_safe::read_optional(&spec.path) {
         Ok(Some(bytes)) => bytes,
         Ok(None) if record.is_some() => return FileState::Drifted,
@@ -435,14 +496,18 @@ pub fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
 }
 
 /// Reads one string from a file, for targets that look at what a tool will use.
-pub fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
+pub(crate) fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
     Ok(read_values(path, format, std::slice::from_ref(key))?
         .pop()
         .flatten())
 }
 
 /// Reads several strings from a file, parsing it once (settings files can be large).
-pub fn read_values(path: &Path, format: Format, keys: &[KeyPath]) -> Result<Vec<Option<String>>> {
+pub(crate) fn read_values(
+    path: &Path,
+    format: Format,
+    keys: &[KeyPath],
+) -> Result<Vec<Option<String>>> {
     let Some(bytes) = fs_safe::read_optional(path)? else {
         return Ok(vec![None; keys.len()]);
     };
@@ -458,13 +523,13 @@ pub fn read_values(path: &Path, format: Format, keys: &[KeyPath]) -> Result<Vec<
 }
 
 /// A unified diff of two versions of a file (`--dry-run`); empty when they are equal.
-pub fn unified_diff(path: &Path, before: &[u8], after: &[u8]) -> String {
+pub(crate) fn unified_diff(path: &Path, before: &[u8], after: &[u8]) -> String {
     let before = String::from_utf8_lossy(before);
     let after = String::from_utf8_lossy(after);
     if before == after {
         return String::new();
     }
-    let name = crate::targets::display_path(path);
+    let name = crate::paths::display_path(path);
     similar::TextDiff::from_lines(before.as_ref(), after.as_ref())
         .unified_diff()
         .context_radius(3)

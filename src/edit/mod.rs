@@ -145,7 +145,7 @@ impl EditError {
         }
     }
 
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = hint.into();
         self
     }
@@ -161,7 +161,7 @@ impl EditError {
     }
 
     /// Sets the position when the error has none yet.
-    pub fn or_at(mut self, position: Option<(usize, usize)>) -> Self {
+    pub(crate) fn or_at(mut self, position: Option<(usize, usize)>) -> Self {
         self.position = self.position.or(position);
         self
     }
@@ -203,7 +203,7 @@ pub(crate) fn split_bom(text: &str) -> (bool, &str) {
 }
 
 /// Decodes file bytes as UTF-8 (with or without a BOM).
-pub fn decode(bytes: &[u8]) -> Result<&str, EditError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<&str, EditError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let valid = &bytes[..e.valid_up_to()];
         let text = std::str::from_utf8(valid).unwrap_or_default();

@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,36 +19,13 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
-use super::access_log::{Exchange, Outcome};
+use super::access_log::{Exchange, Outcome, RequestMeter};
+use super::cause::describe;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Bytes of one request body that went upstream, and whether it hit the limit or the
-/// client's own stream broke (a bad chunk, the client gone): the client's fault then,
-/// not the gateway's.
-#[derive(Debug, Default)]
-pub struct RequestMeter {
-    pub bytes: AtomicU64,
-    pub over_limit: AtomicBool,
-    pub client_failed: AtomicBool,
-}
-
-impl RequestMeter {
-    pub fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    pub fn over_limit(&self) -> bool {
-        self.over_limit.load(Ordering::Relaxed)
-    }
-
-    pub fn client_failed(&self) -> bool {
-        self.client_failed.load(Ordering::Relaxed)
-    }
-}
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The relay's request body toward an upstream.
-pub struct UpstreamBody {
+pub(super) struct UpstreamBody {
     inner: Option<Incoming>,
     /// Receives `inner` back if no frame was read before this body was dropped.
     give_back: Option<oneshot::Sender<Incoming>>,
@@ -59,7 +36,7 @@ pub struct UpstreamBody {
 
 /// The error a body yields when it passes `relay.max_body_mb`.
 #[derive(Debug)]
-pub struct BodyTooLarge;
+pub(super) struct BodyTooLarge;
 
 impl std::fmt::Display for BodyTooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,7 +48,7 @@ impl std::error::Error for BodyTooLarge {}
 
 impl UpstreamBody {
     /// Wraps `inner`; the receiver gets it back if the attempt never read from it.
-    pub fn new(
+    pub(super) fn new(
         inner: Incoming,
         meter: Arc<RequestMeter>,
         limit: u64,
@@ -146,7 +123,7 @@ impl Drop for UpstreamBody {
 }
 
 /// The relay's response body toward the client.
-pub struct RelayBody {
+pub(super) struct RelayBody {
     kind: Kind,
     idle: Option<IdleTimer>,
     exchange: Option<Exchange>,
@@ -210,7 +187,7 @@ impl std::error::Error for IdleTimeout {}
 
 impl RelayBody {
     /// A response streamed from upstream; cut if it moves no byte for `idle`.
-    pub fn upstream(body: Incoming, idle: Duration, exchange: Exchange) -> Self {
+    pub(super) fn upstream(body: Incoming, idle: Duration, exchange: Exchange) -> Self {
         Self {
             kind: Kind::Upstream(body),
             idle: Some(IdleTimer::new(idle)),
@@ -219,7 +196,7 @@ impl RelayBody {
     }
 
     /// A response the relay makes itself.
-    pub fn full(bytes: impl Into<Bytes>, exchange: Option<Exchange>) -> Self {
+    pub(super) fn full(bytes: impl Into<Bytes>, exchange: Option<Exchange>) -> Self {
         Self {
             kind: Kind::Full(Some(bytes.into())),
             idle: None,
@@ -266,7 +243,7 @@ impl Body for RelayBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
-                this.end(Outcome::UpstreamError(super::upstream::describe(&*e)));
+                this.end(Outcome::UpstreamError(describe(&*e)));
                 Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {

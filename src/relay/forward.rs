@@ -17,10 +17,10 @@ use super::State;
 use super::access_log::{Exchange, Via};
 use super::admission;
 use super::body::{RelayBody, UpstreamBody};
-use super::config::{Identity, fallback_str};
+use super::cause::describe;
+use super::config::{Fallback, Identity};
 use super::routes::Route;
-use super::upstream::{Upstream, UpstreamReport, describe};
-use crate::cli::Fallback;
+use super::upstream::{Upstream, UpstreamReport};
 use crate::discovery::DEFAULT_IDENTITY_HEADER;
 
 /// The relay's health endpoint (doctor reads it).
@@ -42,7 +42,7 @@ const HOP_BY_HOP: [HeaderName; 9] = [
     header::UPGRADE,
 ];
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<State>,
     local: IpAddr,
     req: Request<Incoming>,
@@ -358,7 +358,7 @@ fn upstream_request(
 }
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.
-pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     if !HOP_BY_HOP.iter().any(|name| headers.contains_key(name)) {
         return; // the common case, without a removal per name
     }
@@ -447,7 +447,7 @@ fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Res
             let health = Health {
                 status: "ok",
                 version: env!("CARGO_PKG_VERSION"),
-                fallback: fallback_str(state.config.fallback),
+                fallback: state.config.fallback.as_str(),
                 // This request is one of them.
                 in_flight: state.recorder.metrics.in_flight() - 1,
                 upstreams: state.upstreams.iter().map(|u| u.report()).collect(),
@@ -459,7 +459,12 @@ fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Res
         }
         "/_anyray/metrics" => (
             "text/plain; version=0.0.4",
-            state.recorder.metrics.render(&state.upstreams),
+            state.recorder.metrics.render(
+                state
+                    .upstreams
+                    .iter()
+                    .map(|up| (up.url.as_str(), up.is_up())),
+            ),
         ),
         _ => {
             return error(

@@ -9,9 +9,9 @@ use bytes::Bytes;
 use hyper::Uri;
 use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 
+use super::config::ProviderTargets;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
-use crate::settings::ProviderTargets;
 
 /// Where requests for one upstream go.
 #[derive(Debug, Clone)]
@@ -57,7 +57,11 @@ impl Base {
     }
 
     /// The URI for `path` (origin-form, or empty for the base itself) and `query`.
-    pub fn uri_for(&self, path: &str, query: Option<&str>) -> Result<Uri, hyper::http::Error> {
+    pub(crate) fn uri_for(
+        &self,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<Uri, hyper::http::Error> {
         let path = if path.is_empty() { "/" } else { path };
         let mut joined = String::with_capacity(
             self.prefix.len() + path.len() + query.map_or(0, |q| q.len() + 1),

@@ -3,7 +3,7 @@
 //!
 //! In Bedrock or Vertex mode (`CLAUDE_CODE_USE_BEDROCK` / `CLAUDE_CODE_USE_VERTEX`, in
 //! the settings' `env` or the environment) the matching `ANTHROPIC_*_BASE_URL` is
-//! repointed instead. A managed settings file (per OS, see TARGETS.md) overrides the user
+//! repointed instead. A managed settings file (per OS, see docs/targets.md) overrides the user
 //! file; it is detected and reported, never edited. Installed: `claude` on PATH, or the
 //! config dir exists.
 
@@ -13,13 +13,14 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, truthy};
-use crate::cli::{TargetName, Via};
+use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::envvars;
 use crate::gateway_url::{Provider, Routes};
+use crate::settings::Via;
 
-pub struct ClaudeCode;
+pub(super) struct ClaudeCode;
 
 /// Which Anthropic endpoint Claude Code uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +119,7 @@ fn mode(file: &std::path::Path) -> Result<Mode> {
 /// `anyray run -- claude …`: settings.json `env` beats the process environment, so the
 /// URL goes in through `--settings` as a JSON string (nothing is written to disk), which
 /// Claude Code ranks above the user's own settings files.
-pub fn run_args(routes: &Routes) -> Vec<OsString> {
+pub(super) fn run_args(routes: &Routes) -> Vec<OsString> {
     let mode = settings_file()
         .and_then(|file| mode(&file))
         .unwrap_or(Mode::Anthropic);

@@ -38,13 +38,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
-use crate::cli::TargetName;
+use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::envvars;
 use crate::gateway_url::{Provider, Routes};
 
-pub struct Codex;
+pub(super) struct Codex;
 
 /// Our provider id (`openai`, `ollama` and `lmstudio` are reserved by Codex).
 const PROVIDER_ID: &str = "anyray";
@@ -154,7 +154,7 @@ fn provider_profile_files(home: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// `anyray run -- codex …`: Codex ignores `OPENAI_BASE_URL`, so `-c` overrides select our
 /// provider for this one run; the user's config.toml is not touched. Codex splits a `-c`
 /// key at every dot, so a legacy profile whose name has one cannot be overridden this way.
-pub fn run_args(routes: &Routes) -> Vec<OsString> {
+pub(super) fn run_args(routes: &Routes) -> Vec<OsString> {
     let Some(url) = routes.get(Provider::Openai) else {
         return Vec::new();
     };

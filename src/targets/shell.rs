@@ -9,14 +9,14 @@
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan};
-use crate::cli::TargetName;
+use crate::connect::TargetName;
 use crate::connect::{FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::edit::lines::OwnedDoc;
 use crate::shell::rc::{self, RcKind, RcTarget, ShellProbe};
 use crate::{envvars, paths, shell};
 
-pub struct ShellTarget;
+pub(super) struct ShellTarget;
 
 /// Where each shell's sourcing line (or drop-in) goes, for the env files in `env_dir`.
 fn rc_files() -> Result<Vec<RcTarget>> {

@@ -41,7 +41,7 @@ pub(super) enum Kind {
 
 impl Node {
     /// What the node holds, for messages: "a mapping", "a list", "a string", …
-    pub fn describe(&self) -> &'static str {
+    pub(super) fn describe(&self) -> &'static str {
         match &self.kind {
             Kind::Map { .. } => "a mapping",
             Kind::Seq { .. } => "a list",
@@ -59,7 +59,7 @@ impl Node {
     }
 
     /// A key with nothing after its `:` (plain, empty): the one null anyray may fill in.
-    pub fn is_empty_value(&self) -> bool {
+    pub(super) fn is_empty_value(&self) -> bool {
         self.start == self.end
             && self.anchor == 0
             && self.tag.is_none()
@@ -67,14 +67,14 @@ impl Node {
     }
 
     /// The string a scalar holds, whatever its style.
-    pub fn text(&self) -> Option<&str> {
+    pub(super) fn text(&self) -> Option<&str> {
         match &self.kind {
             Kind::Scalar { value, .. } => Some(value),
             _ => None,
         }
     }
 
-    pub fn is_flow(&self) -> bool {
+    pub(super) fn is_flow(&self) -> bool {
         matches!(
             self.kind,
             Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
@@ -82,7 +82,7 @@ impl Node {
     }
 
     /// The value under `key` in a mapping, first match.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(super) fn get(&self, key: &str) -> Option<&Node> {
         match &self.kind {
             Kind::Map { entries, .. } => entries
                 .iter()
@@ -93,7 +93,7 @@ impl Node {
     }
 
     /// Every node of this subtree, depth first.
-    pub fn walk(&self, visit: &mut dyn FnMut(&Node)) {
+    pub(super) fn walk(&self, visit: &mut dyn FnMut(&Node)) {
         visit(self);
         match &self.kind {
             Kind::Seq { items, .. } => items.iter().for_each(|n| n.walk(visit)),
@@ -115,7 +115,7 @@ pub(super) struct Tree {
 
 impl Tree {
     /// The node an alias refers to.
-    pub fn anchored(&self, id: usize) -> Option<&Node> {
+    pub(super) fn anchored(&self, id: usize) -> Option<&Node> {
         fn find(node: &Node, id: usize) -> Option<&Node> {
             if node.anchor == id {
                 return Some(node);
