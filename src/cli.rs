@@ -58,6 +58,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Point tools at the gateway by editing their config files (reversible)
+    #[command(after_long_help = crate::docs::CONNECT_PREFLIGHT)]
     Connect(ConnectArgs),
     /// Undo `connect`: restore every value it changed
     Disconnect(DisconnectArgs),
@@ -111,7 +112,13 @@ pub(crate) struct ConnectArgs {
     #[arg(long, short)]
     pub yes: bool,
 
-    /// Connect named tools even if they look uninstalled, and change read-only files
+    /// Write without checking the gateway first (before joining the VPN, or in CI that
+    /// only writes configs)
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Connect named tools even if they look uninstalled, change read-only files, and
+    /// skip the gateway check (as --offline)
     #[arg(long)]
     pub force: bool,
 

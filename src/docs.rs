@@ -7,6 +7,13 @@ use crate::envvars as ev;
 /// The date on the man pages' title line (bumped with each release).
 pub(crate) const MAN_DATE: &str = "2026-11-24";
 
+/// What `connect` checks before it writes (its `--help` and man page).
+pub(crate) const CONNECT_PREFLIGHT: &str = "Before writing, connect checks that the gateway \
+    answers (DNS, TCP, TLS, HTTP) and accepts your stored key, within 3 s and spending no \
+    tokens. When it does not, nothing is written and the exit status is 1; on a terminal you \
+    are asked whether to go on. --offline (or --force) writes without the check; --dry-run \
+    and --check show its result and never fail on it.";
+
 /// Examples for each page: `(command line, what it does)`. The key is the subcommand
 /// name, or `""` for `anyray.1`.
 pub(crate) fn examples(page: &str) -> &'static [(&'static str, &'static str)] {

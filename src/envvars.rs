@@ -23,6 +23,7 @@ pub(crate) const ANYRAY_CLAUDE_MANAGED_SETTINGS: &str = "ANYRAY_CLAUDE_MANAGED_S
 
 /// Test only, debug builds only: `<point>#<n>` kills the process at a named step of a
 /// write (see `failpoint`). Release builds never read it.
+#[cfg(debug_assertions)]
 pub(crate) const ANYRAY_TEST_KILL_AT: &str = "ANYRAY_TEST_KILL_AT";
 
 /// Disables colour (<https://no-color.org>).

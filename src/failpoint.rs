@@ -63,4 +63,4 @@ fn kill_self() {
 
 #[cfg(not(debug_assertions))]
 #[inline(always)]
-pub fn hit(_point: &str) {}
+pub(crate) fn hit(_point: &str) {}

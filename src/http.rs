@@ -27,8 +27,24 @@ pub(crate) fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> 
     Ok(certs)
 }
 
-/// A rustls client config that trusts the OS store plus `ca_file`, with ring.
+/// A rustls client config that trusts the OS store plus `ca_file`, with ring. Loading
+/// the OS store parses every root certificate, so the config is built once per process
+/// and `ca_file` (discovery and the preflight each need one, at the same moment).
 pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
+    static BUILT: std::sync::Mutex<Option<(Option<std::path::PathBuf>, rustls::ClientConfig)>> =
+        std::sync::Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((path, config)) = built.as_ref()
+        && path.as_deref() == ca_file
+    {
+        return Ok(config.clone());
+    }
+    let config = build_tls_config(ca_file)?;
+    *built = Some((ca_file.map(Path::to_path_buf), config.clone()));
+    Ok(config)
+}
+
+fn build_tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     let extra = match ca_file {
         Some(path) => load_ca_file(path)?,
         None => Vec::new(),

@@ -5,13 +5,24 @@
 //! `--check` writes nothing and exits 1 unless every selected tool is connected.
 //! `--dry-run` prints the diffs. Exit 3 when a file could not be changed safely (the
 //! other targets still go on).
+//!
+//! Before any write, a preflight (doctor's gateway chain, [`preflight`]) checks that the
+//! gateway answers and accepts the stored key: pointing every tool at a gateway that does
+//! not answer would break a working setup. When it fails, nothing is written and the exit
+//! status is 1, unless `--force` (or a yes on a terminal) says to go on. `--dry-run` and
+//! `--check` show its result and never fail on it.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use anyhow::Result;
+use serde::Serialize;
 
 use super::Context;
 use crate::cli::ConnectArgs;
 use crate::config_file::ConfigFile;
 use crate::connect::{Ledger, Store, Txn, journal};
+use crate::doctor::{Preflight, preflight, render::Spinner};
 use crate::error::{ExitStatus, SilentExit, UserError};
 use crate::paths::display_path;
 use crate::runtime::{self, Threads};
@@ -25,12 +36,28 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         via: args.via,
         ..ctx.overrides()
     })?;
-    let tctx = runtime::block_on(
-        Threads::Current,
-        session::context(&settings, &ctx.printer, args.identity, args.all_platforms),
-    )??;
-    let store = Store::open()?;
     let p = &ctx.printer;
+    // The gateway is checked while discovery runs: together they cost one round trip.
+    let check_gateway = !(args.offline || args.force);
+    let finished = Arc::new(AtomicUsize::new(0));
+    let spinner = (check_gateway && p.progress())
+        .then(|| Spinner::start(preflight::STEPS.len(), finished.clone()));
+    let (tctx, preflight) = runtime::block_on(Threads::Current, async {
+        tokio::join!(
+            session::context(&settings, p, args.identity, args.all_platforms),
+            async {
+                if check_gateway {
+                    Some(preflight::check(&settings, preflight::CONNECT_BOUND, finished).await)
+                } else {
+                    None
+                }
+            },
+        )
+    })?;
+    drop(spinner);
+    let tctx = tctx?;
+    let preflight = preflight.as_ref();
+    let store = Store::open()?;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
     let selected = select(args, interactive)?;
     if selected.is_empty() {
@@ -40,13 +67,14 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     if args.check || args.dry_run || interactive {
         let ledger = journal::load_settled(&store)?;
         if args.check {
-            return check(ctx, &tctx, &selected, &ledger);
+            return check(ctx, &tctx, &selected, &ledger, preflight);
         }
         let planned = session::plan_all(&selected, &tctx, &ledger, args.force);
         let preview = session::dry_run_report(&planned, &tctx, &store);
         if args.dry_run {
-            return finish(ctx, &preview);
+            return finish(ctx, &preview, preflight);
         }
+        go_on_despite(ctx, preflight, &tctx, true)?;
         if session::any_change(&planned) {
             render::connect(p, &preview);
             if !super::confirm("Apply these changes?")? {
@@ -54,6 +82,8 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
                 return Ok(());
             }
         }
+    } else {
+        go_on_despite(ctx, preflight, &tctx, false)?;
     }
     let mut txn = Txn::begin(&store)?;
     let report = session::apply(&selected, &tctx, &mut txn, args.force)?;
@@ -70,19 +100,98 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         save_choices(args, &settings, ctx, &txn)?;
     }
     drop(txn);
-    finish(ctx, &report)
+    finish(ctx, &report, preflight)?;
+    if pointed && !report.targets.is_empty() {
+        p.line("Check it with `anyray doctor`; undo it with `anyray disconnect`.");
+    }
+    Ok(())
 }
 
-fn finish(ctx: &Context, report: &session::ConnectReport) -> Result<()> {
+/// A failed preflight stops `connect` before any write, unless the user (asked on a
+/// terminal) says to go on. `--force` and `--offline` skip the preflight.
+fn go_on_despite(
+    ctx: &Context,
+    preflight: Option<&Preflight>,
+    tctx: &Ctx,
+    ask: bool,
+) -> Result<()> {
+    let Some((preflight, failed)) = preflight.and_then(|p| Some((p, p.failed()?))) else {
+        return Ok(());
+    };
+    let p = &ctx.printer;
+    let what = format!(
+        "the gateway {} does not answer ({}: {})",
+        preflight.gateway, failed.id, failed.summary
+    );
+    let meanwhile = preflight.meanwhile.as_deref().unwrap_or_default();
+    if ask {
+        p.warn(format!("{what}; if connected now, {meanwhile}"));
+        if super::confirm_no("Connect anyway?")? {
+            return Ok(());
+        }
+        p.line("Nothing was changed.");
+        return Err(SilentExit(ExitStatus::Problem).into());
+    }
+    if p.json {
+        // One JSON document on stdout, as for any connect: the preflight says why.
+        p.json(&ConnectJson {
+            preflight: Some(preflight),
+            report: &session::ConnectReport {
+                endpoint: tctx.endpoint.to_string(),
+                via: tctx.via,
+                dry_run: false,
+                targets: Vec::new(),
+            },
+        })?;
+        return Err(SilentExit(ExitStatus::Problem).into());
+    }
+    let mut hint = failed.hint.clone().unwrap_or_default();
+    if !hint.is_empty() {
+        hint.push_str("; ");
+    }
+    hint.push_str("`anyray doctor` shows every step; pass --offline to connect anyway (e.g. before you join the VPN)");
+    Err(UserError::problem(format!(
+        "{what}, so nothing was changed (if connected now, {meanwhile})"
+    ))
+    .with_hint(hint)
+    .into())
+}
+
+/// `connect --json`: the report, with the preflight that came before it.
+#[derive(Serialize)]
+struct ConnectJson<'a, R: Serialize> {
+    #[serde(flatten)]
+    report: &'a R,
+    /// `null` when `--offline` or `--force` skipped it.
+    preflight: Option<&'a Preflight>,
+}
+
+fn finish(
+    ctx: &Context,
+    report: &session::ConnectReport,
+    preflight: Option<&Preflight>,
+) -> Result<()> {
     if ctx.printer.json {
-        ctx.printer.json(report)?;
+        ctx.printer.json(&ConnectJson { report, preflight })?;
     } else {
         render::connect(&ctx.printer, report);
+        if let Some(preflight) = preflight.filter(|_| report.dry_run) {
+            ctx.printer.line(gateway_line(preflight));
+        }
     }
     match report.status() {
         ExitStatus::Ok => Ok(()),
         status => Err(SilentExit(status).into()),
     }
+}
+
+/// The preflight in one line, for `--dry-run` and `--check`.
+fn gateway_line(preflight: &Preflight) -> String {
+    format!(
+        "Gateway check: {} {}",
+        preflight.gateway,
+        preflight::summary(preflight)
+    )
 }
 
 /// The targets to act on: named ones, else the detected ones (chosen on a terminal).
@@ -139,18 +248,26 @@ impl std::fmt::Display for Choice {
     }
 }
 
-/// `--check`: the status of the selected targets; exit 1 unless all are connected.
+/// `--check`: the status of the selected targets; exit 1 unless all are connected. The
+/// preflight is shown, never failed on: CI may check configs off the corporate network.
 fn check(
     ctx: &Context,
     tctx: &Ctx,
     selected: &[&'static dyn Target],
     ledger: &Ledger,
+    preflight: Option<&Preflight>,
 ) -> Result<()> {
     let report = session::status(tctx, selected, ledger);
     if ctx.printer.json {
-        ctx.printer.json(&report)?;
+        ctx.printer.json(&ConnectJson {
+            report: &report,
+            preflight,
+        })?;
     } else {
-        render::status(&ctx.printer, &report);
+        render::status(&ctx.printer, &report, None);
+        if let Some(preflight) = preflight {
+            ctx.printer.line(gateway_line(preflight));
+        }
     }
     if report.ok {
         Ok(())

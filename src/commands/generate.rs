@@ -97,6 +97,11 @@ fn extra_sections(page: &str) -> String {
             roff.push_str(&format!(".TP\n.B {}\n{}\n", escape(command), escape(what)));
         }
     }
+    if page == "connect" {
+        roff.push_str(".SH \"GATEWAY CHECK\"\n");
+        roff.push_str(&escape(docs::CONNECT_PREFLIGHT));
+        roff.push('\n');
+    }
     if page == "config" {
         roff.push_str(".SH SETTINGS\n");
         for spec in crate::config_file::KEYS {

@@ -71,8 +71,17 @@ pub(crate) fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
 /// Asks a yes/no question on the terminal (default yes). Esc or Ctrl-C is a usage error,
 /// so nothing is changed.
 pub(crate) fn confirm(question: &str) -> Result<bool> {
+    ask(question, true)
+}
+
+/// A question whose safe answer is no.
+pub(crate) fn confirm_no(question: &str) -> Result<bool> {
+    ask(question, false)
+}
+
+fn ask(question: &str, default: bool) -> Result<bool> {
     inquire::Confirm::new(question)
-        .with_default(true)
+        .with_default(default)
         .prompt()
         .map_err(|e| UserError::usage(format!("no answer ({e})")).into())
 }

@@ -46,6 +46,7 @@ mod failopen;
 mod finding;
 mod gateway;
 mod net;
+pub(crate) mod preflight;
 pub(crate) mod proxy;
 pub(crate) mod render;
 mod runner;
@@ -55,6 +56,7 @@ mod tools;
 pub(crate) use config::ConfigError;
 pub(crate) use env::Env;
 pub(crate) use finding::{CheckId, Finding, Level, Report};
+pub(crate) use preflight::Preflight;
 pub(crate) use runner::{Plan, bound, run};
 pub(crate) use selection::{Select, Selection};
 

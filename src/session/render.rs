@@ -152,9 +152,11 @@ pub(crate) fn disconnect(p: &Printer, report: &DisconnectReport) {
     errors(p, report.targets.iter().filter_map(|t| t.error.as_ref()));
 }
 
-pub(crate) fn status(p: &Printer, report: &StatusReport) {
+/// `gateway`: what `status` could tell about the org gateway within its budget.
+pub(crate) fn status(p: &Printer, report: &StatusReport, gateway: Option<&str>) {
+    let gateway = gateway.map(|g| format!(" · {g}")).unwrap_or_default();
     p.line(format!(
-        "Gateway for tools: {} ({})",
+        "Gateway for tools: {} ({}){gateway}",
         p.paint(Style::Bold, &report.endpoint),
         report.via.as_str()
     ));

@@ -734,7 +734,14 @@ fn a_read_only_file_needs_force_and_stays_read_only() {
     let original = "{\n  \"theme\": \"dark\"\n}\n";
     let file = env.write(CLAUDE, original);
     chmod(&file, 0o444);
-    let out = env.run(["connect", "--yes", "--gateway", GW, "claude-code"]);
+    let out = env.run([
+        "connect",
+        "--yes",
+        "--offline",
+        "--gateway",
+        GW,
+        "claude-code",
+    ]);
     out.code(3);
     assert!(out.stderr.contains("is read-only"), "{}", out.stderr);
     assert!(out.stderr.contains("--force"), "{}", out.stderr);

@@ -114,8 +114,14 @@ fn gemini_is_carried_by_the_shell_env_file() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.path(".gemini")).unwrap();
     env.write(".bashrc", "");
-    env.run(["connect", "gemini", "--gateway", "https://gw.example"])
-        .ok();
+    env.run([
+        "connect",
+        "gemini",
+        "--offline",
+        "--gateway",
+        "https://gw.example",
+    ])
+    .ok();
     let env_sh = env.read(".config/anyray/env.sh");
     assert!(
         env_sh.contains("export GOOGLE_GEMINI_BASE_URL='https://gw.example/gemini'"),
@@ -170,8 +176,14 @@ fn rc_files_exact_bytes_created_and_existing() {
     let files = [".bashrc", ".profile", ".zshenv", ".config/anyray/env.sh"];
     let before: Vec<Option<Vec<u8>>> = files.iter().map(|f| read_bytes(&env, f)).collect();
 
-    env.run(["connect", "shell", "--gateway", "https://gw.example"])
-        .ok();
+    env.run([
+        "connect",
+        "shell",
+        "--offline",
+        "--gateway",
+        "https://gw.example",
+    ])
+    .ok();
     let mut shown = String::new();
     for f in files {
         let text = visible(&read_bytes(&env, f).unwrap_or_default());
@@ -200,7 +212,7 @@ fn rc_files_exact_bytes_created_and_existing() {
         "no fish, no env.fish"
     );
 
-    let again = env.run(["connect", "shell"]);
+    let again = env.run(["connect", "shell", "--offline"]);
     again.ok();
     assert!(
         again.stdout.contains("already connected"),
