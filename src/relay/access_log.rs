@@ -372,24 +372,36 @@ impl Drop for Exchange {
     }
 }
 
+/// The human log line, built by hand: `format!` costs more than the rest of a request's
+/// bookkeeping (bench/RESULTS.md).
 fn human_line(l: &Line<'_>) -> String {
-    let who = match l.via {
-        Via::Gateway => l.upstream.unwrap_or("-").to_string(),
-        Via::FailOpen => format!("fail-open {}", l.upstream.unwrap_or("-")),
-        Via::Relay => "by-relay".to_string(),
-    };
-    let mut text = format!(
-        "{} {} {} {} {} {who} req={}B resp={}B ttfb={}ms total={}ms",
-        l.time,
-        l.method,
-        l.path,
-        l.status,
-        l.route,
-        l.request_bytes,
-        l.response_bytes,
-        l.ttfb_ms,
-        l.total_ms
-    );
+    let mut text = String::with_capacity(128 + l.path.len());
+    for part in [l.time.as_str(), l.method, l.path] {
+        text.push_str(part);
+        text.push(' ');
+    }
+    push_number(&mut text, u64::from(l.status), 1);
+    text.push(' ');
+    text.push_str(l.route);
+    text.push(' ');
+    match l.via {
+        Via::Gateway => text.push_str(l.upstream.unwrap_or("-")),
+        Via::FailOpen => {
+            text.push_str("fail-open ");
+            text.push_str(l.upstream.unwrap_or("-"));
+        }
+        Via::Relay => text.push_str("by-relay"),
+    }
+    for (label, n, unit) in [
+        (" req=", l.request_bytes, "B"),
+        (" resp=", l.response_bytes, "B"),
+        (" ttfb=", l.ttfb_ms, "ms"),
+        (" total=", l.total_ms, "ms"),
+    ] {
+        text.push_str(label);
+        push_number(&mut text, n, 1);
+        text.push_str(unit);
+    }
     if l.outcome != "complete" {
         text.push(' ');
         text.push_str(l.outcome);
@@ -399,6 +411,18 @@ fn human_line(l: &Line<'_>) -> String {
         text.push_str(e);
     }
     text
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+fn push_number(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    while n > 0 || start > digits.len() - width.clamp(1, 20) {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 fn millis(d: Duration) -> u64 {
@@ -420,13 +444,24 @@ pub fn rfc3339(t: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
+    let mut text = String::with_capacity(24);
+    let date = [
+        (year as u64, 4, '-'),
+        (month as u64, 2, '-'),
+        (day as u64, 2, 'T'),
+    ];
+    let time = [
+        (rem / 3600, 2, ':'),
+        (rem % 3600 / 60, 2, ':'),
+        (rem % 60, 2, '.'),
+    ];
+    for (n, width, sep) in date.into_iter().chain(time) {
+        push_number(&mut text, n, width);
+        text.push(sep);
+    }
+    push_number(&mut text, u64::from(since.subsec_millis()), 3);
+    text.push('Z');
+    text
 }
 
 #[cfg(test)]
@@ -479,5 +514,17 @@ mod tests {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
         let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789); // leap day 2024
         assert_eq!(rfc3339(t), "2024-02-29T12:34:56.789Z");
+        let t = UNIX_EPOCH + Duration::from_millis(253_402_300_799_009); // the last second of 9999
+        assert_eq!(rfc3339(t), "9999-12-31T23:59:59.009Z");
+    }
+
+    #[test]
+    fn numbers_are_padded_to_their_width() {
+        let mut s = String::new();
+        for (n, width) in [(0, 1), (7, 2), (42, 1), (5, 3), (1234, 2), (u64::MAX, 1)] {
+            push_number(&mut s, n, width);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 07 42 005 1234 18446744073709551615 ");
     }
 }

@@ -357,21 +357,45 @@ fn upstream_request(
     request
 }
 
-/// Removes hop-by-hop headers, including those the `Connection` header names.
+/// Removes hop-by-hop headers, including those the `Connection` header names. One pass
+/// over the names finds them; most messages have none or only `Connection: keep-alive`.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if !HOP_BY_HOP.iter().any(|name| headers.contains_key(name)) {
-        return; // the common case, without a removal per name
+    let mut present = 0u16;
+    for name in headers.keys() {
+        if let Some(i) = hop_by_hop_index(name.as_str()) {
+            present |= 1 << i;
+        }
     }
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-        .collect();
-    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+    if present == 0 {
+        return;
+    }
+    // Other headers `Connection` names (allocates only when there is one).
+    let mut named: Vec<HeaderName> = Vec::new();
+    for value in headers.get_all(header::CONNECTION) {
+        let tokens = value.to_str().unwrap_or_default().split(',');
+        for token in tokens.map(str::trim).filter(|t| !t.is_empty()) {
+            if hop_by_hop_index(token).is_none()
+                && let Ok(name) = HeaderName::from_bytes(token.as_bytes())
+            {
+                named.push(name);
+            }
+        }
+    }
+    for (i, name) in HOP_BY_HOP.iter().enumerate() {
+        if present & (1 << i) != 0 {
+            headers.remove(name);
+        }
+    }
+    for name in &named {
         headers.remove(name);
     }
+}
+
+/// The position of `name` (any case) in [`HOP_BY_HOP`].
+pub fn hop_by_hop_index(name: &str) -> Option<usize> {
+    HOP_BY_HOP
+        .iter()
+        .position(|h| h.as_str().len() == name.len() && h.as_str().eq_ignore_ascii_case(name))
 }
 
 fn respond(
@@ -486,7 +510,7 @@ mod tests {
     fn strips_hop_by_hop_and_connection_named_headers() {
         let mut h = HeaderMap::new();
         for (n, v) in [
-            ("connection", "keep-alive, x-private"),
+            ("connection", "Keep-Alive, x-private, , TE"),
             ("keep-alive", "timeout=5"),
             ("x-private", "1"),
             ("transfer-encoding", "chunked"),
