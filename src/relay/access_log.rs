@@ -3,6 +3,7 @@
 //! else the client wrote: the method and target are shown as [`redact`] reduces them,
 //! then status, route, upstream, byte counts and timings.
 
+use std::borrow::Cow;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::sync::Arc;
@@ -232,7 +233,7 @@ pub struct Exchange {
     time: SystemTime,
     started: Instant,
     method: &'static str,
-    path: String,
+    path: Cow<'static, str>,
     route: Route,
     status: Option<u16>,
     via: Via,
@@ -242,12 +243,14 @@ pub struct Exchange {
     headers_after: Option<Duration>,
     first_byte_after: Option<Duration>,
     outcome: Option<Outcome>,
+    /// Handed to another path before anything happened: counted and logged there.
+    discarded: bool,
 }
 
 /// The JSON access-log line.
 #[derive(Serialize)]
 struct Line<'a> {
-    time: String,
+    time: Rfc3339,
     method: &'a str,
     path: &'a str,
     status: u16,
@@ -285,7 +288,7 @@ impl Exchange {
             path: if logged {
                 redact::target_for_log(route, path, query)
             } else {
-                String::new()
+                Cow::Borrowed("")
             },
             recorder,
             started: Instant::now(),
@@ -299,7 +302,13 @@ impl Exchange {
             headers_after: None,
             first_byte_after: None,
             outcome: None,
+            discarded: false,
         }
+    }
+
+    /// Forgets the exchange: the request is served (and logged) by another path.
+    pub fn discard(mut self) {
+        self.discarded = true;
     }
 
     /// The meter the request body counts its bytes into.
@@ -334,6 +343,10 @@ impl Exchange {
 
 impl Drop for Exchange {
     fn drop(&mut self) {
+        if self.discarded {
+            self.recorder.metrics.abandoned();
+            return;
+        }
         let total = self.started.elapsed();
         let outcome = self.outcome.take().unwrap_or(Outcome::ClientGone);
         let status = self.status.unwrap_or(CLIENT_CLOSED);
@@ -354,7 +367,7 @@ impl Drop for Exchange {
             _ => None,
         };
         let line = Line {
-            time: rfc3339(self.time),
+            time: Rfc3339(self.time),
             method: self.method,
             path: &self.path,
             status,
@@ -376,9 +389,9 @@ impl Drop for Exchange {
 /// bookkeeping (bench/RESULTS.md).
 fn human_line(l: &Line<'_>) -> String {
     let mut text = String::with_capacity(128 + l.path.len());
-    for part in [l.time.as_str(), l.method, l.path] {
+    push_rfc3339(&mut text, l.time.0);
+    for part in [" ", l.method, " ", l.path, " "] {
         text.push_str(part);
-        text.push(' ');
     }
     push_number(&mut text, u64::from(l.status), 1);
     text.push(' ');
@@ -425,43 +438,58 @@ fn push_number(out: &mut String, mut n: u64, width: usize) {
     out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// `2025-01-31T12:34:56.789Z` (UTC), without a date crate.
-pub fn rfc3339(t: SystemTime) -> String {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+/// Year, month (1–12) and day (1–31) of the `days`-th day after 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A log line's time, serialized as [`rfc3339`] text.
+struct Rfc3339(SystemTime);
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&rfc3339(self.0))
+    }
+}
+
+/// `2025-01-31T12:34:56.789Z` (UTC), without a date crate.
+pub fn rfc3339(t: SystemTime) -> String {
     let mut text = String::with_capacity(24);
-    let date = [
-        (year as u64, 4, '-'),
-        (month as u64, 2, '-'),
-        (day as u64, 2, 'T'),
-    ];
+    push_rfc3339(&mut text, t);
+    text
+}
+
+fn push_rfc3339(text: &mut String, t: SystemTime) {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    let date = [(year, 4, '-'), (month, 2, '-'), (day, 2, 'T')];
     let time = [
         (rem / 3600, 2, ':'),
         (rem % 3600 / 60, 2, ':'),
         (rem % 60, 2, '.'),
     ];
     for (n, width, sep) in date.into_iter().chain(time) {
-        push_number(&mut text, n, width);
+        push_number(text, n, width);
         text.push(sep);
     }
-    push_number(&mut text, u64::from(since.subsec_millis()), 3);
+    push_number(text, u64::from(since.subsec_millis()), 3);
     text.push('Z');
-    text
 }
 
 #[cfg(test)]

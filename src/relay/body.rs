@@ -45,6 +45,10 @@ impl RequestMeter {
     pub fn client_failed(&self) -> bool {
         self.client_failed.load(Ordering::Relaxed)
     }
+
+    pub fn add(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
 }
 
 /// The relay's request body toward an upstream.
@@ -155,15 +159,16 @@ pub struct RelayBody {
 /// Cuts a response that moves no byte for `limit`. The timer is armed only when the
 /// upstream body first has nothing ready (a small answer that arrives whole never needs
 /// one), and data only stamps the time: the timer is moved when it fires, not on every
-/// chunk, which keeps the timer wheel out of the per-chunk path.
-struct IdleTimer {
+/// chunk, which keeps the timer wheel out of the per-chunk path. The fast path keeps one
+/// per connection for its header and idle timeouts, armed once.
+pub struct IdleTimer {
     limit: Duration,
     last_moved: Instant,
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl IdleTimer {
-    fn new(limit: Duration) -> Self {
+    pub fn new(limit: Duration) -> Self {
         Self {
             limit,
             last_moved: Instant::now(),
@@ -171,8 +176,13 @@ impl IdleTimer {
         }
     }
 
+    /// Something moved: the limit counts from now.
+    pub fn moved(&mut self) {
+        self.last_moved = Instant::now();
+    }
+
     /// Ready when nothing moved for `limit`; otherwise registers for the next check.
-    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    pub fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let (limit, last_moved) = (self.limit, self.last_moved);
         let sleep = self
             .sleep
@@ -232,7 +242,7 @@ impl RelayBody {
             ex.sent(len as u64);
         }
         if let Some(idle) = self.idle.as_mut() {
-            idle.last_moved = Instant::now();
+            idle.moved();
         }
     }
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::State;
 use super::access_log::{Exchange, Via};
 use super::admission;
-use super::body::{RelayBody, UpstreamBody};
+use super::body::{RelayBody, RequestMeter, UpstreamBody};
 use super::config::{Identity, fallback_str};
 use super::routes::Route;
 use super::upstream::{Upstream, UpstreamReport, describe};
@@ -42,9 +42,18 @@ const HOP_BY_HOP: [HeaderName; 9] = [
     header::UPGRADE,
 ];
 
+/// A gateway the fast path (`fast.rs`) could not connect to for this request before
+/// handing it over: already counted against the gateway's health, and not tried again.
+pub struct FailedConnect {
+    pub gateway: usize,
+    /// The note for the 502's message, as [`try_gateway`] writes it.
+    pub why: String,
+}
+
 pub async fn handle(
     state: Arc<State>,
     local: IpAddr,
+    failed: Option<FailedConnect>,
     req: Request<Incoming>,
 ) -> Result<Response<RelayBody>, Infallible> {
     let uri = req.uri();
@@ -72,7 +81,7 @@ pub async fn handle(
     if declared.is_some_and(|len| len > limit) {
         return Ok(too_large(ex, limit));
     }
-    Ok(forward(state, req, ex).await)
+    Ok(forward(state, req, ex, failed).await)
 }
 
 /// What one attempt at one upstream gave.
@@ -108,9 +117,13 @@ async fn forward(
     state: Arc<State>,
     req: Request<Incoming>,
     mut ex: Exchange,
+    failed: Option<FailedConnect>,
 ) -> Response<RelayBody> {
     let (parts, mut body) = req.into_parts();
-    let mut unreachable: Vec<String> = Vec::new();
+    let (tried, mut unreachable) = match failed {
+        Some(FailedConnect { gateway, why }) => (state.upstreams.get(gateway), vec![why]),
+        None => (None, Vec::new()),
+    };
     let now = Instant::now();
     // First the gateways not marked down, in order. If none of them answers, the ones
     // marked down are tried anyway, within one connect timeout in all: the only way
@@ -118,7 +131,10 @@ async fn forward(
     // follows only a failure seen now.
     let mut marked_down: Vec<&Upstream> = Vec::new();
     let mut retry: Option<(std::vec::IntoIter<&Upstream>, Instant)> = None;
-    let mut preferred = state.upstreams.iter();
+    let mut preferred = state
+        .upstreams
+        .iter()
+        .filter(|up| tried.is_none_or(|t| !std::ptr::eq(*up, t)));
     loop {
         let up = match preferred.next() {
             Some(up) if up.available(now) => up,
@@ -192,46 +208,76 @@ async fn try_gateway(
     let (up_body, mut give_back) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
     let headers = Outgoing::Gateway(config.identity.as_ref());
     let request = upstream_request(parts, uri, up_body, headers);
-    let failed = |ex, what: String| {
-        let msg = format!("anyray relay: {what}. Check it with `anyray doctor`.");
-        Tried::Done(error(
-            ex,
-            StatusCode::BAD_GATEWAY,
-            "anyray_gateway_error",
-            &msg,
-        ))
-    };
-    match attempt(state, request).await {
+    let failure = match attempt(state, request).await {
         Attempt::Answered(response) => {
             up.succeeded();
-            Tried::Done(respond(state, response, ex, Via::Gateway, up.label.clone()))
+            let label = up.label.clone();
+            return Tried::Done(respond(state, response, ex, Via::Gateway, label));
         }
         Attempt::ConnectFailed(why) => {
-            up.failed(why.clone(), config.retry_interval);
-            state.recorder.metrics.connect_error(up.url.as_str());
+            connect_failed(state, up, &why);
             match give_back.try_recv() {
-                Ok(untouched) => Tried::Next(ex, untouched, format!("{} ({why})", up.url)),
+                Ok(untouched) => return Tried::Next(ex, untouched, unreachable_note(up, &why)),
                 // Never retry once the body may have gone up; say so instead.
-                Err(_) => failed(
-                    ex,
-                    format!("the connection to the org gateway {} failed: {why}", up.url),
-                ),
+                Err(_) => Failure::Connection(why),
             }
         }
-        Attempt::Failed(why) => {
-            if meter.over_limit() {
-                return Tried::Done(too_large(ex, config.max_body_bytes));
-            }
-            if meter.client_failed() {
-                return Tried::Done(body_unreadable(ex));
-            }
+        Attempt::Failed(why) => Failure::BeforeAnswer(why),
+        Attempt::TimedOut => Failure::NoAnswer,
+    };
+    Tried::Done(gateway_failure(state, up, failure, ex, &meter))
+}
+
+/// A failed connect: counted against the gateway's health.
+pub fn connect_failed(state: &State, up: &Upstream, why: &str) {
+    up.failed(why.to_owned(), state.config.retry_interval);
+    state.recorder.metrics.connect_error(up.url.as_str());
+}
+
+/// A gateway that could not be reached, as the 502's message lists it.
+pub fn unreachable_note(up: &Upstream, why: &str) -> String {
+    format!("{} ({why})", up.url)
+}
+
+/// How a request that went to a gateway failed without an answer.
+pub enum Failure {
+    /// The connection failed once the body may have gone up.
+    Connection(String),
+    /// The request went (at least partly) upstream, then the gateway failed.
+    BeforeAnswer(String),
+    /// No response headers within the idle timeout.
+    NoAnswer,
+}
+
+/// The answer to a request whose gateway failed: the client's own fault if its body
+/// broke or passed the limit, else a 502 or 504 naming the gateway.
+pub fn gateway_failure(
+    state: &State,
+    up: &Upstream,
+    failure: Failure,
+    ex: Exchange,
+    meter: &RequestMeter,
+) -> Response<RelayBody> {
+    let config = &state.config;
+    let failed = |ex, what: String| {
+        let msg = format!("anyray relay: {what}. Check it with `anyray doctor`.");
+        error(ex, StatusCode::BAD_GATEWAY, "anyray_gateway_error", &msg)
+    };
+    match failure {
+        Failure::Connection(why) => failed(
+            ex,
+            format!("the connection to the org gateway {} failed: {why}", up.url),
+        ),
+        Failure::BeforeAnswer(_) if meter.over_limit() => too_large(ex, config.max_body_bytes),
+        Failure::BeforeAnswer(_) if meter.client_failed() => body_unreadable(ex),
+        Failure::BeforeAnswer(why) => {
             up.noted(why.clone());
             failed(
                 ex,
                 format!("the org gateway {} failed before answering: {why}", up.url),
             )
         }
-        Attempt::TimedOut => {
+        Failure::NoAnswer => {
             up.noted("no response headers within the idle timeout".into());
             let msg = format!(
                 "anyray relay: the org gateway {} sent no response within {} s \
@@ -239,12 +285,12 @@ async fn try_gateway(
                 up.url,
                 config.idle_timeout.as_secs()
             );
-            Tried::Done(error(
+            error(
                 ex,
                 StatusCode::GATEWAY_TIMEOUT,
                 "anyray_gateway_timeout",
                 &msg,
-            ))
+            )
         }
     }
 }
@@ -419,7 +465,12 @@ fn respond(
 }
 
 /// An error the relay answers itself, in the route's SDK error shape.
-fn error(mut ex: Exchange, status: StatusCode, kind: &str, message: &str) -> Response<RelayBody> {
+pub fn error(
+    mut ex: Exchange,
+    status: StatusCode,
+    kind: &str,
+    message: &str,
+) -> Response<RelayBody> {
     let body = ex.route().error_body(status.as_u16(), kind, message);
     ex.responded(status.as_u16(), Via::Relay, None);
     let mut response = Response::new(RelayBody::full(body, Some(ex)));

@@ -71,6 +71,15 @@ impl Base {
         self.with(PathAndQuery::from_maybe_shared(Bytes::from(joined))?)
     }
 
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// The URL's path without its trailing slash: empty or `/prefix`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     fn with(&self, path_and_query: PathAndQuery) -> Result<Uri, hyper::http::Error> {
         Uri::builder()
             .scheme(self.scheme.clone())
