@@ -24,7 +24,8 @@
 //! - `wait --url U [--path /healthz] [--timeout-s 10]`: poll until the URL answers HTTP.
 //! - `free-port`: print a free loopback TCP port.
 //!
-//! Common options: `--target NAME` and `--round N` are copied into the output line,
+//! Common options: `--target NAME`, `--round N` and `--scenario NAME` (default: the mode;
+//! it tells apart runs of one mode in different set-ups) are copied into the output line,
 //! `--model M` (default `fake-model`), `--path P` (default `/v1/chat/completions`),
 //! `--chunks 50` / `--chunk-delay-ms 10` (sent as the fake gateway's `x-fake-*` headers),
 //! `--threads 1` (client runtime threads; 1 leaves the other core to the servers).
@@ -86,6 +87,7 @@ async fn run(args: &mut Args) -> Result<Option<Value>, String> {
     }
     let target = Target::parse(&args.take_required::<String>("url")?)?;
     let label: String = args.take("target", String::new())?;
+    let scenario: String = args.take("scenario", mode.clone())?;
     let round: u32 = args.take("round", 0)?;
     let path: String = args.take("path", "/v1/chat/completions".to_owned())?;
     let model: String = args.take("model", "fake-model".to_owned())?;
@@ -143,7 +145,7 @@ async fn run(args: &mut Args) -> Result<Option<Value>, String> {
         other => return Err(format!("unknown mode {other}")),
     };
     let obj = out.as_object_mut().expect("results are objects");
-    obj.insert("scenario".into(), mode.into());
+    obj.insert("scenario".into(), scenario.into());
     obj.insert("target".into(), label.into());
     obj.insert("round".into(), round.into());
     Ok(Some(out))
