@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyray::fake_gateway::FakeConfig;
 use hyper::StatusCode;
+use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -17,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 mod relay_support;
 
 use relay_support::{
-    bounded, bytes_of, dead_upstream, fake, json_of, metrics, raw, read_all, relay,
+    bounded, bytes_of, dead_upstream, fake, full, json_of, metrics, raw, read_all, relay,
     relay_config as config, send,
 };
 
@@ -203,14 +204,21 @@ async fn answers_of_every_framing_reach_the_client_intact() {
         })
         .await;
         let relay = relay(config(&[gw.url()])).await;
-        let call = || {
-            send(
-                relay.url(),
-                "POST",
-                "/v1/chat/completions",
-                Some(json!({})),
-                &[],
-            )
+        // One client connection throughout, so that the relay keeps one gateway
+        // connection for as long as the gateway does.
+        let tcp = TcpStream::connect(relay.local_addr()).await.unwrap();
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let host = relay.local_addr().to_string();
+        let mut call = async || {
+            sender.ready().await.expect("the connection stays open");
+            let request = hyper::Request::post("/v1/chat/completions")
+                .header("host", &host)
+                .body(full("{}"))
+                .unwrap();
+            sender.send_request(request).await.expect("an answer")
         };
 
         let chunked = call().await;
@@ -243,7 +251,8 @@ async fn answers_of_every_framing_reach_the_client_intact() {
             "a Date header is added as hyper adds it"
         );
 
-        // The HTTP/1.0 and close-delimited answers closed their connections.
+        // The HTTP/1.0 and close-delimited answers closed their connections; the others
+        // kept theirs.
         assert_eq!(gw.connections(), 3, "{:?}", gw.requests.lock().unwrap());
     })
     .await;

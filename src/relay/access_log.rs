@@ -435,7 +435,7 @@ fn push_number(out: &mut String, mut n: u64, width: usize) {
         digits[start] = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// Year, month (1–12) and day (1–31) of the `days`-th day after 1970-01-01 (Howard

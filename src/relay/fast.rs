@@ -599,11 +599,10 @@ fn prepare(
     out.extend_from_slice(b" HTTP/1.1\r\n");
     push_header(out, b"host", &target.host);
     let identity = state.config.identity.as_ref();
-    for h in head.headers {
-        let kind = h1::name(h.name);
+    for (i, h) in head.headers.iter().enumerate() {
         let identity_header =
             identity.is_some_and(|i| i.header.as_str().eq_ignore_ascii_case(h.name));
-        if kind != Name::Host && !kind.is_hop_by_hop() && !identity_header {
+        if head.dropped & (1 << i) == 0 && !identity_header {
             push_header(out, h.name.as_bytes(), h.value);
         }
     }
@@ -639,29 +638,23 @@ fn write_response_head(out: &mut Vec<u8>, head: &h1::ResponseHead<'_>, closing: 
     out.clear();
     let status = StatusCode::from_u16(head.code).unwrap_or(StatusCode::BAD_GATEWAY);
     push_status_line(out, status, head.reason);
-    // Headers a `Connection` header names besides its usual tokens (rare: no allocation
-    // without one).
+    // Headers a `Connection` header names besides its usual tokens (rare).
     let mut named: Vec<&[u8]> = Vec::new();
-    for h in head.headers {
-        if h1::name(h.name) == Name::Connection {
-            named.extend(h1::tokens(h.value).filter(|t| {
-                !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive")
-            }));
+    if head.connection_names {
+        for h in head.headers {
+            if h1::name(h.name) == Name::Connection {
+                named.extend(h1::tokens(h.value));
+            }
         }
     }
-    let mut dated = false;
-    for h in head.headers {
-        let kind = h1::name(h.name);
-        if kind.is_hop_by_hop()
-            || kind == Name::ContentLength
+    for (i, h) in head.headers.iter().enumerate() {
+        let dropped = head.dropped & (1 << i) != 0
             || named
                 .iter()
-                .any(|n| n.eq_ignore_ascii_case(h.name.as_bytes()))
-        {
-            continue;
+                .any(|n| n.eq_ignore_ascii_case(h.name.as_bytes()));
+        if !dropped {
+            push_header(out, h.name.as_bytes(), h.value);
         }
-        dated |= kind == Name::Date;
-        push_header(out, h.name.as_bytes(), h.value);
     }
     match head.framing {
         Framing::Empty => {}
@@ -674,7 +667,7 @@ fn write_response_head(out: &mut Vec<u8>, head: &h1::ResponseHead<'_>, closing: 
             out.extend_from_slice(b"transfer-encoding: chunked\r\n")
         }
     }
-    if !dated {
+    if !head.dated {
         push_date(out);
     }
     if closing {

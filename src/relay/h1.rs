@@ -37,6 +37,8 @@ pub struct Head<'b> {
     pub target: &'b str,
     pub path_and_query: PathAndQuery,
     pub headers: &'b [httparse::Header<'b>],
+    /// Bit `i` set: `headers[i]` is not forwarded (`Host`, hop-by-hop).
+    pub dropped: u128,
     /// From `Content-Length`; 0 without one.
     pub body_len: u64,
     /// HTTP/1.1 without `Connection: close`.
@@ -78,7 +80,10 @@ pub enum Name {
 
 /// Sorts a header name (any case): by length first, so most names cost one compare.
 pub fn name(name: &str) -> Name {
-    let is = |known: &str| name.eq_ignore_ascii_case(known);
+    // Setting bit 0x20 lower-cases a letter and leaves `-` as it is; no other byte of a
+    // header name (a token: no controls) becomes a lower-case letter or `-` by it. So
+    // this is a case-insensitive compare with the lower-case names below.
+    let is = |known: &str| name.bytes().zip(known.bytes()).all(|(b, k)| b | 0x20 == k);
     match name.len() {
         2 if is("te") => Name::Te,
         4 if is("host") => Name::Host,
@@ -164,6 +169,7 @@ fn qualify_head<'b>(req: httparse::Request<'b, 'b>, len: usize) -> Option<Head<'
         target,
         path_and_query,
         headers,
+        dropped: 0,
         body_len: 0,
         keep_alive: true,
         host: "",
@@ -172,8 +178,12 @@ fn qualify_head<'b>(req: httparse::Request<'b, 'b>, len: usize) -> Option<Head<'
         anthropic_version: false,
     };
     let (mut host, mut content_length) = (None, None);
-    for h in headers {
-        match name(h.name) {
+    for (i, h) in headers.iter().enumerate() {
+        let kind = name(h.name);
+        if kind == Name::Host || kind.is_hop_by_hop() {
+            head.dropped |= 1 << i;
+        }
+        match kind {
             Name::Host => once(&mut host, h.value)?,
             Name::ContentLength => once(&mut content_length, h.value)?,
             Name::Origin => once(&mut head.origin, h.value)?,
@@ -254,6 +264,12 @@ pub struct ResponseHead<'b> {
     pub code: u16,
     pub reason: &'b str,
     pub headers: &'b [httparse::Header<'b>],
+    /// Bit `i` set: `headers[i]` is not passed on (hop-by-hop, or the length, which the
+    /// relay writes itself).
+    pub dropped: u128,
+    /// A `Connection` header names other headers (to drop too).
+    pub connection_names: bool,
+    pub dated: bool,
     pub framing: Framing,
     pub keep_alive: bool,
 }
@@ -289,10 +305,16 @@ pub fn parse_response<'b>(
         100..=199 => return Ok(ParsedResponse::Informational(len)),
         _ => {}
     }
-    let mut keep_alive = http11;
     let (mut te, mut chunked, mut length, mut bad_length) = (false, false, None, false);
-    for h in res.headers.iter() {
-        match name(h.name) {
+    let (mut dropped, mut connection_names, mut dated) = (0u128, false, false);
+    let (mut saw_close, mut saw_keep_alive) = (false, false);
+    for (i, h) in res.headers.iter().enumerate() {
+        let kind = name(h.name);
+        if kind.is_hop_by_hop() || kind == Name::ContentLength {
+            dropped |= 1 << i;
+        }
+        dated |= kind == Name::Date;
+        match kind {
             Name::TransferEncoding => {
                 te = true;
                 // hyper's client: the last Transfer-Encoding line decides.
@@ -311,17 +333,19 @@ pub fn parse_response<'b>(
             Name::Connection => {
                 for token in tokens(h.value) {
                     if token.eq_ignore_ascii_case(b"close") {
-                        keep_alive = false;
-                        break;
-                    }
-                    if !http11 && token.eq_ignore_ascii_case(b"keep-alive") {
-                        keep_alive = true;
+                        saw_close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                        saw_keep_alive = true;
+                    } else {
+                        connection_names = true;
                     }
                 }
             }
             _ => {}
         }
     }
+    // As hyper's client: a close anywhere wins; HTTP/1.0 stays open only when asked.
+    let keep_alive = !saw_close && (http11 || saw_keep_alive);
     let framing = match code {
         204 | 304 => Framing::Empty,
         _ if te && !http11 => return Err("Transfer-Encoding in an HTTP/1.0 response"),
@@ -335,6 +359,9 @@ pub fn parse_response<'b>(
         code,
         reason: res.reason.unwrap_or_default(),
         headers: res.headers,
+        dropped,
+        connection_names,
+        dated,
         keep_alive: keep_alive && framing != Framing::Close,
         framing,
     }))
@@ -678,6 +705,13 @@ mod tests {
             r("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n"),
             Ok((200, Length(1), true))
         );
+        assert_eq!(
+            r(
+                "HTTP/1.0 200 OK\r\nConnection: close\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n"
+            ),
+            Ok((200, Length(1), false)),
+            "a close anywhere wins"
+        );
         assert!(r("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").is_err());
         let hints = "HTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\n";
         assert_eq!(r(hints), Ok((100, Length(hints.len() as u64), false)));
@@ -759,7 +793,11 @@ mod tests {
             ("Sec-Fetch-Site", Name::SecFetchSite),
             ("Anthropic-Version", Name::AnthropicVersion),
             ("Date", Name::Date),
+            ("CoNtEnT-lEnGtH", Name::ContentLength),
             ("content-type", Name::Other),
+            ("content_length", Name::Other),
+            ("content.length", Name::Other),
+            ("Content-Lengt@", Name::Other),
             ("hosts", Name::Other),
             ("x-te", Name::Other),
         ] {
