@@ -229,18 +229,16 @@ start_relay() {
   return 1
 }
 
-# start_nginx UPSTREAM WORKERS NAME [ONLY]: nginx as a reverse proxy to UPSTREAM (NGINX,
-# NGINX_PID); NGINX is empty if it did not start, recorded as a skip (of scenario ONLY
-# alone if given). NGINX_WRAP prefixes the command (valgrind: then master_process off).
+# nginx_start NAME WORKERS HTTP: starts nginx in $WORK/NAME with the settings every nginx
+# here shares and HTTP inside its http block (NGINX_PID). NGINX_WRAP prefixes the
+# command (valgrind, which wants master_process off).
 NGINX_WRAP=()
-start_nginx() {
-  local upstream=$1 workers=$2 dir=$WORK/$3 only=${4:-} port master=""
-  port=$(free_port)
+nginx_start() {
+  local dir=$WORK/$1 workers=$2 http=$3 master=""
   mkdir -p "$dir/tmp"
   chmod 755 "$WORK" "$dir" "$dir/tmp"
   [ "${#NGINX_WRAP[@]}" -gt 0 ] && master="master_process off;"
-  # Fair to nginx: upstream keep-alive, HTTP/1.1 both ways, no buffering, no access log,
-  # keep-alive connections never recycled (the relay does not recycle them either).
+  # No access log, and keep-alive connections never recycled (as in the relay).
   cat >"$dir/nginx.conf" <<NGINX
 worker_processes $workers;
 worker_rlimit_nofile 16384;
@@ -257,29 +255,39 @@ http {
   fastcgi_temp_path $dir/tmp/fastcgi;
   uwsgi_temp_path $dir/tmp/uwsgi;
   scgi_temp_path $dir/tmp/scgi;
-  client_max_body_size 64m;
-  upstream gateway { server ${upstream#http://}; keepalive 64; keepalive_requests 1000000; }
-  server {
-    listen 127.0.0.1:$port;
-    location / {
-      proxy_pass http://gateway;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_request_buffering off;
-      proxy_read_timeout 300s;
-    }
-  }
+$http
 }
 NGINX
   "${NGINX_WRAP[@]}" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
     >"$dir/nginx.out" 2>&1 &
   NGINX_PID=$!
   PIDS+=("$NGINX_PID")
+}
+
+# start_nginx UPSTREAM WORKERS NAME [ONLY]: nginx as a reverse proxy to UPSTREAM (NGINX,
+# NGINX_PID); NGINX is empty if it did not start, recorded as a skip (of scenario ONLY
+# alone if given).
+start_nginx() {
+  local upstream=$1 workers=$2 name=$3 only=${4:-} port
+  port=$(free_port)
+  # Fair to nginx: upstream keep-alive, HTTP/1.1 both ways, no buffering.
+  nginx_start "$name" "$workers" "  client_max_body_size 64m;
+  upstream gateway { server ${upstream#http://}; keepalive 64; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      proxy_pass http://gateway;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 300s;
+    }
+  }"
   NGINX=http://127.0.0.1:$port
   if ! wait_http "$NGINX" /healthz 60; then
     local why
-    why="nginx did not start: $(last_line "$dir/error.log")"
+    why="nginx did not start: $(last_line "$WORK/$name/error.log")"
     if [ -n "$only" ]; then
       record "{\"scenario\":\"skip\",\"target\":\"nginx\",\"only\":\"$only\",\"reason\":$(json_str "$why")}"
     else
@@ -292,42 +300,22 @@ NGINX
 # The nginx upstream's answer: a chat completion, as small as a real one (256 bytes).
 UP_ANSWER='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"fake-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}'
 
-# start_json_upstream: nginx answering every request with UP_ANSWER, one worker (NGX_UP,
-# empty if it did not start).
+# start_json_upstream: nginx answering every request with UP_ANSWER, one worker, never
+# under valgrind (NGX_UP, empty if it did not start).
 start_json_upstream() {
-  local dir=$WORK/json-upstream port
+  local port
+  local -a NGINX_WRAP=()
   port=$(free_port)
-  mkdir -p "$dir/tmp"
-  chmod 755 "$WORK" "$dir" "$dir/tmp"
-  cat >"$dir/nginx.conf" <<NGINX
-worker_processes 1;
-worker_rlimit_nofile 16384;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
-  server {
+  nginx_start json-upstream 1 "  server {
     listen 127.0.0.1:$port;
     location / {
       default_type application/json;
       return 200 '$UP_ANSWER';
     }
-  }
-}
-NGINX
-  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/nginx.out" 2>&1 &
-  PIDS+=("$!")
+  }"
   NGX_UP=http://127.0.0.1:$port
   if ! wait_http "$NGX_UP" /healthz 10; then
-    log "the nginx upstream did not start: $(last_line "$dir/error.log")"
+    log "the nginx upstream did not start: $(last_line "$WORK/json-upstream/error.log")"
     NGX_UP=""
   fi
 }
