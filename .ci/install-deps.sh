@@ -11,6 +11,11 @@ want shellcheck shellcheck
 want mandoc mandoc
 want curl curl
 want man man-db
+# PyYAML, the parser aider reads .aider.conf.yml with (tests/it/connect_yaml.rs). Debian's
+# package goes with /usr/bin/python3, which the test falls back to.
+if ! python3 -c 'import yaml' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1; then
+  packages+=(python3-yaml)
+fi
 
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "installing: ${packages[*]}"
@@ -21,10 +26,15 @@ if [ "${#packages[@]}" -gt 0 ]; then
 fi
 echo "bash $(bash --version | head -1 | awk '{print $4}'), zsh $(zsh --version | awk '{print $2}'), fish $(fish --version | awk '{print $3}'), shellcheck $(shellcheck --version | awk '/^version/ {print $2}')"
 
-# VS Code's own JSONC parser, for the check that Cursor/Windsurf settings written by
-# `connect` parse in the editor (tests/connect_vscode.rs). Pinned by the lock file.
+# The tools' own parsers, pinned by the lock file: VS Code's JSONC parser, for the check
+# that Cursor/Windsurf settings written by `connect` parse in the editor
+# (tests/it/connect_vscode.rs), and the `yaml` package Continue reads config.yaml with
+# (tests/it/connect_yaml.rs).
 jsonc_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/jsonc"
-if [ ! -d "$jsonc_dir/node_modules/jsonc-parser" ]; then
+if [ ! -d "$jsonc_dir/node_modules/jsonc-parser" ] || [ ! -d "$jsonc_dir/node_modules/yaml" ]; then
   npm ci --prefix "$jsonc_dir" --no-audit --no-fund --loglevel=error
 fi
-echo "node $(node --version), jsonc-parser $(node -p "require('$jsonc_dir/node_modules/jsonc-parser/package.json').version")"
+version() { node -p "require('$jsonc_dir/node_modules/$1/package.json').version"; }
+echo "node $(node --version), jsonc-parser $(version jsonc-parser), yaml $(version yaml)"
+pyyaml() { "$1" -c 'import yaml; print(yaml.__version__)' 2>/dev/null; }
+echo "PyYAML $(pyyaml python3 || pyyaml /usr/bin/python3)"

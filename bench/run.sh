@@ -150,12 +150,12 @@ ensure_tools() {
 
 build() {
   log "building release binaries (once)"
-  (cd "$ROOT" && cargo build --release --locked --quiet --bin anyray \
-    --example loadgen --example bench_report --example fake_gateway)
+  (cd "$ROOT" && cargo build --release --locked --quiet --bin anyray --bin fake_gateway \
+    --example loadgen --example bench_report)
   ANYRAY=$TARGET_DIR/release/anyray
   LOADGEN=$TARGET_DIR/release/examples/loadgen
   REPORT=$TARGET_DIR/release/examples/bench_report
-  FAKE=$TARGET_DIR/release/examples/fake_gateway
+  FAKE=$TARGET_DIR/release/fake_gateway
 }
 
 # wait_http URL PATH SECS: until the URL answers HTTP at all.
@@ -646,7 +646,7 @@ main() {
   cli_round
 
   local notes=(
-    "Upstream: the fake org gateway (examples/fake_gateway.rs, Rust, $(nproc)-thread runtime)."
+    "Upstream: the fake org gateway (crates/fake-gateway, Rust, $(nproc)-thread runtime)."
     "Client: examples/loadgen.rs, 1 thread, $CONNECTIONS keep-alive connections; fixed-rate latency is measured from each request's intended send time (no coordinated omission)."
     "anyray relay: \`anyray gateway --listen 127.0.0.1:PORT --upstream URL\` with default settings, access log to a file."
     "nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $NGINX_WORKERS, upstream keepalive 64, HTTP/1.1, proxy_buffering and proxy_request_buffering off, access_log off, keepalive_requests 1000000."

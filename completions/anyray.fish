@@ -55,7 +55,7 @@ complete -c anyray -n "__fish_anyray_using_subcommand connect" -l config -d 'Rea
 complete -c anyray -n "__fish_anyray_using_subcommand connect" -l dry-run -d 'Show the unified diff of every change and write nothing'
 complete -c anyray -n "__fish_anyray_using_subcommand connect" -l check -d 'Write nothing; exit 1 if any tool is not connected or has drifted (for CI)'
 complete -c anyray -n "__fish_anyray_using_subcommand connect" -s y -l yes -d 'Do not ask for confirmation'
-complete -c anyray -n "__fish_anyray_using_subcommand connect" -l force -d 'Connect named tools even if they look uninstalled'
+complete -c anyray -n "__fish_anyray_using_subcommand connect" -l force -d 'Connect named tools even if they look uninstalled, and change read-only files'
 complete -c anyray -n "__fish_anyray_using_subcommand connect" -l all-platforms -d 'Write editor terminal env for macOS, Linux and Windows, not only this OS'
 complete -c anyray -n "__fish_anyray_using_subcommand connect" -l identity -d 'Also send your Anyray identity header (by env var reference; never the key itself)'
 complete -c anyray -n "__fish_anyray_using_subcommand connect" -l json -d 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
@@ -68,7 +68,7 @@ never\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand disconnect" -l config -d 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]' -r -F
 complete -c anyray -n "__fish_anyray_using_subcommand disconnect" -l dry-run -d 'Show what would be restored and write nothing'
 complete -c anyray -n "__fish_anyray_using_subcommand disconnect" -s y -l yes -d 'Do not ask for confirmation'
-complete -c anyray -n "__fish_anyray_using_subcommand disconnect" -l force -d 'Restore even where you changed a managed value since `connect`'
+complete -c anyray -n "__fish_anyray_using_subcommand disconnect" -l force -d 'Restore even where you changed a managed value since `connect`, or the file is read-only'
 complete -c anyray -n "__fish_anyray_using_subcommand disconnect" -l json -d 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
 complete -c anyray -n "__fish_anyray_using_subcommand disconnect" -s q -l quiet -d 'Print only errors and warnings'
 complete -c anyray -n "__fish_anyray_using_subcommand disconnect" -s h -l help -d 'Print help (see more with \'--help\')'

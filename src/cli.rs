@@ -1,10 +1,21 @@
 //! The command-line surface: clap types only, no logic.
 
+// The doc comments here are clap's help text, printed as they are: a URL stays bare.
+#![allow(rustdoc::bare_urls)]
+
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::connect::TargetName;
+use crate::doctor::Select;
+use crate::gateway_url::GatewayUrl;
+use crate::output::ColorChoice;
+use crate::relay::{Fallback, LogFormat};
+use crate::settings::Via;
+use crate::shell::EnvFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,7 +28,7 @@ and is undone exactly by `anyray disconnect`.",
     after_help = "Exit codes: 0 ok, 1 a problem was found, 2 usage or config error, 3 a file could not be changed safely.",
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
@@ -44,15 +55,8 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Point tools at the gateway by editing their config files (reversible)
     Connect(ConnectArgs),
     /// Undo `connect`: restore every value it changed
@@ -81,41 +85,15 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
-/// A tool that `connect` knows how to point at the gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
-pub enum TargetName {
-    /// Claude Code: ~/.claude/settings.json
-    ClaudeCode,
-    /// Cursor: the editor's user settings.json
-    Cursor,
-    /// Windsurf: the editor's user settings.json
-    Windsurf,
-    /// Codex CLI: ~/.codex/config.toml
-    Codex,
-    /// bash, zsh, fish and PowerShell, through an env file anyray owns
-    Shell,
-    /// Gemini CLI and the Google GenAI SDK, through the shell env file
-    Gemini,
-}
-
-/// How tools reach the org gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Via {
-    /// Straight to the org gateway URL
-    Direct,
-    /// Through the local relay (`anyray gateway`)
-    Relay,
-}
-
 #[derive(Debug, Args)]
-pub struct ConnectArgs {
+pub(crate) struct ConnectArgs {
     /// Tools to connect (default: every detected tool)
     #[arg(value_enum)]
     pub targets: Vec<TargetName>,
 
     /// The org gateway URL, e.g. https://anyray.corp.example:8787 (saved to the config)
     #[arg(long, value_name = "URL")]
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayUrl>,
 
     /// Point tools straight at the gateway, or at the local relay (saved to the config)
     #[arg(long, value_enum, value_name = "MODE")]
@@ -133,7 +111,7 @@ pub struct ConnectArgs {
     #[arg(long, short)]
     pub yes: bool,
 
-    /// Connect named tools even if they look uninstalled
+    /// Connect named tools even if they look uninstalled, and change read-only files
     #[arg(long)]
     pub force: bool,
 
@@ -147,7 +125,7 @@ pub struct ConnectArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DisconnectArgs {
+pub(crate) struct DisconnectArgs {
     /// Tools to disconnect (default: every connected tool)
     #[arg(value_enum)]
     pub targets: Vec<TargetName>,
@@ -160,79 +138,42 @@ pub struct DisconnectArgs {
     #[arg(long, short)]
     pub yes: bool,
 
-    /// Restore even where you changed a managed value since `connect`
+    /// Restore even where you changed a managed value since `connect`, or the file is read-only
     #[arg(long)]
     pub force: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Tools to show (default: all)
     #[arg(value_enum)]
     pub targets: Vec<TargetName>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EnvFormat {
-    Bash,
-    Zsh,
-    Fish,
-    Pwsh,
-    /// KEY=value lines for a .env file
-    Dotenv,
-    /// KEY=value lines for $GITHUB_ENV
-    Github,
-}
-
 #[derive(Debug, Args)]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     /// Output syntax (default: from $SHELL, else bash)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub shell: Option<EnvFormat>,
 
     /// The org gateway URL (not saved)
     #[arg(long, value_name = "URL")]
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayUrl>,
 
     /// Point at the gateway directly, or at the local relay
     #[arg(long, value_enum, value_name = "MODE")]
     pub via: Option<Via>,
 }
 
-/// Stable doctor check ids (also accepted: a group prefix such as `net` or `tools`).
-pub const CHECK_IDS: &[&str] = &[
-    "config",
-    "net.dns",
-    "net.tcp",
-    "net.tls",
-    "net.http",
-    "net.proxy",
-    "gateway.discovery",
-    "gateway.routes",
-    "gateway.auth",
-    "gateway.optimizer",
-    "failopen.path",
-    "relay",
-    "tools.claude-code",
-    "tools.cursor",
-    "tools.windsurf",
-    "tools.codex",
-    "tools.shell",
-    "tools.gemini",
-    "net",
-    "gateway",
-    "tools",
-];
-
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// Run only these checks (ids or groups, comma-separated or repeated)
-    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CHECK_IDS))]
-    pub only: Vec<String>,
+    #[arg(long, value_enum, value_name = "ID", value_delimiter = ',')]
+    pub only: Vec<Select>,
 
     /// Skip these checks (ids or groups)
-    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CHECK_IDS))]
-    pub skip: Vec<String>,
+    #[arg(long, value_enum, value_name = "ID", value_delimiter = ',')]
+    pub skip: Vec<Select>,
 
     /// Bound for the whole run, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
@@ -240,32 +181,18 @@ pub struct DoctorArgs {
 
     /// The org gateway URL to check (not saved)
     #[arg(long, value_name = "URL")]
-    pub gateway: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Fallback {
-    /// Answer 502 in the provider's error shape when no gateway is reachable
-    None,
-    /// Forward unchanged to the provider's public API when no gateway is reachable
-    Direct,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Human,
-    Json,
+    pub gateway: Option<GatewayUrl>,
 }
 
 #[derive(Debug, Args)]
-pub struct GatewayArgs {
+pub(crate) struct GatewayArgs {
     /// Address to listen on (default from config relay.listen, else 127.0.0.1:8787)
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 
     /// Org gateway URL to forward to; repeat in order of preference
     #[arg(long = "upstream", value_name = "URL")]
-    pub upstreams: Vec<String>,
+    pub upstreams: Vec<GatewayUrl>,
 
     /// What to do when no gateway is reachable
     #[arg(long, value_enum, value_name = "MODE")]
@@ -289,10 +216,10 @@ pub struct GatewayArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The org gateway URL (not saved)
     #[arg(long, value_name = "URL")]
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayUrl>,
 
     /// Point the command at the gateway directly, or at the configured relay
     #[arg(long, value_enum, value_name = "MODE")]
@@ -312,7 +239,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LoginArgs {
+pub(crate) struct LoginArgs {
     /// Read the key from standard input instead of prompting
     #[arg(long)]
     pub token_stdin: bool,
@@ -323,13 +250,13 @@ pub struct LoginArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     #[command(subcommand)]
     pub command: ConfigCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Print the config file's path
     Path,
     /// Print a setting's effective value and where it comes from
@@ -355,7 +282,7 @@ pub enum ConfigCommand {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompletionShell {
+pub(crate) enum CompletionShell {
     Bash,
     Zsh,
     Fish,
@@ -364,7 +291,7 @@ pub enum CompletionShell {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to generate for
     #[arg(value_enum)]
     pub shell: CompletionShell,

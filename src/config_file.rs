@@ -2,6 +2,7 @@
 //! comments, ordering and formatting survive `anyray config set`.
 
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -9,6 +10,7 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 
 use crate::error::{UserError, line_col};
 use crate::fs_safe;
+use crate::gateway_url::GatewayUrl;
 
 /// The type of a setting's value, used to validate `config set` and resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +45,7 @@ use crate::envvars as ev;
 
 /// Every key with its default, environment variable and meaning: the long help of
 /// `config get/set/unset`, and so of their man pages.
-pub fn keys_help() -> String {
+pub(crate) fn keys_help() -> String {
     let mut out = String::from("Keys:\n");
     for spec in KEYS {
         let _ = writeln!(out, "  {}{}\n      {}", spec.key, spec.origins(), spec.help);
@@ -53,7 +55,7 @@ pub fn keys_help() -> String {
 
 impl KeySpec {
     /// ` (default: D) [env: VAR]`, each part only when there is one.
-    pub fn origins(&self) -> String {
+    pub(crate) fn origins(&self) -> String {
         let mut out = String::new();
         if let Some(default) = self.default {
             let _ = write!(out, " (default: {default})");
@@ -228,7 +230,7 @@ fn unknown_key(key: &str) -> UserError {
 
 /// The config file as parsed: its path, whether it exists, and the document.
 #[derive(Debug)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     pub path: PathBuf,
     pub exists: bool,
     doc: DocumentMut,
@@ -237,7 +239,7 @@ pub struct ConfigFile {
 impl ConfigFile {
     /// Reads and parses the file; a missing file is an empty config.
     /// A malformed file is a usage error that names `file:line:col`.
-    pub fn load(path: &Path) -> Result<Self> {
+    pub(crate) fn load(path: &Path) -> Result<Self> {
         let Some(bytes) = fs_safe::read_optional(path)? else {
             return Ok(Self {
                 path: path.to_path_buf(),
@@ -280,7 +282,7 @@ impl ConfigFile {
 
     /// The value at a known key, as the string form resolution and `config get` use.
     /// A value of the wrong type is reported as an error naming the key.
-    pub fn get(&self, key: &str) -> Result<Option<String>, UserError> {
+    pub(crate) fn get(&self, key: &str) -> Result<Option<String>, UserError> {
         let Some(item) = self.item(key) else {
             return Ok(None);
         };
@@ -305,7 +307,7 @@ impl ConfigFile {
     }
 
     /// Dotted keys present in the file that anyray does not know (they are ignored).
-    pub fn unknown_keys(&self) -> Vec<String> {
+    pub(crate) fn unknown_keys(&self) -> Vec<String> {
         fn walk(prefix: &str, table: &dyn toml_edit::TableLike, out: &mut Vec<String>) {
             for (key, item) in table.iter() {
                 let full = if prefix.is_empty() {
@@ -326,7 +328,7 @@ impl ConfigFile {
     }
 
     /// Sets a known key after validating the value; keeps comments around it.
-    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), UserError> {
+    pub(crate) fn set(&mut self, key: &str, raw: &str) -> Result<(), UserError> {
         let spec = spec(key).ok_or_else(|| unknown_key(key))?;
         let mut value = typed_value(spec, raw)?;
         let (parents, leaf) = split_key(key);
@@ -358,7 +360,7 @@ impl ConfigFile {
     }
 
     /// Removes a key; `false` when it was not set.
-    pub fn unset(&mut self, key: &str) -> Result<bool, UserError> {
+    pub(crate) fn unset(&mut self, key: &str) -> Result<bool, UserError> {
         spec(key).ok_or_else(|| unknown_key(key))?;
         let (parents, leaf) = split_key(key);
         let mut table = self.doc.as_table_mut();
@@ -372,8 +374,17 @@ impl ConfigFile {
     }
 
     /// Writes the file atomically (0600 if new: it is the user's own settings).
-    pub fn save(&self) -> Result<()> {
+    pub(crate) fn save(&self) -> Result<()> {
         fs_safe::atomic_write(&self.path, self.doc.to_string().as_bytes(), Some(0o600))
+    }
+
+    /// [`Self::save`] while holding the connect lock (`connect` remembering the gateway):
+    /// a temp file a killed save left in the file's dir is removed first.
+    pub(crate) fn save_locked(&self, _lock: &fs_safe::Lock) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            fs_safe::remove_stale_temps(dir);
+        }
+        fs_safe::atomic_write_locked(&self.path, self.doc.to_string().as_bytes(), Some(0o600))
     }
 }
 
@@ -383,60 +394,109 @@ fn split_key(key: &str) -> (Vec<&str>, &str) {
     (parts, leaf)
 }
 
-/// Checks a raw string against a setting's kind; the error says what is expected.
-pub fn validate(spec: &KeySpec, raw: &str) -> Result<(), UserError> {
+/// A setting's value, parsed once by its kind (see [`parse`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting {
+    Url(GatewayUrl),
+    /// The URLs in order (none for an empty list).
+    UrlList(Vec<GatewayUrl>),
+    Path(PathBuf),
+    HeaderName(String),
+    SocketAddr(SocketAddr),
+    /// Host names, each one the relay can match in `Host`.
+    HostList(Vec<String>),
+    Integer(u64),
+    /// One of the kind's choices (the table's own name for it).
+    Choice(&'static str),
+}
+
+/// A type a setting's parsed value converts to. The settings table fixes each key's
+/// kind, so asking a key for another type is a bug in the caller (the settings' unit
+/// tests resolve every key).
+pub(crate) trait FromSetting {
+    fn from_setting(setting: Setting) -> Self;
+}
+
+/// `FromSetting` for a type one kind of setting holds.
+macro_rules! from_setting {
+    ($($t:ty => $kind:ident),* $(,)?) => {$(
+        impl FromSetting for $t {
+            fn from_setting(setting: Setting) -> Self {
+                match setting {
+                    Setting::$kind(value) => value,
+                    other => panic!("not a {} setting: {other:?}", stringify!($kind)),
+                }
+            }
+        }
+    )*};
+}
+
+from_setting!(
+    GatewayUrl => Url,
+    Vec<GatewayUrl> => UrlList,
+    PathBuf => Path,
+    String => HeaderName,
+    SocketAddr => SocketAddr,
+    Vec<String> => HostList,
+    u64 => Integer,
+);
+
+/// Parses a raw string by its setting's kind; the error says what is expected.
+pub fn parse(spec: &KeySpec, raw: &str) -> Result<Setting, UserError> {
     let invalid = |expected: &str| {
         UserError::usage(format!(
             "invalid value `{raw}` for `{}`: expected {expected}",
             spec.key
         ))
     };
+    let list = || raw.split(',').map(str::trim).filter(|s| !s.is_empty());
     match spec.kind {
-        Kind::Url => crate::gateway_url::GatewayUrl::parse(raw).map(drop),
-        Kind::UrlList => raw
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .try_for_each(|u| crate::gateway_url::GatewayUrl::parse(u).map(drop)),
-        Kind::Path => (!raw.is_empty())
-            .then_some(())
-            .ok_or_else(|| invalid("a file path")),
-        Kind::HeaderName => (!raw.is_empty()
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then_some(())
-        .ok_or_else(|| invalid("a header name such as x-anyray-key")),
+        Kind::Url => GatewayUrl::parse(raw).map(Setting::Url),
+        Kind::UrlList => list()
+            .map(GatewayUrl::parse)
+            .collect::<Result<_, _>>()
+            .map(Setting::UrlList),
+        Kind::Path if !raw.is_empty() => Ok(Setting::Path(PathBuf::from(raw))),
+        Kind::Path => Err(invalid("a file path")),
+        Kind::HeaderName
+            if !raw.is_empty()
+                && raw
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Setting::HeaderName(raw.to_string()))
+        }
+        Kind::HeaderName => Err(invalid("a header name such as x-anyray-key")),
         Kind::SocketAddr => raw
-            .parse::<std::net::SocketAddr>()
-            .map(drop)
+            .parse::<SocketAddr>()
+            .map(Setting::SocketAddr)
             .map_err(|_| invalid("an address such as 127.0.0.1:8787")),
-        Kind::HostList => raw
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .all(crate::relay::valid_allowed_host)
-            .then_some(())
-            .ok_or_else(|| invalid("host names such as devbox.corp.example or devbox:8787")),
+        Kind::HostList if list().all(crate::relay::valid_allowed_host) => {
+            Ok(Setting::HostList(list().map(str::to_string).collect()))
+        }
+        Kind::HostList => Err(invalid(
+            "host names such as devbox.corp.example or devbox:8787",
+        )),
         Kind::Integer => raw
             .parse::<u64>()
-            .map(drop)
+            .map(Setting::Integer)
             .map_err(|_| invalid("a whole number")),
         Kind::IntegerIn(min, max) => raw
             .parse::<u64>()
             .ok()
             .filter(|n| (min..=max).contains(n))
-            .map(drop)
+            .map(Setting::Integer)
             .ok_or_else(|| invalid(&format!("a whole number from {min} to {max}"))),
         Kind::Choice(choices) => choices
-            .contains(&raw)
-            .then_some(())
+            .iter()
+            .find(|c| **c == raw)
+            .map(|c| Setting::Choice(c))
             .ok_or_else(|| invalid(&format!("one of {}", choices.join(", ")))),
     }
 }
 
 fn typed_value(spec: &KeySpec, raw: &str) -> Result<Value, UserError> {
-    validate(spec, raw)?;
+    parse(spec, raw)?;
     Ok(match spec.kind {
         Kind::Integer | Kind::IntegerIn(..) => {
             Value::from(raw.parse::<i64>().map_err(|_| {

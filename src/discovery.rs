@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::gateway_url::{GatewayUrl, Routes};
 
-pub const PATH: &str = "/.well-known/anyray.json";
+pub(crate) const PATH: &str = "/.well-known/anyray.json";
 /// The identity header when the gateway wants one but does not name it.
-pub const DEFAULT_IDENTITY_HEADER: &str = "x-anyray-key";
+pub(crate) const DEFAULT_IDENTITY_HEADER: &str = "x-anyray-key";
 
 /// What a gateway says about itself. Every field is optional: an older or
 /// smaller gateway may leave any of them out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Discovery {
+pub(crate) struct Discovery {
     #[serde(default)]
     pub version: Option<String>,
     #[serde(default)]
@@ -26,7 +26,7 @@ pub struct Discovery {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Optimizer {
+pub(crate) struct Optimizer {
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
@@ -37,7 +37,7 @@ pub struct Optimizer {
 
 impl Discovery {
     /// The provider routes: discovery's when it lists any, else the defaults.
-    pub fn routes(this: Option<&Self>, gw: &GatewayUrl) -> Routes {
+    pub(crate) fn routes(this: Option<&Self>, gw: &GatewayUrl) -> Routes {
         match this {
             Some(d) if !d.routes.is_empty() => {
                 Routes::from_discovery(gw, d.routes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -49,7 +49,7 @@ impl Discovery {
 
 /// Fetches discovery. `Ok(None)` when the gateway has none (404 or 405);
 /// an error when the gateway cannot be reached or answers something else.
-pub async fn fetch(client: &reqwest::Client, gw: &GatewayUrl) -> Result<Option<Discovery>> {
+pub(crate) async fn fetch(client: &reqwest::Client, gw: &GatewayUrl) -> Result<Option<Discovery>> {
     let url = gw.join(PATH);
     let response = client
         .get(&url)

@@ -5,11 +5,11 @@
 use crate::envvars as ev;
 
 /// The date on the man pages' title line (bumped with each release).
-pub const MAN_DATE: &str = "2026-11-24";
+pub(crate) const MAN_DATE: &str = "2026-11-24";
 
 /// Examples for each page: `(command line, what it does)`. The key is the subcommand
 /// name, or `""` for `anyray.1`.
-pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
+pub(crate) fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
     match page {
         "" => &[
             (
@@ -169,7 +169,7 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
 }
 
 /// Every file anyray reads or writes: `(path, what it is)`, per OS where it differs.
-pub const FILES: &[(&str, &str)] = &[
+pub(crate) const FILES: &[(&str, &str)] = &[
     (
         "~/.config/anyray/config.toml",
         "Settings (Linux; macOS: ~/Library/Application Support/anyray/config.toml; Windows: %APPDATA%\\anyray\\config.toml). Edited in place by anyray config and connect --gateway.",
@@ -225,7 +225,7 @@ pub const FILES: &[(&str, &str)] = &[
 ];
 
 /// The environment variables anyray reads, with what they do.
-pub const ENVIRONMENT: &[(&str, &str)] = &[
+pub(crate) const ENVIRONMENT: &[(&str, &str)] = &[
     (
         ev::ANYRAY_GATEWAY,
         "The org gateway URL; overrides the config file.",
@@ -270,7 +270,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// The documented exit codes.
-pub const EXIT_STATUS: &[(&str, &str)] = &[
+pub(crate) const EXIT_STATUS: &[(&str, &str)] = &[
     ("0", "Success."),
     (
         "1",

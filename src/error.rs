@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-/// The documented, stable exit codes (README "Exit codes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The documented, stable exit codes (README "Exit codes"), ordered by severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
     Ok = 0,
     /// A check found a problem (drift, a failing doctor check), or an operation failed.
@@ -18,6 +18,13 @@ pub enum ExitStatus {
 impl ExitStatus {
     pub fn code(self) -> u8 {
         self as u8
+    }
+}
+
+/// As its number, the way `--json` documents it.
+impl serde::Serialize for ExitStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
     }
 }
 
@@ -46,17 +53,17 @@ impl UserError {
         Self::new(ExitStatus::Problem, message)
     }
 
-    pub fn unsafe_change(message: impl Into<String>) -> Self {
+    pub(crate) fn unsafe_change(message: impl Into<String>) -> Self {
         Self::new(ExitStatus::Unsafe, message)
     }
 
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     /// This error, printed as usual, but exiting with `code` (e.g. 127 for a missing command).
-    pub fn into_code(self, code: u8) -> anyhow::Error {
+    pub(crate) fn into_code(self, code: u8) -> anyhow::Error {
         anyhow::Error::new(CodedError { code, error: self })
     }
 }
@@ -64,7 +71,7 @@ impl UserError {
 /// A `UserError` that exits with a code outside the documented four (`anyray run`
 /// mirrors the shell: 126, 127).
 #[derive(Debug)]
-pub struct CodedError {
+pub(crate) struct CodedError {
     pub code: u8,
     pub error: UserError,
 }
@@ -88,7 +95,7 @@ impl std::error::Error for UserError {}
 /// Ends the program with a status after the command already printed its output
 /// (e.g. `doctor` found a failing check). Nothing more is printed.
 #[derive(Debug)]
-pub struct SilentExit(pub ExitStatus);
+pub(crate) struct SilentExit(pub ExitStatus);
 
 impl fmt::Display for SilentExit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -100,7 +107,7 @@ impl std::error::Error for SilentExit {}
 
 /// Ends the program with a child process's exit code (`anyray run`), printing nothing.
 #[derive(Debug)]
-pub struct ChildExit(pub u8);
+pub(crate) struct ChildExit(pub u8);
 
 impl fmt::Display for ChildExit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -116,6 +123,9 @@ pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
 #[derive(Debug, PartialEq, Eq)]
 pub struct Outcome<'a> {
     pub code: u8,
+    /// Which of the documented statuses it is (`code` can be another number for
+    /// `anyray run`, which passes on its command's).
+    pub status: ExitStatus,
     pub hint: Option<&'a str>,
     /// The command already said everything (or there is nothing to say).
     pub silent: bool,
@@ -129,6 +139,7 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
         if let Some(coded) = cause.downcast_ref::<CodedError>() {
             return Outcome {
                 code: coded.code,
+                status: coded.error.status,
                 hint: coded.error.hint.as_deref(),
                 silent: false,
             };
@@ -136,13 +147,15 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
         if let Some(user) = cause.downcast_ref::<UserError>() {
             return Outcome {
                 code: user.status.code(),
+                status: user.status,
                 hint: user.hint.as_deref(),
                 silent: false,
             };
         }
-        if let Some(SilentExit(status)) = cause.downcast_ref::<SilentExit>() {
+        if let Some(&SilentExit(status)) = cause.downcast_ref::<SilentExit>() {
             return Outcome {
                 code: status.code(),
+                status,
                 hint: None,
                 silent: true,
             };
@@ -150,6 +163,7 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
         if let Some(ChildExit(code)) = cause.downcast_ref::<ChildExit>() {
             return Outcome {
                 code: *code,
+                status: ExitStatus::Problem,
                 hint: None,
                 silent: true,
             };
@@ -159,7 +173,8 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
         {
             return Outcome {
-                code: 0,
+                code: ExitStatus::Ok.code(),
+                status: ExitStatus::Ok,
                 hint: None,
                 silent: true,
             };
@@ -167,13 +182,14 @@ pub fn classify(err: &anyhow::Error) -> Outcome<'_> {
     }
     Outcome {
         code: ExitStatus::Problem.code(),
+        status: ExitStatus::Problem,
         hint: None,
         silent: false,
     }
 }
 
 /// The position of a parse error as 1-based line and column, from a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
@@ -199,6 +215,7 @@ mod tests {
             classify(&err),
             Outcome {
                 code: 2,
+                status: ExitStatus::Usage,
                 hint: Some("fix it"),
                 silent: false
             }
@@ -209,6 +226,7 @@ mod tests {
             classify(&anyhow::Error::new(ChildExit(130))),
             Outcome {
                 code: 130,
+                status: ExitStatus::Problem,
                 hint: None,
                 silent: true
             }

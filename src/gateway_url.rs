@@ -68,7 +68,7 @@ impl GatewayUrl {
         &self.url
     }
 
-    pub fn is_https(&self) -> bool {
+    pub(crate) fn is_https(&self) -> bool {
         self.url.scheme() == "https"
     }
 
@@ -113,6 +113,16 @@ impl GatewayUrl {
     }
 }
 
+/// For clap: `--gateway` and `--upstream` are parsed once, where they are given (the
+/// usage error shows the hint: see `usage_error` in lib.rs).
+impl std::str::FromStr for GatewayUrl {
+    type Err = UserError;
+
+    fn from_str(input: &str) -> Result<Self, UserError> {
+        Self::parse(input)
+    }
+}
+
 impl fmt::Display for GatewayUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.base)
@@ -152,12 +162,12 @@ impl Provider {
         }
     }
 
-    pub fn from_key(key: &str) -> Option<Self> {
+    pub(crate) fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.key() == key)
     }
 
-    /// The route under the gateway when discovery does not say otherwise (DESIGN.md).
-    pub fn default_route(self) -> &'static str {
+    /// The route under the gateway when discovery does not say otherwise (docs/gateway-contract.md).
+    pub(crate) fn default_route(self) -> &'static str {
         match self {
             Provider::Openai => "/v1",
             Provider::Anthropic => "/",
@@ -174,7 +184,7 @@ impl Provider {
 pub struct Routes(pub Vec<(Provider, String)>);
 
 impl Routes {
-    /// The defaults from DESIGN.md for every provider.
+    /// The default routes of every provider (docs/gateway-contract.md).
     pub fn defaults(gw: &GatewayUrl) -> Self {
         Self(
             Provider::ALL
@@ -186,7 +196,7 @@ impl Routes {
 
     /// Routes as discovery lists them: a relative path is joined to the gateway,
     /// an absolute URL is used as it is. Unknown provider keys are ignored.
-    pub fn from_discovery<'a>(
+    pub(crate) fn from_discovery<'a>(
         gw: &GatewayUrl,
         routes: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Self {
@@ -216,7 +226,7 @@ impl Routes {
 }
 
 /// Whether a host name or IP literal (brackets allowed) is this machine's loopback.
-pub fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())

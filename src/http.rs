@@ -12,7 +12,7 @@ use rustls::pki_types::pem::PemObject;
 use crate::error::UserError;
 
 /// Reads every certificate in a PEM bundle. The error names the file and what to do.
-pub fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+pub(crate) fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let bad = |why: String| {
         UserError::usage(format!("CA file {}: {why}", path.display()))
             .with_hint("point ANYRAY_CA_FILE (or `anyray config set ca_file PATH`) at a PEM bundle of your corporate root CA")
@@ -28,7 +28,7 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
 }
 
 /// A rustls client config that trusts the OS store plus `ca_file`, with ring.
-pub fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
+pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     let extra = match ca_file {
         Some(path) => load_ca_file(path)?,
         None => Vec::new(),
@@ -50,7 +50,7 @@ pub fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
 /// A reqwest client for short control-plane requests (discovery, doctor, login).
 /// Proxies come from HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; redirects are not followed
 /// so a captive portal's redirect is reported rather than silently fetched.
-pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client> {
+pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .use_preconfigured_tls(tls_config(ca_file)?)
         .user_agent(concat!("anyray/", env!("CARGO_PKG_VERSION")))
@@ -59,13 +59,4 @@ pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Clie
         .timeout(timeout)
         .build()
         .context("cannot build the HTTP client")
-}
-
-/// Runs a future on a fresh single-threaded runtime (commands are synchronous).
-pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    Ok(runtime.block_on(future))
 }

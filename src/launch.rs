@@ -11,7 +11,7 @@ use crate::error::UserError;
 
 /// A command line with environment changes layered over the current environment.
 #[derive(Debug, Clone, Default)]
-pub struct Launch {
+pub(crate) struct Launch {
     pub program: OsString,
     pub args: Vec<OsString>,
     pub env: Vec<(OsString, OsString)>,
@@ -28,7 +28,7 @@ impl Launch {
 
     /// Replaces this process with the command. Returns only if that failed.
     #[cfg(unix)]
-    pub fn exec(&self) -> anyhow::Error {
+    pub(crate) fn exec(&self) -> anyhow::Error {
         use std::os::unix::process::CommandExt;
         spawn_error(&self.program, self.command().exec())
     }
@@ -38,9 +38,10 @@ impl Launch {
     /// [`Signals`]), and on Linux the child gets SIGTERM if anyray dies anyway (SIGKILL).
     /// Returns the code to exit with: the child's, or 128 + the signal that killed it.
     ///
-    /// Call it from the thread that lives as long as the process (`block_on`'s): the
-    /// Linux parent-death signal follows the thread that started the child.
-    pub async fn run(&self) -> anyhow::Result<u8> {
+    /// Await it on the thread that lives as long as the process (the one in
+    /// `runtime::block_on`, not a spawned task): the Linux parent-death signal follows
+    /// the thread that started the child.
+    pub(crate) async fn run(&self) -> anyhow::Result<u8> {
         // Handlers go in before the child exists: a signal in between would otherwise
         // kill anyray and orphan the command.
         #[cfg(unix)]
@@ -96,6 +97,7 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
 
 /// The child gets SIGTERM when anyray dies, even by SIGKILL, which no handler sees.
 #[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)] // pre_exec and libc calls
 fn die_with_parent(command: &mut Command) {
     use std::os::unix::process::CommandExt;
     let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
@@ -204,6 +206,7 @@ impl Signals {
             })
             .await;
             if forward {
+                #[allow(unsafe_code)] // a libc call
                 // SAFETY: kill(2) has no memory-safety preconditions; a stale pid only fails.
                 unsafe {
                     libc::kill(pid, sig);
@@ -226,7 +229,7 @@ mod tests {
     }
 
     fn run(launch: &Launch) -> anyhow::Result<u8> {
-        crate::http::block_on(launch.run()).unwrap()
+        crate::runtime::block_on(crate::runtime::Threads::Current, launch.run()).unwrap()
     }
 
     #[test]

@@ -1,40 +1,55 @@
 //! anyray: the developer's side of the Anyray gateway.
 //!
-//! `main.rs` only calls [`run`]; everything else lives in modules: `cli` (clap types),
-//! `commands` (one module per command) and the shared core beside them.
+//! `main.rs` only calls [`run`]. The modules form layers, each importing only from the
+//! ones below it (docs/architecture.md has the table, and a test checks it): the
+//! commands and their clap types; doctor and the sessions across targets; the targets
+//! and the shell integration; settings; the engines (the connect engine, the format
+//! editors, the relay, the HTTP clients); and the foundations.
+//!
+//! The library is not a published API: modules are `pub` only where the integration
+//! tests (tests/it) drive them directly, everything else is `pub(crate)`.
 
-pub mod cli;
+// Output goes through the one Printer (src/output.rs), which knows --json, --quiet and
+// colour; a stray print would bypass all three. (Tests, examples and the fake gateway
+// print as they like.)
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+// The docs are for contributors and built with private items (CI: `cargo doc --no-deps
+// --document-private-items`, warnings denied), where links to private items resolve.
+#![allow(rustdoc::private_intra_doc_links)]
+
+mod cli;
 pub mod commands;
 pub mod config_file;
 pub mod connect;
-pub mod discovery;
-pub mod docs;
-pub mod doctor;
+mod discovery;
+mod docs;
+mod doctor;
 pub mod edit;
-pub mod envvars;
+mod envvars;
 pub mod error;
-pub mod fs_safe;
+mod failpoint;
+mod fs_safe;
 pub mod gateway_url;
-pub mod http;
-pub mod launch;
-pub mod output;
-pub mod paths;
+mod http;
+mod launch;
+mod output;
+mod paths;
 pub mod provider_env;
 pub mod relay;
+mod runtime;
 pub mod secrets;
-pub mod settings;
+mod session;
+mod settings;
 pub mod shell;
-pub mod targets;
-
-#[doc(hidden)]
-pub mod fake_gateway;
+mod targets;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, ColorChoice};
-use crate::error::{ExitStatus, classify};
+use crate::cli::Cli;
+use crate::error::{ExitStatus, UserError, classify};
+use crate::output::ColorChoice;
 use crate::output::Printer;
 
 /// Parses the command line, runs the command and maps the result to an exit code.
@@ -73,17 +88,23 @@ fn usage_error(err: clap::Error) -> ExitCode {
         };
         return ExitCode::from(code);
     }
+    // A value our own parser refused (e.g. `--gateway`) carries a hint of its own.
+    let hint = std::error::Error::source(&err)
+        .and_then(|e| e.downcast_ref::<UserError>())
+        .and_then(|e| e.hint.as_deref());
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default();
     if std::env::args().any(|a| a == "--json") {
-        let message = err.render().to_string();
-        let first = message
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ");
         Printer::new(true, false, ColorChoice::Never).error(
             ExitStatus::Usage.code(),
-            first,
-            Some("see `anyray --help`"),
+            first.trim_start_matches("error: "),
+            Some(hint.unwrap_or("see `anyray --help`")),
+        );
+    } else if let Some(hint) = hint {
+        Printer::new(false, false, ColorChoice::Auto).error(
+            ExitStatus::Usage.code(),
+            first.trim_start_matches("error: "),
+            Some(hint),
         );
     } else {
         let _ = err.print();

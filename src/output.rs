@@ -1,12 +1,21 @@
 //! The one printer: it knows about `--json`, `--quiet` and colour, so commands never
-//! decide those on their own.
+//! decide those on their own. The only module that writes to stdout and stderr itself
+//! (the workspace lints deny `print!` and `eprint!` elsewhere).
+#![allow(clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
-use crate::cli::ColorChoice;
 use crate::envvars;
+
+/// When to colour output (`--color`): `auto` honours `NO_COLOR` and colours a terminal only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -60,8 +69,9 @@ impl Printer {
         }
     }
 
-    /// A printer for tests and library use: plain text, no colour.
-    pub fn plain() -> Self {
+    /// A printer for tests: plain text, no colour.
+    #[cfg(test)]
+    pub(crate) fn plain() -> Self {
         Self {
             json: false,
             quiet: false,
@@ -78,10 +88,6 @@ impl Printer {
     /// Whether human progress (spinners) may go to stderr.
     pub fn progress(&self) -> bool {
         !self.json && !self.quiet && std::io::stderr().is_terminal()
-    }
-
-    pub fn colored(&self) -> bool {
-        self.color
     }
 
     /// `text` in `style` when colour is on for stdout.

@@ -1,30 +1,43 @@
 //! Where anyray keeps its own things, per OS, through `dirs`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::envvars;
+use crate::error::UserError;
 
 const APP: &str = "anyray";
 
 /// `dirs::config_dir()/anyray`: the config file, token file and shell env files.
-pub fn config_dir() -> Result<PathBuf> {
+pub(crate) fn config_dir() -> Result<PathBuf> {
     dirs::config_dir()
         .map(|d| d.join(APP))
         .context("cannot find the user config directory (is HOME set?)")
 }
 
 /// The default config file path.
-pub fn default_config_file() -> Result<PathBuf> {
+pub(crate) fn default_config_file() -> Result<PathBuf> {
     Ok(config_dir()?.join("config.toml"))
 }
 
 /// The state dir: the ledger of what `connect` changed, and backups.
 /// `dirs::state_dir()` exists on Linux only; elsewhere the local data dir is used.
-pub fn state_dir() -> Result<PathBuf> {
+/// A relative `ANYRAY_STATE_DIR` is refused: it would mean another ledger (and other
+/// backups) in every directory anyray is run from.
+pub(crate) fn state_dir() -> Result<PathBuf> {
     if let Some(dir) = envvars::get(envvars::ANYRAY_STATE_DIR) {
-        return Ok(PathBuf::from(dir));
+        let dir = PathBuf::from(dir);
+        if !dir.is_absolute() {
+            return Err(UserError::usage(format!(
+                "{} must be an absolute path, not {}",
+                envvars::ANYRAY_STATE_DIR,
+                dir.display()
+            ))
+            .with_hint("set it to an absolute path, or unset it for the default")
+            .into());
+        }
+        return Ok(dir);
     }
     dirs::state_dir()
         .or_else(dirs::data_local_dir)
@@ -33,6 +46,16 @@ pub fn state_dir() -> Result<PathBuf> {
 }
 
 /// The user's home directory.
-pub fn home_dir() -> Result<PathBuf> {
+pub(crate) fn home_dir() -> Result<PathBuf> {
     dirs::home_dir().context("cannot find the home directory (is HOME set?)")
+}
+
+/// A path for humans: the home dir shown as `~`.
+pub(crate) fn display_path(path: &Path) -> String {
+    if let Ok(home) = home_dir()
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        return Path::new("~").join(rest).display().to_string();
+    }
+    path.display().to_string()
 }

@@ -7,13 +7,13 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::Via;
 use crate::discovery::{self, Discovery};
 use crate::envvars;
 use crate::gateway_url::{GatewayUrl, Provider, Routes};
 use crate::http;
 use crate::output::Printer;
 use crate::settings::Settings;
+use crate::settings::Via;
 
 /// One environment variable that anyray sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,7 +31,7 @@ impl EnvVar {
     }
 }
 
-/// Each provider's standard base-URL variable (TARGETS.md "Shells and SDKs"), in the
+/// Each provider's standard base-URL variable (docs/targets.md, "Shells and SDKs"), in the
 /// order they are emitted. Vertex is absent on purpose: the Vertex SDKs have no standard
 /// base-URL variable (they build regional `*-aiplatform.googleapis.com` hosts themselves),
 /// and Claude Code's `ANTHROPIC_VERTEX_BASE_URL` only applies in its Vertex mode, which
@@ -44,12 +44,12 @@ const PROVIDER_VARS: [(Provider, &str); 5] = [
     (Provider::Bedrock, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"),
 ];
 
-/// Hosts a loopback relay URL must never be proxied for (DESIGN.md "Proxies and loopback").
+/// Hosts a loopback relay URL must never be proxied for (docs/architecture.md, "Proxies and loopback").
 const LOOPBACK_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
 
 /// The provider variables for the routes the gateway serves, in a stable order.
 /// `routes` already holds full URLs (see [`Routes`]).
-pub fn gateway_env(routes: &Routes) -> Vec<EnvVar> {
+pub(crate) fn gateway_env(routes: &Routes) -> Vec<EnvVar> {
     PROVIDER_VARS
         .iter()
         .filter_map(|&(provider, name)| routes.get(provider).map(|url| EnvVar::new(name, url)))
@@ -58,7 +58,7 @@ pub fn gateway_env(routes: &Routes) -> Vec<EnvVar> {
 
 /// `NO_PROXY` and `no_proxy`, both set to the user's current entries (from either
 /// spelling, in order, without duplicates) plus `127.0.0.1,localhost`.
-pub fn no_proxy_env(upper: Option<&str>, lower: Option<&str>) -> Vec<EnvVar> {
+pub(crate) fn no_proxy_env(upper: Option<&str>, lower: Option<&str>) -> Vec<EnvVar> {
     let mut entries: Vec<&str> = Vec::new();
     let current = [upper, lower]
         .into_iter()
@@ -77,11 +77,11 @@ pub fn no_proxy_env(upper: Option<&str>, lower: Option<&str>) -> Vec<EnvVar> {
 }
 
 /// How long `env`, `connect` and `run` wait for discovery before using the defaults.
-pub const DISCOVERY_TIMEOUT: Duration = Duration::from_millis(1500);
+pub(crate) const DISCOVERY_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Where tools are pointed and with which variables, as [`resolve`] decided it.
 #[derive(Debug, Clone)]
-pub struct ToolEnv {
+pub(crate) struct ToolEnv {
     /// The URL tools use: the org gateway, or the local relay with `via = relay`.
     pub endpoint: GatewayUrl,
     pub via: Via,
@@ -98,11 +98,11 @@ pub struct ToolEnv {
 /// routes are used and one warning is printed. The network never makes this fail, so
 /// `eval "$(anyray env)"` in CI works with the gateway down; a broken `ca_file` does,
 /// as it does for every command that talks to the gateway.
-pub fn resolve(settings: &Settings, printer: &Printer) -> Result<ToolEnv> {
+pub(crate) async fn resolve(settings: &Settings, printer: &Printer) -> Result<ToolEnv> {
     let gateway = &settings.gateway.value;
     let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
     let client = http::client(ca_file, DISCOVERY_TIMEOUT)?;
-    let discovery = match http::block_on(discovery::fetch(&client, gateway))? {
+    let discovery = match discovery::fetch(&client, gateway).await {
         Ok(found) => found,
         Err(err) => {
             printer.warn(format!("{}; using the default routes", brief_error(&err)));
@@ -144,7 +144,7 @@ fn brief_error(err: &anyhow::Error) -> String {
 
 /// Moves routes under `from` onto `to`: the relay forwards paths as they are, so
 /// `{gateway}/gemini` becomes `{relay}/gemini`. A route on another host stays as it is.
-pub fn rebase(routes: Routes, from: &GatewayUrl, to: &GatewayUrl) -> Routes {
+pub(crate) fn rebase(routes: Routes, from: &GatewayUrl, to: &GatewayUrl) -> Routes {
     if from == to {
         return routes;
     }

@@ -1,4 +1,6 @@
-//! The user's Anyray key: the OS keyring first, then `ANYRAY_TOKEN`, then a 0600 file.
+//! The user's Anyray key. It is read from `ANYRAY_TOKEN` when that is set, else from the
+//! OS keyring, else from a 0600 file in anyray's config dir; it is stored in the keyring
+//! when the keyring keeps what it is given (read back to be sure), else in that file.
 //! A key never goes into argv, a log line, an error message or a world-readable file.
 
 use std::fmt;
@@ -27,7 +29,7 @@ impl Secret {
     }
 
     /// The value itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -65,7 +67,7 @@ pub fn token_file() -> Result<PathBuf> {
 /// `ANYRAY_KEYRING`: `on` (the default when unset) or `off`; also `1`/`0`, `true`/`false`
 /// and `yes`/`no`, in any case. Anything else is a usage error rather than a guess: a
 /// typo must not silently send the key to a keyring the user meant to avoid.
-pub fn keyring_enabled() -> Result<bool, UserError> {
+pub(crate) fn keyring_enabled() -> Result<bool, UserError> {
     let Some(value) = envvars::get(envvars::ANYRAY_KEYRING) else {
         return Ok(true);
     };

@@ -6,14 +6,37 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
+use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::cli::{Fallback, LogFormat, Via};
-use crate::config_file::{self, ConfigFile, KeySpec};
+use crate::config_file::{self, ConfigFile, FromSetting, KeySpec, Setting};
 use crate::envvars;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
 use crate::paths;
+use crate::relay::{
+    DEFAULT_RETRY_INTERVAL, Fallback, LogFormat, LogTarget, ProviderTargets, RelayConfig,
+};
+
+/// How tools reach the org gateway (`via`, `--via`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// Straight to the org gateway URL
+    Direct,
+    /// Through the local relay (`anyray gateway`)
+    Relay,
+}
+
+impl Via {
+    /// The name in the config file and in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Direct => "direct",
+            Via::Relay => "relay",
+        }
+    }
+}
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,47 +71,17 @@ pub struct Sourced<T> {
     pub source: Source,
 }
 
-/// Command-line values that take precedence over everything else.
+/// Command-line values that take precedence over everything else (parsed by clap).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub config: Option<PathBuf>,
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayUrl>,
     pub via: Option<Via>,
     pub listen: Option<SocketAddr>,
-    pub upstreams: Vec<String>,
+    pub upstreams: Vec<GatewayUrl>,
     pub fallback: Option<Fallback>,
     pub log_format: Option<LogFormat>,
     pub log_file: Option<PathBuf>,
-}
-
-/// The local relay's settings.
-#[derive(Debug, Clone)]
-pub struct RelaySettings {
-    pub listen: SocketAddr,
-    /// Names accepted in `Host` besides the relay's own addresses.
-    pub allowed_hosts: Vec<String>,
-    /// Org gateways in order of preference (default: the gateway).
-    pub upstreams: Vec<GatewayUrl>,
-    pub fallback: Fallback,
-    pub connect_timeout: Duration,
-    pub header_timeout: Duration,
-    pub idle_timeout: Duration,
-    pub max_body_bytes: u64,
-    pub max_connections: usize,
-    /// Async worker threads of `anyray gateway`'s runtime.
-    pub workers: usize,
-    pub grace_period: Duration,
-    pub log_format: LogFormat,
-    pub log_file: Option<PathBuf>,
-    /// Fail-open targets: the providers' public APIs.
-    pub providers: ProviderTargets,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProviderTargets {
-    pub openai: GatewayUrl,
-    pub anthropic: GatewayUrl,
-    pub gemini: GatewayUrl,
 }
 
 /// Everything a command needs to know about anyray's configuration.
@@ -101,7 +94,8 @@ pub struct Settings {
     pub ca_file: Option<Sourced<PathBuf>>,
     /// The identity header from the config; discovery may name one otherwise.
     pub identity_header: Option<String>,
-    pub relay: RelaySettings,
+    /// The local relay's configuration (its identity is decided when it starts).
+    pub relay: RelayConfig,
     /// Non-fatal findings (unknown keys, plain-http gateway), shown once.
     pub warnings: Vec<String>,
 }
@@ -113,10 +107,7 @@ impl Settings {
         let file = ConfigFile::load(&config_file.value)?;
         // Checked with the other settings, so a typo fails every command the same way.
         crate::secrets::keyring_enabled()?;
-        let resolver = Resolver {
-            file: &file,
-            overrides,
-        };
+        let resolver = Resolver { file: &file };
 
         let mut warnings: Vec<String> = file
             .unknown_keys()
@@ -124,37 +115,31 @@ impl Settings {
             .map(|k| format!("{}: unknown setting `{k}` is ignored", file.path.display()))
             .collect();
 
-        let gateway = resolver.sourced("gateway", overrides.gateway.clone(), "--gateway")?;
+        let gateway = resolver.flag_or("gateway", overrides.gateway.clone(), "--gateway")?;
         let gateway = Sourced {
-            value: GatewayUrl::parse(&gateway.value.unwrap_or_default())?,
+            value: gateway.value.expect("`gateway` has a default"),
             source: gateway.source,
         };
         warnings.extend(gateway.value.warning());
-
-        let via = resolver.sourced(
-            "via",
-            overrides.via.map(|v| via_str(v).to_string()),
-            "--via",
-        )?;
+        let via = resolver.flag_or("via", overrides.via, "--via")?;
         let via = Sourced {
-            value: if via.value.as_deref() == Some("relay") {
-                Via::Relay
-            } else {
-                Via::Direct
-            },
+            value: via.value.expect("`via` has a default"),
             source: via.source,
         };
-        let ca_file = resolver.sourced("ca_file", None, "")?;
-        let ca_file = ca_file.value.map(|v| Sourced {
-            value: PathBuf::from(v),
+        let ca_file = resolver.layered("ca_file")?;
+        let ca_file = ca_file.value.map(|value| Sourced {
+            value: PathBuf::from_setting(value),
             source: ca_file.source,
         });
-
-        let relay = resolver.relay(&gateway.value)?;
+        let relay = resolver.relay(
+            overrides,
+            &gateway.value,
+            ca_file.as_ref().map(|c| c.value.clone()),
+        )?;
         Ok(Self {
             config_exists: file.exists,
             config_file,
-            identity_header: resolver.value("identity_header")?,
+            identity_header: resolver.get("identity_header")?.map(String::from_setting),
             gateway,
             via,
             ca_file,
@@ -186,128 +171,167 @@ impl Settings {
     }
 }
 
-pub fn via_str(via: Via) -> &'static str {
-    match via {
-        Via::Direct => "direct",
-        Via::Relay => "relay",
-    }
-}
-
-/// Looks a key up through the layers: flag, env, file, default.
+/// Looks a key up through the layers (flag, env, file, default) and parses its value
+/// once, by the kind the settings table gives it.
 struct Resolver<'a> {
     file: &'a ConfigFile,
-    overrides: &'a Overrides,
 }
 
 impl Resolver<'_> {
-    fn sourced(
+    /// `key`'s raw value from the environment, the file or its default.
+    fn raw(&self, spec: &KeySpec) -> Result<Sourced<Option<String>>, UserError> {
+        let env = spec
+            .env
+            .and_then(|var| envvars::get(var).map(|value| (var, value)));
+        Ok(if let Some((var, value)) = env {
+            Sourced {
+                value: Some(value),
+                source: Source::Env(var),
+            }
+        } else if let Some(value) = self.file.get(spec.key)? {
+            Sourced {
+                value: Some(value),
+                source: Source::File(self.file.path.clone()),
+            }
+        } else {
+            Sourced {
+                value: spec.default.map(str::to_string),
+                source: Source::Default,
+            }
+        })
+    }
+
+    /// `key` from the environment, the file or its default, parsed; an invalid value
+    /// says where it came from.
+    fn layered(&self, key: &str) -> Result<Sourced<Option<Setting>>, UserError> {
+        let spec = config_file::spec(key).expect("resolution only asks for known keys");
+        let raw = self.raw(spec)?;
+        let value = raw
+            .value
+            .map(|raw_value| {
+                config_file::parse(spec, &raw_value).map_err(|e| in_source(e, spec, &raw.source))
+            })
+            .transpose()?;
+        Ok(Sourced {
+            value,
+            source: raw.source,
+        })
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Setting>, UserError> {
+        Ok(self.layered(key)?.value)
+    }
+
+    /// The flag's value when given (clap parsed it), else the layers'.
+    fn flag_or<T: FromSetting>(
         &self,
         key: &str,
-        flag: Option<String>,
+        flag: Option<T>,
         flag_name: &'static str,
-    ) -> Result<Sourced<Option<String>>, UserError> {
-        let spec = config_file::spec(key).expect("resolution only asks for known keys");
-        let (value, source) = if let Some(v) = flag {
-            (Some(v), Source::Flag(flag_name))
-        } else if let Some((var, v)) = spec.env.and_then(|var| envvars::get(var).map(|v| (var, v)))
-        {
-            (Some(v), Source::Env(var))
-        } else if let Some(v) = self.file.get(key)? {
-            (Some(v), Source::File(self.file.path.clone()))
-        } else {
-            (spec.default.map(str::to_string), Source::Default)
-        };
-        if let Some(v) = &value {
-            config_file::validate(spec, v).map_err(|e| in_source(e, spec, &source))?;
+    ) -> Result<Sourced<Option<T>>, UserError> {
+        if let Some(value) = flag {
+            return Ok(Sourced {
+                value: Some(value),
+                source: Source::Flag(flag_name),
+            });
         }
-        Ok(Sourced { value, source })
+        let layered = self.layered(key)?;
+        Ok(Sourced {
+            value: layered.value.map(T::from_setting),
+            source: layered.source,
+        })
     }
 
-    fn value(&self, key: &str) -> Result<Option<String>, UserError> {
-        Ok(self.sourced(key, None, "")?.value)
+    /// A key that has a default, so always a value.
+    fn value<T: FromSetting>(&self, key: &str) -> Result<T, UserError> {
+        Ok(T::from_setting(
+            self.get(key)?
+                .unwrap_or_else(|| panic!("`{key}` has a default")),
+        ))
     }
 
-    fn number(&self, key: &str) -> Result<u64, UserError> {
-        Ok(self.value(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
-    }
-
-    fn url(&self, key: &str) -> Result<GatewayUrl, UserError> {
-        GatewayUrl::parse(&self.value(key)?.unwrap_or_default())
-    }
-
-    fn relay(&self, gateway: &GatewayUrl) -> Result<RelaySettings, UserError> {
-        let o = self.overrides;
-        let listen = match o.listen {
-            Some(addr) => addr,
-            None => self
-                .value("relay.listen")?
-                .and_then(|v| v.parse().ok())
-                .expect("validated with a default"),
-        };
-        let upstream_list = if o.upstreams.is_empty() {
-            self.value("relay.upstreams")?
-                .map(|v| v.split(',').map(str::to_string).collect())
+    fn relay(
+        &self,
+        o: &Overrides,
+        gateway: &GatewayUrl,
+        ca_file: Option<PathBuf>,
+    ) -> Result<RelayConfig, UserError> {
+        let mut upstreams = if o.upstreams.is_empty() {
+            self.get("relay.upstreams")?
+                .map(Vec::from_setting)
                 .unwrap_or_default()
         } else {
             o.upstreams.clone()
         };
-        let mut upstreams = upstream_list
-            .iter()
-            .map(|u| u.trim())
-            .filter(|u| !u.is_empty())
-            .map(GatewayUrl::parse)
-            .collect::<Result<Vec<_>, _>>()?;
         if upstreams.is_empty() {
             upstreams.push(gateway.clone());
         }
-        let fallback = match o.fallback {
-            Some(f) => f,
-            None if self.value("relay.fallback")?.as_deref() == Some("direct") => Fallback::Direct,
-            None => Fallback::None,
+        let millis = |key| self.value(key).map(Duration::from_millis);
+        let secs = |key| self.value(key).map(Duration::from_secs);
+        let count = |key| {
+            self.value::<u64>(key)
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
         };
-        let log_format = match o.log_format {
-            Some(f) => f,
-            None if self.value("relay.log_format")?.as_deref() == Some("json") => LogFormat::Json,
-            None => LogFormat::Human,
+        let log_file = match &o.log_file {
+            Some(path) => Some(path.clone()),
+            None => self.get("relay.log_file")?.map(PathBuf::from_setting),
         };
-        let allowed_hosts = self
-            .value("relay.allowed_hosts")?
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|h| !h.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(RelaySettings {
-            listen,
-            allowed_hosts,
+        Ok(RelayConfig {
+            listen: match o.listen {
+                Some(addr) => addr,
+                None => self.value("relay.listen")?,
+            },
+            allowed_hosts: self
+                .get("relay.allowed_hosts")?
+                .map(Vec::from_setting)
+                .unwrap_or_default(),
             upstreams,
-            fallback,
-            connect_timeout: Duration::from_millis(self.number("relay.connect_timeout_ms")?),
-            header_timeout: Duration::from_millis(self.number("relay.header_timeout_ms")?),
-            idle_timeout: Duration::from_secs(self.number("relay.idle_timeout_s")?),
+            fallback: match o.fallback {
+                Some(fallback) => fallback,
+                None => self.value("relay.fallback")?,
+            },
+            identity: None,
+            ca_file,
+            connect_timeout: millis("relay.connect_timeout_ms")?,
+            header_timeout: millis("relay.header_timeout_ms")?,
+            idle_timeout: secs("relay.idle_timeout_s")?,
             max_body_bytes: self
-                .number("relay.max_body_mb")?
+                .value::<u64>("relay.max_body_mb")?
                 .saturating_mul(1024 * 1024),
-            max_connections: usize::try_from(self.number("relay.max_connections")?)
-                .unwrap_or(usize::MAX),
-            workers: usize::try_from(self.number("relay.workers")?).unwrap_or(usize::MAX),
-            grace_period: Duration::from_secs(self.number("relay.grace_period_s")?),
-            log_format,
-            log_file: o
-                .log_file
-                .clone()
-                .or(self.value("relay.log_file")?.map(PathBuf::from)),
+            max_connections: count("relay.max_connections")?,
+            workers: count("relay.workers")?,
+            grace_period: secs("relay.grace_period_s")?,
+            retry_interval: DEFAULT_RETRY_INTERVAL,
+            log: log_file.map_or(LogTarget::Stderr, LogTarget::File),
+            log_format: match o.log_format {
+                Some(format) => format,
+                None => self.value("relay.log_format")?,
+            },
             providers: ProviderTargets {
-                openai: self.url("relay.providers.openai")?,
-                anthropic: self.url("relay.providers.anthropic")?,
-                gemini: self.url("relay.providers.gemini")?,
+                openai: self.value("relay.providers.openai")?,
+                anthropic: self.value("relay.providers.anthropic")?,
+                gemini: self.value("relay.providers.gemini")?,
             },
         })
     }
 }
+
+/// A choice converts to the enum that names the same choices (tested below).
+macro_rules! choice {
+    ($($t:ty),*) => {$(
+        impl FromSetting for $t {
+            fn from_setting(setting: Setting) -> Self {
+                match setting {
+                    Setting::Choice(name) => <$t as ValueEnum>::from_str(name, false)
+                        .unwrap_or_else(|e| panic!("{e}")),
+                    other => panic!("not a choice: {other:?}"),
+                }
+            }
+        }
+    )*};
+}
+
+choice!(Via, Fallback, LogFormat);
 
 /// Adds where a bad value came from to its error.
 fn in_source(err: UserError, spec: &KeySpec, source: &Source) -> UserError {
@@ -320,7 +344,7 @@ fn in_source(err: UserError, spec: &KeySpec, source: &Source) -> UserError {
 }
 
 /// The config file path: `--config`, then `ANYRAY_CONFIG`, then the default.
-pub fn config_path(overrides: &Overrides) -> Result<Sourced<PathBuf>> {
+pub(crate) fn config_path(overrides: &Overrides) -> Result<Sourced<PathBuf>> {
     Ok(
         match (&overrides.config, envvars::get(envvars::ANYRAY_CONFIG)) {
             (Some(path), _) => Sourced {
@@ -340,15 +364,122 @@ pub fn config_path(overrides: &Overrides) -> Result<Sourced<PathBuf>> {
 }
 
 /// The effective value of one key and its source, for `config get`.
-pub fn effective(overrides: &Overrides, key: &str) -> Result<Sourced<Option<String>>> {
+pub(crate) fn effective(overrides: &Overrides, key: &str) -> Result<Sourced<Option<String>>> {
     let file = ConfigFile::load(&config_path(overrides)?.value)?;
-    config_file::spec(key).ok_or_else(|| {
+    let spec = config_file::spec(key).ok_or_else(|| {
         UserError::usage(format!("unknown setting `{key}`"))
             .with_hint("list the settings with `anyray config get --help`")
     })?;
-    Ok(Resolver {
-        file: &file,
-        overrides,
+    let resolver = Resolver { file: &file };
+    resolver.layered(key)?; // an invalid value is an error here too
+    Ok(resolver.raw(spec)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config_file::Kind;
+
+    fn relay_from(toml: &str) -> Result<RelayConfig, UserError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, toml).unwrap();
+        let file = ConfigFile::load(&path).unwrap();
+        let gateway = GatewayUrl::parse("https://gw.example").unwrap();
+        Resolver { file: &file }.relay(&Overrides::default(), &gateway, None)
     }
-    .sourced(key, None, "")?)
+
+    #[test]
+    fn every_relay_key_resolves_from_its_default() {
+        let relay = relay_from("").unwrap();
+        assert_eq!(relay.listen, "127.0.0.1:8787".parse().unwrap());
+        assert_eq!(
+            relay.upstreams,
+            [GatewayUrl::parse("https://gw.example").unwrap()]
+        );
+        assert_eq!(relay.fallback, Fallback::None);
+        assert_eq!(relay.log_format, LogFormat::Human);
+        assert_eq!(relay.log, LogTarget::Stderr);
+        assert_eq!(relay.workers, 1);
+        assert_eq!(relay.connect_timeout, Duration::from_secs(2));
+        assert_eq!(relay.max_body_bytes, 64 * 1024 * 1024);
+        assert!(relay.allowed_hosts.is_empty());
+    }
+
+    #[test]
+    fn every_relay_key_resolves_from_the_file_into_its_type() {
+        let relay = relay_from(
+            r#"[relay]
+listen = "127.0.0.1:9999"
+allowed_hosts = ["devbox", "devbox.corp:9999"]
+upstreams = ["https://a.example", "https://b.example/llm"]
+fallback = "direct"
+connect_timeout_ms = 250
+header_timeout_ms = 500
+idle_timeout_s = 7
+max_body_mb = 2
+max_connections = 3
+workers = 4
+grace_period_s = 5
+log_format = "json"
+log_file = "/tmp/relay.log"
+[relay.providers]
+openai = "https://o.example"
+anthropic = "https://a.example"
+gemini = "https://g.example"
+"#,
+        )
+        .unwrap();
+        assert_eq!(relay.listen.port(), 9999);
+        assert_eq!(relay.allowed_hosts, ["devbox", "devbox.corp:9999"]);
+        assert_eq!(relay.upstreams[1].as_str(), "https://b.example/llm");
+        assert_eq!(relay.fallback, Fallback::Direct);
+        assert_eq!(relay.connect_timeout, Duration::from_millis(250));
+        assert_eq!(relay.idle_timeout, Duration::from_secs(7));
+        assert_eq!(relay.max_body_bytes, 2 * 1024 * 1024);
+        assert_eq!((relay.max_connections, relay.workers), (3, 4));
+        assert_eq!(relay.log_format, LogFormat::Json);
+        assert_eq!(relay.log, LogTarget::File("/tmp/relay.log".into()));
+        assert_eq!(relay.providers.gemini.as_str(), "https://g.example");
+    }
+
+    #[test]
+    fn a_bad_value_says_where_it_came_from() {
+        let err = relay_from("[relay]\nworkers = 0\n").unwrap_err();
+        assert!(err.message.contains("relay.workers"), "{}", err.message);
+        assert!(err.message.contains("config.toml"), "{}", err.message);
+    }
+
+    /// A choice setting converts to its enum by name: the table and the enum must list
+    /// the same names.
+    #[test]
+    fn choices_are_the_enums_names() {
+        fn names<T: ValueEnum>() -> Vec<String> {
+            T::value_variants()
+                .iter()
+                .map(|v| v.to_possible_value().unwrap().get_name().to_string())
+                .collect()
+        }
+        for (key, expected) in [
+            ("via", names::<Via>()),
+            ("relay.fallback", names::<Fallback>()),
+            ("relay.log_format", names::<LogFormat>()),
+        ] {
+            let Kind::Choice(choices) = config_file::spec(key).unwrap().kind else {
+                panic!("{key} is a choice");
+            };
+            assert_eq!(choices, expected, "{key}");
+        }
+        // as_str() (the JSON and config-file name) is the same name too.
+        let name = |v: clap::builder::PossibleValue| v.get_name().to_string();
+        for v in Via::value_variants() {
+            assert_eq!(v.as_str(), name(v.to_possible_value().unwrap()));
+        }
+        for v in Fallback::value_variants() {
+            assert_eq!(v.as_str(), name(v.to_possible_value().unwrap()));
+        }
+        for v in LogFormat::value_variants() {
+            assert_eq!(v.as_str(), name(v.to_possible_value().unwrap()));
+        }
+    }
 }

@@ -1,7 +1,15 @@
 //! The relay's memory does not grow with the request body: a counting allocator (for
 //! this test binary only) measures the peak heap while bodies of 5 and 20 MiB stream
-//! through an in-process relay to a sink that discards them.
+//! through an in-process relay to a sink that discards them. It is a test binary of its
+//! own (not a module of tests/it) because the allocator counts every thread of the
+//! process: the other tests running beside it would move the peak.
 
+// A test binary has no outside: its helpers are `pub` for the other modules.
+#![allow(unreachable_pub)]
+
+// The shared relay helpers of tests/it; this binary uses two of them.
+#[allow(dead_code)]
+#[path = "it/relay_support/mod.rs"]
 mod relay_support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -23,6 +31,7 @@ struct Counting;
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+#[allow(unsafe_code)] // a global allocator is unsafe to implement
 // SAFETY: forwards to the system allocator and only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {

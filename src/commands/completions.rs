@@ -7,7 +7,7 @@ use clap_complete::Shell;
 use super::Context;
 use crate::cli::{Cli, CompletionShell, CompletionsArgs};
 
-pub fn run(args: &CompletionsArgs, _ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &CompletionsArgs, _ctx: &Context) -> Result<()> {
     let mut out = Vec::new();
     render(args.shell, &mut out);
     use std::io::Write;
@@ -16,7 +16,7 @@ pub fn run(args: &CompletionsArgs, _ctx: &Context) -> Result<()> {
 }
 
 /// The completion script for one shell.
-pub fn render(shell: CompletionShell, out: &mut Vec<u8>) {
+pub(super) fn render(shell: CompletionShell, out: &mut Vec<u8>) {
     let shell = match shell {
         CompletionShell::Bash => Shell::Bash,
         CompletionShell::Zsh => Shell::Zsh,

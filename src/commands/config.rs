@@ -9,7 +9,7 @@ use crate::config_file::{self, ConfigFile};
 use crate::error::UserError;
 use crate::settings;
 
-pub fn run(args: &ConfigArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &ConfigArgs, ctx: &Context) -> Result<()> {
     let overrides = ctx.overrides();
     let path = settings::config_path(&overrides)?;
     let p = &ctx.printer;

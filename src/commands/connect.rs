@@ -11,20 +11,24 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::ConnectArgs;
 use crate::config_file::ConfigFile;
-use crate::connect::render;
-use crate::connect::session;
-use crate::connect::{Ledger, Store};
+use crate::connect::{Ledger, Store, Txn, journal};
 use crate::error::{ExitStatus, SilentExit, UserError};
-use crate::settings::{Overrides, Settings, via_str};
+use crate::paths::display_path;
+use crate::runtime::{self, Threads};
+use crate::session::{self, render};
+use crate::settings::{Overrides, Settings};
 use crate::targets::{self, Ctx, Target};
 
-pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
         gateway: args.gateway.clone(),
         via: args.via,
         ..ctx.overrides()
     })?;
-    let tctx = Ctx::resolve(&settings, &ctx.printer, args.identity, args.all_platforms)?;
+    let tctx = runtime::block_on(
+        Threads::Current,
+        session::context(&settings, &ctx.printer, args.identity, args.all_platforms),
+    )??;
     let store = Store::open()?;
     let p = &ctx.printer;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
@@ -33,24 +37,39 @@ pub fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         p.warn("no supported tool found on this machine; name one to connect it anyway, e.g. `anyray connect codex --force`");
     }
 
-    if args.check {
-        return check(ctx, &tctx, &selected, &store.load()?);
-    }
-
-    let planned = session::plan_all(&selected, &tctx, &store.load()?);
-    if args.dry_run {
-        let report = session::dry_run_report(&planned, &tctx);
-        return finish(ctx, &report);
-    }
-    if interactive && session::any_change(&planned) {
-        render::connect(p, &session::dry_run_report(&planned, &tctx));
-        if !super::confirm("Apply these changes?")? {
-            p.line("Nothing was changed.");
-            return Ok(());
+    if args.check || args.dry_run || interactive {
+        let ledger = journal::load_settled(&store)?;
+        if args.check {
+            return check(ctx, &tctx, &selected, &ledger);
+        }
+        let planned = session::plan_all(&selected, &tctx, &ledger, args.force);
+        let preview = session::dry_run_report(&planned, &tctx, &store);
+        if args.dry_run {
+            return finish(ctx, &preview);
+        }
+        if session::any_change(&planned) {
+            render::connect(p, &preview);
+            if !super::confirm("Apply these changes?")? {
+                p.line("Nothing was changed.");
+                return Ok(());
+            }
         }
     }
-    save_choices(args, &settings, ctx)?;
-    let report = session::apply(&planned, &tctx, &store)?;
+    let mut txn = Txn::begin(&store)?;
+    let report = session::apply(&selected, &tctx, &mut txn, args.force)?;
+    // The gateway is remembered only when some tool now points at it (or there was no
+    // tool to point): a run where every target failed or was skipped changes nothing.
+    let pointed = report.targets.is_empty()
+        || report.targets.iter().any(|t| {
+            matches!(
+                t.outcome,
+                session::ConnectOutcome::Changed | session::ConnectOutcome::AlreadyConnected
+            )
+        });
+    if pointed {
+        save_choices(args, &settings, ctx, &txn)?;
+    }
+    drop(txn);
     finish(ctx, &report)
 }
 
@@ -76,8 +95,7 @@ fn select(args: &ConnectArgs, interactive: bool) -> Result<Vec<&'static dyn Targ
                 .iter()
                 .filter_map(|t| {
                     let found = t.detect();
-                    (!found.installed)
-                        .then(|| format!("{} ({})", targets::id(t.name()), found.reason))
+                    (!found.installed).then(|| format!("{} ({})", t.name(), found.reason))
                 })
                 .collect();
             if !missing.is_empty() {
@@ -117,7 +135,7 @@ struct Choice(&'static dyn Target, String);
 
 impl std::fmt::Display for Choice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", targets::id(self.0.name()), self.1)
+        write!(f, "{} ({})", self.0.name(), self.1)
     }
 }
 
@@ -143,13 +161,13 @@ fn check(
 
 /// `--gateway URL` and `--via MODE` are remembered, so later runs (`status`, `doctor`,
 /// `env`) use the same gateway and know whether the tools go through the relay.
-fn save_choices(args: &ConnectArgs, settings: &Settings, ctx: &Context) -> Result<()> {
+fn save_choices(args: &ConnectArgs, settings: &Settings, ctx: &Context, txn: &Txn) -> Result<()> {
     let mut wanted = Vec::new();
     if args.gateway.is_some() {
         wanted.push(("gateway", settings.gateway.value.as_str()));
     }
     if let Some(via) = args.via {
-        wanted.push(("via", via_str(via)));
+        wanted.push(("via", via.as_str()));
     }
     if wanted.is_empty() {
         return Ok(());
@@ -165,11 +183,11 @@ fn save_choices(args: &ConnectArgs, settings: &Settings, ctx: &Context) -> Resul
     if saved.is_empty() {
         return Ok(());
     }
-    file.save()?;
+    file.save_locked(txn.lock())?;
     ctx.printer.line(format!(
         "Saved {} in {}",
         saved.join(", "),
-        targets::display_path(&file.path)
+        display_path(&file.path)
     ));
     Ok(())
 }

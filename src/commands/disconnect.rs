@@ -6,22 +6,22 @@ use anyhow::Result;
 
 use super::Context;
 use crate::cli::DisconnectArgs;
-use crate::connect::{Store, render, session};
+use crate::connect::{Store, TargetName};
 use crate::error::{ExitStatus, SilentExit};
+use crate::session::{self, render};
 use crate::targets;
 
-pub fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
     let p = &ctx.printer;
     let store = Store::open()?;
     // gemini's setting lives in the shell env files: disconnecting it restores those.
-    let mut ids: Vec<&'static str> = Vec::new();
+    let mut owners: Vec<TargetName> = Vec::new();
     for target in targets::named(&args.targets) {
-        let id = targets::id(target.owner());
-        if !ids.contains(&id) {
-            ids.push(id);
+        if !owners.contains(&target.owner()) {
+            owners.push(target.owner());
         }
     }
-    let only = (!ids.is_empty()).then_some(ids.as_slice());
+    let only = (!owners.is_empty()).then_some(owners.as_slice());
     if p.interactive() && !args.yes && !args.dry_run {
         let preview = session::disconnect(only, &store, args.force, true)?;
         if preview.targets.iter().all(|t| t.files.is_empty()) {

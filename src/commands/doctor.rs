@@ -10,15 +10,13 @@ use super::Context;
 use crate::cli::DoctorArgs;
 use crate::doctor::{self, ConfigError, Env, Plan, Selection, render};
 use crate::error::{ExitStatus, SilentExit, UserError, classify};
-use crate::gateway_url::GatewayUrl;
+use crate::runtime::{self, Threads};
 use crate::settings::{Overrides, Settings};
 
-pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &DoctorArgs, ctx: &Context) -> Result<()> {
     let bound = doctor::bound(args.timeout)?;
-    // A bad `--gateway` is a usage error; a bad config file is what `config` reports.
-    if let Some(gateway) = &args.gateway {
-        GatewayUrl::parse(gateway)?;
-    }
+    // A bad `--gateway` is a usage error (clap's); a bad config file is what `config`
+    // reports.
     let selection = Selection::new(&args.only, &args.skip);
     let checks = selection.checks();
     if checks.is_empty() {
@@ -49,7 +47,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<()> {
         .printer
         .progress()
         .then(|| render::Spinner::start(checks.len(), finished.clone()));
-    let report = doctor::run_blocking(plan, finished)?;
+    let report = runtime::block_on(Threads::Workers(2), doctor::run(plan, finished))?;
     drop(spinner);
 
     if ctx.printer.json {

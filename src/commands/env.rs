@@ -20,7 +20,8 @@ use super::Context;
 use crate::cli::EnvArgs;
 use crate::envvars;
 use crate::provider_env::{self, EnvVar};
-use crate::settings::{Overrides, via_str};
+use crate::runtime::{self, Threads};
+use crate::settings::Overrides;
 use crate::shell;
 
 /// The `--json` document (see the module docs).
@@ -32,18 +33,21 @@ struct EnvReport<'a> {
     vars: &'a [EnvVar],
 }
 
-pub fn run(args: &EnvArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &EnvArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
         gateway: args.gateway.clone(),
         via: args.via,
         ..Overrides::default()
     })?;
-    let env = provider_env::resolve(&settings, &ctx.printer)?;
+    let env = runtime::block_on(
+        Threads::Current,
+        provider_env::resolve(&settings, &ctx.printer),
+    )??;
     let p = &ctx.printer;
     if p.json {
         return p.json(&EnvReport {
             endpoint: env.endpoint.as_str(),
-            via: via_str(env.via),
+            via: env.via.as_str(),
             discovery: env.discovery.is_some(),
             vars: &env.vars,
         });

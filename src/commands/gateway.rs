@@ -1,17 +1,20 @@
 //! `anyray gateway`: run the local relay in the foreground (the engine is `crate::relay`).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
 use super::Context;
 use crate::cli::GatewayArgs;
+use crate::discovery;
 use crate::error::UserError;
-use crate::relay::{self, Identity, Relay, RelayConfig, RelaySummary};
-use crate::secrets;
+use crate::relay::{self, Identity, Relay, RelaySummary};
+use crate::runtime::{self, Threads};
+use crate::secrets::{self, Secret};
 use crate::settings::{Overrides, Settings};
 
-pub fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
         listen: args.listen,
         upstreams: args.upstreams.clone(),
@@ -31,31 +34,34 @@ pub fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
             settings.relay.listen
         ));
     }
+    // The key first: the keyring blocks, so it is read before the runtime starts.
+    let key = secrets::load()?.map(|(key, _store)| key);
     // relay.workers is within 1..=64 (checked when the settings were read).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(settings.relay.workers)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let result = runtime.block_on(serve(&settings, ctx));
-    // Once the relay has stopped, nothing is left to wait for: a DNS lookup still
-    // running on a blocking thread must not hold up the exit.
-    runtime.shutdown_background();
-    result
+    runtime::block_on(
+        Threads::Workers(settings.relay.workers),
+        serve(&settings, key, ctx),
+    )?
 }
 
-async fn serve(settings: &Settings, ctx: &Context<'_>) -> Result<()> {
-    let plan = relay::resolve_identity(settings).await?;
+async fn serve(settings: &Settings, key: Option<Secret>, ctx: &Context<'_>) -> Result<()> {
+    let plan = relay_identity(settings, key).await?;
     if let Some(note) = &plan.note {
         ctx.printer.warn(note);
     }
-    let config = RelayConfig::from_settings(settings, plan.identity);
+    let config = relay::RelayConfig {
+        identity: plan.identity,
+        ..settings.relay.clone()
+    };
     let mut signals = StopSignals::install()?;
     let logs_to_file = matches!(config.log, relay::LogTarget::File(_));
     let relay = Relay::bind(config).await?;
     if logs_to_file {
-        // The startup line went to the log file; say where we are on the terminal too.
-        eprintln!("anyray relay listening on {}", relay.listening_on());
+        // The startup line went to the log file; say where we are on the terminal too,
+        // on stderr beside where the access log would be (and in --json and --quiet).
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("anyray relay listening on {}", relay.listening_on());
+        }
     }
     signals.recv().await;
     tokio::select! {
@@ -65,6 +71,67 @@ async fn serve(settings: &Settings, ctx: &Context<'_>) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Who the relay says the user is, and what the user should know about it.
+#[derive(Debug, Default)]
+pub(super) struct IdentityPlan {
+    pub(super) identity: Option<Identity>,
+    /// Why no key will be sent although one is stored (for a warning), if that is so.
+    pub(super) note: Option<String>,
+}
+
+/// Decides the relay's identity header: `key` (from `anyray login` or `ANYRAY_TOKEN`,
+/// read with [`secrets::load`] before the runtime starts, because the keyring blocks)
+/// in the header the config names, else the one the gateway's discovery names, else none.
+pub(super) async fn relay_identity(
+    settings: &Settings,
+    key: Option<Secret>,
+) -> Result<IdentityPlan> {
+    let Some(key) = key else {
+        return Ok(IdentityPlan::default());
+    };
+    if let Some(header) = &settings.identity_header {
+        return Ok(IdentityPlan {
+            identity: Some(Identity::new(header, key)?),
+            note: None,
+        });
+    }
+    let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
+    let client = crate::http::client(
+        ca_file,
+        settings.relay.connect_timeout.max(Duration::from_secs(1)),
+    )?;
+    let mut errors = Vec::new();
+    for gw in &settings.relay.upstreams {
+        match discovery::fetch(&client, gw).await {
+            Ok(found) => {
+                let Some(header) = found.and_then(|d| d.identity_header) else {
+                    return Ok(IdentityPlan {
+                        identity: None,
+                        note: Some(format!(
+                            "the gateway {gw} names no identity header, so your Anyray key is not sent; \
+                             set one with `anyray config set identity_header NAME` if your org wants it"
+                        )),
+                    });
+                };
+                return Ok(IdentityPlan {
+                    identity: Some(Identity::new(&header, key)?),
+                    note: None,
+                });
+            }
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    Ok(IdentityPlan {
+        identity: None,
+        note: Some(format!(
+            "cannot ask the gateway which header carries your Anyray key ({}), so it is not sent; \
+             set it with `anyray config set identity_header {}`",
+            errors.join("; "),
+            discovery::DEFAULT_IDENTITY_HEADER
+        )),
+    })
 }
 
 /// SIGINT (Ctrl-C) and, on Unix, SIGTERM. Installed before the relay listens: a signal
@@ -124,13 +191,13 @@ fn check_config(settings: &Settings, ctx: &Context) -> Result<()> {
         (Some(header), Some((key, _))) => Some(Identity::new(header, key.clone())?),
         _ => None,
     };
-    let config = RelayConfig::from_settings(settings, identity);
+    let config = relay::RelayConfig {
+        identity,
+        ..settings.relay.clone()
+    };
     config.validate()?;
     crate::http::tls_config(config.ca_file.as_deref())?;
-    let summary = config.summary(
-        stored.as_ref().map(|(_, store)| store.to_string()),
-        settings.relay.workers,
-    );
+    let summary = config.summary(stored.as_ref().map(|(_, store)| store.to_string()));
     let p = &ctx.printer;
     if p.json {
         return p.json(&summary);

@@ -11,7 +11,7 @@ use crate::envvars;
 use crate::error::{ExitStatus, SilentExit, UserError};
 use crate::secrets::{self, Secret, Store};
 
-pub fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
     if args.status {
         return status(ctx);
     }

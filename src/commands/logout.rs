@@ -7,7 +7,7 @@ use super::Context;
 use crate::envvars;
 use crate::secrets;
 
-pub fn run(ctx: &Context) -> Result<()> {
+pub(super) fn run(ctx: &Context) -> Result<()> {
     let removed = secrets::remove()?;
     let p = &ctx.printer;
     if p.json {

@@ -1,4 +1,5 @@
-//! One module per command; [`dispatch`] resolves settings once and runs the command.
+//! One module per command. [`dispatch`] runs the command the command line names; each
+//! resolves the settings it needs once, its own flags on top ([`Context::settings`]).
 
 use anyhow::Result;
 
@@ -7,18 +8,18 @@ use crate::error::UserError;
 use crate::output::Printer;
 use crate::settings::{Overrides, Settings};
 
-pub mod completions;
-pub mod config;
-pub mod connect;
-pub mod disconnect;
-pub mod doctor;
-pub mod env;
-pub mod gateway;
+mod completions;
+mod config;
+mod connect;
+mod disconnect;
+mod doctor;
+mod env;
+mod gateway;
 pub mod generate;
-pub mod login;
-pub mod logout;
-pub mod run;
-pub mod status;
+mod login;
+mod logout;
+mod run;
+mod status;
 
 /// What every command receives: the global flags and the printer.
 pub struct Context<'a> {
@@ -38,7 +39,7 @@ impl Context<'_> {
     }
 
     /// Only the config-file flag: for commands without their own setting flags.
-    pub fn overrides(&self) -> Overrides {
+    pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
             config: self.global.config.clone(),
             ..Overrides::default()
@@ -46,7 +47,7 @@ impl Context<'_> {
     }
 }
 
-pub fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
+pub(crate) fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
     let ctx = Context {
         global: &cli.global,
         printer,
@@ -69,7 +70,7 @@ pub fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
 
 /// Asks a yes/no question on the terminal (default yes). Esc or Ctrl-C is a usage error,
 /// so nothing is changed.
-pub fn confirm(question: &str) -> Result<bool> {
+pub(crate) fn confirm(question: &str) -> Result<bool> {
     inquire::Confirm::new(question)
         .with_default(true)
         .prompt()

@@ -21,19 +21,22 @@
 
 use std::ffi::OsString;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{RunArgs, Via};
+use crate::cli::RunArgs;
 use crate::error::{ChildExit, UserError};
 use crate::launch::Launch;
 use crate::provider_env::{self, EnvVar, ToolEnv};
 use crate::relay::{self, LogTarget, Relay, RelayConfig};
-use crate::settings::{Overrides, Settings, via_str};
+use crate::runtime::{self, Threads};
+use crate::secrets::Secret;
+use crate::settings::Via;
+use crate::settings::{Overrides, Settings};
 use crate::targets;
 
-pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
     let Some((program, rest)) = args.command.split_first() else {
         return Err(UserError::usage("no command to run")
             .with_hint("put it after `--`, e.g. `anyray run -- claude`")
@@ -50,7 +53,10 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
             settings.via.value = Via::Relay;
             settings.relay.listen = "127.0.0.1:0".parse().expect("a socket address");
         }
-        let env = provider_env::resolve(&settings, &ctx.printer)?;
+        let env = runtime::block_on(
+            Threads::Current,
+            provider_env::resolve(&settings, &ctx.printer),
+        )??;
         let launch = launch(program, rest, &env);
         let identity = if args.relay {
             identity_header(&settings)?
@@ -60,25 +66,29 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         return print_env(ctx, &launch, &env, args.relay, identity);
     }
     if !args.relay {
-        let env = provider_env::resolve(&settings, &ctx.printer)?;
+        let env = runtime::block_on(
+            Threads::Current,
+            provider_env::resolve(&settings, &ctx.printer),
+        )??;
         return exec(launch(program, rest, &env));
     }
 
-    // The relay runs on the runtime's worker threads while this thread resolves the
-    // environment (which uses a runtime of its own) and then waits for the child.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let relay = runtime.block_on(start_relay(&settings, ctx))?;
-    settings.via.value = Via::Relay;
-    settings.relay.listen = relay.local_addr();
-    let code = provider_env::resolve(&settings, &ctx.printer)
-        .and_then(|env| runtime.block_on(launch(program, rest, &env).run()));
-    runtime.block_on(relay.shutdown());
-    runtime.shutdown_background(); // nothing left to wait for (e.g. a DNS lookup)
-    Err(ChildExit(code?).into())
+    // The key first: the keyring blocks, so it is read before the runtime starts.
+    let key = crate::secrets::load()?.map(|(key, _store)| key);
+    // The relay runs on the runtime's worker threads; this thread (block_on's) resolves
+    // the environment and then starts the child and waits for it (see Launch::run).
+    let code = runtime::block_on(Threads::Workers(2), async {
+        let relay = start_relay(&settings, key, ctx).await?;
+        settings.via.value = Via::Relay;
+        settings.relay.listen = relay.local_addr();
+        let code = match provider_env::resolve(&settings, &ctx.printer).await {
+            Ok(env) => launch(program, rest, &env).run().await,
+            Err(err) => Err(err),
+        };
+        relay.shutdown().await;
+        code
+    })??;
+    Err(ChildExit(code).into())
 }
 
 /// The command with the gateway variables and the tool's own per-run arguments.
@@ -98,14 +108,21 @@ fn launch(program: &OsString, rest: &[OsString], env: &ToolEnv) -> Launch {
 
 /// An in-process relay on a free loopback port; its access log stays quiet so it never
 /// garbles the command's terminal.
-async fn start_relay(settings: &Settings, ctx: &Context<'_>) -> Result<relay::RelayHandle> {
-    let plan = relay::resolve_identity(settings).await?;
+async fn start_relay(
+    settings: &Settings,
+    key: Option<Secret>,
+    ctx: &Context<'_>,
+) -> Result<relay::RelayHandle> {
+    let plan = super::gateway::relay_identity(settings, key).await?;
     if let Some(note) = &plan.note {
         ctx.printer.warn(note);
     }
-    let mut config = RelayConfig::from_settings(settings, plan.identity);
-    config.listen = "127.0.0.1:0".parse().expect("a socket address");
-    config.log = LogTarget::Quiet;
+    let config = RelayConfig {
+        identity: plan.identity,
+        listen: "127.0.0.1:0".parse().expect("a socket address"),
+        log: LogTarget::Quiet,
+        ..settings.relay.clone()
+    };
     Relay::bind(config).await
 }
 
@@ -126,7 +143,7 @@ fn exec(launch: Launch) -> Result<()> {
 
 #[cfg(not(unix))]
 fn exec(launch: Launch) -> Result<()> {
-    let code = crate::http::block_on(launch.run())??;
+    let code = runtime::block_on(Threads::Current, launch.run())??;
     Err(ChildExit(code).into())
 }
 
@@ -159,7 +176,7 @@ fn print_env(
             .map(text)
             .collect(),
         endpoint: env.endpoint.as_str(),
-        via: via_str(env.via),
+        via: env.via.as_str(),
         relay,
         identity,
         vars: &env.vars,

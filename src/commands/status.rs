@@ -5,18 +5,24 @@ use anyhow::Result;
 
 use super::Context;
 use crate::cli::StatusArgs;
-use crate::connect::{Store, render, session};
-use crate::targets::{self, Ctx};
+use crate::connect::{Store, journal};
+use crate::runtime::{self, Threads};
+use crate::session::{self, render};
+use crate::targets;
 
-pub fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
+pub(super) fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(ctx.overrides())?;
-    let tctx = Ctx::resolve(&settings, &ctx.printer, false, false)?;
+    let tctx = runtime::block_on(
+        Threads::Current,
+        session::context(&settings, &ctx.printer, false, false),
+    )??;
     let selected = if args.targets.is_empty() {
         targets::all()
     } else {
         targets::named(&args.targets)
     };
-    let report = session::status(&tctx, &selected, &Store::open()?.load()?);
+    let ledger = journal::load_settled(&Store::open()?)?;
+    let report = session::status(&tctx, &selected, &ledger);
     if ctx.printer.json {
         ctx.printer.json(&report)
     } else {

@@ -3,11 +3,15 @@
 //! way for every format:
 //!
 //! parse → plan (new bytes + prior values) → diff → lock → backup before the first change
-//! → atomic write (through symlinks, keeping mode and owner) → record in the ledger.
+//! → intent in the ledger → atomic write (through symlinks, keeping mode and owner) →
+//! commit in the ledger. [`journal`] argues why a kill at any point loses nothing.
 //!
-//! `disconnect` restores the original bytes from the backup when the file is exactly as
-//! anyray left it; otherwise it restores key by key with the format-preserving editor, and
+//! `disconnect` restores the original bytes from the backup only when nothing but anyray
+//! changed the file since the backup was taken; otherwise it restores key by key with the
+//! format-preserving editor (prior value, or removed), keeping everything else, and
 //! refuses (exit 3) where the user changed a managed value since, unless `--force`.
+//! Prior values are those from before the *first* `connect`: a later `connect` never
+//! records anyray's own values as the user's.
 
 use std::path::{Path, PathBuf};
 
@@ -18,11 +22,74 @@ use crate::edit::{self, EditError, Editor, KeyPath};
 use crate::error::UserError;
 use crate::fs_safe;
 
+pub mod journal;
 pub mod ledger;
-pub mod render;
-pub mod session;
 
+pub use journal::Txn;
 pub use ledger::{FileRecord, KeyRecord, Ledger, Store, sha256_hex};
+
+/// A tool that `connect` knows how to point at the gateway: a module in `targets` each.
+/// The names are stable: the command line, `--json` and the ledger use them (kebab-case,
+/// e.g. `claude-code`). A new name is a ledger change an older anyray cannot read, so it
+/// comes with a new ledger version (see `ledger::VERSION`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetName {
+    /// Claude Code: ~/.claude/settings.json
+    ClaudeCode,
+    /// Cursor: the editor's user settings.json
+    Cursor,
+    /// Windsurf: the editor's user settings.json
+    Windsurf,
+    /// Codex CLI: ~/.codex/config.toml
+    Codex,
+    /// bash, zsh, fish and PowerShell, through an env file anyray owns
+    Shell,
+    /// Gemini CLI and the Google GenAI SDK, through the shell env file
+    Gemini,
+}
+
+impl TargetName {
+    /// Every name, in the order targets are shown.
+    pub const ALL: [TargetName; 6] = [
+        TargetName::ClaudeCode,
+        TargetName::Cursor,
+        TargetName::Windsurf,
+        TargetName::Codex,
+        TargetName::Shell,
+        TargetName::Gemini,
+    ];
+
+    /// The stable name, as on the command line, in JSON and in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetName::ClaudeCode => "claude-code",
+            TargetName::Cursor => "cursor",
+            TargetName::Windsurf => "windsurf",
+            TargetName::Codex => "codex",
+            TargetName::Shell => "shell",
+            TargetName::Gemini => "gemini",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// The syntax of a file a target edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +100,8 @@ pub enum Format {
     /// JSON with comments and trailing commas (VS Code forks' settings.json).
     Jsonc,
     Toml,
+    /// YAML, edited in place by text splices checked by re-parsing (src/edit/yaml).
+    Yaml,
     /// A file anyray does not own that gets whole marked lines (a shell rc file).
     Lines,
     /// A file whose whole contents anyray writes (`env.sh`, the fish drop-in).
@@ -45,9 +114,19 @@ impl Format {
             Format::Json => Box::new(edit::json::parse(text, edit::json::Dialect::Strict)?),
             Format::Jsonc => Box::new(edit::json::parse(text, edit::json::Dialect::Jsonc)?),
             Format::Toml => Box::new(edit::toml::parse(text)?),
+            Format::Yaml => Box::new(edit::yaml::parse(text)?),
             Format::Lines => Box::new(edit::lines::parse_lines(text)),
             Format::Owned => Box::new(edit::lines::parse_owned(text)),
         })
+    }
+
+    /// A file anyray created, as key-by-key restore left it: blank lines a removed table
+    /// left at the top of a TOML file go (nothing of the user's was ever above them).
+    fn tidy_created(self, text: String) -> String {
+        match self {
+            Format::Toml => text.trim_start_matches(['\r', '\n']).to_string(),
+            _ => text,
+        }
     }
 
     /// Whether a rendered document holds nothing (so a file anyray created can go).
@@ -58,7 +137,7 @@ impl Format {
                 let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                 compact.is_empty() || compact == "{}"
             }
-            Format::Toml => text.trim().is_empty(),
+            Format::Toml | Format::Yaml => text.trim().is_empty(),
             Format::Lines | Format::Owned => text.is_empty(),
         }
     }
@@ -90,7 +169,7 @@ pub struct FileSpec {
 }
 
 /// A file's problem as the user sees it: `file:line:col: what`, exit 3, and a hint.
-pub fn file_error(path: &Path, err: EditError) -> UserError {
+pub(crate) fn file_error(path: &Path, err: EditError) -> UserError {
     let location = match err.position {
         Some((line, col)) => format!("{}:{line}:{col}", path.display()),
         None => path.display().to_string(),
@@ -117,9 +196,14 @@ pub struct ConnectPlan {
     /// The bytes now; `None` when the file does not exist.
     pub before: Option<Vec<u8>>,
     pub after: Vec<u8>,
-    /// The ledger record after this change.
+    /// The record this change builds on (`None` for the first change of the file).
+    pub base: Option<FileRecord>,
+    /// The ledger record's keys after this change.
     pub record_keys: Vec<KeyRecord>,
     pub created_containers: Vec<KeyPath>,
+    /// The file was deleted since an earlier `connect`: that record is dropped, and the
+    /// backup of the original it points to (if any) is kept for the user.
+    pub orphaned_backup: Option<String>,
 }
 
 impl ConnectPlan {
@@ -137,17 +221,35 @@ impl ConnectPlan {
 }
 
 /// Computes the new bytes for `spec`. Prior values already in the ledger are kept (a
-/// second `connect` must not record anyray's own values as the user's).
-pub fn plan_connect(spec: &FileSpec, record: Option<&FileRecord>) -> Result<ConnectPlan> {
+/// second `connect` must not record anyray's own values as the user's). A read-only file
+/// is refused unless `force`; a hard-linked one always (see [`fs_safe::check_replaceable`]).
+pub fn plan_connect(
+    spec: &FileSpec,
+    record: Option<&FileRecord>,
+    force: bool,
+) -> Result<ConnectPlan> {
     let before = fs_safe::read_optional(&spec.path)?;
     let mut doc = parse_file(&spec.path, spec.format, before.as_deref())?;
-    let mut record_keys: Vec<KeyRecord> = record.map(|r| r.keys.clone()).unwrap_or_default();
-    let mut created_containers: Vec<KeyPath> = record
+    // A record of a file that is gone since describes nothing: start afresh.
+    let base = record.filter(|_| before.is_some()).cloned();
+    let orphaned_backup = match (record, &base) {
+        (Some(old), None) => old.backup.clone(),
+        _ => None,
+    };
+    let mut record_keys: Vec<KeyRecord> = base.as_ref().map(|r| r.keys.clone()).unwrap_or_default();
+    let mut created_containers: Vec<KeyPath> = base
+        .as_ref()
         .map(|r| r.created_containers.clone())
         .unwrap_or_default();
+    // Every current value is read before anything changes, so that an error names the
+    // file's own line and column.
+    let current = spec
+        .wants
+        .iter()
+        .map(|want| doc.get(&want.key).map_err(|e| file_error(&spec.path, e)))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut edited = false;
-    for want in &spec.wants {
-        let current = doc.get(&want.key).map_err(|e| file_error(&spec.path, e))?;
+    for (want, current) in spec.wants.iter().zip(current) {
         let in_place = current.as_ref().is_some_and(|s| s.value == want.value);
         for container in want.key.ancestors() {
             if !doc.has_container(&container) && !created_containers.contains(&container) {
@@ -173,63 +275,33 @@ pub fn plan_connect(spec: &FileSpec, record: Option<&FileRecord>) -> Result<Conn
         Some(bytes) if !edited => bytes.clone(),
         _ => doc.render().into_bytes(),
     };
-    Ok(ConnectPlan {
+    let plan = ConnectPlan {
         spec: spec.clone(),
         before,
         after,
+        base,
         record_keys,
         created_containers,
-    })
-}
-
-/// Writes a planned change: backup on the first change, atomic write, ledger record.
-/// The caller holds the store's lock and saves the ledger.
-pub fn apply_connect(
-    plan: &ConnectPlan,
-    target: &str,
-    store: &Store,
-    ledger: &mut Ledger,
-) -> Result<()> {
-    if !plan.changed() {
-        return Ok(());
-    }
-    let path = &plan.spec.path;
-    let existing = ledger.files.get(path).cloned();
-    let (created, backup) = match &existing {
-        Some(record) => (record.created, record.backup.clone()),
-        None => match &plan.before {
-            Some(bytes) => (false, Some(store.backup(path, bytes)?)),
-            None => (true, None),
-        },
+        orphaned_backup,
     };
-    // A new file is as private as the user's other settings: 0600.
-    fs_safe::atomic_write(path, &plan.after, Some(0o600))?;
-    ledger.files.insert(
-        path.clone(),
-        FileRecord {
-            target: target.to_string(),
-            format: plan.spec.format,
-            created,
-            written_sha256: sha256_hex(&plan.after),
-            backup,
-            keys: plan.record_keys.clone(),
-            created_containers: plan.created_containers.clone(),
-        },
-    );
-    store.save(ledger)
+    if plan.changed() {
+        fs_safe::check_replaceable(&spec.path, force)?;
+    }
+    Ok(plan)
 }
 
 /// How `disconnect` puts a file back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestoreMethod {
-    /// The file was as anyray left it: the original bytes come back from the backup.
+    /// Nothing but anyray changed the file: the original bytes come back from the backup.
     Backup,
-    /// anyray created the file and it is as anyray left it: it is deleted.
+    /// anyray created the file and nothing else changed it: it is deleted.
     Delete,
-    /// The user edited the file since: each managed key gets its prior value back.
+    /// Someone else changed the file since the backup: each managed key gets its prior
+    /// value back (or goes), and everything else stays.
     KeyByKey,
-    /// The file is gone; there is nothing to restore.
+    /// The file is gone; there is nothing to restore (a backup of the original is kept).
     Gone,
 }
 
@@ -242,6 +314,8 @@ pub struct DisconnectPlan {
     pub after: Option<Vec<u8>>,
     /// Managed values the user changed since `connect` (restored only with `--force`).
     pub conflicts: Vec<Conflict>,
+    /// For a file that is gone: the backup of its original, which is kept.
+    pub kept_backup: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -262,7 +336,8 @@ impl DisconnectPlan {
 }
 
 /// Works out how to restore one recorded file. With conflicts and no `force`, this is an
-/// error (exit 3) that names each changed value.
+/// error (exit 3) that names each changed value; so is a read-only file (unless `force`)
+/// and a hard-linked one.
 pub fn plan_disconnect(
     path: &Path,
     record: &FileRecord,
@@ -270,26 +345,40 @@ pub fn plan_disconnect(
     force: bool,
 ) -> Result<DisconnectPlan> {
     let before = fs_safe::read_optional(path)?;
-    let plan = |method, after, conflicts| DisconnectPlan {
-        path: path.to_path_buf(),
-        method,
-        before: before.clone(),
-        after,
-        conflicts,
+    let plan = |method, after: Option<Vec<u8>>, conflicts| -> Result<DisconnectPlan> {
+        if after != before {
+            fs_safe::check_replaceable(path, force)?;
+        }
+        Ok(DisconnectPlan {
+            path: path.to_path_buf(),
+            method,
+            before: before.clone(),
+            after,
+            conflicts,
+            kept_backup: None,
+        })
     };
     let Some(bytes) = &before else {
-        return Ok(plan(RestoreMethod::Gone, None, Vec::new()));
-    };
-    if sha256_hex(bytes) == record.written_sha256 {
-        return Ok(match &record.backup {
-            _ if record.created => plan(RestoreMethod::Delete, None, Vec::new()),
-            Some(name) => plan(
-                RestoreMethod::Backup,
-                Some(store.read_backup(name)?),
-                Vec::new(),
-            ),
-            None => plan(RestoreMethod::KeyByKey, Some(bytes.clone()), Vec::new()),
+        let kept_backup = match &record.backup {
+            Some(name) => Some(store.backup_path(name)?).filter(|p| p.exists()),
+            None => None,
+        };
+        return Ok(DisconnectPlan {
+            kept_backup,
+            ..plan(RestoreMethod::Gone, None, Vec::new())?
         });
+    };
+    if record.restorable && sha256_hex(bytes) == record.written_sha256 {
+        match &record.backup {
+            _ if record.created => return plan(RestoreMethod::Delete, None, Vec::new()),
+            Some(name) => match store.read_backup(name) {
+                Ok(original) => return plan(RestoreMethod::Backup, Some(original), Vec::new()),
+                // With --force an unusable backup is no reason to stop: key by key.
+                Err(_) if force => {}
+                Err(e) => return Err(e),
+            },
+            None => {}
+        }
     }
     let mut doc = parse_file(path, record.format, Some(bytes))?;
     let mut conflicts = Vec::new();
@@ -342,15 +431,14 @@ pub fn plan_disconnect(
     for container in record.created_containers.iter().rev() {
         doc.remove_if_empty(container);
     }
-    let text = doc.render();
-    if record.created && record.format.is_blank(&text) {
-        return Ok(plan(RestoreMethod::Delete, None, conflicts));
+    let mut text = doc.render();
+    if record.created {
+        if record.format.is_blank(&text) {
+            return plan(RestoreMethod::Delete, None, conflicts);
+        }
+        text = record.format.tidy_created(text);
     }
-    Ok(plan(
-        RestoreMethod::KeyByKey,
-        Some(text.into_bytes()),
-        conflicts,
-    ))
+    plan(RestoreMethod::KeyByKey, Some(text.into_bytes()), conflicts)
 }
 
 /// A value for a message: quoted, and cut short when it is a whole file.
@@ -364,32 +452,10 @@ fn short(value: &str) -> String {
     }
 }
 
-/// Carries out a restore and forgets the file in the ledger (the caller holds the lock).
-pub fn apply_disconnect(plan: &DisconnectPlan, store: &Store, ledger: &mut Ledger) -> Result<()> {
-    match (&plan.after, &plan.before) {
-        (Some(after), Some(before)) if after != before => {
-            fs_safe::atomic_write(&plan.path, after, None)?;
-        }
-        (None, Some(_)) => {
-            // Delete the real file behind a symlink, as anyray created it there.
-            let real = fs_safe::resolve(&plan.path)?;
-            std::fs::remove_file(&real)
-                .map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", real.display()))?;
-        }
-        _ => {}
-    }
-    if let Some(record) = ledger.files.remove(&plan.path)
-        && let Some(name) = record.backup
-    {
-        store.remove_backup(&name);
-    }
-    store.save(ledger)
-}
-
 /// How one file compares with what a target wants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "state", content = "detail")]
-pub enum FileState {
+pub(crate) enum FileState {
     /// Every wanted value is in place.
     Connected,
     /// No wanted value is in place and anyray never changed the file.
@@ -401,7 +467,7 @@ pub enum FileState {
 }
 
 /// Compares one file with what a target wants; never writes.
-pub fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
+pub(crate) fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
     let bytes = match fs_safe::read_optional(&spec.path) {
         Ok(Some(bytes)) => bytes,
         Ok(None) if record.is_some() => return FileState::Drifted,
@@ -430,25 +496,40 @@ pub fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState {
 }
 
 /// Reads one string from a file, for targets that look at what a tool will use.
-pub fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
+pub(crate) fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
+    Ok(read_values(path, format, std::slice::from_ref(key))?
+        .pop()
+        .flatten())
+}
+
+/// Reads several strings from a file, parsing it once (settings files can be large).
+pub(crate) fn read_values(
+    path: &Path,
+    format: Format,
+    keys: &[KeyPath],
+) -> Result<Vec<Option<String>>> {
     let Some(bytes) = fs_safe::read_optional(path)? else {
-        return Ok(None);
+        return Ok(vec![None; keys.len()]);
     };
     let doc = parse_file(path, format, Some(&bytes))?;
-    Ok(doc
-        .get(key)
-        .map_err(|e| file_error(path, e))?
-        .map(|s| s.value))
+    keys.iter()
+        .map(|key| {
+            Ok(doc
+                .get(key)
+                .map_err(|e| file_error(path, e))?
+                .map(|s| s.value))
+        })
+        .collect()
 }
 
 /// A unified diff of two versions of a file (`--dry-run`); empty when they are equal.
-pub fn unified_diff(path: &Path, before: &[u8], after: &[u8]) -> String {
+pub(crate) fn unified_diff(path: &Path, before: &[u8], after: &[u8]) -> String {
     let before = String::from_utf8_lossy(before);
     let after = String::from_utf8_lossy(after);
     if before == after {
         return String::new();
     }
-    let name = crate::targets::display_path(path);
+    let name = crate::paths::display_path(path);
     similar::TextDiff::from_lines(before.as_ref(), after.as_ref())
         .unified_diff()
         .context_radius(3)

@@ -4,7 +4,7 @@
 //! certificate has already been verified by rustls when this runs.
 
 /// `notAfter` of a DER certificate, in seconds since the Unix epoch.
-pub fn not_after(der: &[u8]) -> Option<i64> {
+pub(super) fn not_after(der: &[u8]) -> Option<i64> {
     const SEQUENCE: u8 = 0x30;
     const VERSION: u8 = 0xa0; // [0] EXPLICIT, optional
     const INTEGER: u8 = 0x02;

@@ -1,8 +1,16 @@
 //! The `config` check: the gateway and the other settings, and where each came from.
 
-use super::{ConfigError, Finding, Report, id};
-use crate::cli::Via;
-use crate::settings::{Settings, Source, via_str};
+use super::{CheckId, Finding, Report};
+use crate::settings::Via;
+use crate::settings::{Settings, Source};
+
+/// Settings that could not be resolved: the message and the hint of the error, which
+/// the `config` check reports (every other check is then skipped).
+#[derive(Debug, Clone)]
+pub(crate) struct ConfigError {
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
 
 /// The `config` check: where the gateway and the other settings come from.
 pub(super) fn check(s: &Settings) -> Finding {
@@ -22,7 +30,7 @@ pub(super) fn check(s: &Settings) -> Finding {
             }
         ),
         format!("gateway: {} (from {})", gw.value, gw.source),
-        format!("via: {} (from {})", via_str(s.via.value), s.via.source),
+        format!("via: {} (from {})", s.via.value.as_str(), s.via.source),
     ];
     if let Some(ca) = &s.ca_file {
         detail.push(format!(
@@ -44,13 +52,13 @@ pub(super) fn check(s: &Settings) -> Finding {
             .hint
             .unwrap_or_default()
             .to_string();
-        return Finding::fail(id::CONFIG, format!("{err:#}"))
+        return Finding::fail(CheckId::Config, format!("{err:#}"))
             .detail(detail)
             .hint(hint);
     }
     if s.via.value == Via::Relay && relays_to_itself(s) {
         return Finding::fail(
-            id::CONFIG,
+            CheckId::Config,
             format!(
                 "the relay listens on {} and would forward to itself",
                 s.relay.listen
@@ -61,7 +69,7 @@ pub(super) fn check(s: &Settings) -> Finding {
     }
     if gw.source == Source::Default {
         return Finding::warn(
-            id::CONFIG,
+            CheckId::Config,
             format!("no gateway configured: using the default {}", gw.value),
         )
         .detail(detail)
@@ -69,9 +77,9 @@ pub(super) fn check(s: &Settings) -> Finding {
     }
     let summary = format!("gateway {} (from {})", gw.value, gw.source);
     if s.warnings.is_empty() {
-        Finding::ok(id::CONFIG, summary).detail(detail)
+        Finding::ok(CheckId::Config, summary).detail(detail)
     } else {
-        Finding::warn(id::CONFIG, s.warnings.join("; "))
+        Finding::warn(CheckId::Config, s.warnings.join("; "))
             .detail(detail)
             .hint("fix the settings named above (`anyray config`)")
     }
@@ -88,12 +96,12 @@ fn relays_to_itself(s: &Settings) -> bool {
 
 /// The report when the settings could not be resolved: `config` says why and every
 /// other selected check skips.
-pub(super) fn failed(checks: &[&'static str], err: ConfigError) -> Report {
+pub(super) fn failed(checks: &[CheckId], err: ConfigError) -> Report {
     let findings = checks
         .iter()
         .map(|&c| {
-            if c == id::CONFIG {
-                let f = Finding::fail(id::CONFIG, err.message.clone());
+            if c == CheckId::Config {
+                let f = Finding::fail(CheckId::Config, err.message.clone());
                 match &err.hint {
                     Some(h) => f.hint(h.clone()),
                     None => f,

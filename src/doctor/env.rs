@@ -7,10 +7,10 @@ use crate::envvars;
 
 /// A snapshot of the proxy, CA and provider variables (empty values count as unset).
 #[derive(Debug, Clone, Default)]
-pub struct Env(BTreeMap<String, String>);
+pub(crate) struct Env(BTreeMap<String, String>);
 
 impl Env {
-    pub fn from_process() -> Self {
+    pub(crate) fn from_process() -> Self {
         let names = envvars::PROXY_VARS
             .iter()
             .chain(envvars::CA_VARS)
@@ -22,7 +22,8 @@ impl Env {
         )
     }
 
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         Self(
             pairs
                 .into_iter()
@@ -32,12 +33,12 @@ impl Env {
         )
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
 
     /// The first of `names` that is set, with its name.
-    pub fn first(&self, names: &[&'static str]) -> Option<(&'static str, &str)> {
+    pub(crate) fn first(&self, names: &[&'static str]) -> Option<(&'static str, &str)> {
         names
             .iter()
             .find_map(|&name| self.get(name).map(|value| (name, value)))

@@ -5,21 +5,23 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::finding::fmt_secs;
 use super::net::{self, error_chain};
-use super::{Cx, Finding, fmt_secs, id};
-use crate::cli::{Fallback, Via};
+use super::{CheckId, Cx, Finding};
 use crate::gateway_url::GatewayUrl;
+use crate::relay::Fallback;
+use crate::settings::Via;
 
 /// `failopen.path`.
 pub(super) async fn path(cx: &Cx) -> Finding {
     let relay = &cx.settings.relay;
     if cx.settings.via.value == Via::Direct {
-        return Finding::warn(id::FAILOPEN, "tools fail if the gateway goes down (via = direct)")
+        return Finding::warn(CheckId::FailOpen, "tools fail if the gateway goes down (via = direct)")
             .hint("where your org allows it, use the relay with a direct fallback: `anyray config set relay.fallback direct` and `anyray connect --via relay`");
     }
     if relay.fallback == Fallback::None {
         return Finding::warn(
-            id::FAILOPEN,
+            CheckId::FailOpen,
             "tools fail if the gateway goes down: the relay answers 502 (relay.fallback = none)",
         )
         .hint("where your org allows it: `anyray config set relay.fallback direct`");
@@ -50,13 +52,13 @@ pub(super) async fn path(cx: &Cx) -> Finding {
     let detail = detail.join("\n");
     if broken.is_empty() {
         Finding::ok(
-            id::FAILOPEN,
+            CheckId::FailOpen,
             "if the gateway goes down, the relay falls back to the providers, which are reachable",
         )
         .detail(detail)
     } else {
         Finding::warn(
-            id::FAILOPEN,
+            CheckId::FailOpen,
             format!(
                 "the direct fallback cannot reach {}: tools fail if the gateway goes down",
                 broken.join(", ")
@@ -143,7 +145,7 @@ impl Upstream {
 /// `relay`: the local relay answers on its address and forwards to the configured gateway.
 pub(super) async fn relay(cx: &Cx) -> Finding {
     if cx.settings.via.value == Via::Direct {
-        return Finding::skip(id::RELAY, "via = direct: tools do not use the relay");
+        return Finding::skip(CheckId::Relay, "via = direct: tools do not use the relay");
     }
     let relay_url = cx.settings.relay_url();
     let url = relay_url.join(crate::relay::HEALTH_PATH);
@@ -159,13 +161,13 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
             .map_err(anyhow::Error::from)
     }) {
         Ok(client) => client,
-        Err(err) => return Finding::fail(id::RELAY, format!("{err:#}")),
+        Err(err) => return Finding::fail(CheckId::Relay, format!("{err:#}")),
     };
     let response = match client.get(&url).timeout(limit).send().await {
         Ok(response) => response,
         Err(err) if err.is_connect() => {
             return Finding::fail(
-                id::RELAY,
+                CheckId::Relay,
                 format!("the relay is not running on {}", relay_url),
             )
             .detail(format!("GET {url}: {}", error_chain(&err)))
@@ -173,12 +175,14 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
         }
         Err(err) if err.is_timeout() => {
             return Finding::fail(
-                id::RELAY,
+                CheckId::Relay,
                 format!("no answer from {url} within {}", fmt_secs(limit)),
             )
             .hint("something listens on the relay's address but does not answer; restart `anyray gateway`");
         }
-        Err(err) => return Finding::fail(id::RELAY, format!("GET {url}: {}", error_chain(&err))),
+        Err(err) => {
+            return Finding::fail(CheckId::Relay, format!("GET {url}: {}", error_chain(&err)));
+        }
     };
     let status = response.status();
     let health = response.json::<RelayHealth>().await;
@@ -186,7 +190,7 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
         (true, Ok(health)) => health,
         _ => {
             return Finding::fail(
-                id::RELAY,
+                CheckId::Relay,
                 format!("something other than the anyray relay answers on {relay_url} ({status})"),
             )
             .hint(format!("free the address, or move the relay with `anyray config set relay.listen ADDR`; then {start_hint}"));
@@ -205,7 +209,7 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
         .iter()
         .map(|u| u.to_string())
         .collect();
-    let want_fallback = crate::relay::fallback_str(cx.settings.relay.fallback);
+    let want_fallback = cx.settings.relay.fallback.as_str();
     let mut detail = vec![
         format!(
             "relay {} forwards to: {}",
@@ -235,7 +239,7 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
             .is_some_and(|f| f != want_fallback);
     if stale {
         return Finding::fail(
-            id::RELAY,
+            CheckId::Relay,
             format!("the relay on {relay_url} does not run with the current config"),
         )
         .detail(detail)
@@ -243,14 +247,14 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
     }
     if !down.is_empty() {
         return Finding::warn(
-            id::RELAY,
+            CheckId::Relay,
             format!("the relay on {relay_url} cannot reach {}", down.join("; ")),
         )
         .detail(detail)
         .hint("see the net.* checks for where the path to the gateway breaks");
     }
     Finding::ok(
-        id::RELAY,
+        CheckId::Relay,
         format!(
             "the relay on {relay_url} forwards to {}",
             configured.join(", ")

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 
+use super::finding::fmt_secs;
 use super::net::error_chain;
-use super::{Cx, Finding, Level, fmt_secs, id};
+use super::{CheckId, Cx, Finding, Level};
 use crate::discovery::{self, Discovery, Optimizer};
 use crate::gateway_url::{Provider, Routes};
 use crate::secrets::{self, Secret, Store};
@@ -45,13 +46,13 @@ pub(super) async fn discovery(
             }
             let summary = format!("version {version}, {} routes", routes.len());
             (
-                Finding::ok(id::DISCOVERY, summary).detail(detail.join("\n")),
+                Finding::ok(CheckId::Discovery, summary).detail(detail.join("\n")),
                 Some(d),
             )
         }
         Ok(None) => (
             Finding::warn(
-                id::DISCOVERY,
+                CheckId::Discovery,
                 format!("no {}: defaults in use", discovery::PATH),
             )
             .detail(format!(
@@ -63,9 +64,12 @@ pub(super) async fn discovery(
             None,
         ),
         Err(err) => (
-            Finding::warn(id::DISCOVERY, format!("cannot read {url}: defaults in use"))
-                .detail(format!("{err:#}"))
-                .hint(hint),
+            Finding::warn(
+                CheckId::Discovery,
+                format!("cannot read {url}: defaults in use"),
+            )
+            .detail(format!("{err:#}"))
+            .hint(hint),
             None,
         ),
     })
@@ -272,14 +276,15 @@ pub(super) async fn routes(cx: &Cx, probe: &Probe) -> Finding {
     let detail = detail.join("\n");
     if offered == 0 {
         return Finding::warn(
-            id::ROUTES,
+            CheckId::Routes,
             "the gateway offers neither an OpenAI nor an Anthropic route",
         )
         .detail(detail)
         .hint("check the routes in the gateway's discovery document");
     }
     if failures.is_empty() {
-        return Finding::ok(id::ROUTES, "the provider routes answer as LLM APIs").detail(detail);
+        return Finding::ok(CheckId::Routes, "the provider routes answer as LLM APIs")
+            .detail(detail);
     }
     let all = failures.join("; ");
     let hint = if all.contains("HTML") || all.contains("redirect") || all.contains("407") {
@@ -289,7 +294,9 @@ pub(super) async fn routes(cx: &Cx, probe: &Probe) -> Finding {
     } else {
         "the gateway is failing: check its status page or tell its admins"
     };
-    Finding::fail(id::ROUTES, all).detail(detail).hint(hint)
+    Finding::fail(CheckId::Routes, all)
+        .detail(detail)
+        .hint(hint)
 }
 
 /// `gateway.auth`: is a key stored, and does the gateway accept it. Never shows the key.
@@ -298,7 +305,7 @@ pub(super) async fn auth(cx: &Cx, probe: &Probe) -> Finding {
     let header_line = format!("identity header: {header} (from {named_by})");
     let key = match &probe.key {
         Err(why) => {
-            return Finding::fail(id::AUTH, format!("cannot read your key: {why}"))
+            return Finding::fail(CheckId::Auth, format!("cannot read your key: {why}"))
                 .detail(header_line)
                 .hint("store it again with `anyray login`");
         }
@@ -307,12 +314,13 @@ pub(super) async fn auth(cx: &Cx, probe: &Probe) -> Finding {
     let kind = probe.cheapest();
     let asked = probe.ask(kind, true, cx.remaining()).await;
     let Some((url, answer)) = asked else {
-        return Finding::skip(id::AUTH, "no route to test the key against").detail(header_line);
+        return Finding::skip(CheckId::Auth, "no route to test the key against")
+            .detail(header_line);
     };
     let status = match answer {
         Ok(answer) => answer.status,
         Err(why) => {
-            return Finding::skip(id::AUTH, format!("cannot tell: {url}: {why}"))
+            return Finding::skip(CheckId::Auth, format!("cannot tell: {url}: {why}"))
                 .detail(header_line);
         }
     };
@@ -320,29 +328,33 @@ pub(super) async fn auth(cx: &Cx, probe: &Probe) -> Finding {
     let judged = (200..300).contains(&status) || rejected;
     match key {
         None if rejected => Finding::fail(
-            id::AUTH,
+            CheckId::Auth,
             format!("no key stored, and the gateway requires one ({url} answered {status})"),
         )
         .detail(header_line)
         .hint("store your Anyray key with `anyray login`"),
         None if judged => Finding::ok(
-            id::AUTH,
+            CheckId::Auth,
             "no key stored; the gateway accepts requests without one",
         )
         .detail(format!(
             "{header_line}\nstore one with `anyray login` if your org attributes usage per person"
         )),
         Some((_, store)) if rejected => Finding::fail(
-            id::AUTH,
+            CheckId::Auth,
             format!("the gateway rejects your key from {store} ({status} with {header})"),
         )
         .detail(header_line)
         .hint("store a current key with `anyray login`"),
         Some((_, store)) if judged => {
-            Finding::ok(id::AUTH, format!("your key from {store} is accepted")).detail(header_line)
+            Finding::ok(CheckId::Auth, format!("your key from {store} is accepted"))
+                .detail(header_line)
         }
-        _ => Finding::skip(id::AUTH, format!("cannot tell: {url} answered {status}"))
-            .detail(header_line),
+        _ => Finding::skip(
+            CheckId::Auth,
+            format!("cannot tell: {url} answered {status}"),
+        )
+        .detail(header_line),
     }
 }
 
@@ -375,7 +387,7 @@ pub(super) async fn optimizer(cx: &Cx, probe: &Probe, connect: Duration) -> Find
 fn verdict(discovery: Option<&Discovery>) -> Finding {
     let Some(d) = discovery else {
         return Finding::skip(
-            id::OPTIMIZER,
+            CheckId::Optimizer,
             "no discovery: the optimizer's state is unknown",
         );
     };
@@ -385,7 +397,10 @@ fn verdict(discovery: Option<&Discovery>) -> Finding {
         fail_open,
     }) = &d.optimizer
     else {
-        return Finding::skip(id::OPTIMIZER, "discovery does not describe an optimizer");
+        return Finding::skip(
+            CheckId::Optimizer,
+            "discovery does not describe an optimizer",
+        );
     };
     let status = status.as_deref().unwrap_or("unknown");
     let mut detail = vec![
@@ -424,7 +439,7 @@ fn verdict(discovery: Option<&Discovery>) -> Finding {
     }
     let detail = detail.join("\n");
     if !warnings.is_empty() {
-        return Finding::warn(id::OPTIMIZER, warnings.join("; "))
+        return Finding::warn(CheckId::Optimizer, warnings.join("; "))
             .detail(detail)
             .hint(hints.join("; "));
     }
@@ -436,7 +451,7 @@ fn verdict(discovery: Option<&Discovery>) -> Finding {
             budget_ms.map_or("unknown".into(), |b| format!("{b} ms"))
         )
     };
-    Finding::new(id::OPTIMIZER, Level::Ok, summary).detail(detail)
+    Finding::new(CheckId::Optimizer, Level::Ok, summary).detail(detail)
 }
 
 #[cfg(test)]

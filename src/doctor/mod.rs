@@ -2,8 +2,8 @@
 //!
 //! Every check produces one [`Finding`]. The findings go into one [`Report`], and both
 //! renderers read that report (the human one in [`render`], `--json` through serde), so
-//! the two outputs cannot drift apart. Check ids are stable ([`ALL`], the same list as
-//! `cli::CHECK_IDS` without the groups): CI scripts select and read them.
+//! the two outputs cannot drift apart. Check ids are stable ([`CheckId`], listed once;
+//! `--only`/`--skip` take them or a group, [`Select`]): CI scripts select and read them.
 //!
 //! # How a run is bounded
 //! The checks run concurrently on one tokio runtime. The gateway's steps form a chain
@@ -20,7 +20,7 @@
 //! {
 //!   "version": "0.1.0",              // anyray's version
 //!   "gateway": "https://gw.example", // the gateway checked; null when the config is invalid
-//!   "checks": [                      // the selected checks, in the order of cli::CHECK_IDS
+//!   "checks": [                      // the selected checks, in the order of CheckId::ALL
 //!     {
 //!       "id": "net.tcp",             // stable id
 //!       "level": "ok",               // "ok" | "warn" | "fail" | "skip"
@@ -35,13 +35,7 @@
 //! ```
 //! Exit status: 0 when no check is `fail`, 1 when one is, 2 for usage errors.
 
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use anyhow::{Context, Result};
-use serde::Serialize;
 
 use crate::settings::Settings;
 
@@ -49,587 +43,39 @@ mod cert;
 mod config;
 mod env;
 mod failopen;
+mod finding;
 mod gateway;
 mod net;
-pub mod proxy;
-pub mod render;
+pub(crate) mod proxy;
+pub(crate) mod render;
+mod runner;
+mod selection;
 mod tools;
 
-pub use env::Env;
+pub(crate) use config::ConfigError;
+pub(crate) use env::Env;
+pub(crate) use finding::{CheckId, Finding, Level, Report};
+pub(crate) use runner::{Plan, bound, run};
+pub(crate) use selection::{Select, Selection};
 
-/// Stable check ids, in report order.
-pub mod id {
-    pub const CONFIG: &str = "config";
-    pub const DNS: &str = "net.dns";
-    pub const TCP: &str = "net.tcp";
-    pub const TLS: &str = "net.tls";
-    pub const HTTP: &str = "net.http";
-    pub const PROXY: &str = "net.proxy";
-    pub const DISCOVERY: &str = "gateway.discovery";
-    pub const ROUTES: &str = "gateway.routes";
-    pub const AUTH: &str = "gateway.auth";
-    pub const OPTIMIZER: &str = "gateway.optimizer";
-    pub const FAILOPEN: &str = "failopen.path";
-    pub const RELAY: &str = "relay";
-    pub const CLAUDE_CODE: &str = "tools.claude-code";
-    pub const CURSOR: &str = "tools.cursor";
-    pub const WINDSURF: &str = "tools.windsurf";
-    pub const CODEX: &str = "tools.codex";
-    pub const SHELL: &str = "tools.shell";
-    pub const GEMINI: &str = "tools.gemini";
-}
-
-/// Every check, in report order (= `cli::CHECK_IDS` without the group names).
-pub const ALL: &[&str] = &[
-    id::CONFIG,
-    id::DNS,
-    id::TCP,
-    id::TLS,
-    id::HTTP,
-    id::PROXY,
-    id::DISCOVERY,
-    id::ROUTES,
-    id::AUTH,
-    id::OPTIMIZER,
-    id::FAILOPEN,
-    id::RELAY,
-    id::CLAUDE_CODE,
-    id::CURSOR,
-    id::WINDSURF,
-    id::CODEX,
-    id::SHELL,
-    id::GEMINI,
-];
-
-/// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Ok,
-    Warn,
-    Fail,
-    /// Not run, with the reason in the summary (prerequisite failed, not applicable).
-    Skip,
-}
-
-impl Level {
-    /// For combining sub-results: fail > warn > ok > skip.
-    fn rank(self) -> u8 {
-        match self {
-            Level::Skip => 0,
-            Level::Ok => 1,
-            Level::Warn => 2,
-            Level::Fail => 3,
-        }
-    }
-
-    pub fn worst(self, other: Level) -> Level {
-        if other.rank() > self.rank() {
-            other
-        } else {
-            self
-        }
-    }
-
-    pub fn is_problem(self) -> bool {
-        matches!(self, Level::Warn | Level::Fail)
-    }
-}
-
-/// The result of one check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub id: &'static str,
-    pub level: Level,
-    pub summary: String,
-    pub detail: Option<String>,
-    pub hint: Option<String>,
-    pub elapsed_ms: u64,
-}
-
-impl Finding {
-    pub fn new(id: &'static str, level: Level, summary: impl Into<String>) -> Self {
-        Self {
-            id,
-            level,
-            summary: summary.into(),
-            detail: None,
-            hint: None,
-            elapsed_ms: 0,
-        }
-    }
-
-    pub fn ok(id: &'static str, summary: impl Into<String>) -> Self {
-        Self::new(id, Level::Ok, summary)
-    }
-
-    pub fn warn(id: &'static str, summary: impl Into<String>) -> Self {
-        Self::new(id, Level::Warn, summary)
-    }
-
-    pub fn fail(id: &'static str, summary: impl Into<String>) -> Self {
-        Self::new(id, Level::Fail, summary)
-    }
-
-    pub fn skip(id: &'static str, reason: impl Into<String>) -> Self {
-        Self::new(id, Level::Skip, reason)
-    }
-
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        let detail = detail.into();
-        self.detail = (!detail.is_empty()).then_some(detail);
-        self
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
-/// Counts per level.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    pub ok: usize,
-    pub warn: usize,
-    pub fail: usize,
-    pub skip: usize,
-}
-
-/// What `doctor` prints: the one source for both renderers.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub version: &'static str,
-    pub gateway: Option<String>,
-    pub checks: Vec<Finding>,
-    pub summary: Summary,
-}
-
-impl Report {
-    fn new(gateway: Option<String>, checks: Vec<Finding>) -> Self {
-        let mut summary = Summary::default();
-        for check in &checks {
-            match check.level {
-                Level::Ok => summary.ok += 1,
-                Level::Warn => summary.warn += 1,
-                Level::Fail => summary.fail += 1,
-                Level::Skip => summary.skip += 1,
-            }
-        }
-        Self {
-            version: env!("CARGO_PKG_VERSION"),
-            gateway,
-            checks,
-            summary,
-        }
-    }
-
-    pub fn has_failures(&self) -> bool {
-        self.summary.fail > 0
-    }
-}
-
-/// Which checks `--only` / `--skip` select. An entry is an id or a group: `net`
-/// selects `net.dns`, `net.tcp`, ….
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    only: Vec<String>,
-    skip: Vec<String>,
-}
-
-impl Selection {
-    pub fn new(only: &[String], skip: &[String]) -> Self {
-        Self {
-            only: only.to_vec(),
-            skip: skip.to_vec(),
-        }
-    }
-
-    pub fn includes(&self, check: &str) -> bool {
-        let names = |sel: &String| {
-            check == sel
-                || check
-                    .strip_prefix(sel.as_str())
-                    .is_some_and(|rest| rest.starts_with('.'))
-        };
-        (self.only.is_empty() || self.only.iter().any(names)) && !self.skip.iter().any(names)
-    }
-
-    /// The selected checks, in report order.
-    pub fn checks(&self) -> Vec<&'static str> {
-        ALL.iter().copied().filter(|c| self.includes(c)).collect()
-    }
-}
-
-/// Everything a run needs, gathered before any check starts (the atuin way: facts
-/// first, then checks over them).
-pub struct Plan {
-    /// The resolved settings, or why they could not be resolved (reported by `config`).
-    pub settings: Result<Settings, ConfigError>,
-    pub env: Env,
-    pub selection: Selection,
-    /// Bound for the whole run.
-    pub bound: Duration,
-}
-
-/// Settings that could not be resolved: the message and the hint of the error.
-#[derive(Debug, Clone)]
-pub struct ConfigError {
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-/// A prerequisite failed: the reason dependents give for their skip.
-#[derive(Debug, Clone)]
-struct Blocked(String);
-
-/// Where the checks write their findings; read once the run ends or is cut.
-struct Board {
-    slots: Mutex<Vec<Slot>>,
-    finished: Arc<AtomicUsize>,
-}
-
-struct Slot {
-    id: &'static str,
-    started: Option<Instant>,
-    finding: Option<Finding>,
-}
-
-impl Board {
-    fn new(checks: &[&'static str], finished: Arc<AtomicUsize>) -> Self {
-        let slots = checks
-            .iter()
-            .map(|&id| Slot {
-                id,
-                started: None,
-                finding: None,
-            })
-            .collect();
-        Self {
-            slots: Mutex::new(slots),
-            finished,
-        }
-    }
-
-    fn with_slot(&self, id: &str, f: impl FnOnce(&mut Slot)) {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = slots.iter_mut().find(|s| s.id == id) {
-            f(slot);
-        }
-    }
-
-    fn start(&self, id: &str) {
-        self.with_slot(id, |slot| slot.started = Some(Instant::now()));
-    }
-
-    /// Records a finding; unselected checks (run only as prerequisites) are dropped.
-    fn record(&self, finding: Finding) {
-        self.with_slot(finding.id, |slot| {
-            if slot.finding.is_none() {
-                self.finished.fetch_add(1, Ordering::Relaxed);
-            }
-            slot.finding = Some(finding);
-        });
-    }
-
-    /// The findings in report order; a check the deadline cut off gets one too.
-    fn into_findings(self, bound: Duration) -> Vec<Finding> {
-        let secs = fmt_secs(bound);
-        let slots = self.slots.into_inner().unwrap_or_else(|e| e.into_inner());
-        slots
-            .into_iter()
-            .map(|slot| match (slot.finding, slot.started) {
-                (Some(finding), _) => finding,
-                (None, Some(started)) => {
-                    let mut f = Finding::fail(slot.id, format!("timed out after {secs}")).hint(
-                        "something on the way did not answer; raise --timeout to wait longer",
-                    );
-                    f.elapsed_ms = millis(started.elapsed());
-                    f
-                }
-                (None, None) => Finding::skip(
-                    slot.id,
-                    format!("timed out after {secs} before this check could start"),
-                ),
-            })
-            .collect()
-    }
-}
-
-/// What the checks share during a run.
+/// What the checks share during a run: the facts, and the time left.
 struct Cx {
     settings: Settings,
     env: Env,
     deadline: Instant,
-    bound: Duration,
-    board: Board,
 }
 
 impl Cx {
+    fn new(settings: Settings, env: Env, bound: Duration) -> Self {
+        Self {
+            settings,
+            env,
+            deadline: Instant::now() + bound,
+        }
+    }
+
     /// Time left until the run's deadline: every network step's own timeout.
     fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
-    }
-
-    /// Runs one check and records its finding with its time.
-    async fn check(&self, id: &'static str, check: impl Future<Output = Finding>) {
-        self.board.start(id);
-        let started = Instant::now();
-        let mut finding = check.await;
-        debug_assert_eq!(finding.id, id);
-        finding.elapsed_ms = millis(started.elapsed());
-        self.board.record(finding);
-    }
-
-    /// Runs one step of a chain: `Ok` carries what the next step needs (the finding
-    /// may still be a warning), `Err` is the failing finding, and dependents skip.
-    async fn step<T>(
-        &self,
-        id: &'static str,
-        step: impl Future<Output = Result<(Finding, T), Finding>>,
-    ) -> Result<T, Blocked> {
-        self.board.start(id);
-        let started = Instant::now();
-        let result = step.await;
-        let elapsed = millis(started.elapsed());
-        match result {
-            Ok((mut finding, value)) => {
-                finding.elapsed_ms = elapsed;
-                self.board.record(finding);
-                Ok(value)
-            }
-            Err(mut finding) => {
-                finding.elapsed_ms = elapsed;
-                let why = format!("{id} failed");
-                self.board.record(finding);
-                Err(Blocked(why))
-            }
-        }
-    }
-
-    fn skip(&self, ids: &[&'static str], Blocked(why): &Blocked) {
-        for &id in ids {
-            self.board
-                .record(Finding::skip(id, format!("skipped: {why}")));
-        }
-    }
-}
-
-/// Runs the plan on its own runtime and returns the report. `finished` counts the
-/// checks done so far (for a progress display).
-pub fn run_blocking(plan: Plan, finished: Arc<AtomicUsize>) -> Result<Report> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let report = runtime.block_on(run(plan, finished));
-    // A DNS lookup or keyring call stuck in a blocking thread must not hold the exit.
-    runtime.shutdown_background();
-    Ok(report)
-}
-
-/// Runs the selected checks within the plan's bound.
-pub async fn run(plan: Plan, finished: Arc<AtomicUsize>) -> Report {
-    let checks = plan.selection.checks();
-    let settings = match plan.settings {
-        Ok(settings) => settings,
-        Err(err) => return config::failed(&checks, err),
-    };
-    let gateway = settings.gateway.value.to_string();
-    let cx = Cx {
-        settings,
-        env: plan.env,
-        deadline: Instant::now() + plan.bound,
-        bound: plan.bound,
-        board: Board::new(&checks, finished),
-    };
-    let wants = |ids: &[&str]| ids.iter().any(|id| checks.contains(id));
-    let all = async {
-        tokio::join!(
-            async {
-                if wants(&[id::CONFIG]) {
-                    cx.check(id::CONFIG, async { config::check(&cx.settings) })
-                        .await;
-                }
-            },
-            async {
-                if wants(&CHAIN) {
-                    gateway_chain(&cx).await;
-                }
-            },
-            async {
-                if wants(&[id::PROXY]) {
-                    cx.check(id::PROXY, net::proxy(&cx)).await;
-                }
-            },
-            async {
-                if wants(&[id::FAILOPEN]) {
-                    cx.check(id::FAILOPEN, failopen::path(&cx)).await;
-                }
-            },
-            async {
-                if wants(&[id::RELAY]) {
-                    cx.check(id::RELAY, failopen::relay(&cx)).await;
-                }
-            },
-            async {
-                for finding in tools::check(&cx.settings, &cx.env) {
-                    cx.check(finding.id, async { finding }).await;
-                }
-            },
-        )
-    };
-    // The steps time out on their own at the deadline; the grace lets them say so.
-    let grace = Duration::from_millis(300);
-    let _ = tokio::time::timeout(plan.bound + grace, all).await;
-    Report::new(Some(gateway), cx.board.into_findings(plan.bound))
-}
-
-/// The gateway's chain of steps, each one needing the one before.
-const CHAIN: [&str; 8] = [
-    id::DNS,
-    id::TCP,
-    id::TLS,
-    id::HTTP,
-    id::DISCOVERY,
-    id::ROUTES,
-    id::AUTH,
-    id::OPTIMIZER,
-];
-
-async fn gateway_chain(cx: &Cx) {
-    let rest = |from: &str| {
-        let at = CHAIN.iter().position(|c| *c == from).unwrap_or(0);
-        &CHAIN[at..]
-    };
-    // Built first, so loading the trust store does not count as the gateway's time.
-    let ca_file = cx.settings.ca_file.as_ref().map(|c| c.value.as_path());
-    let client = crate::http::client(ca_file, cx.bound);
-    let addrs = match cx.step(id::DNS, net::dns(cx)).await {
-        Ok(addrs) => addrs,
-        Err(why) => return cx.skip(rest(id::TCP), &why),
-    };
-    let connected = match cx.step(id::TCP, net::tcp(cx, &addrs)).await {
-        Ok(connected) => connected,
-        Err(why) => return cx.skip(rest(id::TLS), &why),
-    };
-    let connect_time = connected.elapsed;
-    if let Err(why) = cx.step(id::TLS, net::tls(cx, connected)).await {
-        return cx.skip(rest(id::HTTP), &why);
-    }
-    let client = match cx.step(id::HTTP, net::http(cx, client)).await {
-        Ok(client) => client,
-        Err(why) => return cx.skip(rest(id::DISCOVERY), &why),
-    };
-    let (discovery, key) = tokio::join!(
-        cx.step(id::DISCOVERY, gateway::discovery(cx, &client)),
-        gateway::load_key(cx),
-    );
-    let probe = gateway::Probe::new(cx, client, discovery.unwrap_or_default(), key);
-    tokio::join!(
-        cx.check(id::ROUTES, gateway::routes(cx, &probe)),
-        cx.check(id::AUTH, gateway::auth(cx, &probe)),
-        cx.check(id::OPTIMIZER, gateway::optimizer(cx, &probe, connect_time)),
-    );
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// `2s`, `1.5s`.
-fn fmt_secs(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0}s")
-    } else {
-        format!("{secs:.1}s")
-    }
-}
-
-/// The bound from `--timeout`: positive, finite, at most 5 minutes.
-pub fn bound(secs: f64) -> Result<Duration, crate::error::UserError> {
-    if secs.is_finite() && secs > 0.0 && secs <= 300.0 {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        Err(
-            crate::error::UserError::usage(format!("--timeout {secs} is out of range"))
-                .with_hint("give a number of seconds above 0 and at most 300, e.g. --timeout 5"),
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_match_the_cli() {
-        let groups = ["net", "gateway", "tools"];
-        let cli: Vec<&str> = crate::cli::CHECK_IDS
-            .iter()
-            .copied()
-            .filter(|id| !groups.contains(id))
-            .collect();
-        assert_eq!(cli, ALL);
-        for group in groups {
-            assert!(ALL.iter().any(|id| id.starts_with(&format!("{group}."))));
-        }
-    }
-
-    #[test]
-    fn selection_by_id_and_group() {
-        let s = |only: &[&str], skip: &[&str]| {
-            let v = |l: &[&str]| l.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-            Selection::new(&v(only), &v(skip)).checks()
-        };
-        assert_eq!(s(&[], &[]), ALL);
-        assert_eq!(s(&["net.tcp"], &[]), ["net.tcp"]);
-        assert_eq!(
-            s(&["net"], &["net.tls"]),
-            ["net.dns", "net.tcp", "net.http", "net.proxy"]
-        );
-        // A group matches at a dot only: `tools` is not a prefix of `toolsx`.
-        assert!(
-            s(&["gateway"], &[])
-                .iter()
-                .all(|c| c.starts_with("gateway."))
-        );
-        assert!(!s(&[], &["tools"]).iter().any(|c| c.starts_with("tools")));
-    }
-
-    #[test]
-    fn worst_level_wins() {
-        assert_eq!(Level::Skip.worst(Level::Ok), Level::Ok);
-        assert_eq!(Level::Ok.worst(Level::Warn), Level::Warn);
-        assert_eq!(Level::Fail.worst(Level::Warn), Level::Fail);
-    }
-
-    #[test]
-    fn bound_rejects_nonsense() {
-        assert!(bound(0.0).is_err());
-        assert!(bound(-1.0).is_err());
-        assert!(bound(f64::NAN).is_err());
-        assert!(bound(301.0).is_err());
-        assert_eq!(bound(2.0).unwrap(), Duration::from_secs(2));
-    }
-
-    #[test]
-    fn a_cut_run_still_reports_every_check() {
-        let board = Board::new(&[id::DNS, id::TCP, id::TLS], Arc::default());
-        board.record(Finding::ok(id::DNS, "resolved"));
-        board.start(id::TCP);
-        let findings = board.into_findings(Duration::from_secs(2));
-        let levels: Vec<_> = findings.iter().map(|f| (f.id, f.level)).collect();
-        assert_eq!(
-            levels,
-            [
-                (id::DNS, Level::Ok),
-                (id::TCP, Level::Fail),
-                (id::TLS, Level::Skip)
-            ]
-        );
-        assert_eq!(findings[1].summary, "timed out after 2s");
     }
 }

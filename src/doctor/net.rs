@@ -12,9 +12,10 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use url::Url;
 
+use super::finding::fmt_secs;
 use super::proxy::{self, Route};
-use super::{Cx, Finding, Level, cert, fmt_secs, id};
-use crate::cli::Via;
+use super::{CheckId, Cx, Finding, Level, cert};
+use crate::settings::Via;
 
 /// Warn when the gateway's certificate expires sooner than this.
 const EXPIRY_WARN_DAYS: i64 = 14;
@@ -220,9 +221,9 @@ pub(super) async fn dns(cx: &Cx) -> Result<(Finding, Vec<SocketAddr>), Finding> 
             } else {
                 format!("{} is an IP address: no lookup needed", gw.host())
             };
-            Ok((Finding::ok(id::DNS, summary), addrs))
+            Ok((Finding::ok(CheckId::Dns, summary), addrs))
         }
-        Err(why) => Err(Finding::fail(id::DNS, why).hint(
+        Err(why) => Err(Finding::fail(CheckId::Dns, why).hint(
             "check the host in the gateway URL (`anyray config get gateway`), your VPN and your DNS settings",
         )),
     }
@@ -240,7 +241,7 @@ fn list(addrs: &[SocketAddr]) -> String {
 pub(super) async fn tcp(cx: &Cx, addrs: &[SocketAddr]) -> Result<(Finding, Connected), Finding> {
     match connect(addrs, cx.remaining()).await {
         Ok(connected) => {
-            let mut f = Finding::ok(id::TCP, format!("connected to {}", connected.addr));
+            let mut f = Finding::ok(CheckId::Tcp, format!("connected to {}", connected.addr));
             if addrs.len() > 1 {
                 f = f.detail(format!("addresses tried in order: {}", list(addrs)));
             }
@@ -265,7 +266,9 @@ pub(super) async fn tcp(cx: &Cx, addrs: &[SocketAddr]) -> Result<(Finding, Conne
                     "check your VPN and firewall; a proxy may be required (see net.proxy)",
                 )
             };
-            Err(Finding::fail(id::TCP, summary).detail(detail).hint(hint))
+            Err(Finding::fail(CheckId::Tcp, summary)
+                .detail(detail)
+                .hint(hint))
         }
     }
 }
@@ -274,7 +277,10 @@ pub(super) async fn tcp(cx: &Cx, addrs: &[SocketAddr]) -> Result<(Finding, Conne
 pub(super) async fn tls(cx: &Cx, connected: Connected) -> Result<(Finding, ()), Finding> {
     let gw = &cx.settings.gateway.value;
     if !gw.is_https() {
-        return Ok((Finding::skip(id::TLS, "plain http: no TLS to check"), ()));
+        return Ok((
+            Finding::skip(CheckId::Tls, "plain http: no TLS to check"),
+            (),
+        ));
     }
     let host = gw.url().host().expect("a gateway URL has a host");
     let ca_file = cx.settings.ca_file.as_ref().map(|c| c.value.as_path());
@@ -293,19 +299,25 @@ pub(super) async fn tls(cx: &Cx, connected: Connected) -> Result<(Finding, ()), 
             let summary = format!("certificate valid for {}", gw.host());
             match info.days_left {
                 Some(days) if days < EXPIRY_WARN_DAYS => Ok((
-                    Finding::warn(id::TLS, format!("{summary}, but it expires in {days} days"))
-                        .detail(detail.join("\n"))
-                        .hint("ask the gateway's admins to renew its certificate"),
+                    Finding::warn(
+                        CheckId::Tls,
+                        format!("{summary}, but it expires in {days} days"),
+                    )
+                    .detail(detail.join("\n"))
+                    .hint("ask the gateway's admins to renew its certificate"),
                     (),
                 )),
                 Some(days) => Ok((
-                    Finding::ok(id::TLS, format!("{summary}, expires in {days} days"))
+                    Finding::ok(CheckId::Tls, format!("{summary}, expires in {days} days"))
                         .detail(detail.join("\n")),
                     (),
                 )),
                 None => {
                     detail.push("expiry date not readable".into());
-                    Ok((Finding::ok(id::TLS, summary).detail(detail.join("\n")), ()))
+                    Ok((
+                        Finding::ok(CheckId::Tls, summary).detail(detail.join("\n")),
+                        (),
+                    ))
                 }
             }
         }
@@ -326,7 +338,7 @@ pub(super) async fn tls(cx: &Cx, connected: Connected) -> Result<(Finding, ()), 
             } else {
                 format!("check the gateway URL's scheme and host; {CA_HINT}")
             };
-            Err(Finding::fail(id::TLS, why)
+            Err(Finding::fail(CheckId::Tls, why)
                 .detail(detail.join("\n"))
                 .hint(hint))
         }
@@ -339,7 +351,7 @@ pub(super) async fn http(
     cx: &Cx,
     client: anyhow::Result<reqwest::Client>,
 ) -> Result<(Finding, reqwest::Client), Finding> {
-    let client = client.map_err(|e| Finding::fail(id::HTTP, format!("{e:#}")))?;
+    let client = client.map_err(|e| Finding::fail(CheckId::Http, format!("{e:#}")))?;
     let gw = &cx.settings.gateway.value;
     let url = gw.join("/healthz");
     // net.tcp and net.tls went direct; this request goes the way tools' requests go.
@@ -355,7 +367,7 @@ pub(super) async fn http(
             Some(_) => format!("the request went through a proxy: see net.proxy; {hint}"),
             None => hint.to_string(),
         };
-        Finding::fail(id::HTTP, summary)
+        Finding::fail(CheckId::Http, summary)
             .detail(path.clone().unwrap_or_default())
             .hint(hint)
     };
@@ -367,8 +379,11 @@ pub(super) async fn http(
             } else {
                 " (the gateway answers; the gateway.* checks look closer)".into()
             };
-            let finding = Finding::ok(id::HTTP, format!("GET /healthz answered {status}{note}"))
-                .detail(path.clone().unwrap_or_default());
+            let finding = Finding::ok(
+                CheckId::Http,
+                format!("GET /healthz answered {status}{note}"),
+            )
+            .detail(path.clone().unwrap_or_default());
             Ok((finding, client))
         }
         Err(err) if err.is_timeout() => Err(failed(
@@ -397,9 +412,12 @@ pub(super) async fn proxy(cx: &Cx) -> Finding {
         format!("set: {}", set.join(", "))
     }];
     let mut finding = match proxy::route(&cx.env, gw.url()) {
-        Route::Direct(why) => Finding::ok(id::PROXY, format!("gateway traffic goes direct: {why}")),
+        Route::Direct(why) => Finding::ok(
+            CheckId::Proxy,
+            format!("gateway traffic goes direct: {why}"),
+        ),
         Route::Invalid { var } => {
-            Finding::fail(id::PROXY, format!("{var} is not a valid proxy URL")).hint(format!(
+            Finding::fail(CheckId::Proxy, format!("{var} is not a valid proxy URL")).hint(format!(
                 "fix or unset {var}, e.g. {var}=http://proxy.corp.example:3128"
             ))
         }
@@ -424,9 +442,9 @@ pub(super) async fn proxy(cx: &Cx) -> Finding {
                 Err(e) => Err(e.to_string()),
             };
             match reached {
-                Ok(()) => Finding::ok(id::PROXY, format!("{through}; it accepts connections")),
+                Ok(()) => Finding::ok(CheckId::Proxy, format!("{through}; it accepts connections")),
                 Err(why) => Finding::fail(
-                    id::PROXY,
+                    CheckId::Proxy,
                     format!("{through}, which does not answer: {why}"),
                 )
                 .hint(format!(
@@ -437,7 +455,7 @@ pub(super) async fn proxy(cx: &Cx) -> Finding {
         }
     };
     // Tools speak to the relay on loopback; many send that through a proxy unless
-    // NO_PROXY names it (DESIGN.md, "Proxies and loopback").
+    // NO_PROXY names it (docs/architecture.md, "Proxies and loopback").
     if cx.settings.via.value == Via::Relay {
         let relay = cx.settings.relay_url();
         if let Route::Proxy { var, proxy, .. } = proxy::route(&cx.env, relay.url()) {
@@ -447,7 +465,7 @@ pub(super) async fn proxy(cx: &Cx) -> Finding {
             let hint = "add 127.0.0.1,localhost to NO_PROXY and no_proxy (`anyray connect --via relay` does this), then restart your shell";
             if finding.level == Level::Ok {
                 detail.push(finding.summary.clone());
-                finding = Finding::warn(id::PROXY, line).hint(hint);
+                finding = Finding::warn(CheckId::Proxy, line).hint(hint);
             } else {
                 detail.push(format!("also: {line}"));
                 let first = finding.hint.take().unwrap_or_default();

@@ -21,7 +21,7 @@ const NO_VARS: &[&str] = &["NO_PROXY", "no_proxy"];
 
 /// How traffic to one URL leaves the machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// No proxy: the reason says which rule decided.
     Direct(String),
     /// Through this proxy (credentials never included), set by `var`.
@@ -37,7 +37,7 @@ pub enum Route {
 }
 
 /// The route for `target` under the proxy variables in `env`.
-pub fn route(env: &Env, target: &Url) -> Route {
+pub(crate) fn route(env: &Env, target: &Url) -> Route {
     let https = target.scheme() == "https";
     let specific = env.first(if https { HTTPS_VARS } else { HTTP_VARS });
     let all = env.first(ALL_VARS);

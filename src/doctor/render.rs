@@ -21,7 +21,7 @@ fn mark(level: Level) -> (&'static str, Style) {
 
 /// The report as lines: a header, one line per check with its time, then the problems
 /// numbered with their hints, and the counts.
-pub fn human(report: &Report, printer: &Printer) -> Vec<String> {
+pub(crate) fn human(report: &Report, printer: &Printer) -> Vec<String> {
     let mut lines = vec![format!(
         "{} {} · gateway {}",
         printer.paint(Style::Bold, "anyray doctor"),
@@ -32,7 +32,12 @@ pub fn human(report: &Report, printer: &Printer) -> Vec<String> {
             .unwrap_or("(invalid configuration)")
     )];
     lines.push(String::new());
-    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.id.as_str().len())
+        .max()
+        .unwrap_or(0);
     for check in &report.checks {
         let (symbol, style) = mark(check.level);
         // Padded before painting: escape codes must not count toward the width.
@@ -102,13 +107,13 @@ pub fn human(report: &Report, printer: &Printer) -> Vec<String> {
 
 /// A one-line spinner on stderr with a count of finished checks. Only for a terminal
 /// (the caller asks `Printer::progress()`); the line is erased when it stops.
-pub struct Spinner {
+pub(crate) struct Spinner {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Spinner {
-    pub fn start(total: usize, finished: Arc<AtomicUsize>) -> Self {
+    pub(crate) fn start(total: usize, finished: Arc<AtomicUsize>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
@@ -144,21 +149,24 @@ impl Drop for Spinner {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Finding, Report};
+    use super::super::{CheckId, Finding, Report};
     use super::*;
 
     #[test]
     fn one_line_per_check_and_numbered_problems() {
-        let mut tcp = Finding::fail("net.tcp", "connection refused by 127.0.0.1:1")
+        let mut tcp = Finding::fail(CheckId::Tcp, "connection refused by 127.0.0.1:1")
             .detail("127.0.0.1:1: connection refused")
             .hint("start the gateway");
         tcp.elapsed_ms = 3;
         let mut report = Report::new(
             Some("http://127.0.0.1:1".into()),
             vec![
-                Finding::ok("config", "gateway http://127.0.0.1:1 (from flag --gateway)"),
+                Finding::ok(
+                    CheckId::Config,
+                    "gateway http://127.0.0.1:1 (from flag --gateway)",
+                ),
                 tcp,
-                Finding::skip("net.tls", "skipped: net.tcp failed"),
+                Finding::skip(CheckId::Tls, "skipped: net.tcp failed"),
             ],
         );
         report.version = "X.Y.Z";

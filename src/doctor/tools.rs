@@ -1,40 +1,55 @@
 //! `tools.<target>`: each tool's connection state, and the environment this shell hands
 //! to every tool.
 //!
-//! Installed / connected / drifted / overridden comes from connect's read-only status
-//! API (`targets::status`), the same one `anyray status` shows. A target this build's
-//! connect does not handle yet reports `skip` with that reason, never a made-up `ok`.
+//! Installed / connected / drifted / overridden comes from the read-only status API
+//! (`session::status`), the same one `anyray status` shows. A tool that is not installed,
+//! or that cannot be connected here (the gateway serves no route it needs), reports
+//! `skip` with the reason, never a made-up `ok`.
 //! What doctor sees on its own, the process environment, is reported under
 //! `tools.shell`, because the shell exported it and restarting the shell is the fix: a
 //! stale `ANTHROPIC_BASE_URL`/`OPENAI_BASE_URL`, and an `ANTHROPIC_API_KEY` left beside
 //! `ANTHROPIC_AUTH_TOKEN`.
 
-use super::{Env, Finding, Level, id};
-use crate::cli::TargetName;
+use super::{CheckId, Env, Finding, Level};
+use crate::connect::TargetName;
 use crate::connect::{FileState, Store};
 use crate::gateway_url::GatewayUrl;
+use crate::paths::display_path;
+use crate::session;
+use crate::session::status::{self, State, TargetStatus};
 use crate::settings::Settings;
-use crate::targets::{self, State, TargetStatus};
+use crate::targets;
 
 /// Every tool check, with the target it reads.
-const TOOLS: [(&str, TargetName); 6] = [
-    (id::CLAUDE_CODE, TargetName::ClaudeCode),
-    (id::CURSOR, TargetName::Cursor),
-    (id::WINDSURF, TargetName::Windsurf),
-    (id::CODEX, TargetName::Codex),
-    (id::SHELL, TargetName::Shell),
-    (id::GEMINI, TargetName::Gemini),
+const TOOLS: [(CheckId, TargetName); 6] = [
+    (CheckId::ClaudeCode, TargetName::ClaudeCode),
+    (CheckId::Cursor, TargetName::Cursor),
+    (CheckId::Windsurf, TargetName::Windsurf),
+    (CheckId::Codex, TargetName::Codex),
+    (CheckId::Shell, TargetName::Shell),
+    (CheckId::Gemini, TargetName::Gemini),
 ];
 
-/// One finding per tool target. Reads files, writes nothing.
+/// The checks [`check`] answers.
+pub(super) const CHECKS: [CheckId; 6] = {
+    let mut ids = [CheckId::Config; 6];
+    let mut i = 0;
+    while i < TOOLS.len() {
+        ids[i] = TOOLS[i].0;
+        i += 1;
+    }
+    ids
+};
+
+/// One finding per tool target. Reads files, writes nothing; blocks (file reads).
 pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
-    let ctx = targets::Ctx::new(settings, false, false);
-    let ledger = Store::open().and_then(|store| store.load());
+    let ctx = session::offline_context(settings);
+    let ledger = Store::open().and_then(|store| crate::connect::journal::load_settled(&store));
     TOOLS
         .iter()
         .map(|&(check, name)| {
             let status = match &ledger {
-                Ok(ledger) => Ok(targets::status(targets::get(name), &ctx, ledger)),
+                Ok(ledger) => Ok(status::target(targets::get(name), &ctx, ledger)),
                 Err(err) => Err(format!("{err:#}")),
             };
             match (name, status) {
@@ -61,16 +76,15 @@ fn file_state(state: &FileState) -> &str {
 }
 
 /// A tool's connect status as a finding.
-fn from_status(check: &'static str, status: &TargetStatus, endpoint: &GatewayUrl) -> Finding {
+fn from_status(check: CheckId, status: &TargetStatus, endpoint: &GatewayUrl) -> Finding {
     let target = status.target;
     let mut detail = vec![format!("detected: {}", status.detected_by)];
-    detail.extend(status.files.iter().map(|f| {
-        format!(
-            "{}: {}",
-            targets::display_path(&f.path),
-            file_state(&f.state)
-        )
-    }));
+    detail.extend(
+        status
+            .files
+            .iter()
+            .map(|f| format!("{}: {}", display_path(&f.path), file_state(&f.state))),
+    );
     if let Some(endpoint) = &status.endpoint {
         detail.push(format!("uses: {endpoint}"));
     }
@@ -97,7 +111,7 @@ fn from_status(check: &'static str, status: &TargetStatus, endpoint: &GatewayUrl
             let by = status
                 .overridden_by
                 .as_deref()
-                .map_or("a managed settings file".into(), targets::display_path);
+                .map_or("a managed settings file".into(), display_path);
             let summary = format!("overridden by managed settings {by}: uses {uses}");
             if status
                 .endpoint
@@ -163,7 +177,7 @@ fn shell_env_warning(endpoint: &GatewayUrl, env: &Env) -> Option<Finding> {
         return None;
     }
     Some(
-        Finding::new(id::SHELL, Level::Warn, problems.join("; "))
+        Finding::new(CheckId::Shell, Level::Warn, problems.join("; "))
             .detail(good.join("\n"))
             .hint(hints.join("; ")),
     )

@@ -4,11 +4,26 @@
 //! Strict JSON (Claude Code) is validated with serde_json first, so a file with a
 //! comment or a trailing comma is reported rather than silently accepted, and nothing
 //! we insert adds either (the CST only adds trailing commas where the file uses them).
+//!
+//! Duplicate keys: JSON leaves their meaning to the reader (RFC 8259 §4). Claude Code
+//! reads settings with Node's `JSON.parse` and VS Code with its `jsonc-parser`; both take
+//! the *last* occurrence, while an editor addressing keys by name finds the first. So a
+//! managed key, or an object on the way to it, that appears twice (or a named entry that
+//! appears twice in its list) is refused with the second one's line and column: editing
+//! either occurrence would leave the file meaning something else to some reader, and the
+//! user knows which one they mean. Duplicates elsewhere in the file are not anyray's
+//! business and stay as they are.
 
-use jsonc_parser::ParseOptions;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use jsonc_parser::ast;
+use jsonc_parser::common::Ranged;
 use jsonc_parser::cst::{CstArray, CstInputValue, CstLeafNode, CstNode, CstObject, CstRootNode};
+use jsonc_parser::{CollectOptions, CommentCollectionStrategy, ParseOptions};
 
 use super::{EditError, Editor, KeyPath, Scalar, Seg, split_bom};
+use crate::error::line_col;
 
 /// Which JSON the file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,21 +37,96 @@ pub enum Dialect {
 pub struct JsonDoc {
     bom: bool,
     root: CstRootNode,
+    dialect: Dialect,
+    /// The text as parsed (without a BOM), for the positions in errors.
+    source: String,
+    index: Index,
+}
+
+/// Where things are in the parsed text, by key path: what errors point at.
+#[derive(Debug, Default)]
+struct Index {
+    /// Byte offset of the first occurrence of each key (or named entry).
+    first: HashMap<KeyPath, usize>,
+    /// Keys (or named entries) that occur again in the same object (or list): the byte
+    /// offset of the second occurrence.
+    again: HashMap<KeyPath, usize>,
+    root: usize,
+}
+
+impl Index {
+    fn build(body: &str, options: &ParseOptions) -> Self {
+        let collect = CollectOptions {
+            comments: CommentCollectionStrategy::Off,
+            tokens: false,
+        };
+        let mut index = Self::default();
+        if let Ok(parsed) = jsonc_parser::parse_to_ast(body, &collect, options)
+            && let Some(value) = &parsed.value
+        {
+            index.root = value.start();
+            index.walk(value, &mut Vec::new());
+        }
+        index
+    }
+
+    fn walk(&mut self, value: &ast::Value, path: &mut Vec<Seg>) {
+        match value {
+            ast::Value::Object(obj) => {
+                for prop in &obj.properties {
+                    let name = match &prop.name {
+                        ast::ObjectPropName::String(lit) => lit.value.to_string(),
+                        ast::ObjectPropName::Word(word) => word.value.to_string(),
+                    };
+                    self.visit(Seg::Key(name), prop.start(), &prop.value, path);
+                }
+            }
+            ast::Value::Array(list) => {
+                for element in &list.elements {
+                    let name = match element {
+                        ast::Value::Object(entry) => entry
+                            .get("name")
+                            .and_then(|p| p.value.as_string_lit())
+                            .map(|lit| lit.value.to_string()),
+                        _ => None,
+                    };
+                    if let Some(name) = name {
+                        self.visit(Seg::Named(name), element.start(), element, path);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn visit(&mut self, seg: Seg, at: usize, value: &ast::Value, path: &mut Vec<Seg>) {
+        path.push(seg);
+        let key = KeyPath(path.clone());
+        match self.first.entry(key) {
+            Entry::Occupied(seen) => {
+                self.again.entry(seen.key().clone()).or_insert(at);
+            }
+            Entry::Vacant(new) => {
+                new.insert(at);
+            }
+        }
+        self.walk(value, path);
+        path.pop();
+    }
 }
 
 /// Parses a document. An empty (or whitespace-only) text is an empty object.
 pub fn parse(text: &str, dialect: Dialect) -> Result<JsonDoc, EditError> {
     let (bom, body) = split_bom(text);
     let blank = body.trim().is_empty();
+    let strict_hint = "this file must be strict JSON (no comments, no trailing commas); fix it, then run the command again";
     if dialect == Dialect::Strict && !blank {
         serde_json::from_str::<serde::de::IgnoredAny>(body).map_err(|e| {
             EditError::at(
                 Some((e.line(), e.column())),
                 format!("invalid JSON: {}", strip_position(&e.to_string())),
             )
-            .with_hint(
-                "this file must be strict JSON (no comments, no trailing commas); fix it, then run the command again",
-            )
+            .with_hint(strict_hint)
         })?;
     }
     let options = ParseOptions {
@@ -52,21 +142,36 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<JsonDoc, EditError> {
         allow_extended_string_escapes: false,
     };
     let root = CstRootNode::parse(body, &options).map_err(|e| {
-        EditError::at(
+        let label = match dialect {
+            Dialect::Strict => "invalid JSON",
+            Dialect::Jsonc => "invalid JSONC",
+        };
+        let error = EditError::at(
             Some((e.line_display(), e.column_display())),
-            format!("invalid JSONC: {}", e.kind()),
-        )
+            format!("{label}: {}", e.kind()),
+        );
+        match dialect {
+            Dialect::Strict => error.with_hint(strict_hint),
+            Dialect::Jsonc => error,
+        }
     })?;
+    let index = Index::build(body, &options);
     match root.value() {
         None | Some(CstNode::Container(jsonc_parser::cst::CstContainerNode::Object(_))) => {}
         Some(other) => {
             return Err(EditError::at(
-                None,
+                Some(line_col(body, index.root)),
                 format!("the top level is {}, not an object", describe(&other)),
             ));
         }
     }
-    Ok(JsonDoc { bom, root })
+    Ok(JsonDoc {
+        bom,
+        root,
+        dialect,
+        source: body.to_string(),
+        index,
+    })
 }
 
 /// serde_json appends " at line L column C"; the position is reported separately.
@@ -103,6 +208,8 @@ impl JsonDoc {
     /// Walks to the container that holds the last segment of `path`, creating missing
     /// containers when `create` is set (an object, or a list before a `Named` step).
     fn parent(&self, path: &KeyPath, create: bool) -> Result<Option<Container>, EditError> {
+        path.check_steps("JSON", true)?;
+        self.check_unambiguous(path)?;
         let segs = path.segs();
         let mut current = match self.root.object_value() {
             Some(obj) => obj,
@@ -129,9 +236,12 @@ impl JsonDoc {
                             return Ok(Some(Container::Array(v.as_array().expect("checked"))));
                         }
                         (Some(v), _) => {
-                            return Err(EditError::unexpected(&here, describe(v)));
+                            let expected = if next_is_list { "a list" } else { "an object" };
+                            return Err(self.unexpected(&here, describe(v), expected));
                         }
-                        (None, _) => return Err(EditError::unexpected(&here, "no value")),
+                        (None, _) => {
+                            return Err(self.unexpected(&here, "no value", "an object"));
+                        }
                     }
                 }
                 None if !create => return Ok(None),
@@ -173,26 +283,72 @@ impl JsonDoc {
                     entry
                         .get("value")
                         .and_then(|prop| prop.value())
-                        .ok_or_else(|| EditError::unexpected(path, "an entry without a value"))
+                        .ok_or_else(|| {
+                            self.unexpected(path, "an entry without a value", "a `value`")
+                        })
                 })
                 .transpose()?,
-            _ => return Err(EditError::unexpected(path, "an unexpected shape")),
+            _ => return Err(self.unexpected(path, "an unexpected shape", "a string")),
         };
         Ok(node)
     }
 
     fn string_lit(
+        &self,
         path: &KeyPath,
         node: &CstNode,
     ) -> Result<jsonc_parser::cst::CstStringLit, EditError> {
         node.as_string_lit()
-            .ok_or_else(|| EditError::unexpected(path, describe(node)))
+            .ok_or_else(|| self.unexpected(path, describe(node), "a string"))
+    }
+
+    /// An unexpected value, at its line and column in the file as parsed.
+    fn unexpected(&self, path: &KeyPath, found: &str, expected: &str) -> EditError {
+        let position = self
+            .index
+            .first
+            .get(path)
+            .map(|&at| line_col(&self.source, at));
+        EditError::unexpected(path, found, expected).or_at(position)
+    }
+
+    /// Refuses a path on which a key (or named entry) appears twice: see the module docs.
+    fn check_unambiguous(&self, path: &KeyPath) -> Result<(), EditError> {
+        for len in 1..=path.segs().len() {
+            let prefix = KeyPath(path.segs()[..len].to_vec());
+            let Some(&second) = self.index.again.get(&prefix) else {
+                continue;
+            };
+            let first = self.index.first.get(&prefix).copied().unwrap_or_default();
+            let (line, col) = line_col(&self.source, first);
+            let (name, container) = match prefix.segs().last() {
+                Some(Seg::Named(name)) => (format!("an entry named `{name}`"), "list"),
+                _ => (format!("`{prefix}`"), "object"),
+            };
+            let reader = match self.dialect {
+                Dialect::Strict => {
+                    "Claude Code reads it with Node's JSON.parse, which takes the last one"
+                }
+                Dialect::Jsonc => {
+                    "the editor reads it with VS Code's jsonc-parser, which takes the last one"
+                }
+            };
+            return Err(EditError::at(
+                Some(line_col(&self.source, second)),
+                format!(
+                    "{name} appears twice in the same {container} (first at line {line}, column {col}); \
+                     {reader}, so anyray will not guess which one to change"
+                ),
+            )
+            .with_hint("merge the two into one (keep the one you mean), then run the command again"));
+        }
+        Ok(())
     }
 
     /// Sets the raw literal at `path`, inserting the key or entry when absent.
     fn set_raw(&mut self, path: &KeyPath, value: &str, raw: &str) -> Result<(), EditError> {
         if let Some(node) = self.value_node(path, true)? {
-            Self::string_lit(path, &node)?.set_raw_value(raw.to_string());
+            self.string_lit(path, &node)?.set_raw_value(raw.to_string());
             return Ok(());
         }
         let parent = self.parent(path, true)?.expect("created");
@@ -208,10 +364,10 @@ impl JsonDoc {
                 .as_object()
                 .and_then(|entry| entry.get("value"))
                 .and_then(|prop| prop.value()),
-            _ => return Err(EditError::unexpected(path, "an unexpected shape")),
+            _ => return Err(self.unexpected(path, "an unexpected shape", "a string")),
         };
         if let Some(node) = node {
-            Self::string_lit(path, &node)?.set_raw_value(raw.to_string());
+            self.string_lit(path, &node)?.set_raw_value(raw.to_string());
         }
         Ok(())
     }
@@ -240,10 +396,10 @@ impl Editor for JsonDoc {
         let Some(node) = self.value_node(path, false)? else {
             return Ok(None);
         };
-        let lit = Self::string_lit(path, &node)?;
+        let lit = self.string_lit(path, &node)?;
         let value = lit
             .decoded_value()
-            .map_err(|_| EditError::unexpected(path, "a string with invalid escapes"))?;
+            .map_err(|_| self.unexpected(path, "a string with invalid escapes", "a string"))?;
         Ok(Some(Scalar {
             value,
             raw: lit.raw_value(),
@@ -273,7 +429,7 @@ impl Editor for JsonDoc {
                     entry.remove();
                 }
             }
-            _ => return Err(EditError::unexpected(path, "an unexpected shape")),
+            _ => return Err(self.unexpected(path, "an unexpected shape", "a string")),
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub mod json;
 pub mod lines;
 pub mod toml;
+pub mod yaml;
 
 /// One step of a key path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -21,9 +22,14 @@ pub enum Seg {
     /// An object key / table key. It may contain dots (`terminal.integrated.env.linux`
     /// is one key in VS Code's settings.json).
     Key(String),
-    /// The entry of a list of `{ "name": …, "value": … }` objects whose `name` is this;
-    /// the managed string is its `value` (VS Code's `claudeCode.environmentVariables`).
+    /// The entry of a list of objects whose `name` is this. As the last step, the managed
+    /// string is the entry's `value` (VS Code's `claudeCode.environmentVariables`); with
+    /// more steps after it, the path goes on inside the entry (Continue's
+    /// `models[Anyray gateway].apiBase`). Created with just its `name` when absent.
     Named(String),
+    /// The string item of a list that starts with this prefix; the managed string is the
+    /// whole item (aider's `set-env: [ANTHROPIC_API_BASE=…]`). Only ever the last step.
+    Prefixed(String),
 }
 
 /// Where a managed value lives in a document.
@@ -43,6 +49,38 @@ impl KeyPath {
         self
     }
 
+    /// This path with a key appended.
+    pub fn key(mut self, key: &str) -> Self {
+        self.0.push(Seg::Key(key.to_string()));
+        self
+    }
+
+    /// This path with a list item identified by its prefix appended.
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        self.0.push(Seg::Prefixed(prefix.to_string()));
+        self
+    }
+
+    /// Refuses a path with a step the `format` editor has no meaning for: plain keys only,
+    /// plus a final named entry where `named_last`.
+    pub(crate) fn check_steps(&self, format: &str, named_last: bool) -> Result<(), EditError> {
+        let last = self.0.len().saturating_sub(1);
+        let supported = self.0.iter().enumerate().all(|(i, seg)| match seg {
+            Seg::Key(_) => true,
+            Seg::Named(_) => named_last && i == last,
+            Seg::Prefixed(_) => false,
+        });
+        if supported {
+            Ok(())
+        } else {
+            Err(EditError::at(
+                None,
+                format!("`{self}` is not a key path {format} files support"),
+            )
+            .with_hint("this is a bug in anyray's target definition; please report it"))
+        }
+    }
+
     /// Every proper prefix, shortest first: the containers this path lives in.
     pub fn ancestors(&self) -> impl Iterator<Item = KeyPath> + '_ {
         (1..self.0.len()).map(|n| KeyPath(self.0[..n].to_vec()))
@@ -55,7 +93,8 @@ impl KeyPath {
 
 impl fmt::Display for KeyPath {
     /// `env.ANTHROPIC_BASE_URL`, `"terminal.integrated.env.linux".OPENAI_BASE_URL`,
-    /// `claudeCode.environmentVariables[ANTHROPIC_BASE_URL]`.
+    /// `claudeCode.environmentVariables[ANTHROPIC_BASE_URL]`, `models[Anyray gateway].apiBase`,
+    /// `set-env[ANTHROPIC_API_BASE=…]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
@@ -73,6 +112,7 @@ impl fmt::Display for KeyPath {
                     }
                 }
                 Seg::Named(n) => write!(f, "[{n}]")?,
+                Seg::Prefixed(p) => write!(f, "[{p}…]")?,
             }
         }
         Ok(())
@@ -105,18 +145,33 @@ impl EditError {
         }
     }
 
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = hint.into();
         self
     }
 
-    /// A managed key whose current value is not a string, or whose parent is not an object.
-    pub fn unexpected(path: &KeyPath, found: &str) -> Self {
+    /// A value on a managed key path that is not what anyray expects there: `found` and
+    /// `expected` are phrases such as "a string" or "an object".
+    pub fn unexpected(path: &KeyPath, found: &str, expected: &str) -> Self {
         Self::at(
             None,
-            format!("`{path}` holds {found}, where anyray expects a string"),
+            format!("`{path}` holds {found}, where anyray expects {expected}"),
         )
         .with_hint("change or remove that value by hand, then run the command again")
+    }
+
+    /// Sets the position when the error has none yet.
+    pub(crate) fn or_at(mut self, position: Option<(usize, usize)>) -> Self {
+        self.position = self.position.or(position);
+        self
+    }
+}
+
+/// A noun with its indefinite article ("an integer", "a table"), for messages.
+pub(crate) fn with_article(noun: &str) -> String {
+    match noun.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {noun}"),
+        _ => format!("a {noun}"),
     }
 }
 
@@ -148,7 +203,7 @@ pub(crate) fn split_bom(text: &str) -> (bool, &str) {
 }
 
 /// Decodes file bytes as UTF-8 (with or without a BOM).
-pub fn decode(bytes: &[u8]) -> Result<&str, EditError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<&str, EditError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let valid = &bytes[..e.valid_up_to()];
         let text = std::str::from_utf8(valid).unwrap_or_default();
@@ -180,6 +235,64 @@ mod tests {
                 .to_string(),
             "\"claudeCode.environmentVariables\"[ANTHROPIC_BASE_URL]"
         );
+        assert_eq!(
+            KeyPath::keys(["models"])
+                .named("Anyray gateway")
+                .key("apiBase")
+                .to_string(),
+            "models[Anyray gateway].apiBase"
+        );
+        assert_eq!(
+            KeyPath::keys(["set-env"])
+                .prefixed("ANTHROPIC_API_BASE=")
+                .to_string(),
+            "set-env[ANTHROPIC_API_BASE=…]"
+        );
+    }
+
+    #[test]
+    fn formats_refuse_steps_they_do_not_support() {
+        let entry_field = KeyPath::keys(["models"]).named("gw").key("apiBase");
+        assert!(entry_field.check_steps("JSON", true).is_err());
+        assert!(
+            KeyPath::keys(["a"])
+                .named("gw")
+                .check_steps("JSON", true)
+                .is_ok()
+        );
+        assert!(
+            KeyPath::keys(["a"])
+                .named("gw")
+                .check_steps("TOML", false)
+                .is_err()
+        );
+        let err = KeyPath::keys(["set-env"])
+            .prefixed("A=")
+            .check_steps("TOML", false)
+            .unwrap_err();
+        assert!(err.message.contains("TOML"), "{}", err.message);
+    }
+
+    #[test]
+    fn json_and_toml_editors_refuse_yaml_only_steps() {
+        let entry = KeyPath::keys(["models"]).named("gw");
+        let paths = [
+            entry.clone().key("apiBase"),
+            KeyPath::keys(["set-env"]).prefixed("A="),
+        ];
+        let mut docs: Vec<Box<dyn Editor>> = vec![
+            Box::new(json::parse("{\"models\": []}", json::Dialect::Jsonc).unwrap()),
+            Box::new(toml::parse("[models]\n").unwrap()),
+        ];
+        for doc in &mut docs {
+            for path in &paths {
+                assert!(doc.get(path).is_err(), "{path}");
+                assert!(doc.set(path, "A=x").is_err(), "{path}");
+                assert!(doc.remove(path).is_err(), "{path}");
+            }
+            assert!(!doc.has_container(&entry));
+            assert!(!doc.remove_if_empty(&entry));
+        }
     }
 
     #[test]

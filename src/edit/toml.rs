@@ -7,7 +7,7 @@
 
 use toml_edit::{DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
-use super::{EditError, Editor, KeyPath, Scalar, Seg, split_bom};
+use super::{EditError, Editor, KeyPath, Scalar, Seg, split_bom, with_article};
 use crate::error::line_col;
 
 /// How many levels of new containers are written as `[table]` headers.
@@ -19,6 +19,8 @@ pub struct TomlDoc {
     /// Whether the file ends with a line break (or is empty); kept as it was.
     final_newline: bool,
     doc: DocumentMut,
+    /// The text as parsed (without a BOM), for the positions in errors.
+    source: String,
 }
 
 pub fn parse(text: &str) -> Result<TomlDoc, EditError> {
@@ -35,21 +37,46 @@ pub fn parse(text: &str) -> Result<TomlDoc, EditError> {
         crlf: body.contains("\r\n"),
         final_newline: body.is_empty() || body.ends_with('\n'),
         doc,
+        source: body.to_string(),
     })
 }
 
 fn key(seg: &Seg) -> &str {
     match seg {
         Seg::Key(k) => k,
-        Seg::Named(_) => unreachable!("TOML targets use plain keys only"),
+        Seg::Named(_) | Seg::Prefixed(_) => unreachable!("checked by KeyPath::check_steps"),
     }
 }
 
-fn not_a_table(path: &[Seg], item: &Item) -> EditError {
-    EditError::unexpected(&KeyPath(path.to_vec()), item.type_name())
+/// A TOML type for messages: "an integer", "a table", "nothing".
+fn describe(item: &Item) -> String {
+    match item.type_name() {
+        "none" => "nothing".into(),
+        name => with_article(name),
+    }
 }
 
 impl TomlDoc {
+    /// A value on a managed path that is not what anyray expects, at its line and column
+    /// in the file as parsed (the spans are read again from the original text: the
+    /// editable document does not keep them).
+    fn unexpected(&self, path: &[Seg], item: &Item, expected: &str) -> EditError {
+        let key_path = KeyPath(path.to_vec());
+        EditError::unexpected(&key_path, &describe(item), expected).or_at(self.position(path))
+    }
+
+    fn position(&self, path: &[Seg]) -> Option<(usize, usize)> {
+        let parsed = toml_edit::Document::parse(self.source.as_str()).ok()?;
+        let (last, parents) = path.split_last()?;
+        let mut table: &dyn TableLike = parsed.as_table();
+        for seg in parents {
+            table = table.get(key(seg))?.as_table_like()?;
+        }
+        let (k, item) = table.get_key_value(key(last))?;
+        let span = k.span().or_else(|| item.span())?;
+        Some(line_col(&self.source, span.start))
+    }
+
     /// The table-like container at `path`, if present (never creates).
     fn table(&self, path: &[Seg]) -> Result<Option<&dyn TableLike>, EditError> {
         let mut table: &dyn TableLike = self.doc.as_table();
@@ -59,7 +86,7 @@ impl TomlDoc {
                 Some(item) => {
                     table = item
                         .as_table_like()
-                        .ok_or_else(|| not_a_table(&path[..=i], item))?;
+                        .ok_or_else(|| self.unexpected(&path[..=i], item, "a table"))?;
                 }
             }
         }
@@ -84,23 +111,25 @@ impl TomlDoc {
             }
             let item = table.get_mut(k).expect("present or just inserted");
             standard = item.is_table();
-            let type_name = item.type_name();
-            table = item
-                .as_table_like_mut()
-                .ok_or_else(|| EditError::unexpected(&KeyPath(path[..=i].to_vec()), type_name))?;
+            let found = describe(item);
+            table = item.as_table_like_mut().ok_or_else(|| {
+                EditError::unexpected(&KeyPath(path[..=i].to_vec()), &found, "a table")
+            })?;
         }
         Ok(table)
     }
 
     fn put(&mut self, path: &KeyPath, mut value: Value) -> Result<(), EditError> {
+        path.check_steps("TOML", false)?;
         let (last, parents) = path.segs().split_last().expect("a path has a key");
         let table = self.table_mut(parents)?;
         match table.get_mut(key(last)) {
             Some(item) => {
+                let found = describe(item);
                 let old = item
                     .as_value()
                     .filter(|v| v.is_str())
-                    .ok_or_else(|| EditError::unexpected(path, item.type_name()))?;
+                    .ok_or_else(|| EditError::unexpected(path, &found, "a string"))?;
                 *value.decor_mut() = old.decor().clone();
                 *item = Item::Value(value);
             }
@@ -114,6 +143,7 @@ impl TomlDoc {
 
 impl Editor for TomlDoc {
     fn get(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError> {
+        path.check_steps("TOML", false)?;
         let (last, parents) = path.segs().split_last().expect("a path has a key");
         let Some(table) = self.table(parents)? else {
             return Ok(None);
@@ -126,7 +156,7 @@ impl Editor for TomlDoc {
                 value: s.value().clone(),
                 raw: s.display_repr().into_owned(),
             })),
-            _ => Err(EditError::unexpected(path, item.type_name())),
+            _ => Err(self.unexpected(path.segs(), item, "a string")),
         }
     }
 
@@ -145,6 +175,7 @@ impl Editor for TomlDoc {
     }
 
     fn remove(&mut self, path: &KeyPath) -> Result<(), EditError> {
+        path.check_steps("TOML", false)?;
         let (last, parents) = path.segs().split_last().expect("a path has a key");
         if self.table(parents)?.is_some() {
             self.table_mut(parents)?.remove(key(last));
@@ -153,10 +184,13 @@ impl Editor for TomlDoc {
     }
 
     fn has_container(&self, path: &KeyPath) -> bool {
-        matches!(self.table(path.segs()), Ok(Some(_)))
+        path.check_steps("TOML", false).is_ok() && matches!(self.table(path.segs()), Ok(Some(_)))
     }
 
     fn remove_if_empty(&mut self, path: &KeyPath) -> bool {
+        if path.check_steps("TOML", false).is_err() {
+            return false;
+        }
         let Some((last, parents)) = path.segs().split_last() else {
             return false;
         };

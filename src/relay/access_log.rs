@@ -7,23 +7,24 @@ use std::borrow::Cow;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use tokio::sync::oneshot;
 
-use super::body::RequestMeter;
+use super::config::LogFormat;
 use super::config::LogTarget;
 use super::metrics::Metrics;
 use super::redact;
 use super::routes::Route;
-use crate::cli::LogFormat;
 use crate::error::UserError;
 
 /// Where log lines go, in which format. Lines are written by a thread of their own, so a
 /// slow terminal or disk never stalls a request on the async workers; a bounded queue
 /// still pushes back (rather than losing lines) if the sink cannot keep up.
-pub struct LogSink {
+pub(super) struct LogSink {
     writer: Option<Writer>,
     format: LogFormat,
 }
@@ -36,7 +37,7 @@ struct Writer {
 enum Message {
     Line(String),
     /// Answered once every earlier line is written and flushed.
-    Flush(SyncSender<()>),
+    Flush(oneshot::Sender<()>),
 }
 
 /// Lines the queue holds before `line` waits for the writer.
@@ -47,7 +48,7 @@ const BATCH_BYTES: usize = 64 * 1024;
 const WRITE_INTERVAL: Duration = Duration::from_millis(20);
 
 impl LogSink {
-    pub fn open(target: &LogTarget, format: LogFormat) -> Result<Self, UserError> {
+    pub(super) fn open(target: &LogTarget, format: LogFormat) -> Result<Self, UserError> {
         let out: Box<dyn Write + Send> = match target {
             LogTarget::Stderr => Box::new(std::io::stderr()),
             LogTarget::Quiet => {
@@ -83,19 +84,19 @@ impl LogSink {
     }
 
     /// Whether lines go anywhere (not `LogTarget::Quiet`, as in `anyray run --relay`).
-    pub fn enabled(&self) -> bool {
+    pub(super) fn enabled(&self) -> bool {
         self.writer.is_some()
     }
 
     /// Queues one line; it is written whole, so concurrent lines never interleave.
-    pub fn line(&self, text: String) {
+    pub(super) fn line(&self, text: String) {
         if let Some(queue) = self.writer.as_ref().and_then(|w| w.queue.as_ref()) {
             let _ = queue.send(Message::Line(text));
         }
     }
 
     /// A JSON object in JSON mode, else the human text (only built when it is used).
-    pub fn event<T: Serialize>(&self, human: impl FnOnce() -> String, json: &T) {
+    pub(super) fn event<T: Serialize>(&self, human: impl FnOnce() -> String, json: &T) {
         if !self.enabled() {
             return;
         }
@@ -105,21 +106,33 @@ impl LogSink {
         }
     }
 
-    /// Waits until every line queued so far is written.
-    pub fn flush(&self) {
+    /// Waits until every line queued so far is written, without holding the async
+    /// worker it is awaited on (the writer is a thread of its own).
+    pub(super) async fn flush(&self) {
         let Some(writer) = self.writer.as_ref() else {
             return;
         };
-        if let Some(queue) = writer.queue.as_ref() {
-            let (done, wait) = sync_channel(1);
-            if queue.send(Message::Flush(done)).is_ok() {
-                // Cut the writer's pause short: a flush (e.g. at shutdown) waits for nobody.
-                if let Some(thread) = &writer.thread {
-                    thread.thread().unpark();
+        let Some(queue) = writer.queue.as_ref() else {
+            return;
+        };
+        let (done, wait) = oneshot::channel();
+        let mut message = Message::Flush(done);
+        // A full queue is the writer's backlog: wait for room, yielding meanwhile.
+        loop {
+            match queue.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) => {
+                    message = back;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
                 }
-                let _ = wait.recv();
+                Err(TrySendError::Disconnected(_)) => return,
             }
         }
+        // Cut the writer's pause short: a flush (e.g. at shutdown) waits for nobody.
+        if let Some(thread) = &writer.thread {
+            thread.thread().unpark();
+        }
+        let _ = wait.await;
     }
 }
 
@@ -186,15 +199,43 @@ fn write_batch(out: &mut Box<dyn Write + Send>, batch: &mut String) {
     }
 }
 
+/// Bytes of one request body that went upstream, and whether it hit the limit or the
+/// client's own stream broke (a bad chunk, the client gone): the client's fault then,
+/// not the gateway's.
+#[derive(Debug, Default)]
+pub(super) struct RequestMeter {
+    pub bytes: AtomicU64,
+    pub over_limit: AtomicBool,
+    pub client_failed: AtomicBool,
+}
+
+impl RequestMeter {
+    pub(super) fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn over_limit(&self) -> bool {
+        self.over_limit.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn client_failed(&self) -> bool {
+        self.client_failed.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn add(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
 /// The log sink and the metrics, which every finished exchange feeds.
-pub struct Recorder {
+pub(super) struct Recorder {
     pub log: LogSink,
     pub metrics: Metrics,
 }
 
 /// How a response ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(super) enum Outcome {
     Complete,
     /// The client went away before the end (the upstream request was dropped with it).
     ClientGone,
@@ -218,7 +259,7 @@ impl Outcome {
 /// Who answered a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Via {
+pub(super) enum Via {
     /// An org gateway.
     Gateway,
     /// A provider's public API, because no gateway was reachable.
@@ -228,7 +269,7 @@ pub enum Via {
 }
 
 /// One request from start to the end of its response. Dropping it records it.
-pub struct Exchange {
+pub(super) struct Exchange {
     recorder: Arc<Recorder>,
     time: SystemTime,
     started: Instant,
@@ -266,10 +307,10 @@ struct Line<'a> {
 }
 
 /// Status logged when the client left before a response was sent (nginx's convention).
-pub const CLIENT_CLOSED: u16 = 499;
+pub(super) const CLIENT_CLOSED: u16 = 499;
 
 impl Exchange {
-    pub fn begin(
+    pub(super) fn begin(
         recorder: Arc<Recorder>,
         method: &hyper::Method,
         path: &str,
@@ -307,28 +348,28 @@ impl Exchange {
     }
 
     /// Forgets the exchange: the request is served (and logged) by another path.
-    pub fn discard(mut self) {
+    pub(super) fn discard(mut self) {
         self.discarded = true;
     }
 
     /// The meter the request body counts its bytes into.
-    pub fn request_meter(&self) -> Arc<RequestMeter> {
+    pub(super) fn request_meter(&self) -> Arc<RequestMeter> {
         self.request.clone()
     }
 
-    pub fn route(&self) -> Route {
+    pub(super) fn route(&self) -> Route {
         self.route
     }
 
     /// Response headers are ready: who answered, with what status.
-    pub fn responded(&mut self, status: u16, via: Via, upstream: Option<Arc<str>>) {
+    pub(super) fn responded(&mut self, status: u16, via: Via, upstream: Option<Arc<str>>) {
         self.status = Some(status);
         self.via = via;
         self.upstream = upstream;
         self.headers_after = Some(self.started.elapsed());
     }
 
-    pub fn sent(&mut self, bytes: u64) {
+    pub(super) fn sent(&mut self, bytes: u64) {
         if self.first_byte_after.is_none() {
             self.first_byte_after = Some(self.started.elapsed());
         }
@@ -336,7 +377,7 @@ impl Exchange {
     }
 
     /// The first outcome wins (an error before the drop that follows it).
-    pub fn set_outcome(&mut self, outcome: Outcome) {
+    pub(super) fn set_outcome(&mut self, outcome: Outcome) {
         self.outcome.get_or_insert(outcome);
     }
 }
@@ -440,7 +481,7 @@ fn push_number(out: &mut String, mut n: u64, width: usize) {
 
 /// Year, month (1–12) and day (1–31) of the `days`-th day after 1970-01-01 (Howard
 /// Hinnant's `civil_from_days`).
-pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(super) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z % 146_097;
@@ -467,7 +508,7 @@ impl Serialize for Rfc3339 {
 }
 
 /// `2025-01-31T12:34:56.789Z` (UTC), without a date crate.
-pub fn rfc3339(t: SystemTime) -> String {
+pub(super) fn rfc3339(t: SystemTime) -> String {
     let mut text = String::with_capacity(24);
     push_rfc3339(&mut text, t);
     text
@@ -513,7 +554,7 @@ mod tests {
                 });
             }
         });
-        sink.flush();
+        crate::runtime::block_on(crate::runtime::Threads::Current, sink.flush()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         for t in 0..2 {
             let ours: Vec<&str> = text

@@ -20,7 +20,7 @@ use hyper::{Method, StatusCode, Uri};
 
 /// Why a request is refused: the answer's status, error type and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub(super) struct Refusal {
     pub status: StatusCode,
     pub kind: &'static str,
     pub message: String,
@@ -47,7 +47,7 @@ impl Refusal {
 /// Only origin-form targets go further. Proxy-style requests (CONNECT, absolute- and
 /// authority-form) are told what is wrong; `OPTIONS *` and any other target that is not
 /// a path are the client's error. None of them can reach an upstream or touch its health.
-pub fn check_target(method: &Method, uri: &Uri) -> Result<(), Refusal> {
+pub(super) fn check_target(method: &Method, uri: &Uri) -> Result<(), Refusal> {
     if method == Method::CONNECT || uri.authority().is_some() {
         return Err(Refusal {
             status: StatusCode::BAD_REQUEST,
@@ -73,7 +73,7 @@ fn is_origin_form(uri: &Uri) -> bool {
 
 /// The names and addresses the relay answers to.
 #[derive(Debug, Clone)]
-pub struct HostRule {
+pub(super) struct HostRule {
     /// The port it listens on (the real one when the config said 0).
     port: u16,
     /// The address it listens on: a request may name it (e.g. 0.0.0.0 or a LAN address).
@@ -95,7 +95,7 @@ const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 impl HostRule {
     /// `listen` is the bound address; `allowed` are `relay.allowed_hosts` entries
     /// (`name` or `name:port`, already validated).
-    pub fn new(listen: SocketAddr, allowed: &[String]) -> Self {
+    pub(super) fn new(listen: SocketAddr, allowed: &[String]) -> Self {
         let allowed = allowed
             .iter()
             .filter_map(|entry| {
@@ -116,7 +116,7 @@ impl HostRule {
 
     /// Whether `authority` (`host[:port]`, from `Host` or an `Origin`) names this relay,
     /// for a connection that arrived on `local`.
-    pub fn names_relay(&self, authority: &str, local: IpAddr) -> bool {
+    pub(super) fn names_relay(&self, authority: &str, local: IpAddr) -> bool {
         let Some((host, port)) = split_authority(authority) else {
             return false;
         };
@@ -140,7 +140,7 @@ impl HostRule {
     }
 
     /// Checks `Host`, `Origin`, `Sec-Fetch-Site` and CORS preflights.
-    pub fn admit(
+    pub(super) fn admit(
         &self,
         method: &Method,
         headers: &HeaderMap,
@@ -196,7 +196,7 @@ impl HostRule {
     }
 
     /// `http://` plus an authority that names the relay; `null` (an opaque origin) is not.
-    pub fn is_own_origin(&self, origin: &[u8], local: IpAddr) -> bool {
+    pub(super) fn is_own_origin(&self, origin: &[u8], local: IpAddr) -> bool {
         let Some(rest) = origin.strip_prefix(b"http://") else {
             return false;
         };
@@ -250,7 +250,7 @@ fn split_authority(authority: &str) -> Option<(Host<'_>, Option<u16>)> {
 }
 
 /// Checks a `relay.allowed_hosts` entry: a host name or address, optionally with a port.
-pub fn valid_allowed_host(entry: &str) -> bool {
+pub(crate) fn valid_allowed_host(entry: &str) -> bool {
     split_authority(entry).is_some()
 }
 

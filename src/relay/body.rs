@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,40 +19,13 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
-use super::access_log::{Exchange, Outcome};
+use super::access_log::{Exchange, Outcome, RequestMeter};
+use super::cause::describe;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Bytes of one request body that went upstream, and whether it hit the limit or the
-/// client's own stream broke (a bad chunk, the client gone): the client's fault then,
-/// not the gateway's.
-#[derive(Debug, Default)]
-pub struct RequestMeter {
-    pub bytes: AtomicU64,
-    pub over_limit: AtomicBool,
-    pub client_failed: AtomicBool,
-}
-
-impl RequestMeter {
-    pub fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    pub fn over_limit(&self) -> bool {
-        self.over_limit.load(Ordering::Relaxed)
-    }
-
-    pub fn client_failed(&self) -> bool {
-        self.client_failed.load(Ordering::Relaxed)
-    }
-
-    pub fn add(&self, bytes: u64) {
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
-    }
-}
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The relay's request body toward an upstream.
-pub struct UpstreamBody {
+pub(super) struct UpstreamBody {
     inner: Option<Incoming>,
     /// Receives `inner` back if no frame was read before this body was dropped.
     give_back: Option<oneshot::Sender<Incoming>>,
@@ -63,7 +36,7 @@ pub struct UpstreamBody {
 
 /// The error a body yields when it passes `relay.max_body_mb`.
 #[derive(Debug)]
-pub struct BodyTooLarge;
+pub(super) struct BodyTooLarge;
 
 impl std::fmt::Display for BodyTooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,7 +48,7 @@ impl std::error::Error for BodyTooLarge {}
 
 impl UpstreamBody {
     /// Wraps `inner`; the receiver gets it back if the attempt never read from it.
-    pub fn new(
+    pub(super) fn new(
         inner: Incoming,
         meter: Arc<RequestMeter>,
         limit: u64,
@@ -150,7 +123,7 @@ impl Drop for UpstreamBody {
 }
 
 /// The relay's response body toward the client.
-pub struct RelayBody {
+pub(super) struct RelayBody {
     kind: Kind,
     idle: Option<IdleTimer>,
     exchange: Option<Exchange>,
@@ -161,14 +134,14 @@ pub struct RelayBody {
 /// one), and data only stamps the time: the timer is moved when it fires, not on every
 /// chunk, which keeps the timer wheel out of the per-chunk path. The fast path keeps one
 /// per connection for its header and idle timeouts, armed once.
-pub struct IdleTimer {
+pub(super) struct IdleTimer {
     limit: Duration,
     last_moved: Instant,
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl IdleTimer {
-    pub fn new(limit: Duration) -> Self {
+    pub(super) fn new(limit: Duration) -> Self {
         Self {
             limit,
             last_moved: Instant::now(),
@@ -177,12 +150,12 @@ impl IdleTimer {
     }
 
     /// Something moved: the limit counts from now.
-    pub fn moved(&mut self) {
+    pub(super) fn moved(&mut self) {
         self.last_moved = Instant::now();
     }
 
     /// Ready when nothing moved for `limit`; otherwise registers for the next check.
-    pub fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    pub(super) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let (limit, last_moved) = (self.limit, self.last_moved);
         let sleep = self
             .sleep
@@ -220,7 +193,7 @@ impl std::error::Error for IdleTimeout {}
 
 impl RelayBody {
     /// A response streamed from upstream; cut if it moves no byte for `idle`.
-    pub fn upstream(body: Incoming, idle: Duration, exchange: Exchange) -> Self {
+    pub(super) fn upstream(body: Incoming, idle: Duration, exchange: Exchange) -> Self {
         Self {
             kind: Kind::Upstream(body),
             idle: Some(IdleTimer::new(idle)),
@@ -229,7 +202,7 @@ impl RelayBody {
     }
 
     /// A response the relay makes itself.
-    pub fn full(bytes: impl Into<Bytes>, exchange: Option<Exchange>) -> Self {
+    pub(super) fn full(bytes: impl Into<Bytes>, exchange: Option<Exchange>) -> Self {
         Self {
             kind: Kind::Full(Some(bytes.into())),
             idle: None,
@@ -276,7 +249,7 @@ impl Body for RelayBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
-                this.end(Outcome::UpstreamError(super::upstream::describe(&*e)));
+                this.end(Outcome::UpstreamError(describe(&*e)));
                 Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {

@@ -1,23 +1,22 @@
-//! What the relay engine needs to run, built from [`Settings`] by the commands that
-//! start a relay (`anyray gateway`, `anyray run --relay`), and checked before binding.
+//! What the relay engine needs to run: [`RelayConfig`], resolved from the flags, the
+//! environment and the config file with every other setting (`crate::settings`), given
+//! its identity by the command that starts the relay (`anyray gateway`, `anyray run
+//! --relay`), and checked before binding.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Result;
 use hyper::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 
-use crate::cli::{Fallback, LogFormat};
-use crate::discovery;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
-use crate::secrets::{self, Secret};
-use crate::settings::{ProviderTargets, Settings};
+use crate::secrets::Secret;
 
-/// The relay's configuration. Build it with [`RelayConfig::from_settings`] and adjust
-/// fields (tests shorten timeouts; `run --relay` picks port 0 and a quiet log).
+/// The relay's configuration: `Settings::relay`, with `identity` set by the command that
+/// starts it. Callers adjust fields (tests shorten timeouts; `run --relay` picks port 0
+/// and a quiet log).
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
     pub listen: SocketAddr,
@@ -40,12 +39,58 @@ pub struct RelayConfig {
     pub idle_timeout: Duration,
     pub max_body_bytes: u64,
     pub max_connections: usize,
+    /// Async worker threads of the runtime `anyray gateway` runs the relay on.
+    pub workers: usize,
     pub grace_period: Duration,
     /// How long an upstream is skipped after its first connect failure; doubles on each
     /// further failure, up to six times this.
     pub retry_interval: Duration,
     pub log: LogTarget,
     pub log_format: LogFormat,
+}
+
+/// What the relay does when no gateway is reachable (`relay.fallback`, `--fallback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fallback {
+    /// Answer 502 in the provider's error shape when no gateway is reachable
+    None,
+    /// Forward unchanged to the provider's public API when no gateway is reachable
+    Direct,
+}
+
+impl Fallback {
+    /// The name in the config file, the startup line and `/_anyray/health`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fallback::None => "none",
+            Fallback::Direct => "direct",
+        }
+    }
+}
+
+/// The access log's format (`relay.log_format`, `--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+impl LogFormat {
+    /// The name in the config file and in `gateway --check-config`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Human => "human",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// Fail-open targets: the providers' public APIs (`relay.providers.*`).
+#[derive(Debug, Clone)]
+pub struct ProviderTargets {
+    pub openai: GatewayUrl,
+    pub anthropic: GatewayUrl,
+    pub gemini: GatewayUrl,
 }
 
 /// Where the access log goes.
@@ -91,35 +136,8 @@ impl Identity {
 pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 impl RelayConfig {
-    /// The relay part of the resolved settings; `identity` is decided by the caller
-    /// (see [`crate::relay::resolve_identity`]).
-    pub fn from_settings(settings: &Settings, identity: Option<Identity>) -> Self {
-        let relay = &settings.relay;
-        Self {
-            listen: relay.listen,
-            allowed_hosts: relay.allowed_hosts.clone(),
-            upstreams: relay.upstreams.clone(),
-            fallback: relay.fallback,
-            providers: relay.providers.clone(),
-            identity,
-            ca_file: settings.ca_file.as_ref().map(|c| c.value.clone()),
-            connect_timeout: relay.connect_timeout,
-            header_timeout: relay.header_timeout,
-            idle_timeout: relay.idle_timeout,
-            max_body_bytes: relay.max_body_bytes,
-            max_connections: relay.max_connections,
-            grace_period: relay.grace_period,
-            retry_interval: DEFAULT_RETRY_INTERVAL,
-            log: relay
-                .log_file
-                .clone()
-                .map_or(LogTarget::Stderr, LogTarget::File),
-            log_format: relay.log_format,
-        }
-    }
-
     /// Rejects settings the relay cannot run with, each with what to change.
-    pub fn validate(&self) -> Result<(), UserError> {
+    pub(crate) fn validate(&self) -> Result<(), UserError> {
         if self.upstreams.is_empty() {
             return Err(UserError::usage("the relay has no gateway to forward to")
                 .with_hint("set it with `anyray config set gateway URL` or pass --upstream URL"));
@@ -166,12 +184,12 @@ impl RelayConfig {
     }
 
     /// The effective configuration as `gateway --check-config` shows it (no secret).
-    pub fn summary(&self, key_store: Option<String>, workers: usize) -> RelaySummary {
+    pub fn summary(&self, key_store: Option<String>) -> RelaySummary {
         RelaySummary {
             listen: self.listen.to_string(),
             allowed_hosts: self.allowed_hosts.clone(),
             upstreams: self.upstreams.iter().map(ToString::to_string).collect(),
-            fallback: fallback_str(self.fallback),
+            fallback: self.fallback.as_str(),
             fail_open_targets: FailOpenTargets {
                 openai: self.providers.openai.to_string(),
                 anthropic: self.providers.anthropic.to_string(),
@@ -185,17 +203,14 @@ impl RelayConfig {
             idle_timeout_ms: millis(self.idle_timeout),
             max_body_bytes: self.max_body_bytes,
             max_connections: self.max_connections,
-            workers,
+            workers: self.workers,
             grace_period_ms: millis(self.grace_period),
             log: match &self.log {
                 LogTarget::Stderr => "stderr".into(),
                 LogTarget::File(path) => path.display().to_string(),
                 LogTarget::Quiet => "off".into(),
             },
-            log_format: match self.log_format {
-                LogFormat::Human => "human",
-                LogFormat::Json => "json",
-            },
+            log_format: self.log_format.as_str(),
         }
     }
 }
@@ -233,13 +248,6 @@ pub struct FailOpenTargets {
     pub gemini: String,
 }
 
-pub fn fallback_str(fallback: Fallback) -> &'static str {
-    match fallback {
-        Fallback::None => "none",
-        Fallback::Direct => "direct",
-    }
-}
-
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -257,63 +265,6 @@ pub fn is_own_address(gw: &GatewayUrl, listen: SocketAddr) -> bool {
         _ if listen.ip().is_loopback() || listen.ip().is_unspecified() => gw.is_loopback(),
         _ => false,
     }
-}
-
-/// Who the relay says the user is, and what the user should know about it.
-#[derive(Debug, Default)]
-pub struct IdentityPlan {
-    pub identity: Option<Identity>,
-    /// Why no key will be sent although one is stored (for a warning), if that is so.
-    pub note: Option<String>,
-}
-
-/// Decides the identity header: the key from `anyray login` (or `ANYRAY_TOKEN`), in the
-/// header the config names, else the one the gateway's discovery names, else none.
-pub async fn resolve_identity(settings: &Settings) -> Result<IdentityPlan> {
-    let Some((key, _store)) = secrets::load()? else {
-        return Ok(IdentityPlan::default());
-    };
-    if let Some(header) = &settings.identity_header {
-        return Ok(IdentityPlan {
-            identity: Some(Identity::new(header, key)?),
-            note: None,
-        });
-    }
-    let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
-    let client = crate::http::client(
-        ca_file,
-        settings.relay.connect_timeout.max(Duration::from_secs(1)),
-    )?;
-    let mut errors = Vec::new();
-    for gw in &settings.relay.upstreams {
-        match discovery::fetch(&client, gw).await {
-            Ok(found) => {
-                let Some(header) = found.and_then(|d| d.identity_header) else {
-                    return Ok(IdentityPlan {
-                        identity: None,
-                        note: Some(format!(
-                            "the gateway {gw} names no identity header, so your Anyray key is not sent; \
-                             set one with `anyray config set identity_header NAME` if your org wants it"
-                        )),
-                    });
-                };
-                return Ok(IdentityPlan {
-                    identity: Some(Identity::new(&header, key)?),
-                    note: None,
-                });
-            }
-            Err(e) => errors.push(format!("{e:#}")),
-        }
-    }
-    Ok(IdentityPlan {
-        identity: None,
-        note: Some(format!(
-            "cannot ask the gateway which header carries your Anyray key ({}), so it is not sent; \
-             set it with `anyray config set identity_header {}`",
-            errors.join("; "),
-            discovery::DEFAULT_IDENTITY_HEADER
-        )),
-    })
 }
 
 #[cfg(test)]

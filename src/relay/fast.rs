@@ -33,13 +33,14 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::access_log::RequestMeter;
 use super::access_log::{Exchange, Outcome, Via};
-use super::body::{IdleTimer, RelayBody, RequestMeter};
+use super::body::{IdleTimer, RelayBody};
+use super::cause::describe_all;
 use super::forward::{self, FailedConnect, Failure};
 use super::h1::{self, Framing, Name, ParsedResponse, Qualify};
 use super::leg::Leg;
 use super::routes::Route;
-use super::upstream::describe_all;
 use super::{MAX_HEADER_BYTES, State};
 
 /// Spare room a read asks for (hyper reads into 8 KiB to begin with).
@@ -50,7 +51,7 @@ const MAX_CLIENT_BUFFER: usize = 64 * 1024;
 const MAX_RESPONSE_HEAD: usize = 8192 + 4096 * 100;
 
 /// How a client connection left the fast path.
-pub enum Served {
+pub(super) enum Served {
     Closed,
     /// For the hyper server: the bytes read and not served (a whole request head, or
     /// more), the connection, and a gateway already found unreachable for that request.
@@ -62,7 +63,7 @@ pub enum Served {
 }
 
 /// Serves `stream` until it closes or needs the hyper server.
-pub async fn serve(
+pub(super) async fn serve(
     stream: TcpStream,
     local: IpAddr,
     state: &State,
@@ -746,13 +747,13 @@ async fn write_all(stream: &mut TcpStream, mut a: &[u8], mut b: &[u8]) -> io::Re
 }
 
 /// A connection handed to the hyper server: the bytes the fast path read come first.
-pub struct Replay {
+pub(super) struct Replay {
     replay: Bytes,
     stream: TcpStream,
 }
 
 impl Replay {
-    pub fn new(replay: Bytes, stream: TcpStream) -> Self {
+    pub(super) fn new(replay: Bytes, stream: TcpStream) -> Self {
         Self { replay, stream }
     }
 }

@@ -14,13 +14,14 @@ use hyper::{Method, Request, Response, StatusCode, Uri, Version};
 use serde::Serialize;
 
 use super::State;
+use super::access_log::RequestMeter;
 use super::access_log::{Exchange, Via};
 use super::admission;
-use super::body::{RelayBody, RequestMeter, UpstreamBody};
-use super::config::{Identity, fallback_str};
+use super::body::{RelayBody, UpstreamBody};
+use super::cause::describe;
+use super::config::{Fallback, Identity};
 use super::routes::Route;
-use super::upstream::{Upstream, UpstreamReport, describe};
-use crate::cli::Fallback;
+use super::upstream::{Upstream, UpstreamReport};
 use crate::discovery::DEFAULT_IDENTITY_HEADER;
 
 /// The relay's health endpoint (doctor reads it).
@@ -44,13 +45,13 @@ const HOP_BY_HOP: [HeaderName; 9] = [
 
 /// A gateway the fast path (`fast.rs`) could not connect to for this request before
 /// handing it over: already counted against the gateway's health, and not tried again.
-pub struct FailedConnect {
+pub(super) struct FailedConnect {
     pub gateway: usize,
     /// The note for the 502's message, as [`try_gateway`] writes it.
     pub why: String,
 }
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<State>,
     local: IpAddr,
     failed: Option<FailedConnect>,
@@ -229,18 +230,18 @@ async fn try_gateway(
 }
 
 /// A failed connect: counted against the gateway's health.
-pub fn connect_failed(state: &State, up: &Upstream, why: &str) {
+pub(super) fn connect_failed(state: &State, up: &Upstream, why: &str) {
     up.failed(why.to_owned(), state.config.retry_interval);
     state.recorder.metrics.connect_error(up.url.as_str());
 }
 
 /// A gateway that could not be reached, as the 502's message lists it.
-pub fn unreachable_note(up: &Upstream, why: &str) -> String {
+pub(super) fn unreachable_note(up: &Upstream, why: &str) -> String {
     format!("{} ({why})", up.url)
 }
 
 /// How a request that went to a gateway failed without an answer.
-pub enum Failure {
+pub(super) enum Failure {
     /// The connection failed once the body may have gone up.
     Connection(String),
     /// The request went (at least partly) upstream, then the gateway failed.
@@ -251,7 +252,7 @@ pub enum Failure {
 
 /// The answer to a request whose gateway failed: the client's own fault if its body
 /// broke or passed the limit, else a 502 or 504 naming the gateway.
-pub fn gateway_failure(
+pub(super) fn gateway_failure(
     state: &State,
     up: &Upstream,
     failure: Failure,
@@ -405,7 +406,7 @@ fn upstream_request(
 
 /// Removes hop-by-hop headers, including those the `Connection` header names. One pass
 /// over the names finds them; most messages have none or only `Connection: keep-alive`.
-pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let mut present = 0u16;
     for name in headers.keys() {
         if let Some(i) = hop_by_hop_index(name.as_str()) {
@@ -438,7 +439,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// The position of `name` (any case) in [`HOP_BY_HOP`].
-pub fn hop_by_hop_index(name: &str) -> Option<usize> {
+pub(super) fn hop_by_hop_index(name: &str) -> Option<usize> {
     HOP_BY_HOP
         .iter()
         .position(|h| h.as_str().len() == name.len() && h.as_str().eq_ignore_ascii_case(name))
@@ -465,7 +466,7 @@ fn respond(
 }
 
 /// An error the relay answers itself, in the route's SDK error shape.
-pub fn error(
+pub(super) fn error(
     mut ex: Exchange,
     status: StatusCode,
     kind: &str,
@@ -522,7 +523,7 @@ fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Res
             let health = Health {
                 status: "ok",
                 version: env!("CARGO_PKG_VERSION"),
-                fallback: fallback_str(state.config.fallback),
+                fallback: state.config.fallback.as_str(),
                 // This request is one of them.
                 in_flight: state.recorder.metrics.in_flight() - 1,
                 upstreams: state.upstreams.iter().map(|u| u.report()).collect(),
@@ -534,7 +535,12 @@ fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Res
         }
         "/_anyray/metrics" => (
             "text/plain; version=0.0.4",
-            state.recorder.metrics.render(&state.upstreams),
+            state.recorder.metrics.render(
+                state
+                    .upstreams
+                    .iter()
+                    .map(|up| (up.url.as_str(), up.is_up())),
+            ),
         ),
         _ => {
             return error(

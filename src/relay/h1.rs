@@ -6,7 +6,7 @@
 //! accepts only an unambiguous subset ([`qualify`]). Anything else — chunked or
 //! `Expect`ing request bodies, duplicate framing or admission headers, `HTTP/1.0`,
 //! unusual methods or targets, a parse error — is handed, bytes and all, to the hyper
-//! server, which answers or refuses it as before. `tests/relay_fast_path.rs` checks the
+//! server, which answers or refuses it as before. `tests/it/relay_fast_path.rs` checks the
 //! subset against hyper itself.
 
 use std::mem::MaybeUninit;
@@ -18,18 +18,18 @@ use hyper::http::uri::PathAndQuery;
 use super::access_log::civil_from_days;
 
 /// Headers a request may have (hyper's default; more is a 431 from hyper).
-pub const MAX_HEADERS: usize = 100;
+pub(super) const MAX_HEADERS: usize = 100;
 /// The longest request target (hyper's and the `http` crate's limit; a 414 above it).
-pub const MAX_URI_LEN: usize = 65_534;
+pub(super) const MAX_URI_LEN: usize = 65_534;
 
-pub type Slots<'b> = [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS];
+pub(super) type Slots<'b> = [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS];
 
-pub fn slots<'b>() -> Slots<'b> {
+pub(super) fn slots<'b>() -> Slots<'b> {
     [MaybeUninit::uninit(); MAX_HEADERS]
 }
 
 /// A request head the fast path can serve: what it needs to know about it.
-pub struct Head<'b> {
+pub(super) struct Head<'b> {
     /// The bytes of the head, up to and including its empty line.
     pub len: usize,
     pub method: Method,
@@ -50,7 +50,7 @@ pub struct Head<'b> {
     pub anthropic_version: bool,
 }
 
-pub enum Qualify<'b> {
+pub(super) enum Qualify<'b> {
     /// Not the whole head yet.
     Partial,
     /// For the hyper server (with the bytes read so far).
@@ -60,7 +60,7 @@ pub enum Qualify<'b> {
 
 /// What the fast path needs to know about a header name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Name {
+pub(super) enum Name {
     Host,
     ContentLength,
     TransferEncoding,
@@ -79,7 +79,7 @@ pub enum Name {
 }
 
 /// Sorts a header name (any case): by length first, so most names cost one compare.
-pub fn name(name: &str) -> Name {
+pub(super) fn name(name: &str) -> Name {
     // Setting bit 0x20 lower-cases a letter and leaves `-` as it is; no other byte of a
     // header name (a token: no controls) becomes a lower-case letter or `-` by it. So
     // this is a case-insensitive compare with the lower-case names below.
@@ -107,7 +107,7 @@ pub fn name(name: &str) -> Name {
 
 impl Name {
     /// Never forwarded in either direction (the framing headers are rewritten).
-    pub fn is_hop_by_hop(self) -> bool {
+    pub(super) fn is_hop_by_hop(self) -> bool {
         matches!(
             self,
             Name::Connection
@@ -122,7 +122,7 @@ impl Name {
 
 /// Parses the request head at the start of `buf` and decides whether the fast path
 /// takes it.
-pub fn qualify<'b>(buf: &'b [u8], slots: &'b mut Slots<'b>, max_head: usize) -> Qualify<'b> {
+pub(super) fn qualify<'b>(buf: &'b [u8], slots: &'b mut Slots<'b>, max_head: usize) -> Qualify<'b> {
     let mut req = httparse::Request::new(&mut []);
     let len = match httparse::ParserConfig::default()
         .parse_request_with_uninit_headers(&mut req, buf, slots)
@@ -227,7 +227,7 @@ fn visible_ascii(bytes: &[u8]) -> Option<&str> {
 }
 
 /// A decimal length as hyper reads one: digits only, no sign, no overflow.
-pub fn digits(bytes: &[u8]) -> Option<u64> {
+pub(super) fn digits(bytes: &[u8]) -> Option<u64> {
     if bytes.is_empty() {
         return None;
     }
@@ -240,7 +240,7 @@ pub fn digits(bytes: &[u8]) -> Option<u64> {
 }
 
 /// The comma-separated tokens of a header value, trimmed, empty ones skipped.
-pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(super) fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
         .split(|&b| b == b',')
         .map(<[u8]>::trim_ascii)
@@ -249,7 +249,7 @@ pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// How a gateway's response body is framed (RFC 9112 §6.3, as hyper's client reads it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+pub(super) enum Framing {
     /// 204 and 304 (the fast path never sends HEAD).
     Empty,
     Length(u64),
@@ -259,7 +259,7 @@ pub enum Framing {
 }
 
 /// A gateway response head: its framing and whether its connection stays open.
-pub struct ResponseHead<'b> {
+pub(super) struct ResponseHead<'b> {
     pub len: usize,
     pub code: u16,
     pub reason: &'b str,
@@ -274,7 +274,7 @@ pub struct ResponseHead<'b> {
     pub keep_alive: bool,
 }
 
-pub enum ParsedResponse<'b> {
+pub(super) enum ParsedResponse<'b> {
     Partial,
     /// A 1xx other than 101, this many bytes long: skipped, as hyper's client does.
     Informational(usize),
@@ -282,7 +282,7 @@ pub enum ParsedResponse<'b> {
 }
 
 /// Parses a gateway's response head at the start of `buf`.
-pub fn parse_response<'b>(
+pub(super) fn parse_response<'b>(
     buf: &'b [u8],
     slots: &'b mut Slots<'b>,
     max_head: usize,
@@ -371,7 +371,7 @@ pub fn parse_response<'b>(
 /// data for the client (extensions and trailers dropped, as hyper does), as strictly as
 /// hyper's decoder reads them.
 #[derive(Debug, Default)]
-pub struct Chunked {
+pub(super) struct Chunked {
     state: ChunkState,
     /// Bytes left of the current chunk's size or data.
     left: u64,
@@ -405,7 +405,7 @@ impl Chunked {
     /// `input` it used, how many of them were data, and whether the body is complete
     /// (the rest then belongs to the connection, not the body) or malformed (the data
     /// before the fault is in `out`).
-    pub fn decode(
+    pub(super) fn decode(
         &mut self,
         input: &[u8],
         out: &mut Vec<u8>,
@@ -488,7 +488,7 @@ impl Chunked {
 }
 
 /// Appends `data` as one chunk (nothing for no data: an empty chunk would end the body).
-pub fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
+pub(super) fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
     }
@@ -513,7 +513,7 @@ fn push_hex(out: &mut Vec<u8>, mut n: usize) {
 }
 
 /// Appends `n` in decimal.
-pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+pub(super) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {
@@ -529,7 +529,7 @@ pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
 
 /// The `Date` header's value for now (IMF-fixdate), as hyper adds it to responses that
 /// lack one; built once a second per thread.
-pub fn http_date() -> [u8; 29] {
+pub(super) fn http_date() -> [u8; 29] {
     use std::cell::Cell;
     thread_local! {
         static CACHED: Cell<(u64, [u8; 29])> = const { Cell::new((u64::MAX, [0; 29])) };

@@ -12,12 +12,11 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use hyper::Uri;
-use hyper::http::uri::{Authority, Scheme};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
 use super::body::BoxError;
+use super::target::LegTarget;
 use super::upstream::{Bounded, Dialer};
 
 /// Parked legs per gateway at most (nginx's `keepalive` for an upstream is of this order).
@@ -27,30 +26,8 @@ const PARKED_FOR: Duration = Duration::from_secs(90);
 /// A leg's read buffer to begin with (hyper's initial buffer size).
 const INITIAL_BUFFER: usize = 8 * 1024;
 
-/// Where a plain-`http://` gateway's legs connect, and what its requests carry in `Host`.
-#[derive(Debug, Clone)]
-pub struct LegTarget {
-    origin: Uri,
-    /// The authority of the gateway's URL, as the pooled client sends it (no default port).
-    pub host: Box<[u8]>,
-}
-
-impl LegTarget {
-    pub fn new(authority: &Authority) -> Result<Self, hyper::http::Error> {
-        let origin = Uri::builder()
-            .scheme(Scheme::HTTP)
-            .authority(authority.clone())
-            .path_and_query("/")
-            .build()?;
-        Ok(Self {
-            origin,
-            host: authority.as_str().as_bytes().into(),
-        })
-    }
-}
-
 /// One HTTP/1 connection to one gateway, with its read buffer.
-pub struct Leg {
+pub(super) struct Leg {
     /// The gateway's position in the relay's list.
     pub gateway: usize,
     pub stream: TcpStream,
@@ -61,7 +38,7 @@ pub struct Leg {
 impl Leg {
     /// Connects to `target` (through the proxy the environment names, if any), within
     /// the dialer's connect timeout.
-    pub async fn connect(
+    pub(super) async fn connect(
         dialer: &Bounded<Dialer>,
         target: &LegTarget,
         gateway: usize,
@@ -78,7 +55,7 @@ impl Leg {
     /// Whether an idle leg can take a request: nothing arrived on it since its last
     /// response (a close, or bytes no request asked for). Costs no system call unless
     /// the socket has become readable.
-    pub async fn usable(&mut self) -> bool {
+    pub(super) async fn usable(&mut self) -> bool {
         if !self.buf.is_empty() {
             return false;
         }
@@ -97,12 +74,12 @@ impl Leg {
 }
 
 /// Parked legs, one list per gateway.
-pub struct IdleLegs {
+pub(super) struct IdleLegs {
     lists: Box<[Mutex<Vec<Leg>>]>,
 }
 
 impl IdleLegs {
-    pub fn new(gateways: usize) -> Self {
+    pub(super) fn new(gateways: usize) -> Self {
         Self {
             lists: (0..gateways).map(|_| Mutex::default()).collect(),
         }
@@ -114,7 +91,7 @@ impl IdleLegs {
     }
 
     /// Keeps `leg` for another client connection; the oldest go when the list is full.
-    pub fn park(&self, mut leg: Leg) {
+    pub(super) fn park(&self, mut leg: Leg) {
         let Some(mut list) = self.list(leg.gateway) else {
             return;
         };
@@ -132,7 +109,7 @@ impl IdleLegs {
     }
 
     /// The most recently parked leg to `gateway` that has not expired.
-    pub fn unpark(&self, gateway: usize) -> Option<Leg> {
+    pub(super) fn unpark(&self, gateway: usize) -> Option<Leg> {
         let mut list = self.list(gateway)?;
         let leg = list.pop()?;
         if leg.parked_at.elapsed() < PARKED_FOR {

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::routes::Route;
-use super::upstream::Upstream;
 
 /// Latency buckets in seconds: LLM calls run from milliseconds to many minutes.
 const BUCKETS: [f64; 14] = [
@@ -16,7 +15,7 @@ const BUCKETS: [f64; 14] = [
 ];
 
 #[derive(Default)]
-pub struct Metrics {
+pub(super) struct Metrics {
     /// (route, status) → upstream or "-" → count.
     requests: Mutex<BTreeMap<(Route, u16), BTreeMap<String, u64>>>,
     in_flight: AtomicI64,
@@ -75,20 +74,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Metrics {
-    pub fn started(&self) {
+    pub(super) fn started(&self) {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A request that was started and then handed to another path, which counts it.
-    pub fn abandoned(&self) {
+    pub(super) fn abandoned(&self) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
-    pub fn in_flight(&self) -> i64 {
+    pub(super) fn in_flight(&self) -> i64 {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    pub fn finished(
+    pub(super) fn finished(
         &self,
         route: Route,
         status: u16,
@@ -118,14 +117,18 @@ impl Metrics {
         }
     }
 
-    pub fn connect_error(&self, upstream: &str) {
+    pub(super) fn connect_error(&self, upstream: &str) {
         *lock(&self.connect_errors)
             .entry(upstream.to_string())
             .or_default() += 1;
     }
 
-    /// The Prometheus text exposition (format 0.0.4).
-    pub fn render(&self, upstreams: &[Upstream]) -> String {
+    /// The Prometheus text exposition (format 0.0.4), with each upstream's URL and
+    /// whether its last connect worked.
+    pub(super) fn render<'a>(
+        &self,
+        upstreams: impl Iterator<Item = (&'a str, bool)> + Clone,
+    ) -> String {
         let mut out = String::new();
         out.push_str("# HELP anyray_relay_requests_total Requests answered, by route, status and upstream.\n");
         out.push_str("# TYPE anyray_relay_requests_total counter\n");
@@ -147,13 +150,12 @@ impl Metrics {
         );
         out.push_str("# TYPE anyray_relay_upstream_connect_errors_total counter\n");
         let errors = lock(&self.connect_errors);
-        for up in upstreams {
-            let url = up.url.to_string();
-            let n = errors.get(&url).copied().unwrap_or(0);
+        for (url, _) in upstreams.clone() {
+            let n = errors.get(url).copied().unwrap_or(0);
             let _ = writeln!(
                 out,
                 "anyray_relay_upstream_connect_errors_total{{upstream=\"{}\"}} {n}",
-                escape(&url)
+                escape(url)
             );
         }
         drop(errors);
@@ -161,12 +163,12 @@ impl Metrics {
             "# HELP anyray_relay_upstream_up Whether the last connect to the upstream worked.\n",
         );
         out.push_str("# TYPE anyray_relay_upstream_up gauge\n");
-        for up in upstreams {
+        for (url, up) in upstreams {
             let _ = writeln!(
                 out,
                 "anyray_relay_upstream_up{{upstream=\"{}\"}} {}",
-                escape(up.url.as_str()),
-                u8::from(up.is_up())
+                escape(url),
+                u8::from(up)
             );
         }
         out.push_str("# HELP anyray_relay_fail_open_total Requests sent to a provider's public API because no gateway was reachable.\n");
@@ -208,14 +210,14 @@ fn escape(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway_url::GatewayUrl;
+    use crate::gateway_url::Provider;
 
     #[test]
     fn renders_counters_and_cumulative_histograms() {
         let m = Metrics::default();
         m.started();
         m.finished(
-            Route::Openai,
+            Route::Provider(Provider::Openai),
             200,
             Some("http://gw"),
             false,
@@ -224,8 +226,7 @@ mod tests {
         );
         m.started();
         m.connect_error("http://gw");
-        let ups = [Upstream::new(GatewayUrl::parse("http://gw").unwrap()).unwrap()];
-        let text = m.render(&ups);
+        let text = m.render([("http://gw", false)].into_iter());
         assert!(text.contains(
             "anyray_relay_requests_total{route=\"openai\",status=\"200\",upstream=\"http://gw\"} 1"
         ));

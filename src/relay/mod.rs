@@ -3,9 +3,9 @@
 //! gateway and streams the answer back, frame by frame.
 //!
 //! ```no_run
-//! # async fn demo(settings: anyray::settings::Settings) -> anyhow::Result<()> {
-//! use anyray::relay::{Relay, RelayConfig, LogTarget};
-//! let mut config = RelayConfig::from_settings(&settings, None);
+//! # async fn demo(mut config: anyray::relay::RelayConfig) -> anyhow::Result<()> {
+//! use anyray::relay::{Relay, LogTarget};
+//! // `config` is the resolved settings' `relay`, given its identity by the command.
 //! config.listen = "127.0.0.1:0".parse()?; // a free port
 //! config.log = LogTarget::Quiet;
 //! let relay = Relay::bind(config).await?;
@@ -22,6 +22,7 @@
 mod access_log;
 mod admission;
 mod body;
+mod cause;
 mod config;
 mod fast;
 mod forward;
@@ -47,10 +48,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use admission::valid_allowed_host;
+pub(crate) use admission::valid_allowed_host;
 pub use config::{
-    DEFAULT_RETRY_INTERVAL, Identity, IdentityPlan, LogTarget, RelayConfig, RelaySummary,
-    fallback_str, is_own_address, resolve_identity,
+    DEFAULT_RETRY_INTERVAL, Fallback, Identity, LogFormat, LogTarget, ProviderTargets, RelayConfig,
+    RelaySummary, is_own_address,
 };
 pub use forward::{HEALTH_PATH, RELAY_HEADER};
 pub use routes::Route;
@@ -167,7 +168,7 @@ impl RelayHandle {
 
     /// What the startup line says about where it listens, e.g.
     /// `http://0.0.0.0:8787 (every interface; this machine: http://127.0.0.1:8787)`.
-    pub fn listening_on(&self) -> String {
+    pub(crate) fn listening_on(&self) -> String {
         listening_on(self.local_addr, &self.url)
     }
 
@@ -227,7 +228,7 @@ struct Startup<'a> {
 fn startup_line(state: &State, addr: SocketAddr, url: &str) {
     let config = &state.config;
     let upstreams: Vec<String> = config.upstreams.iter().map(ToString::to_string).collect();
-    let fallback = config::fallback_str(config.fallback);
+    let fallback = config.fallback.as_str();
     let identity = config.identity.as_ref().map(|i| i.header.to_string());
     let mut human = format!(
         "anyray relay listening on {}, forwarding to {}; fallback: {fallback}",
@@ -335,7 +336,7 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiv
         },
     );
     // `shutdown` returns once the log holds every line.
-    state.recorder.log.flush();
+    state.recorder.log.flush().await;
 }
 
 async fn serve_connection(

@@ -14,12 +14,13 @@ use std::borrow::Cow;
 use hyper::Method;
 
 use super::routes::Route;
+use crate::gateway_url::Provider;
 
 /// Endpoint templates by route. A `{name}` segment matches any non-empty segment,
 /// `{name}:action` one that ends in `:action`. The first match wins.
 fn templates(route: Route) -> &'static [&'static str] {
     match route {
-        Route::Openai => &[
+        Route::Provider(Provider::Openai) => &[
             "/v1/chat/completions",
             "/v1/chat/completions/{id}",
             "/v1/chat/completions/{id}/messages",
@@ -53,7 +54,7 @@ fn templates(route: Route) -> &'static [&'static str] {
             "/v1/realtime/sessions",
             "/v1/realtime/client_secrets",
         ],
-        Route::Anthropic => &[
+        Route::Provider(Provider::Anthropic) => &[
             "/v1/messages",
             "/v1/messages/count_tokens",
             "/v1/messages/batches",
@@ -67,7 +68,7 @@ fn templates(route: Route) -> &'static [&'static str] {
             "/v1/files/{id}",
             "/v1/files/{id}/content",
         ],
-        Route::Gemini => &[
+        Route::Provider(Provider::Gemini) => &[
             "/gemini/{version}/models",
             "/gemini/{version}/models/{model}:generateContent",
             "/gemini/{version}/models/{model}:streamGenerateContent",
@@ -81,14 +82,14 @@ fn templates(route: Route) -> &'static [&'static str] {
             "/gemini/{version}/cachedContents/{id}",
             "/gemini/upload/{version}/files",
         ],
-        Route::Bedrock => &[
+        Route::Provider(Provider::Bedrock) => &[
             "/bedrock/model/{model}/invoke",
             "/bedrock/model/{model}/invoke-with-response-stream",
             "/bedrock/model/{model}/converse",
             "/bedrock/model/{model}/converse-stream",
             "/bedrock/model/{model}/count-tokens",
         ],
-        Route::Vertex => &[
+        Route::Provider(Provider::Vertex) => &[
             "/vertex/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}:rawPredict",
             "/vertex/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}:streamRawPredict",
             "/vertex/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}:generateContent",
@@ -96,7 +97,7 @@ fn templates(route: Route) -> &'static [&'static str] {
             "/vertex/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}:countTokens",
             "/vertex/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}:predict",
         ],
-        Route::Azure => &[
+        Route::Provider(Provider::Azure) => &[
             "/azure/openai/deployments/{deployment}/chat/completions",
             "/azure/openai/deployments/{deployment}/completions",
             "/azure/openai/deployments/{deployment}/embeddings",
@@ -133,7 +134,7 @@ const QUERY_KEYS: &[&str] = &[
 
 /// The request target as the access log shows it: a known endpoint without a query is
 /// its template as it is (no allocation per request).
-pub fn target_for_log(route: Route, path: &str, query: Option<&str>) -> Cow<'static, str> {
+pub(super) fn target_for_log(route: Route, path: &str, query: Option<&str>) -> Cow<'static, str> {
     let template = templates(route)
         .iter()
         .find(|t| **t == path || matches(t, path));
@@ -167,7 +168,7 @@ pub fn target_for_log(route: Route, path: &str, query: Option<&str>) -> Cow<'sta
 }
 
 /// The method as the log shows it: extension methods are client text, so `OTHER`.
-pub fn method_for_log(method: &Method) -> &'static str {
+pub(super) fn method_for_log(method: &Method) -> &'static str {
     const STANDARD: [&str; 9] = [
         "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "CONNECT", "PATCH", "TRACE",
     ];
@@ -248,40 +249,44 @@ mod tests {
     fn known_endpoints_are_shown_as_their_templates() {
         for (route, target, expected) in [
             (
-                Route::Openai,
+                Route::Provider(Provider::Openai),
                 "/v1/chat/completions",
                 "/v1/chat/completions",
             ),
             (
-                Route::Openai,
+                Route::Provider(Provider::Openai),
                 "/v1/responses/resp_123",
                 "/v1/responses/{id}",
             ),
-            (Route::Openai, "/v1/models/gpt-5", "/v1/models/{model}"),
             (
-                Route::Anthropic,
+                Route::Provider(Provider::Openai),
+                "/v1/models/gpt-5",
+                "/v1/models/{model}",
+            ),
+            (
+                Route::Provider(Provider::Anthropic),
                 "/v1/messages?beta=true",
                 "/v1/messages?beta",
             ),
             (
-                Route::Gemini,
+                Route::Provider(Provider::Gemini),
                 "/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
                 "/gemini/{version}/models/{model}:streamGenerateContent?alt",
             ),
             (
-                Route::Bedrock,
+                Route::Provider(Provider::Bedrock),
                 "/bedrock/model/anthropic.claude-v2/invoke",
                 "/bedrock/model/{model}/invoke",
             ),
             (
-                Route::Azure,
+                Route::Provider(Provider::Azure),
                 "/azure/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21",
                 "/azure/openai/deployments/{deployment}/chat/completions?api-version",
             ),
             (Route::Relay, "/_anyray/health", "/_anyray/health"),
             (Route::Other, "/healthz", "/healthz"),
             (
-                Route::Openai,
+                Route::Provider(Provider::Openai),
                 "/v1/chat/completions;key=sk-x",
                 "/v1/chat/completions",
             ),
@@ -292,9 +297,18 @@ mod tests {
 
     #[test]
     fn anything_else_is_its_prefix_and_an_ellipsis() {
-        assert_eq!(shown(Route::Openai, "/v1/sk-canary"), "/v1/…");
-        assert_eq!(shown(Route::Openai, "/v1/models/"), "/v1/…");
-        assert_eq!(shown(Route::Gemini, "/gemini/sk-canary"), "/gemini/…");
+        assert_eq!(
+            shown(Route::Provider(Provider::Openai), "/v1/sk-canary"),
+            "/v1/…"
+        );
+        assert_eq!(
+            shown(Route::Provider(Provider::Openai), "/v1/models/"),
+            "/v1/…"
+        );
+        assert_eq!(
+            shown(Route::Provider(Provider::Gemini), "/gemini/sk-canary"),
+            "/gemini/…"
+        );
         assert_eq!(shown(Route::Other, "/sk-canary/x"), "/…");
         assert_eq!(shown(Route::Relay, "/_anyray/sk-canary"), "/_anyray/…");
         assert_eq!(shown(Route::Other, "*"), "*");
@@ -305,7 +319,7 @@ mod tests {
     fn query_values_and_unknown_names_never_show() {
         assert_eq!(
             shown(
-                Route::Gemini,
+                Route::Provider(Provider::Gemini),
                 "/gemini/v1beta/models?key=AIzaSECRET&alt=sse"
             ),
             "/gemini/{version}/models?key&alt"
@@ -321,7 +335,7 @@ mod tests {
         ] {
             let target = format!("/v1/models?{query}");
             assert_eq!(
-                shown(Route::Openai, &target),
+                shown(Route::Provider(Provider::Openai), &target),
                 format!("/v1/models{expected}"),
                 "{query}"
             );

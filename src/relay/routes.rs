@@ -1,25 +1,24 @@
 //! Which provider API a request path belongs to: it decides the fail-open target and
 //! the shape of the relay's own error bodies, so each SDK can print them.
 //!
-//! The table follows the gateway's default routes (DESIGN.md): OpenAI-style under `/v1`,
-//! Anthropic's `/v1/messages*` at the root, Gemini under `/gemini` (stripped when failing
-//! open: the SDK appends `/v1beta/...` to the host root), Bedrock, Vertex and Azure under
-//! their own prefixes (no public fail-open target: their endpoints are per tenant).
+//! The table follows the gateway's default routes (docs/gateway-contract.md): OpenAI-style
+//! under `/v1`, Anthropic's `/v1/messages*` at the root, Gemini under `/gemini` (stripped
+//! when failing open: the SDK appends `/v1beta/...` to the host root), Bedrock, Vertex and
+//! Azure under their own prefixes (no public fail-open target: their endpoints are per
+//! tenant). The providers are the gateway's ([`Provider`]); the relay adds two routes of
+//! its own.
 
 use bytes::Bytes;
 use hyper::HeaderMap;
 use serde_json::json;
 
 use super::target::{FailOpenTarget, FailOpenTargets};
+use crate::gateway_url::Provider;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Route {
-    Openai,
-    Anthropic,
-    Gemini,
-    Bedrock,
-    Vertex,
-    Azure,
+    /// One of the gateway's provider APIs.
+    Provider(Provider),
     /// Anything else (discovery, /healthz, unknown paths): forwarded, never failed open.
     Other,
     /// The relay's own endpoints under `/_anyray/`.
@@ -27,19 +26,20 @@ pub enum Route {
 }
 
 /// The relay's own endpoints live under this prefix so they never shadow a provider path.
-pub const OWN_PREFIX: &str = "/_anyray/";
+pub(super) const OWN_PREFIX: &str = "/_anyray/";
 
 impl Route {
-    pub const ALL: [Route; 8] = [
-        Route::Openai,
-        Route::Anthropic,
-        Route::Gemini,
-        Route::Bedrock,
-        Route::Vertex,
-        Route::Azure,
-        Route::Other,
-        Route::Relay,
-    ];
+    /// Every route: the providers in their order, then `Other` and `Relay`.
+    pub const ALL: [Route; Provider::ALL.len() + 2] = {
+        let mut all = [Route::Other; Provider::ALL.len() + 2];
+        let mut i = 0;
+        while i < Provider::ALL.len() {
+            all[i] = Route::Provider(Provider::ALL[i]);
+            i += 1;
+        }
+        all[i + 1] = Route::Relay;
+        all
+    };
 
     /// Classifies a request by its path; Anthropic's SDKs are also recognised by their
     /// `anthropic-version` header on paths both APIs share (e.g. `/v1/models`).
@@ -54,43 +54,42 @@ impl Route {
             return Route::Relay;
         }
         if under(path, "/v1/messages") {
-            return Route::Anthropic;
+            return Route::Provider(Provider::Anthropic);
         }
         if under(path, "/v1") {
             return if anthropic_version {
-                Route::Anthropic
+                Route::Provider(Provider::Anthropic)
             } else {
-                Route::Openai
+                Route::Provider(Provider::Openai)
             };
         }
-        for (prefix, route) in [
-            ("/gemini", Route::Gemini),
-            ("/bedrock", Route::Bedrock),
-            ("/vertex", Route::Vertex),
-            ("/azure", Route::Azure),
-        ] {
-            if under(path, prefix) {
-                return route;
-            }
-        }
-        Route::Other
+        // The providers with a prefix of their own, at their default route.
+        [
+            Provider::Gemini,
+            Provider::Bedrock,
+            Provider::Vertex,
+            Provider::Azure,
+        ]
+        .into_iter()
+        .find(|p| under(path, p.default_route()))
+        .map_or(Route::Other, Route::Provider)
     }
 
     pub fn key(self) -> &'static str {
         match self {
-            Route::Openai => "openai",
-            Route::Anthropic => "anthropic",
-            Route::Gemini => "gemini",
-            Route::Bedrock => "bedrock",
-            Route::Vertex => "vertex",
-            Route::Azure => "azure",
+            Route::Provider(provider) => provider.key(),
             Route::Other => "other",
             Route::Relay => "relay",
         }
     }
 
+    /// The route's place in [`Route::ALL`].
     pub fn index(self) -> usize {
-        self as usize
+        match self {
+            Route::Provider(provider) => provider as usize,
+            Route::Other => Provider::ALL.len(),
+            Route::Relay => Provider::ALL.len() + 1,
+        }
     }
 
     /// The provider's public API for this route when failing open, and the request's
@@ -101,9 +100,9 @@ impl Route {
         path: &'a str,
     ) -> Option<(&'a FailOpenTarget, &'a str)> {
         match self {
-            Route::Openai => Some((&targets.openai, path)),
-            Route::Anthropic => Some((&targets.anthropic, path)),
-            Route::Gemini => Some((
+            Route::Provider(Provider::Openai) => Some((&targets.openai, path)),
+            Route::Provider(Provider::Anthropic) => Some((&targets.anthropic, path)),
+            Route::Provider(Provider::Gemini) => Some((
                 &targets.gemini,
                 path.strip_prefix("/gemini").unwrap_or(path),
             )),
@@ -114,24 +113,22 @@ impl Route {
     /// The path prefix this route is known by (`/v1`, `/gemini`, …; `` for `Other`).
     pub fn prefix(self) -> &'static str {
         match self {
-            Route::Openai | Route::Anthropic => "/v1",
-            Route::Gemini => "/gemini",
-            Route::Bedrock => "/bedrock",
-            Route::Vertex => "/vertex",
-            Route::Azure => "/azure",
+            // Anthropic's default route is the root, but its API lives under `/v1`.
+            Route::Provider(Provider::Openai | Provider::Anthropic) => "/v1",
+            Route::Provider(provider) => provider.default_route(),
             Route::Other => "",
             Route::Relay => "/_anyray",
         }
     }
 
     /// A JSON error body in the shape this route's SDK parses, so it prints `message`.
-    pub fn error_body(self, status: u16, kind: &str, message: &str) -> Bytes {
+    pub(crate) fn error_body(self, status: u16, kind: &str, message: &str) -> Bytes {
         let body = match self {
-            Route::Anthropic => json!({
+            Route::Provider(Provider::Anthropic) => json!({
                 "type": "error",
                 "error": {"type": anthropic_type(status), "message": message},
             }),
-            Route::Gemini | Route::Vertex => json!({
+            Route::Provider(Provider::Gemini | Provider::Vertex) => json!({
                 "error": {"code": status, "message": message, "status": google_status(status)},
             }),
             _ => json!({
@@ -179,26 +176,60 @@ mod tests {
     }
 
     #[test]
+    fn every_route_has_its_own_place_and_name() {
+        for (i, route) in Route::ALL.into_iter().enumerate() {
+            assert_eq!(route.index(), i, "{route:?}");
+        }
+        let mut keys: Vec<&str> = Route::ALL.iter().map(|r| r.key()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), Route::ALL.len());
+        assert!(
+            Provider::ALL
+                .iter()
+                .all(|&p| Route::ALL.contains(&Route::Provider(p)))
+        );
+    }
+
+    #[test]
     fn classifies_provider_paths() {
-        assert_eq!(classify("/v1/messages"), Route::Anthropic);
-        assert_eq!(classify("/v1/messages/count_tokens"), Route::Anthropic);
-        assert_eq!(classify("/v1/chat/completions"), Route::Openai);
-        assert_eq!(classify("/v1/responses"), Route::Openai);
-        assert_eq!(classify("/v1/models"), Route::Openai);
+        assert_eq!(
+            classify("/v1/messages"),
+            Route::Provider(Provider::Anthropic)
+        );
+        assert_eq!(
+            classify("/v1/messages/count_tokens"),
+            Route::Provider(Provider::Anthropic)
+        );
+        assert_eq!(
+            classify("/v1/chat/completions"),
+            Route::Provider(Provider::Openai)
+        );
+        assert_eq!(classify("/v1/responses"), Route::Provider(Provider::Openai));
+        assert_eq!(classify("/v1/models"), Route::Provider(Provider::Openai));
         assert_eq!(classify("/v10/x"), Route::Other);
-        assert_eq!(classify("/v1/messagesx"), Route::Openai);
-        assert_eq!(classify("/gemini/v1beta/models"), Route::Gemini);
-        assert_eq!(classify("/bedrock/model/x/invoke"), Route::Bedrock);
+        assert_eq!(classify("/v1/messagesx"), Route::Provider(Provider::Openai));
+        assert_eq!(
+            classify("/gemini/v1beta/models"),
+            Route::Provider(Provider::Gemini)
+        );
+        assert_eq!(
+            classify("/bedrock/model/x/invoke"),
+            Route::Provider(Provider::Bedrock)
+        );
         assert_eq!(classify("/healthz"), Route::Other);
         assert_eq!(classify("/_anyray/health"), Route::Relay);
         let mut anthropic = HeaderMap::new();
         anthropic.insert("anthropic-version", "2023-06-01".parse().unwrap());
-        assert_eq!(Route::classify("/v1/models", &anthropic), Route::Anthropic);
+        assert_eq!(
+            Route::classify("/v1/models", &anthropic),
+            Route::Provider(Provider::Anthropic)
+        );
     }
 
     #[test]
     fn fail_open_targets_keep_path_and_query() {
-        let targets = FailOpenTargets::new(&crate::settings::ProviderTargets {
+        let targets = FailOpenTargets::new(&crate::relay::ProviderTargets {
             openai: GatewayUrl::parse("https://api.openai.com").unwrap(),
             anthropic: GatewayUrl::parse("https://api.anthropic.com").unwrap(),
             gemini: GatewayUrl::parse("https://generativelanguage.googleapis.com").unwrap(),
@@ -210,12 +241,17 @@ mod tests {
                 .map(|(target, path)| target.base.uri_for(path, query).unwrap().to_string())
         };
         assert_eq!(
-            url(Route::Anthropic, "/v1/messages", Some("beta=true")).as_deref(),
+            url(
+                Route::Provider(Provider::Anthropic),
+                "/v1/messages",
+                Some("beta=true")
+            )
+            .as_deref(),
             Some("https://api.anthropic.com/v1/messages?beta=true")
         );
         assert_eq!(
             url(
-                Route::Gemini,
+                Route::Provider(Provider::Gemini),
                 "/gemini/v1beta/models/x:generateContent",
                 None
             )
@@ -223,26 +259,32 @@ mod tests {
             Some("https://generativelanguage.googleapis.com/v1beta/models/x:generateContent")
         );
         assert_eq!(
-            url(Route::Gemini, "/gemini", Some("key=1")).as_deref(),
+            url(Route::Provider(Provider::Gemini), "/gemini", Some("key=1")).as_deref(),
             Some("https://generativelanguage.googleapis.com/?key=1")
         );
-        assert_eq!(url(Route::Bedrock, "/bedrock/x", None), None);
+        assert_eq!(
+            url(Route::Provider(Provider::Bedrock), "/bedrock/x", None),
+            None
+        );
         assert_eq!(url(Route::Other, "/healthz", None), None);
     }
 
     #[test]
     fn error_bodies_match_each_sdk() {
         let v: serde_json::Value =
-            serde_json::from_slice(&Route::Anthropic.error_body(502, "x", "m")).unwrap();
+            serde_json::from_slice(&Route::Provider(Provider::Anthropic).error_body(502, "x", "m"))
+                .unwrap();
         assert_eq!(v["type"], "error");
         assert_eq!(v["error"]["type"], "api_error");
         assert_eq!(v["error"]["message"], "m");
         let v: serde_json::Value =
-            serde_json::from_slice(&Route::Openai.error_body(502, "kind", "m")).unwrap();
+            serde_json::from_slice(&Route::Provider(Provider::Openai).error_body(502, "kind", "m"))
+                .unwrap();
         assert_eq!(v["error"]["type"], "kind");
         assert_eq!(v["error"]["message"], "m");
         let v: serde_json::Value =
-            serde_json::from_slice(&Route::Gemini.error_body(502, "kind", "m")).unwrap();
+            serde_json::from_slice(&Route::Provider(Provider::Gemini).error_body(502, "kind", "m"))
+                .unwrap();
         assert_eq!(v["error"]["status"], "UNAVAILABLE");
     }
 }

@@ -9,9 +9,9 @@ use bytes::Bytes;
 use hyper::Uri;
 use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 
+use super::config::ProviderTargets;
 use crate::error::UserError;
 use crate::gateway_url::GatewayUrl;
-use crate::settings::ProviderTargets;
 
 /// Where requests for one upstream go.
 #[derive(Debug, Clone)]
@@ -57,7 +57,11 @@ impl Base {
     }
 
     /// The URI for `path` (origin-form, or empty for the base itself) and `query`.
-    pub fn uri_for(&self, path: &str, query: Option<&str>) -> Result<Uri, hyper::http::Error> {
+    pub(crate) fn uri_for(
+        &self,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<Uri, hyper::http::Error> {
         let path = if path.is_empty() { "/" } else { path };
         let mut joined = String::with_capacity(
             self.prefix.len() + path.len() + query.map_or(0, |q| q.len() + 1),
@@ -120,6 +124,29 @@ impl FailOpenTargets {
             openai: FailOpenTarget::new(&providers.openai)?,
             anthropic: FailOpenTarget::new(&providers.anthropic)?,
             gemini: FailOpenTarget::new(&providers.gemini)?,
+        })
+    }
+}
+
+/// Where a plain-`http://` gateway's legs connect, and what its requests carry in `Host`.
+#[derive(Debug, Clone)]
+pub(super) struct LegTarget {
+    /// `http://authority/`, what the dialer connects to.
+    pub origin: Uri,
+    /// The authority of the gateway's URL, as the pooled client sends it (no default port).
+    pub host: Box<[u8]>,
+}
+
+impl LegTarget {
+    pub(super) fn new(authority: &Authority) -> Result<Self, hyper::http::Error> {
+        let origin = Uri::builder()
+            .scheme(Scheme::HTTP)
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()?;
+        Ok(Self {
+            origin,
+            host: authority.as_str().as_bytes().into(),
         })
     }
 }

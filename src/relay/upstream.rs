@@ -23,8 +23,7 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use super::body::UpstreamBody;
-use super::leg::LegTarget;
-use super::target::Base;
+use super::target::{Base, LegTarget};
 use crate::error::UserError;
 use crate::gateway_url::{GatewayUrl, is_loopback_host};
 
@@ -32,11 +31,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
 
 /// The client every upstream and fail-open request goes through.
-pub type UpstreamClient = Client<Bounded<HttpsConnector<Dialer>>, UpstreamBody>;
+pub(super) type UpstreamClient = Client<Bounded<HttpsConnector<Dialer>>, UpstreamBody>;
 
 /// The TCP connector (straight or through a proxy), its whole connect bounded by
 /// `connect_timeout` so a black-holed gateway fails over in that time.
-pub fn dialer(proxies: Matcher, connect_timeout: Duration) -> Bounded<Dialer> {
+pub(super) fn dialer(proxies: Matcher, connect_timeout: Duration) -> Bounded<Dialer> {
     let mut http = HttpConnector::new();
     http.enforce_http(false); // https URIs reach us; TLS is layered on top
     http.set_nodelay(true); // SSE events must not wait for Nagle
@@ -51,7 +50,7 @@ pub fn dialer(proxies: Matcher, connect_timeout: Duration) -> Bounded<Dialer> {
 
 /// Builds the pooled client on `dialer`. The whole connect (TCP, proxy CONNECT, TLS) is
 /// bounded by the dialer's connect timeout.
-pub fn client(mut tls: rustls::ClientConfig, dialer: &Bounded<Dialer>) -> UpstreamClient {
+pub(super) fn client(mut tls: rustls::ClientConfig, dialer: &Bounded<Dialer>) -> UpstreamClient {
     // hyper-rustls sets ALPN itself (h2, http/1.1) and refuses a config that has it.
     tls.alpn_protocols.clear();
     let https = HttpsConnectorBuilder::new()
@@ -71,7 +70,7 @@ pub fn client(mut tls: rustls::ClientConfig, dialer: &Bounded<Dialer>) -> Upstre
 
 /// Opens the TCP connection: straight, or through an HTTP proxy with CONNECT.
 #[derive(Clone)]
-pub struct Dialer {
+pub(super) struct Dialer {
     http: HttpConnector,
     proxies: std::sync::Arc<Matcher>,
 }
@@ -117,7 +116,7 @@ impl Service<Uri> for Dialer {
 
 /// A connector whose whole connect is bounded in time.
 #[derive(Clone)]
-pub struct Bounded<C> {
+pub(super) struct Bounded<C> {
     inner: C,
     limit: Duration,
 }
@@ -158,44 +157,10 @@ fn redact_proxy(uri: &Uri) -> String {
     }
 }
 
-/// The root cause of a pooled client's error, for messages and `/_anyray/health`
-/// ("tcp connect error: Connection refused (os error 111)"). Its own text is only the
-/// pooled client's wrapper ("client error (Connect)").
-pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    describe_from(err, err.source())
-}
-
-/// Like [`describe`] for an error that is not wrapped (the fast path's connect): its own
-/// text comes first.
-pub fn describe_all(err: &(dyn std::error::Error + 'static)) -> String {
-    describe_from(err, Some(err))
-}
-
-fn describe_from(
-    err: &(dyn std::error::Error + 'static),
-    first: Option<&(dyn std::error::Error + 'static)>,
-) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cause = first;
-    while let Some(e) = cause {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        cause = e.source();
-    }
-    if parts.is_empty() {
-        return err.to_string();
-    }
-    // Drop a wrapper whose text repeats its cause's.
-    parts.dedup_by(|later, earlier| earlier.ends_with(later.as_str()));
-    parts.join(": ")
-}
-
 /// What the relay knows about one gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum UpstreamState {
+pub(super) enum UpstreamState {
     /// Not tried yet.
     Unknown,
     Up,
@@ -204,7 +169,7 @@ pub enum UpstreamState {
 }
 
 /// One org gateway and its circuit breaker.
-pub struct Upstream {
+pub(super) struct Upstream {
     pub url: GatewayUrl,
     /// Where its requests go (scheme, authority and base path).
     pub base: Base,
@@ -226,7 +191,7 @@ struct Health {
 
 /// `/_anyray/health`'s view of one gateway.
 #[derive(Debug, Clone, Serialize)]
-pub struct UpstreamReport {
+pub(super) struct UpstreamReport {
     pub url: String,
     pub state: UpstreamState,
     pub last_error: Option<String>,
@@ -235,7 +200,7 @@ pub struct UpstreamReport {
 }
 
 impl Upstream {
-    pub fn new(url: GatewayUrl) -> Result<Self, UserError> {
+    pub(super) fn new(url: GatewayUrl) -> Result<Self, UserError> {
         let base = Base::new(&url)?;
         let legs =
             match url.is_https() {
@@ -264,12 +229,12 @@ impl Upstream {
 
     /// Whether to try it in the first round: not down, or down and its retry time has
     /// come. (When nothing else answers, a down gateway is tried anyway.)
-    pub fn available(&self, now: Instant) -> bool {
+    pub(super) fn available(&self, now: Instant) -> bool {
         let h = self.health();
         h.state != UpstreamState::Down || h.retry_at.is_none_or(|at| at <= now)
     }
 
-    pub fn succeeded(&self) {
+    pub(super) fn succeeded(&self) {
         let mut h = self.health();
         h.state = UpstreamState::Up;
         h.failures = 0;
@@ -277,7 +242,7 @@ impl Upstream {
     }
 
     /// A connect failure: down for `base`, doubling per further failure, at most 6×.
-    pub fn failed(&self, error: String, base: Duration) {
+    pub(super) fn failed(&self, error: String, base: Duration) {
         let mut h = self.health();
         h.failures = h.failures.saturating_add(1);
         let backoff = base
@@ -289,11 +254,11 @@ impl Upstream {
     }
 
     /// A failure after connecting (e.g. the stream broke): recorded, breaker untouched.
-    pub fn noted(&self, error: String) {
+    pub(super) fn noted(&self, error: String) {
         self.health().last_error = Some(error);
     }
 
-    pub fn report(&self) -> UpstreamReport {
+    pub(super) fn report(&self) -> UpstreamReport {
         let h = self.health();
         let now = Instant::now();
         UpstreamReport {
@@ -309,7 +274,7 @@ impl Upstream {
         }
     }
 
-    pub fn is_up(&self) -> bool {
+    pub(super) fn is_up(&self) -> bool {
         self.health().state == UpstreamState::Up
     }
 }

@@ -9,8 +9,20 @@ pub mod rc;
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::EnvFormat;
 use crate::provider_env::EnvVar;
+
+/// What `anyray env` prints (`--shell`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EnvFormat {
+    Bash,
+    Zsh,
+    Fish,
+    Pwsh,
+    /// KEY=value lines for a .env file
+    Dotenv,
+    /// KEY=value lines for $GITHUB_ENV
+    Github,
+}
 
 /// The syntaxes of the env files anyray owns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -54,7 +66,7 @@ impl Syntax {
 }
 
 /// The header of every file anyray owns, so a reader knows where it came from.
-pub const HEADER: &str =
+pub(crate) const HEADER: &str =
     "Managed by anyray: `anyray connect` writes this file and `anyray disconnect` removes it.";
 
 /// An env file to write: its syntax, full path and contents.
@@ -105,7 +117,7 @@ fn assignments(syntax: Syntax, vars: &[EnvVar]) -> String {
 /// - `pwsh`: `$env:NAME = 'value'`, for `anyray env --shell pwsh | Out-String | Invoke-Expression`;
 /// - `dotenv`: `NAME=value` as docker compose and python-dotenv read it (see [`dotenv_value`]);
 /// - `github`: lines for `$GITHUB_ENV` (see [`github_env_line`]).
-pub fn exports(format: EnvFormat, vars: &[EnvVar]) -> String {
+pub(crate) fn exports(format: EnvFormat, vars: &[EnvVar]) -> String {
     match format {
         EnvFormat::Bash | EnvFormat::Zsh => assignments(Syntax::Posix, vars),
         EnvFormat::Fish => assignments(Syntax::Fish, vars),
@@ -119,7 +131,7 @@ pub fn exports(format: EnvFormat, vars: &[EnvVar]) -> String {
 }
 
 /// The output format that suits the login shell `$SHELL` (e.g. `/usr/bin/fish`).
-pub fn format_for_shell(shell: Option<&str>) -> EnvFormat {
+pub(crate) fn format_for_shell(shell: Option<&str>) -> EnvFormat {
     let name = shell
         .map(|s| s.rsplit(['/', '\\']).next().unwrap_or(s))
         .map(|s| s.strip_suffix(".exe").unwrap_or(s));
@@ -133,13 +145,13 @@ pub fn format_for_shell(shell: Option<&str>) -> EnvFormat {
 
 /// POSIX single quotes: nothing inside is special except `'`, written as `'\''`
 /// (close the quote, an escaped quote, reopen).
-pub fn quote_posix(value: &str) -> String {
+pub(crate) fn quote_posix(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 
 /// The value an `env.sh` we wrote exports for `name` (the inverse of [`quote_posix`]), so
 /// `status` can say what a new terminal will get.
-pub fn exported_value(env_sh: &str, name: &str) -> Option<String> {
+pub(crate) fn exported_value(env_sh: &str, name: &str) -> Option<String> {
     let prefix = format!("export {name}=");
     let quoted = env_sh.lines().find_map(|line| line.strip_prefix(&prefix))?;
     let inner = quoted.strip_prefix('\'')?.strip_suffix('\'')?;
@@ -147,14 +159,14 @@ pub fn exported_value(env_sh: &str, name: &str) -> Option<String> {
 }
 
 /// fish single quotes: only `\` and `'` are special inside, each escaped with `\`.
-pub fn quote_fish(value: &str) -> String {
+pub(crate) fn quote_fish(value: &str) -> String {
     format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
 /// PowerShell single quotes (a verbatim string): a quote is written twice. PowerShell
 /// also treats the typographic quotes U+2018..U+201B as single quotes, so those are
 /// doubled too.
-pub fn quote_powershell(value: &str) -> String {
+pub(crate) fn quote_powershell(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {
@@ -172,7 +184,7 @@ pub fn quote_powershell(value: &str) -> String {
 /// `\"`, `\n` and `\r` escapes when it contains a `'` or a line break, which single
 /// quotes cannot hold. (In that last case a `$` may still be expanded by dialects that
 /// interpolate inside double quotes; gateway URLs never need it.)
-pub fn dotenv_value(value: &str) -> String {
+pub(crate) fn dotenv_value(value: &str) -> String {
     let bare = |c: char| c.is_ascii_alphanumeric() || "_-.,:/@+=%~".contains(c);
     if !value.is_empty() && value.chars().all(bare) {
         value.to_string()
@@ -191,7 +203,7 @@ pub fn dotenv_value(value: &str) -> String {
 /// One `$GITHUB_ENV` entry. The runner takes `NAME=value` literally up to the line end,
 /// so no quoting; a value with a line break uses the `NAME<<DELIM` heredoc form with a
 /// delimiter that is not a line of the value.
-pub fn github_env_line(var: &EnvVar) -> String {
+pub(crate) fn github_env_line(var: &EnvVar) -> String {
     if !var.value.contains(['\n', '\r']) {
         return format!("{}={}\n", var.name, var.value);
     }

@@ -36,7 +36,7 @@ use crate::envvars;
 use crate::paths;
 
 /// The marker that ends every line anyray adds to a file it does not own.
-pub const MARKER: &str = "# anyray";
+pub(crate) const MARKER: &str = "# anyray";
 
 /// The shells whose startup files anyray edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -75,8 +75,8 @@ impl Shell {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RcKind {
-    /// A file the user owns: add (and later remove) one line, with [`add_line`] and
-    /// [`remove_line`].
+    /// A file the user owns: add (and later remove) one line, with
+    /// [`crate::edit::lines::add_line`] and [`crate::edit::lines::remove_line`].
     Line,
     /// A file anyray owns: write it whole, delete it on disconnect.
     DropIn,
@@ -110,7 +110,7 @@ pub struct ShellProbe {
 
 impl ShellProbe {
     /// Reads HOME, `ZDOTDIR`, `XDG_CONFIG_HOME`, the Documents folder and `PATH`.
-    pub fn detect() -> anyhow::Result<Self> {
+    pub(crate) fn detect() -> anyhow::Result<Self> {
         let windows = cfg!(windows);
         let installed = Shell::ALL
             .into_iter()
@@ -280,7 +280,7 @@ pub fn source_line(syntax: Syntax, env_file: &Path) -> String {
 }
 
 /// The fish `conf.d` drop-in: anyray owns the whole file.
-pub fn fish_drop_in_contents(env_file: &Path) -> String {
+pub(crate) fn fish_drop_in_contents(env_file: &Path) -> String {
     let path = Syntax::Fish.quote(&env_file.to_string_lossy());
     format!(
         "# {}\nif test -f {path}\n    source {path}\nend\n",
@@ -288,145 +288,9 @@ pub fn fish_drop_in_contents(env_file: &Path) -> String {
     )
 }
 
-const BOM: char = '\u{feff}';
-
-/// Whether `line` is a line of `text`.
-pub fn has_line(text: &str, line: &str) -> bool {
-    let body = text.strip_prefix(BOM).unwrap_or(text);
-    body.split('\n')
-        .any(|l| l.strip_suffix('\r').unwrap_or(l) == line)
-}
-
-/// `existing` with `line` appended, unless it is already a line of it. A file in CRLF
-/// gets a CRLF line; a leading byte order mark stays. A file without a final line break
-/// gets one before the line, and the line is then left without one (as the file was),
-/// which is what lets [`remove_line`] restore the exact original bytes.
-pub fn add_line(existing: &str, line: &str) -> String {
-    if has_line(existing, line) {
-        return existing.to_string();
-    }
-    let body = existing.strip_prefix(BOM).unwrap_or(existing);
-    let eol = line_ending(body);
-    if body.is_empty() || body.ends_with('\n') {
-        format!("{existing}{line}{eol}")
-    } else {
-        format!("{existing}{eol}{line}")
-    }
-}
-
-/// `existing` without `line`: the exact inverse of [`add_line`]. Every occurrence goes,
-/// with its line break; a last line without one also takes the break before it.
-pub fn remove_line(existing: &str, line: &str) -> String {
-    let (bom, body) = match existing.strip_prefix(BOM) {
-        Some(body) => (existing.len() - body.len(), body),
-        None => (0, existing),
-    };
-    let mut out = String::with_capacity(existing.len());
-    out.push_str(&existing[..bom]);
-    let start = out.len();
-    for piece in body.split_inclusive('\n') {
-        let content = match piece.strip_suffix('\n') {
-            Some(l) => l.strip_suffix('\r').unwrap_or(l),
-            None => piece,
-        };
-        if content != line {
-            out.push_str(piece);
-        } else if !piece.ends_with('\n') && out.len() > start && out.ends_with('\n') {
-            // The unterminated last line: drop the break add_line put before it.
-            out.pop();
-            if out.ends_with('\r') && line_ending(&out[start..]) == "\r\n" {
-                out.pop();
-            }
-        }
-    }
-    out
-}
-
-/// The file's line ending: CRLF when its first line ends in one, else LF.
-fn line_ending(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if text[..i].ends_with('\r') => "\r\n",
-        _ => "\n",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const LINE: &str = "if [ -f '/h/env.sh' ]; then . '/h/env.sh'; fi # anyray";
-
-    #[test]
-    fn add_line_cases() {
-        assert_eq!(add_line("", LINE), format!("{LINE}\n"));
-        assert_eq!(add_line("a\n", LINE), format!("a\n{LINE}\n"));
-        assert_eq!(add_line("a", LINE), format!("a\n{LINE}"));
-        assert_eq!(
-            add_line("a\r\nb\r\n", LINE),
-            format!("a\r\nb\r\n{LINE}\r\n")
-        );
-        assert_eq!(add_line("a\r\nb", LINE), format!("a\r\nb\r\n{LINE}"));
-        assert_eq!(add_line("\u{feff}", LINE), format!("\u{feff}{LINE}\n"));
-        assert_eq!(
-            add_line("\u{feff}x\r\n", LINE),
-            format!("\u{feff}x\r\n{LINE}\r\n")
-        );
-        let present = format!("a\n{LINE}\r\nb");
-        assert_eq!(add_line(&present, LINE), present);
-    }
-
-    #[test]
-    fn remove_line_cases() {
-        for original in [
-            "",
-            "a\n",
-            "a",
-            "a\r\nb\r\n",
-            "a\r\nb",
-            "\u{feff}",
-            "a\r",
-            "\n\n",
-        ] {
-            let added = add_line(original, LINE);
-            assert_ne!(added, original);
-            assert_eq!(remove_line(&added, LINE), original, "{original:?}");
-        }
-        // A line in the middle (the user appended after it) goes with its break only.
-        assert_eq!(remove_line(&format!("a\n{LINE}\nb\n"), LINE), "a\nb\n");
-        // Only an exact line matches, not a line that merely contains it.
-        let commented = format!("# {LINE}\n");
-        assert_eq!(remove_line(&commented, LINE), commented);
-    }
-
-    /// Documents built from pieces that stress line handling: CR, LF, CRLF, a BOM,
-    /// fragments of the line itself, and arbitrary characters.
-    fn document() -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::prelude::*;
-        let piece = prop_oneof![
-            Just("\n".to_string()),
-            Just("\r\n".to_string()),
-            Just("\r".to_string()),
-            Just("\u{feff}".to_string()),
-            Just(LINE.to_string()),
-            Just(MARKER.to_string()),
-            Just(" ".to_string()),
-            "[a-z#'\"$]{1,4}",
-            any::<char>().prop_map(String::from),
-        ];
-        proptest::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn add_then_remove_restores_the_original(original in document()) {
-            proptest::prop_assume!(!has_line(&original, LINE));
-            let added = add_line(&original, LINE);
-            proptest::prop_assert!(has_line(&added, LINE));
-            proptest::prop_assert_eq!(remove_line(&added, LINE), original.clone());
-            proptest::prop_assert_eq!(add_line(&added, LINE), added.clone());
-            proptest::prop_assert_eq!(remove_line(&original, LINE), original);
-        }
-    }
 
     fn probe(home: &Path) -> ShellProbe {
         ShellProbe {

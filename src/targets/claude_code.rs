@@ -3,7 +3,7 @@
 //!
 //! In Bedrock or Vertex mode (`CLAUDE_CODE_USE_BEDROCK` / `CLAUDE_CODE_USE_VERTEX`, in
 //! the settings' `env` or the environment) the matching `ANTHROPIC_*_BASE_URL` is
-//! repointed instead. A managed settings file (per OS, see TARGETS.md) overrides the user
+//! repointed instead. A managed settings file (per OS, see docs/targets.md) overrides the user
 //! file; it is detected and reported, never edited. Installed: `claude` on PATH, or the
 //! config dir exists.
 
@@ -13,13 +13,14 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, truthy};
-use crate::cli::{TargetName, Via};
+use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::envvars;
 use crate::gateway_url::{Provider, Routes};
+use crate::settings::Via;
 
-pub struct ClaudeCode;
+pub(super) struct ClaudeCode;
 
 /// Which Anthropic endpoint Claude Code uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,27 +86,40 @@ fn env_key(var: &str) -> KeyPath {
     KeyPath::keys(["env", var])
 }
 
-/// An `env` value from the settings file, else from the environment.
-fn setting(file: &std::path::Path, var: &str) -> Result<Option<String>> {
-    Ok(connect::read_value(file, Format::Json, &env_key(var))?.or_else(|| envvars::get(var)))
+/// `env` values from the settings file (parsed once: it can be large), else from the
+/// environment, for `vars` in order.
+fn settings(file: &std::path::Path, vars: &[&str]) -> Result<Vec<Option<String>>> {
+    let keys: Vec<KeyPath> = vars.iter().map(|var| env_key(var)).collect();
+    let in_file = connect::read_values(file, Format::Json, &keys)?;
+    Ok(in_file
+        .into_iter()
+        .zip(vars)
+        .map(|(value, var)| value.or_else(|| envvars::get(var)))
+        .collect())
+}
+
+/// The variables that switch Claude Code to Bedrock or Vertex.
+const MODE_VARS: [&str; 2] = ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"];
+
+fn mode_of(bedrock: Option<&str>, vertex: Option<&str>) -> Mode {
+    if truthy(bedrock) {
+        Mode::Bedrock
+    } else if truthy(vertex) {
+        Mode::Vertex
+    } else {
+        Mode::Anthropic
+    }
 }
 
 fn mode(file: &std::path::Path) -> Result<Mode> {
-    Ok(
-        if truthy(setting(file, "CLAUDE_CODE_USE_BEDROCK")?.as_deref()) {
-            Mode::Bedrock
-        } else if truthy(setting(file, "CLAUDE_CODE_USE_VERTEX")?.as_deref()) {
-            Mode::Vertex
-        } else {
-            Mode::Anthropic
-        },
-    )
+    let values = settings(file, &MODE_VARS)?;
+    Ok(mode_of(values[0].as_deref(), values[1].as_deref()))
 }
 
 /// `anyray run -- claude …`: settings.json `env` beats the process environment, so the
 /// URL goes in through `--settings` as a JSON string (nothing is written to disk), which
 /// Claude Code ranks above the user's own settings files.
-pub fn run_args(routes: &Routes) -> Vec<OsString> {
+pub(super) fn run_args(routes: &Routes) -> Vec<OsString> {
     let mode = settings_file()
         .and_then(|file| mode(&file))
         .unwrap_or(Mode::Anthropic);
@@ -163,7 +177,15 @@ impl Target for ClaudeCode {
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
         let file = settings_file()?;
-        let mode = mode(&file)?;
+        let modes = [Mode::Anthropic, Mode::Bedrock, Mode::Vertex];
+        let mut vars = MODE_VARS.to_vec();
+        vars.extend(modes.map(Mode::var));
+        let values = settings(&file, &vars)?;
+        let mode = mode_of(values[0].as_deref(), values[1].as_deref());
+        let url = modes
+            .iter()
+            .position(|&m| m == mode)
+            .and_then(|i| values[MODE_VARS.len() + i].clone());
         let managed = managed_settings_file();
         // A managed file Claude Code cannot parse does not override anything.
         if let Ok(Some(url)) = connect::read_value(&managed, Format::Json, &env_key(mode.var())) {
@@ -172,8 +194,7 @@ impl Target for ClaudeCode {
                 overridden_by: Some(managed),
             });
         }
-        let endpoint =
-            setting(&file, mode.var())?.unwrap_or_else(|| mode.default_endpoint().into());
+        let endpoint = url.unwrap_or_else(|| mode.default_endpoint().into());
         Ok(Effective {
             endpoint: Some(endpoint),
             overridden_by: None,

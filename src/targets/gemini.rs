@@ -9,10 +9,10 @@ use anyhow::Result;
 
 use super::shell::ShellTarget;
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
-use crate::cli::TargetName;
+use crate::connect::TargetName;
 use crate::gateway_url::Provider;
 
-pub struct Gemini;
+pub(super) struct Gemini;
 
 impl Target for Gemini {
     fn name(&self) -> TargetName {

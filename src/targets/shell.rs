@@ -9,14 +9,14 @@
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan};
-use crate::cli::TargetName;
+use crate::connect::TargetName;
 use crate::connect::{FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::edit::lines::OwnedDoc;
 use crate::shell::rc::{self, RcKind, RcTarget, ShellProbe};
 use crate::{envvars, paths, shell};
 
-pub struct ShellTarget;
+pub(super) struct ShellTarget;
 
 /// Where each shell's sourcing line (or drop-in) goes, for the env files in `env_dir`.
 fn rc_files() -> Result<Vec<RcTarget>> {
@@ -102,7 +102,11 @@ impl Target for ShellTarget {
 /// What a new terminal gets for `var`: the value our `env.sh` exports, else what this
 /// shell has now.
 pub(super) fn new_terminal_endpoint(var: &str) -> Result<Effective> {
-    let env_sh = std::fs::read_to_string(paths::config_dir()?.join("env.sh")).unwrap_or_default();
+    let env_sh = crate::fs_safe::read_optional(&paths::config_dir()?.join("env.sh"))
+        .ok()
+        .flatten()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
     let endpoint = match shell::exported_value(&env_sh, var) {
         Some(url) => Some(format!("{url} (new terminals)")),
         None => envvars::get(var).map(|url| format!("{url} (this shell)")),

@@ -12,7 +12,7 @@
 //! With `--via relay`, `NO_PROXY`/`no_proxy` in both places get loopback added to the
 //! values already there.
 //!
-//! The editor's own model traffic is NOT rerouted (TARGETS.md): Cursor sends it from its
+//! The editor's own model traffic is NOT rerouted (docs/targets.md): Cursor sends it from its
 //! own servers, and Windsurf offers no setting for it. The plan and `status` say so.
 //! Installed: the CLI (`cursor`/`windsurf`) on PATH, or the editor's config dir exists.
 
@@ -21,11 +21,12 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, provider_vars};
-use crate::cli::{TargetName, Via};
+use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
+use crate::settings::Via;
 
-pub struct VsCodeFork {
+pub(super) struct VsCodeFork {
     name: TargetName,
     /// The directory name under the config dir, also the product name.
     app: &'static str,
@@ -35,7 +36,7 @@ pub struct VsCodeFork {
     own_traffic: &'static str,
 }
 
-pub static CURSOR: VsCodeFork = VsCodeFork {
+pub(super) static CURSOR: VsCodeFork = VsCodeFork {
     name: TargetName::Cursor,
     app: "Cursor",
     bin: "cursor",
@@ -45,7 +46,7 @@ pub static CURSOR: VsCodeFork = VsCodeFork {
         integrated terminals and the Claude Code extension.",
 };
 
-pub static WINDSURF: VsCodeFork = VsCodeFork {
+pub(super) static WINDSURF: VsCodeFork = VsCodeFork {
     name: TargetName::Windsurf,
     app: "Windsurf",
     bin: "windsurf",

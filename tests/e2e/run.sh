@@ -66,12 +66,12 @@ install_sdks() {
 
 build() {
   say "building anyray and the fake gateway"
-  (cd "$REPO" && cargo build --locked --quiet --bin anyray --example fake_gateway)
+  (cd "$REPO" && cargo build --locked --quiet --bin anyray --bin fake_gateway)
   local target
   target=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
   E2E_ANYRAY="${ANYRAY_E2E_ANYRAY:-$target/debug/anyray}"
-  E2E_FAKE="$target/debug/examples/fake_gateway"
+  E2E_FAKE="$target/debug/fake_gateway"
   [[ -z ${ANYRAY_E2E_ANYRAY:-} ]] || say "testing the anyray binary $E2E_ANYRAY"
 }
 

@@ -462,6 +462,70 @@ step_disconnect() {
   each_shell disconnected shell_default
 }
 
+# --- 11. a Codex profile that selects its own provider (issue 13) ----------------------------
+
+# A second HOME where `codex --profile work` lays work.config.toml over config.toml, and
+# the profile selects a provider on the "prior" fake: real Codex takes the profile's
+# provider over config.toml's, so connect must select the gateway there too, and
+# disconnect must put it back. (The legacy `profile = "work"` in config.toml is refused
+# at load by this Codex, so only the tests without the real Codex cover it.)
+seed_profile_home() {
+  P="$W/profile-home"
+  mkdir -p "$P/.codex"
+  cat >"$P/.codex/config.toml" <<EOF
+# Codex with a team provider (the e2e seed for issue 13)
+[model_providers.team]
+name = "Team endpoint"
+base_url = "${URLS[prior]}/v1"
+wire_api = "responses"
+env_key = "OPENAI_API_KEY"
+EOF
+  cat >"$P/.codex/work.config.toml" <<'EOF'
+# codex --profile work
+model_provider = "team" # the team's endpoint
+EOF
+  cp "$P/.codex/config.toml" "$W/profile-config.toml"
+  cp "$P/.codex/work.config.toml" "$W/profile-work.toml"
+}
+
+profile_connect() {
+  anyray "$P" connect --yes --gateway "${URLS[gateway]}" codex ||
+    { fail "anyray connect exited $?"; return 1; }
+  cat "$P/.codex/config.toml" "$P/.codex/work.config.toml"
+  detail "codex -> ${URLS[gateway]}, also in work.config.toml"
+}
+
+profile_disconnect() {
+  anyray "$P" disconnect --yes || { fail "anyray disconnect exited $?"; return 1; }
+  if ! cmp "$W/profile-config.toml" "$P/.codex/config.toml" ||
+    ! cmp "$W/profile-work.toml" "$P/.codex/work.config.toml"; then
+    fail "a profile file differs from before connect"
+    return 1
+  fi
+  detail "config.toml and work.config.toml byte-identical to before connect"
+}
+
+step_profile() {
+  section "11. codex --profile work, a profile that selects its own provider"
+  local why
+  why=$(blocked connect disconnect)
+  if [[ -n $why ]]; then
+    skip_rows profile "$why" codex "anyray connect" "anyray disconnect"
+    return
+  fi
+  seed_profile_home
+  CODEX_ARGS=(--profile work)
+  check codex "profile: before" codex_turn "$P" prior "$PRIOR_TEXT"
+  check "anyray connect" profile profile_connect || { CODEX_ARGS=(); return; }
+  check codex profile codex_turn "$P" gateway "$GW_TEXT"
+  CODEX_ARGS=()
+  check codex "profile: none" codex_turn "$P" gateway "$GW_TEXT"
+  check "anyray disconnect" profile profile_disconnect
+  CODEX_ARGS=(--profile work)
+  check codex "profile: after" codex_turn "$P" prior "$PRIOR_TEXT"
+  CODEX_ARGS=()
+}
+
 # --- 10. anyray run: one command through the gateway, no file touched (issue 9) -------------
 
 # The SDKs run directly under `anyray run` (no shell rc involved), plain and streaming.
@@ -525,6 +589,7 @@ main() {
   step_relay
   step_failopen
   step_disconnect
+  step_profile
   step_run
 
   summary
