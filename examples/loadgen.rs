@@ -12,7 +12,7 @@
 //! - `max --url U [--duration-s 3] [--warmup-s 1] [--connections 32] [--requests N]`:
 //!   closed loop, each connection sends back to back; reports req/s. With `--requests`
 //!   the run ends after exactly N measured requests (or the duration), for counting a
-//!   server's instructions per request (`bench/instructions.sh`).
+//!   server's instructions per request (`bench/run.sh --instructions`).
 //! - `sse --url U --direct-url D [--streams 10] [--stagger-ms 7]`: pairs of SSE streams, one
 //!   through `U` and one to the upstream `D`, started together on warm keep-alive
 //!   connections. Reports the added time to first event and how late chunks arrive
