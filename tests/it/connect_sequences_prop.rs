@@ -10,9 +10,10 @@
 //! - a key the user adds *inside* a container anyray created (`env.FOO` while `env`
 //!   holds only anyray's URL) stays where anyray put that container rather than where a
 //!   fresh one would go: the JSON values are compared;
-//! - in a Codex config anyray created, a table the user adds keeps the blank line that
-//!   set it apart from anyray's table (TOML editors give a new table a blank line only
-//!   when something is above it): the lines are compared without blank ones.
+//! - in a Codex config anyray created (or connected while it was empty), a table the
+//!   user adds keeps the blank line that set it apart from anyray's table (TOML editors
+//!   give a new table a blank line only when something is above it): the lines are
+//!   compared without blank ones.
 //!
 //! Case counts are CI-sized (each case runs the binary a handful of times).
 
@@ -155,11 +156,15 @@ fn run_sequence(case: &Case, original: Option<&str>, steps: &[Step]) -> Result<(
         .collect();
     let mut expected = original.map(|s| s.as_bytes().to_vec());
     let mut values_only = false;
+    // Connected while the file was absent or empty: anyray's table was the first thing in it.
+    let mut connected_empty = false;
     let mut steps = steps.to_vec();
     steps.push(Step::Disconnect);
     for step in &steps {
         match step {
             Step::Connect { gateway, relay } => {
+                connected_empty |= std::fs::read(env.path(case.rel))
+                    .map_or(true, |b| b.iter().all(u8::is_ascii_whitespace));
                 let via = if *relay { "relay" } else { "direct" };
                 let out = env.run([
                     "connect",
@@ -188,7 +193,7 @@ fn run_sequence(case: &Case, original: Option<&str>, steps: &[Step]) -> Result<(
         }
     }
     let now = std::fs::read(env.path(case.rel)).ok();
-    if original.is_none() && case.format == Format::Toml {
+    if connected_empty && case.format == Format::Toml {
         let lines = |b: &Option<Vec<u8>>| -> Option<Vec<String>> {
             let text = String::from_utf8(b.clone()?).unwrap();
             Some(

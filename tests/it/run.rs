@@ -154,9 +154,15 @@ fn without_a_relay_anyray_becomes_the_command() {
             "kill -INT $$",
         ])
         .command;
-    let status = cmd.status().unwrap();
+    let out = cmd.output().unwrap();
     // exec: the process itself dies by SIGINT, exactly as the command would.
-    assert_eq!(status.signal(), Some(libc::SIGINT));
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGINT),
+        "{:?}; stderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = env
         .cmd([
             "run",
