@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyray::relay::Identity;
+use anyray::secrets::Secret;
 use fake_gateway::FakeConfig;
 use hyper::StatusCode;
 use hyper_util::rt::TokioIo;
@@ -462,6 +464,63 @@ async fn a_gateway_that_refuses_is_counted_once_and_named_once() {
         let needle = format!("anyray_relay_upstream_connect_errors_total{{upstream=\"{dead}\"}} 1");
         let m = metrics(&relay).await;
         assert!(m.contains(&needle), "{m}");
+    })
+    .await;
+}
+
+/// The fast path builds the upstream request itself: it must send the gateway what the
+/// hyper path sends for the same request (path prefix, `Host`, no hop-by-hop headers,
+/// the identity header in place of the client's). HTTP/1.0 always takes the hyper path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fast_path_sends_the_gateway_what_the_hyper_path_sends() {
+    bounded(async {
+        let gw = fake(FakeConfig::default()).await;
+        let mut cfg = config(&[format!("{}/org/", gw.url())]);
+        cfg.identity = Some(Identity::new("x-anyray-key", Secret::new("sk-user")).unwrap());
+        let relay = relay(cfg).await;
+        let own = relay.local_addr();
+        let body = r#"{"model":"m"}"#;
+        for version in ["HTTP/1.1", "HTTP/1.0"] {
+            let mut s = TcpStream::connect(own).await.unwrap();
+            let answer = exchange_on(
+                &mut s,
+                &format!(
+                    "POST /v1/messages?beta=true {version}\r\nHost: {own}\r\n\
+                     Content-Type: application/json\r\nanthropic-version: 2023-06-01\r\n\
+                     Authorization: Bearer client\r\nX-Anyray-Key: spoofed\r\n\
+                     Keep-Alive: timeout=5\r\nProxy-Authorization: Basic eA==\r\n\
+                     X-Twice: 1\r\nX-Twice: 2\r\nConnection: close\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                ),
+            )
+            .await;
+            // The fake has no route under the prefix: its 404 says the request got there.
+            assert!(answer.starts_with(&format!("{version} 404 ")), "{answer}");
+        }
+        let seen = gw.requests();
+        assert_eq!(seen.len(), 2);
+        let view = |r: &fake_gateway::RecordedRequest| {
+            let mut headers = r.headers.clone();
+            headers.sort();
+            (
+                r.method.clone(),
+                r.path.clone(),
+                r.query.clone(),
+                headers,
+                r.body.clone(),
+            )
+        };
+        let (fast, hyper) = (view(&seen[0]), view(&seen[1]));
+        assert_eq!(fast, hyper);
+        assert_eq!(fast.1, "/org/v1/messages");
+        assert_eq!(seen[0].header("host"), Some(gw.addr().to_string().as_str()));
+        assert_eq!(seen[0].header("x-anyray-key"), Some("sk-user"));
+        assert_eq!(seen[0].header("authorization"), Some("Bearer client"));
+        for hop in ["keep-alive", "proxy-authorization", "connection"] {
+            assert_eq!(seen[0].header(hop), None, "{hop}");
+        }
+        assert_eq!(fast.4, body.as_bytes());
     })
     .await;
 }
