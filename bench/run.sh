@@ -608,7 +608,9 @@ main() {
   build
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 16384 2>/dev/null || true
   if [ -n "$INSTRUCTIONS" ]; then
-    instructions_run "$INSTRUCTIONS" | tee "$OUT/instructions.txt"
+    # Not in a pipeline: a subshell's PIDS would escape the cleanup on exit.
+    instructions_run "$INSTRUCTIONS" >"$OUT/instructions.txt"
+    cat "$OUT/instructions.txt"
     return 0
   fi
   start_upstream
