@@ -1,29 +1,45 @@
 #!/usr/bin/env bash
 # Benchmark harness: client -> upstream directly, through `anyray gateway`, through nginx
 # and (with --litellm) through the LiteLLM proxy, all on loopback, against the fake org
-# gateway. Prints one table with PASS/FAIL against the targets of issue 8.
+# gateway; then the same with nginx serving a fixed JSON answer as the upstream, one
+# worker for the relay and for the nginx proxy (issue 18). Prints the tables with
+# PASS/FAIL against the targets of issues 8 and 18.
 #
 #   bench/run.sh [--quick] [--litellm] [--rounds N]
+#   bench/run.sh --instructions [N]
 #
 # --quick     a smoke run: 1 round, smaller and shorter loads (about a minute)
 # --litellm   also measure the LiteLLM proxy (pip installs litellm[proxy] into a venv
 #             under ${XDG_CACHE_HOME:-~/.cache}/anyray-bench on first use)
 # --rounds N  rounds per scenario (default 5); each figure is the median over rounds
+# --instructions [N]
+#             instead: user-space instructions per request of the relay and of the
+#             nginx proxy (callgrind, N closed-loop requests, default 20000), against
+#             the nginx upstream. Repeatable on a busy machine, unlike wall time.
 #
 # Results go to $CARGO_TARGET_DIR/bench/<time>/ (results.jsonl and report.md).
 # Everything is bounded in time and count, listens on 127.0.0.1 only, and is stopped on
 # exit. Not part of `cargo test`; CI only checks that it builds and passes shellcheck.
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 LITELLM=0
 ROUNDS=""
+INSTRUCTIONS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --litellm) LITELLM=1 ;;
+    --instructions)
+      INSTRUCTIONS=20000
+      case "${2:-}" in
+        '' | -*) ;;
+        *[!0-9]* | 0) printf 'bench: --instructions needs a positive number\n' >&2; exit 2 ;;
+        *) INSTRUCTIONS=$2; shift ;;
+      esac
+      ;;
     --rounds)
       [ $# -ge 2 ] || { usage >&2; exit 2; }
       ROUNDS=$2
@@ -42,9 +58,11 @@ ROUNDS_ARG=$ROUNDS
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1}
   RATE=1000 WARMUP_S=0.5 FIXED_S=2 MAX_S=1 SSE_PAIRS=4 STREAMS=200 BIG_COUNT=2 HF_RUNS=5
+  UP_RATE=5000 UP_MAX_S=1
 else
   ROUNDS=${ROUNDS:-5}
   RATE=2000 WARMUP_S=1 FIXED_S=5 MAX_S=3 SSE_PAIRS=10 STREAMS=1000 BIG_COUNT=3 HF_RUNS=20
+  UP_RATE=10000 UP_MAX_S=4
 fi
 CONNECTIONS=32
 CHUNKS=50
@@ -118,6 +136,9 @@ ensure_tools() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+  if [ -n "$INSTRUCTIONS" ]; then
+    command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+  fi
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]} from Debian"
     as_root apt-get update -qq >/dev/null 2>&1 || true
@@ -183,17 +204,21 @@ start_upstream() {
 RELAY_PID=""
 RELAY=""
 RELAY_REASON=""
-# Starts a fresh relay (RELAY_PID, RELAY); on failure sets RELAY_REASON and returns 1.
+RELAY_WRAP=()
+# start_relay [UPSTREAM [NAME]]: starts a fresh relay (RELAY_PID, RELAY) forwarding to
+# UPSTREAM (default: the fake gateway), its home, output and access log named NAME; on
+# failure sets RELAY_REASON and returns 1. RELAY_WRAP prefixes the command (valgrind).
 start_relay() {
-  local port err=$WORK/relay.err
+  local upstream=${1:-$UPSTREAM} name=${2:-relay} port err
+  err=$WORK/$name.err
   port=$(free_port)
-  home_env "$WORK/relay-home"
-  "${HOME_ENV[@]}" "$ANYRAY" gateway --listen "127.0.0.1:$port" --upstream "$UPSTREAM" \
-    --log-file "$WORK/relay-access.log" >"$WORK/relay.out" 2>"$err" &
+  home_env "$WORK/$name-home"
+  "${HOME_ENV[@]}" "${RELAY_WRAP[@]}" "$ANYRAY" gateway --listen "127.0.0.1:$port" \
+    --upstream "$upstream" --log-file "$WORK/$name-access.log" >"$WORK/$name.out" 2>"$err" &
   RELAY_PID=$!
   PIDS+=("$RELAY_PID")
   RELAY=http://127.0.0.1:$port
-  if wait_http "$RELAY" /_anyray/health 10 && alive "$RELAY_PID"; then
+  if wait_http "$RELAY" /_anyray/health 60 && alive "$RELAY_PID"; then
     return 0
   fi
   local code=0
@@ -204,49 +229,94 @@ start_relay() {
   return 1
 }
 
-start_nginx() {
-  local dir=$WORK/nginx port
-  port=$(free_port)
+# nginx_start NAME WORKERS HTTP: starts nginx in $WORK/NAME with the settings every nginx
+# here shares and HTTP inside its http block (NGINX_PID). NGINX_WRAP prefixes the
+# command (valgrind, which wants master_process off).
+NGINX_WRAP=()
+nginx_start() {
+  local dir=$WORK/$1 workers=$2 http=$3 master=""
   mkdir -p "$dir/tmp"
   chmod 755 "$WORK" "$dir" "$dir/tmp"
-  # Fair to nginx: upstream keep-alive, HTTP/1.1 both ways, no buffering, no access log.
-  # worker_processes auto (one per core, like the relay's multi-threaded runtime).
-  cat >"$dir/nginx.conf" <<EOF
-worker_processes $NGINX_WORKERS;
+  [ "${#NGINX_WRAP[@]}" -gt 0 ] && master="master_process off;"
+  # No access log, and keep-alive connections never recycled (as in the relay).
+  cat >"$dir/nginx.conf" <<NGINX
+worker_processes $workers;
 worker_rlimit_nofile 16384;
 daemon off;
+$master
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 8192; }
 http {
   access_log off;
+  keepalive_requests 1000000;
   client_body_temp_path $dir/tmp/body;
   proxy_temp_path $dir/tmp/proxy;
   fastcgi_temp_path $dir/tmp/fastcgi;
   uwsgi_temp_path $dir/tmp/uwsgi;
   scgi_temp_path $dir/tmp/scgi;
-  client_max_body_size 64m;
-  upstream fake { server ${UPSTREAM#http://}; keepalive 64; }
+$http
+}
+NGINX
+  "${NGINX_WRAP[@]}" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
+    >"$dir/nginx.out" 2>&1 &
+  NGINX_PID=$!
+  PIDS+=("$NGINX_PID")
+}
+
+# start_nginx UPSTREAM WORKERS NAME [ONLY]: nginx as a reverse proxy to UPSTREAM (NGINX,
+# NGINX_PID); NGINX is empty if it did not start, recorded as a skip (of scenario ONLY
+# alone if given).
+start_nginx() {
+  local upstream=$1 workers=$2 name=$3 only=${4:-} port
+  port=$(free_port)
+  # Fair to nginx: upstream keep-alive, HTTP/1.1 both ways, no buffering.
+  nginx_start "$name" "$workers" "  client_max_body_size 64m;
+  upstream gateway { server ${upstream#http://}; keepalive 64; keepalive_requests 1000000; }
   server {
     listen 127.0.0.1:$port;
     location / {
-      proxy_pass http://fake;
+      proxy_pass http://gateway;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
       proxy_buffering off;
       proxy_request_buffering off;
       proxy_read_timeout 300s;
     }
-  }
-}
-EOF
-  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$WORK/nginx.out" 2>&1 &
-  NGINX_PID=$!
-  PIDS+=("$NGINX_PID")
+  }"
   NGINX=http://127.0.0.1:$port
-  if ! wait_http "$NGINX" /healthz 10; then
-    skip target nginx "nginx did not start: $(last_line "$dir/error.log")"
+  if ! wait_http "$NGINX" /healthz 60; then
+    local why
+    why="nginx did not start: $(last_line "$WORK/$name/error.log")"
+    if [ -n "$only" ]; then
+      record "{\"scenario\":\"skip\",\"target\":\"nginx\",\"only\":\"$only\",\"reason\":$(json_str "$why")}"
+    else
+      skip target nginx "$why"
+    fi
     NGINX=""
+  fi
+}
+
+# The nginx upstream's answer: a chat completion, as small as a real one (256 bytes).
+UP_ANSWER='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"fake-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}'
+
+# start_json_upstream: nginx answering every request with UP_ANSWER, one worker, never
+# under valgrind (NGX_UP, empty if it did not start).
+start_json_upstream() {
+  local port
+  local -a NGINX_WRAP=()
+  port=$(free_port)
+  nginx_start json-upstream 1 "  server {
+    listen 127.0.0.1:$port;
+    location / {
+      default_type application/json;
+      return 200 '$UP_ANSWER';
+    }
+  }"
+  NGX_UP=http://127.0.0.1:$port
+  if ! wait_http "$NGX_UP" /healthz 10; then
+    log "the nginx upstream did not start: $(last_line "$WORK/json-upstream/error.log")"
+    NGX_UP=""
   fi
 }
 
@@ -293,16 +363,20 @@ url_of() {
     relay) printf '%s' "$RELAY" ;;
     nginx) printf '%s' "$NGINX" ;;
     litellm) printf '%s' "$LITELLM_URL" ;;
+    up-direct) printf '%s' "$NGX_UP" ;;
+    up-relay) printf '%s' "$RELAY_UP" ;;
+    up-nginx) printf '%s' "$NGINX_UP" ;;
   esac
 }
 
-# loadgen TARGET ROUND MODE ARGS...: one measurement, appended to the results.
+# loadgen TARGET ROUND MODE ARGS...: one measurement, appended to the results. Targets
+# of the nginx-upstream set-up are named up-*; their lines say the plain target name.
 loadgen() {
   local target=$1 round=$2 mode=$3 url
   shift 3
   url=$(url_of "$target")
   [ -n "$url" ] || return 0
-  if ! "$LOADGEN" "$mode" --url "$url" --target "$target" --round "$round" "$@" \
+  if ! "$LOADGEN" "$mode" --url "$url" --target "${target#up-}" --round "$round" "$@" \
     >>"$RESULTS" 2>>"$WORK/loadgen.err"; then
     log "loadgen $mode against $target failed: $(last_line "$WORK/loadgen.err")"
   fi
@@ -401,19 +475,120 @@ cli_round() {
   hyperfine_case doctor "$WORK/cli-doctor-home" "$ANYRAY" doctor --gateway "$UPSTREAM"
 }
 
-wrk_crosscheck() {
-  command -v wrk >/dev/null 2>&1 || return 0
-  cat >"$WORK/post.lua" <<'EOF'
+# wrk_post URL SECONDS: wrk's report on closed-loop chat requests (one thread, the
+# harness's connections).
+wrk_post() {
+  [ -f "$WORK/post.lua" ] || cat >"$WORK/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"model":"fake-model","messages":[{"role":"user","content":"Say hello."}]}'
 wrk.headers["Content-Type"] = "application/json"
-EOF
-  local t url rps
+LUA
+  wrk -t1 -c"$CONNECTIONS" -d"${2}s" -s "$WORK/post.lua" "$1/v1/chat/completions" 2>/dev/null
+}
+
+wrk_crosscheck() {
+  command -v wrk >/dev/null 2>&1 || return 0
+  local t rps
   for t in "${LOAD_TARGETS[@]}"; do
-    url=$(url_of "$t")
-    rps=$(wrk -t1 -c"$CONNECTIONS" -d"${MAX_S}s" -s "$WORK/post.lua" "$url/v1/chat/completions" \
-      2>/dev/null | awk '/^Requests\/sec:/ {print $2}')
+    rps=$(wrk_post "$(url_of "$t")" "$MAX_S" | awk '/^Requests\/sec:/ {print $2}')
     [ -n "$rps" ] && record "{\"scenario\":\"wrk\",\"target\":\"$t\",\"round\":1,\"rps\":$rps}"
+  done
+}
+
+# The nginx-upstream set-up (issue 18): nginx answers a fixed JSON, and the relay and an
+# nginx reverse proxy, one worker each, forward to it. The proxies' own cost per request
+# is most of what is measured, unlike behind the slower fake gateway.
+start_upstream_setup() {
+  RELAY_UP="" NGINX_UP=""
+  UP_TARGETS=()
+  start_json_upstream
+  if [ -z "$NGX_UP" ]; then
+    skip target up "the nginx upstream did not start"
+    return 0
+  fi
+  UP_TARGETS=(up-direct)
+  # relay.workers = 1 is the default; set here so that the run says what it measured.
+  home_env "$WORK/relay-up-home"
+  "${HOME_ENV[@]}" "$ANYRAY" config set relay.workers 1 >/dev/null
+  if start_relay "$NGX_UP" relay-up; then
+    RELAY_UP=$RELAY
+    UP_TARGETS+=(up-relay)
+  else
+    record "{\"scenario\":\"skip\",\"target\":\"relay\",\"only\":\"up-max\",\"reason\":$(json_str "$RELAY_REASON")}"
+  fi
+  start_nginx "$NGX_UP" 1 nginx-up up-max
+  NGINX_UP=$NGINX
+  [ -n "$NGINX_UP" ] && UP_TARGETS+=(up-nginx)
+  log "nginx-upstream targets: ${UP_TARGETS[*]}"
+}
+
+# up_max TARGET ROUND: closed-loop req/s with wrk (lighter than loadgen, so more of the
+# two cores is left to the proxy) after a 1 s warm-up; loadgen if wrk is missing.
+up_max() {
+  local target=$1 round=$2 url out rps errors
+  url=$(url_of "$target")
+  [ -n "$url" ] || return 0
+  if ! command -v wrk >/dev/null 2>&1; then
+    loadgen "$target" "$round" max --scenario up-max --warmup-s "$WARMUP_S" \
+      --duration-s "$UP_MAX_S" --connections "$CONNECTIONS"
+    return 0
+  fi
+  wrk_post "$url" 1 >/dev/null
+  out=$(wrk_post "$url" "$UP_MAX_S")
+  rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ {print $2}')
+  errors=$(printf '%s\n' "$out" | awk '/Non-2xx or 3xx responses:/ {n += $NF}
+    /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}')
+  if [ -n "$rps" ]; then
+    record "{\"scenario\":\"up-max\",\"target\":\"${target#up-}\",\"round\":$round,\"rps\":$rps,\"errors\":$errors}"
+  else
+    log "wrk against $target failed"
+  fi
+}
+
+up_round() {
+  local round=$1 t order=()
+  log "nginx upstream, round $round/$ROUNDS"
+  # Alternate the order, so that no target always runs first or last.
+  for t in "${UP_TARGETS[@]}"; do
+    if [ $((round % 2)) = 1 ]; then order+=("$t"); else order=("$t" "${order[@]}"); fi
+  done
+  for t in "${order[@]}"; do
+    loadgen "$t" "$round" fixed-rate --scenario up-fixed-rate --rate "$UP_RATE" \
+      --warmup-s "$WARMUP_S" --duration-s "$FIXED_S" --connections "$CONNECTIONS"
+  done
+  for t in "${order[@]}"; do up_max "$t" "$round"; done
+}
+
+# instructions_run N: user-space instructions per request of the relay and of the nginx
+# proxy under callgrind (one worker each), N closed-loop requests after a warm-up,
+# against the nginx upstream. Prints one line per proxy.
+instructions_run() {
+  local n=$1 t url pid name total
+  start_json_upstream
+  [ -n "$NGX_UP" ] || exit 1
+  RELAY_WRAP=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$OUT/callgrind.relay")
+  start_relay "$NGX_UP" relay-cg || {
+    log "$RELAY_REASON"
+    exit 1
+  }
+  RELAY_UP=$RELAY RELAY_UP_PID=$RELAY_PID
+  NGINX_WRAP=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$OUT/callgrind.nginx")
+  start_nginx "$NGX_UP" 1 nginx-cg
+  NGINX_UP=$NGINX
+  for t in up-relay up-nginx; do
+    url=$(url_of "$t")
+    [ -n "$url" ] || continue
+    name=${t#up-}
+    pid=$RELAY_UP_PID
+    [ "$name" = nginx ] && pid=$NGINX_PID
+    "$LOADGEN" max --url "$url" --warmup-s 0 --requests 1000 --duration-s 120 >/dev/null
+    callgrind_control -i on "$pid" >/dev/null 2>&1
+    "$LOADGEN" max --url "$url" --warmup-s 0 --requests "$n" --duration-s 600 >/dev/null
+    callgrind_control -i off "$pid" >/dev/null 2>&1
+    stop "$pid" # callgrind writes its counts at exit
+    total=$(awk '/^totals:/ {s += $2} END {printf "%.0f", s}' "$OUT/callgrind.$name"*)
+    printf '%s: %s instructions over %s requests: %s per request\n' "$name" "$total" "$n" \
+      "$((total / n))"
   done
 }
 
@@ -432,12 +607,23 @@ main() {
   ensure_tools
   build
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 16384 2>/dev/null || true
+  if [ -n "$INSTRUCTIONS" ]; then
+    # Not in a pipeline: a subshell's PIDS would escape the cleanup on exit.
+    instructions_run "$INSTRUCTIONS" >"$OUT/instructions.txt"
+    cat "$OUT/instructions.txt"
+    return 0
+  fi
   start_upstream
   log "upstream (fake org gateway) at $UPSTREAM"
 
   LOAD_TARGETS=(direct)
   if start_relay; then LOAD_TARGETS+=(relay); else RELAY=""; skip target relay "$RELAY_REASON"; fi
-  if command -v nginx >/dev/null 2>&1; then start_nginx; else skip target nginx "nginx is not installed"; NGINX=""; fi
+  if command -v nginx >/dev/null 2>&1; then
+    start_nginx "$UPSTREAM" "$NGINX_WORKERS" nginx
+  else
+    skip target nginx "nginx is not installed"
+    NGINX=""
+  fi
   [ -n "$NGINX" ] && LOAD_TARGETS+=(nginx)
   LITELLM_URL=""
   if [ "$LITELLM" = 1 ]; then start_litellm; else skip target litellm "run with --litellm"; fi
@@ -450,6 +636,14 @@ main() {
   local r
   for r in $(seq 1 "$ROUNDS"); do run_round "$r"; done
   [ "$QUICK" = 1 ] || wrk_crosscheck
+  if command -v nginx >/dev/null 2>&1; then
+    start_upstream_setup
+    if [ "${#UP_TARGETS[@]}" -gt 0 ]; then
+      for r in $(seq 1 "$ROUNDS"); do up_round "$r"; done
+    fi
+  else
+    skip target up "nginx is not installed"
+  fi
   log "CLI wall times (hyperfine)"
   cli_round
 
@@ -457,13 +651,14 @@ main() {
     "Upstream: the fake org gateway (crates/fake-gateway, Rust, $(nproc)-thread runtime)."
     "Client: examples/loadgen.rs, 1 thread, $CONNECTIONS keep-alive connections; fixed-rate latency is measured from each request's intended send time (no coordinated omission)."
     "anyray relay: \`anyray gateway --listen 127.0.0.1:PORT --upstream URL\` with default settings, access log to a file."
-    "nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $NGINX_WORKERS, upstream keepalive 64, HTTP/1.1, proxy_buffering and proxy_request_buffering off, access_log off."
+    "nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $NGINX_WORKERS, upstream keepalive 64, HTTP/1.1, proxy_buffering and proxy_request_buffering off, access_log off, keepalive_requests 1000000."
+    "nginx upstream set-up: nginx (1 worker) returns a fixed 256-byte JSON answer; the relay (relay.workers = 1, access log to a file) and nginx (worker_processes 1, as above) forward to it. Closed loop: wrk -t1 -c$CONNECTIONS -d${UP_MAX_S}s after a 1 s warm-up; latency: loadgen at $UP_RATE req/s."
     "Figures are medians over rounds with the spread (min–max) in brackets; added latency is the target minus direct in the same round. Memory limits are judged on the worst round."
   )
   [ "$LITELLM" = 1 ] && notes+=("LiteLLM: \`litellm --num_workers 1\`, one model whose api_base is the fake upstream; not measured for the concurrent-streams row.")
   local notes_json="" n
   for n in "${notes[@]}"; do notes_json+="${notes_json:+,}$(json_str "$n")"; done
-  record "{\"scenario\":\"meta\",\"date\":\"$(date -u +%Y-%m-%d)\",\"machine\":$(json_str "$(machine)"),\"command\":$(json_str "$args"),\"rounds\":$ROUNDS,\"rate\":$RATE,\"notes\":[$notes_json]}"
+  record "{\"scenario\":\"meta\",\"date\":\"$(date -u +%Y-%m-%d)\",\"machine\":$(json_str "$(machine)"),\"command\":$(json_str "$args"),\"rounds\":$ROUNDS,\"rate\":$RATE,\"up_rate\":$UP_RATE,\"notes\":[$notes_json]}"
 
   "$REPORT" "$RESULTS" | tee "$OUT/report.md"
   log "raw results: $RESULTS"

@@ -5,13 +5,15 @@
 //! Input lines (one JSON object each, told apart by `scenario`):
 //! - `loadgen` output: `fixed-rate`, `max`, `sse`, `streams`, `bigbody`, each with
 //!   `target` (`direct`, `relay`, `nginx`, `litellm`) and `round`;
+//! - the nginx-upstream set-up (issue 18): `up-fixed-rate` (loadgen) and `up-max {rps,
+//!   errors}` (wrk), targets `direct`, `relay`, `nginx`;
 //! - `rss-idle {vmrss_kib}`, `rss-streams {vmhwm_kib}`, `rss-bigbody {before_kib,
 //!   after_kib}` for the relay, read by the script from `/proc/PID/status`;
 //! - `stop-idle {stop_us}`: from SIGTERM to the exit of an idle relay that has served;
 //! - `cli {case, hyperfine}` with hyperfine's `--export-json` document;
 //! - `wrk {target, rps}`, a cross-check of the max-throughput row;
 //! - `skip {target | case, [only: scenario], reason}`: why something was not run;
-//! - `meta {date, machine, command, rounds, rate, notes}`.
+//! - `meta {date, machine, command, rounds, rate, up_rate, notes}`.
 //!
 //! Every target is judged on the median over rounds, shown with the spread (min–max).
 //! "Added" figures subtract the direct run of the same round. A row whose inputs are
@@ -256,7 +258,18 @@ impl Report {
 
     /// The four cells of a row; `f` formats one target's figure.
     fn cells(&self, scenario: &str, f: impl Fn(&str) -> Option<String>) -> [String; 4] {
-        ["direct", "relay", "nginx", "litellm"].map(|t| match f(t) {
+        ["direct", "relay", "nginx", "litellm"].map(|t| self.cell(scenario, t, &f))
+    }
+
+    /// The cells of a row of the nginx-upstream table (no LiteLLM there).
+    fn up_cells(&self, scenario: &str, f: impl Fn(&str) -> Option<String>) -> [String; 4] {
+        let [direct, relay, nginx] =
+            ["direct", "relay", "nginx"].map(|t| self.cell(scenario, t, &f));
+        [direct, relay, nginx, String::new()]
+    }
+
+    fn cell(&self, scenario: &str, t: &str, f: &impl Fn(&str) -> Option<String>) -> String {
+        match f(t) {
             Some(mut s) => {
                 let errors = self.errors(scenario, t);
                 if errors > 0 {
@@ -276,7 +289,7 @@ impl Report {
             }
             None if t == "direct" => "—".into(),
             None => self.not_run(&format!("{t}: {}", self.missing_in(scenario, t))),
-        })
+        }
     }
 
     fn latency_rows(&self, rows: &mut Vec<Row>) {
@@ -553,6 +566,97 @@ impl Report {
         }
     }
 
+    /// The nginx-upstream set-up: the relay against nginx as proxies, one worker each,
+    /// in front of an upstream faster than either (issue 18).
+    fn upstream_rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        let missing = |t: &str, scenario: &str| {
+            Verdict::NotRun(format!("{t}: {}", self.missing_in(scenario, t)))
+        };
+        let (relay, nginx) = (
+            self.stat("up-max", "relay", "rps"),
+            self.stat("up-max", "nginx", "rps"),
+        );
+        rows.push(Row {
+            metric: "Max throughput, closed loop (req/s)".into(),
+            cells: self.up_cells("up-max", |t| {
+                self.stat("up-max", t, "rps")
+                    .map(|s| fmt_stat(s, Unit::Rps, false))
+            }),
+            target: match nginx {
+                Some(n) => format!("relay ≥ 1.0× nginx ({:.0})", n.median),
+                None => "relay ≥ 1.0× nginx".into(),
+            },
+            verdict: Some(match (relay, nginx) {
+                (Some(r), Some(n)) => {
+                    Verdict::check(self.errors("up-max", "relay") == 0 && r.median >= n.median)
+                }
+                (None, _) => missing("relay", "up-max"),
+                (_, None) => missing("nginx", "up-max"),
+            }),
+        });
+        // Neighbours on a shared VM move whole rounds: the ratio within each round.
+        let nginx_rounds = self.per_round("up-max", "nginx", "rps");
+        let ratios: Vec<f64> = self
+            .per_round("up-max", "relay", "rps")
+            .into_iter()
+            .filter_map(|(round, r)| Some(r / nginx_rounds.get(&round)?))
+            .collect();
+        let ratio = Stat::of(&ratios).map_or("—".into(), |s| {
+            if s.min == s.max {
+                format!("{:.2}×", s.median)
+            } else {
+                format!("{:.2}× ({:.2}–{:.2})", s.median, s.min, s.max)
+            }
+        });
+        rows.push(Row {
+            metric: "Relay ÷ nginx throughput, round by round".into(),
+            cells: ["—".into(), ratio, "—".into(), String::new()],
+            target: "context".into(),
+            verdict: None,
+        });
+        let rate = self.meta("up_rate").and_then(Value::as_f64).unwrap_or(0.0);
+        let relay_ok = self.errors("up-fixed-rate", "relay") == 0;
+        for (field, label, judged) in [
+            ("p50_us", "p50", true),
+            ("p99_us", "p99", true),
+            ("p999_us", "p99.9", false),
+        ] {
+            let mut cells = self.up_cells("up-fixed-rate", |t| {
+                self.added("up-fixed-rate", t, field)
+                    .map(|s| fmt_stat(s, Unit::Micros, true))
+            });
+            cells[0] = self
+                .stat("up-fixed-rate", "direct", field)
+                .map_or("not run".into(), |s| fmt_stat(s, Unit::Micros, false));
+            let (r, n) = (
+                self.added("up-fixed-rate", "relay", field),
+                self.added("up-fixed-rate", "nginx", field),
+            );
+            rows.push(Row {
+                metric: format!("Latency {label} at {rate:.0} req/s (added vs direct)"),
+                cells,
+                target: if judged {
+                    match n {
+                        Some(n) => format!(
+                            "relay ≤ nginx ({})",
+                            fmt_value(n.median, Unit::Micros, true)
+                        ),
+                        None => "relay ≤ nginx".into(),
+                    }
+                } else {
+                    "context".into()
+                },
+                verdict: judged.then(|| match (r, n) {
+                    (Some(r), Some(n)) => Verdict::check(relay_ok && r.median <= n.median),
+                    (None, _) => missing("relay", "up-fixed-rate"),
+                    (_, None) => missing("nginx", "up-fixed-rate"),
+                }),
+            });
+        }
+        rows
+    }
+
     fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         self.latency_rows(&mut rows);
@@ -585,7 +689,7 @@ impl Report {
             "| Scenario | direct | anyray relay | nginx | LiteLLM | target | result |"
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-        let rows = self.rows();
+        let mut rows = self.rows();
         for r in &rows {
             let _ = writeln!(
                 out,
@@ -598,6 +702,34 @@ impl Report {
                 r.target,
                 r.verdict.as_ref().map_or("—".into(), |v| v.render(self))
             );
+        }
+        if self.of("up-max").next().is_some() || self.of("up-fixed-rate").next().is_some() {
+            let up = self.upstream_rows();
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "With nginx as the upstream (a fixed JSON answer), one worker for the relay \
+                 and for nginx:"
+            );
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "| Scenario | direct | anyray relay | nginx | target | result |"
+            );
+            let _ = writeln!(out, "|---|---|---|---|---|---|");
+            for r in &up {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    r.metric,
+                    r.cells[0],
+                    r.cells[1],
+                    r.cells[2],
+                    r.target,
+                    r.verdict.as_ref().map_or("—".into(), |v| v.render(self))
+                );
+            }
+            rows.extend(up);
         }
         let count = |f: fn(&Verdict) -> bool| {
             rows.iter()
@@ -777,6 +909,54 @@ mod tests {
         assert!(row(&table, "Relay peak RSS during").ends_with("**FAIL** |"));
         assert!(row(&table, "Relay peak RSS added").contains("+1.0 MiB"));
         assert!(row(&table, "Relay peak RSS added").ends_with("| PASS |"));
+    }
+
+    #[test]
+    fn the_nginx_upstream_table_judges_the_relay_against_nginx() {
+        let mut lines = vec![json!({"scenario": "meta", "rate": 2000, "up_rate": 10000})];
+        for (round, direct, relay, nginx) in [
+            (1, 90000.0, 40000.0, 36000.0),
+            (2, 80000.0, 30000.0, 33000.0),
+        ] {
+            for (t, rps) in [("direct", direct), ("relay", relay), ("nginx", nginx)] {
+                lines.push(json!({"scenario": "up-max", "target": t, "round": round, "rps": rps, "errors": 0}));
+            }
+            for (t, p50, p99) in [
+                ("direct", 100.0, 300.0),
+                ("relay", 130.0, 420.0),
+                ("nginx", 140.0, 400.0),
+            ] {
+                lines.push(
+                    json!({"scenario": "up-fixed-rate", "target": t, "round": round,
+                                  "p50_us": p50, "p99_us": p99, "p999_us": p99 * 2.0, "errors": 0}),
+                );
+            }
+        }
+        let table = report(lines);
+        assert!(table.contains("With nginx as the upstream"), "{table}");
+        let max = row(&table, "Max throughput, closed loop (req/s) | 85000");
+        // Medians: relay 35000, nginx 34500.
+        assert!(
+            max.contains("| 35000 (30000–40000) | 34500 (33000–36000) |"),
+            "{max}"
+        );
+        assert!(
+            max.ends_with("| relay ≥ 1.0× nginx (34500) | PASS |"),
+            "{max}"
+        );
+        let ratio = row(&table, "Relay ÷ nginx");
+        assert!(ratio.contains("1.01× (0.91–1.11)"), "{ratio}");
+        let p50 = row(&table, "Latency p50 at 10000 req/s");
+        assert!(
+            p50.contains("| 100 µs | +30 µs | +40 µs |") && p50.ends_with("| PASS |"),
+            "{p50}"
+        );
+        let p99 = row(&table, "Latency p99 at 10000 req/s");
+        assert!(
+            p99.ends_with("| relay ≤ nginx (+100 µs) | **FAIL** |"),
+            "{p99}"
+        );
+        assert!(row(&table, "Latency p99.9 at 10000").ends_with("| context | — |"));
     }
 
     #[test]

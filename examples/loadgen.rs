@@ -9,8 +9,10 @@
 //!   open loop. A pacer thread releases request *i* at `start + i/rate` and latency is
 //!   measured from that intended time, so a stall is charged for every request it held
 //!   back (no coordinated omission).
-//! - `max --url U [--duration-s 3] [--warmup-s 1] [--connections 32]`: closed loop, each
-//!   connection sends back to back; reports req/s.
+//! - `max --url U [--duration-s 3] [--warmup-s 1] [--connections 32] [--requests N]`:
+//!   closed loop, each connection sends back to back; reports req/s. With `--requests`
+//!   the run ends after exactly N measured requests (or the duration), for counting a
+//!   server's instructions per request (`bench/run.sh --instructions`).
 //! - `sse --url U --direct-url D [--streams 10] [--stagger-ms 7]`: pairs of SSE streams, one
 //!   through `U` and one to the upstream `D`, started together on warm keep-alive
 //!   connections. Reports the added time to first event and how late chunks arrive
@@ -22,7 +24,8 @@
 //! - `wait --url U [--path /healthz] [--timeout-s 10]`: poll until the URL answers HTTP.
 //! - `free-port`: print a free loopback TCP port.
 //!
-//! Common options: `--target NAME` and `--round N` are copied into the output line,
+//! Common options: `--target NAME`, `--round N` and `--scenario NAME` (default: the mode;
+//! it tells apart runs of one mode in different set-ups) are copied into the output line,
 //! `--model M` (default `fake-model`), `--path P` (default `/v1/chat/completions`),
 //! `--chunks 50` / `--chunk-delay-ms 10` (sent as the fake gateway's `x-fake-*` headers),
 //! `--threads 1` (client runtime threads; 1 leaves the other core to the servers).
@@ -32,7 +35,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -84,6 +87,7 @@ async fn run(args: &mut Args) -> Result<Option<Value>, String> {
     }
     let target = Target::parse(&args.take_required::<String>("url")?)?;
     let label: String = args.take("target", String::new())?;
+    let scenario: String = args.take("scenario", mode.clone())?;
     let round: u32 = args.take("round", 0)?;
     let path: String = args.take("path", "/v1/chat/completions".to_owned())?;
     let model: String = args.take("model", "fake-model".to_owned())?;
@@ -115,8 +119,9 @@ async fn run(args: &mut Args) -> Result<Option<Value>, String> {
             let duration = secs(args.take("duration-s", 3.0)?);
             let warmup = secs(args.take("warmup-s", 1.0)?);
             let conns = args.take("connections", 32)?;
+            let requests = args.take("requests", u64::MAX)?;
             args.finish()?;
-            max_throughput(&target, &req, warmup, duration, conns).await?
+            max_throughput(&target, &req, warmup, duration, conns, requests).await?
         }
         "sse" => {
             let direct = Target::parse(&args.take_required::<String>("direct-url")?)?;
@@ -140,7 +145,7 @@ async fn run(args: &mut Args) -> Result<Option<Value>, String> {
         other => return Err(format!("unknown mode {other}")),
     };
     let obj = out.as_object_mut().expect("results are objects");
-    obj.insert("scenario".into(), mode.into());
+    obj.insert("scenario".into(), scenario.into());
     obj.insert("target".into(), label.into());
     obj.insert("round".into(), round.into());
     Ok(Some(out))
@@ -503,19 +508,30 @@ async fn max_throughput(
     warmup: Duration,
     duration: Duration,
     conns: usize,
+    requests: u64,
 ) -> Result<Value, String> {
     let conns = open_all(target, conns).await?;
     let start = Instant::now();
     let measure_from = start + warmup;
     let end = measure_from + duration;
+    // Measured requests left to send (counted down once the warm-up is over).
+    let left = Arc::new(AtomicU64::new(requests));
     let mut workers = JoinSet::new();
     for mut conn in conns {
-        let (make, target) = (req.clone(), target.clone());
+        let (make, target, left) = (req.clone(), target.clone(), left.clone());
         workers.spawn(async move {
             let mut samples = Samples::default();
             loop {
                 let sent = Instant::now();
                 if sent >= end {
+                    break;
+                }
+                let counted = sent >= measure_from;
+                if counted
+                    && left
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                        .is_err()
+                {
                     break;
                 }
                 let result = conn.call(make.small(&target)).await;
@@ -535,7 +551,10 @@ async fn max_throughput(
     while let Some(joined) = workers.join_next().await {
         samples.merge(joined.map_err(|e| e.to_string())?);
     }
-    let rps = samples.nanos.len() as f64 / duration.as_secs_f64().max(1e-9);
+    let measured = Instant::now()
+        .min(end)
+        .saturating_duration_since(measure_from);
+    let rps = samples.nanos.len() as f64 / measured.as_secs_f64().max(1e-9);
     let mut out = samples.summary();
     let o = out.as_object_mut().expect("object");
     o.insert("rps".into(), rps.round().into());

@@ -3,6 +3,7 @@
 //! else the client wrote: the method and target are shown as [`redact`] reduces them,
 //! then status, route, upstream, byte counts and timings.
 
+use std::borrow::Cow;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::sync::Arc;
@@ -220,6 +221,10 @@ impl RequestMeter {
     pub(super) fn client_failed(&self) -> bool {
         self.client_failed.load(Ordering::Relaxed)
     }
+
+    pub(super) fn add(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
 }
 
 /// The log sink and the metrics, which every finished exchange feeds.
@@ -269,7 +274,7 @@ pub(super) struct Exchange {
     time: SystemTime,
     started: Instant,
     method: &'static str,
-    path: String,
+    path: Cow<'static, str>,
     route: Route,
     status: Option<u16>,
     via: Via,
@@ -279,12 +284,14 @@ pub(super) struct Exchange {
     headers_after: Option<Duration>,
     first_byte_after: Option<Duration>,
     outcome: Option<Outcome>,
+    /// Handed to another path before anything happened: counted and logged there.
+    discarded: bool,
 }
 
 /// The JSON access-log line.
 #[derive(Serialize)]
 struct Line<'a> {
-    time: String,
+    time: Rfc3339,
     method: &'a str,
     path: &'a str,
     status: u16,
@@ -322,7 +329,7 @@ impl Exchange {
             path: if logged {
                 redact::target_for_log(route, path, query)
             } else {
-                String::new()
+                Cow::Borrowed("")
             },
             recorder,
             started: Instant::now(),
@@ -336,7 +343,13 @@ impl Exchange {
             headers_after: None,
             first_byte_after: None,
             outcome: None,
+            discarded: false,
         }
+    }
+
+    /// Forgets the exchange: the request is served (and logged) by another path.
+    pub(super) fn discard(mut self) {
+        self.discarded = true;
     }
 
     /// The meter the request body counts its bytes into.
@@ -371,6 +384,10 @@ impl Exchange {
 
 impl Drop for Exchange {
     fn drop(&mut self) {
+        if self.discarded {
+            self.recorder.metrics.abandoned();
+            return;
+        }
         let total = self.started.elapsed();
         let outcome = self.outcome.take().unwrap_or(Outcome::ClientGone);
         let status = self.status.unwrap_or(CLIENT_CLOSED);
@@ -391,7 +408,7 @@ impl Drop for Exchange {
             _ => None,
         };
         let line = Line {
-            time: rfc3339(self.time),
+            time: Rfc3339(self.time),
             method: self.method,
             path: &self.path,
             status,
@@ -409,24 +426,36 @@ impl Drop for Exchange {
     }
 }
 
+/// The human log line, built by hand: `format!` costs more than the rest of a request's
+/// bookkeeping (bench/RESULTS.md).
 fn human_line(l: &Line<'_>) -> String {
-    let who = match l.via {
-        Via::Gateway => l.upstream.unwrap_or("-").to_string(),
-        Via::FailOpen => format!("fail-open {}", l.upstream.unwrap_or("-")),
-        Via::Relay => "by-relay".to_string(),
-    };
-    let mut text = format!(
-        "{} {} {} {} {} {who} req={}B resp={}B ttfb={}ms total={}ms",
-        l.time,
-        l.method,
-        l.path,
-        l.status,
-        l.route,
-        l.request_bytes,
-        l.response_bytes,
-        l.ttfb_ms,
-        l.total_ms
-    );
+    let mut text = String::with_capacity(128 + l.path.len());
+    push_rfc3339(&mut text, l.time.0);
+    for part in [" ", l.method, " ", l.path, " "] {
+        text.push_str(part);
+    }
+    push_number(&mut text, u64::from(l.status), 1);
+    text.push(' ');
+    text.push_str(l.route);
+    text.push(' ');
+    match l.via {
+        Via::Gateway => text.push_str(l.upstream.unwrap_or("-")),
+        Via::FailOpen => {
+            text.push_str("fail-open ");
+            text.push_str(l.upstream.unwrap_or("-"));
+        }
+        Via::Relay => text.push_str("by-relay"),
+    }
+    for (label, n, unit) in [
+        (" req=", l.request_bytes, "B"),
+        (" resp=", l.response_bytes, "B"),
+        (" ttfb=", l.ttfb_ms, "ms"),
+        (" total=", l.total_ms, "ms"),
+    ] {
+        text.push_str(label);
+        push_number(&mut text, n, 1);
+        text.push_str(unit);
+    }
     if l.outcome != "complete" {
         text.push(' ');
         text.push_str(l.outcome);
@@ -438,32 +467,70 @@ fn human_line(l: &Line<'_>) -> String {
     text
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+fn push_number(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    while n > 0 || start > digits.len() - width.clamp(1, 20) {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
-/// `2025-01-31T12:34:56.789Z` (UTC), without a date crate.
-pub(super) fn rfc3339(t: SystemTime) -> String {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+/// Year, month (1–12) and day (1–31) of the `days`-th day after 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+pub(super) fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A log line's time, serialized as [`rfc3339`] text.
+struct Rfc3339(SystemTime);
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&rfc3339(self.0))
+    }
+}
+
+/// `2025-01-31T12:34:56.789Z` (UTC), without a date crate.
+pub(super) fn rfc3339(t: SystemTime) -> String {
+    let mut text = String::with_capacity(24);
+    push_rfc3339(&mut text, t);
+    text
+}
+
+fn push_rfc3339(text: &mut String, t: SystemTime) {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    let date = [(year, 4, '-'), (month, 2, '-'), (day, 2, 'T')];
+    let time = [
+        (rem / 3600, 2, ':'),
+        (rem % 3600 / 60, 2, ':'),
+        (rem % 60, 2, '.'),
+    ];
+    for (n, width, sep) in date.into_iter().chain(time) {
+        push_number(text, n, width);
+        text.push(sep);
+    }
+    push_number(text, u64::from(since.subsec_millis()), 3);
+    text.push('Z');
 }
 
 #[cfg(test)]
@@ -516,5 +583,17 @@ mod tests {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
         let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789); // leap day 2024
         assert_eq!(rfc3339(t), "2024-02-29T12:34:56.789Z");
+        let t = UNIX_EPOCH + Duration::from_millis(253_402_300_799_009); // the last second of 9999
+        assert_eq!(rfc3339(t), "9999-12-31T23:59:59.009Z");
+    }
+
+    #[test]
+    fn numbers_are_padded_to_their_width() {
+        let mut s = String::new();
+        for (n, width) in [(0, 1), (7, 2), (42, 1), (5, 3), (1234, 2), (u64::MAX, 1)] {
+            push_number(&mut s, n, width);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 07 42 005 1234 18446744073709551615 ");
     }
 }

@@ -196,7 +196,7 @@ impl HostRule {
     }
 
     /// `http://` plus an authority that names the relay; `null` (an opaque origin) is not.
-    fn is_own_origin(&self, origin: &[u8], local: IpAddr) -> bool {
+    pub(super) fn is_own_origin(&self, origin: &[u8], local: IpAddr) -> bool {
         let Some(rest) = origin.strip_prefix(b"http://") else {
             return false;
         };

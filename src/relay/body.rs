@@ -132,15 +132,16 @@ pub(super) struct RelayBody {
 /// Cuts a response that moves no byte for `limit`. The timer is armed only when the
 /// upstream body first has nothing ready (a small answer that arrives whole never needs
 /// one), and data only stamps the time: the timer is moved when it fires, not on every
-/// chunk, which keeps the timer wheel out of the per-chunk path.
-struct IdleTimer {
+/// chunk, which keeps the timer wheel out of the per-chunk path. The fast path keeps one
+/// per connection for its header and idle timeouts, armed once.
+pub(super) struct IdleTimer {
     limit: Duration,
     last_moved: Instant,
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl IdleTimer {
-    fn new(limit: Duration) -> Self {
+    pub(super) fn new(limit: Duration) -> Self {
         Self {
             limit,
             last_moved: Instant::now(),
@@ -148,8 +149,13 @@ impl IdleTimer {
         }
     }
 
+    /// Something moved: the limit counts from now.
+    pub(super) fn moved(&mut self) {
+        self.last_moved = Instant::now();
+    }
+
     /// Ready when nothing moved for `limit`; otherwise registers for the next check.
-    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    pub(super) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let (limit, last_moved) = (self.limit, self.last_moved);
         let sleep = self
             .sleep
@@ -209,7 +215,7 @@ impl RelayBody {
             ex.sent(len as u64);
         }
         if let Some(idle) = self.idle.as_mut() {
-            idle.last_moved = Instant::now();
+            idle.moved();
         }
     }
 

@@ -14,6 +14,7 @@ use hyper::{Method, Request, Response, StatusCode, Uri, Version};
 use serde::Serialize;
 
 use super::State;
+use super::access_log::RequestMeter;
 use super::access_log::{Exchange, Via};
 use super::admission;
 use super::body::{RelayBody, UpstreamBody};
@@ -42,9 +43,18 @@ const HOP_BY_HOP: [HeaderName; 9] = [
     header::UPGRADE,
 ];
 
+/// A gateway the fast path (`fast.rs`) could not connect to for this request before
+/// handing it over: already counted against the gateway's health, and not tried again.
+pub(super) struct FailedConnect {
+    pub gateway: usize,
+    /// The note for the 502's message, as [`try_gateway`] writes it.
+    pub why: String,
+}
+
 pub(super) async fn handle(
     state: Arc<State>,
     local: IpAddr,
+    failed: Option<FailedConnect>,
     req: Request<Incoming>,
 ) -> Result<Response<RelayBody>, Infallible> {
     let uri = req.uri();
@@ -72,7 +82,7 @@ pub(super) async fn handle(
     if declared.is_some_and(|len| len > limit) {
         return Ok(too_large(ex, limit));
     }
-    Ok(forward(state, req, ex).await)
+    Ok(forward(state, req, ex, failed).await)
 }
 
 /// What one attempt at one upstream gave.
@@ -108,9 +118,13 @@ async fn forward(
     state: Arc<State>,
     req: Request<Incoming>,
     mut ex: Exchange,
+    failed: Option<FailedConnect>,
 ) -> Response<RelayBody> {
     let (parts, mut body) = req.into_parts();
-    let mut unreachable: Vec<String> = Vec::new();
+    let (tried, mut unreachable) = match failed {
+        Some(FailedConnect { gateway, why }) => (state.upstreams.get(gateway), vec![why]),
+        None => (None, Vec::new()),
+    };
     let now = Instant::now();
     // First the gateways not marked down, in order. If none of them answers, the ones
     // marked down are tried anyway, within one connect timeout in all: the only way
@@ -118,7 +132,10 @@ async fn forward(
     // follows only a failure seen now.
     let mut marked_down: Vec<&Upstream> = Vec::new();
     let mut retry: Option<(std::vec::IntoIter<&Upstream>, Instant)> = None;
-    let mut preferred = state.upstreams.iter();
+    let mut preferred = state
+        .upstreams
+        .iter()
+        .filter(|up| tried.is_none_or(|t| !std::ptr::eq(*up, t)));
     loop {
         let up = match preferred.next() {
             Some(up) if up.available(now) => up,
@@ -192,46 +209,76 @@ async fn try_gateway(
     let (up_body, mut give_back) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
     let headers = Outgoing::Gateway(config.identity.as_ref());
     let request = upstream_request(parts, uri, up_body, headers);
-    let failed = |ex, what: String| {
-        let msg = format!("anyray relay: {what}. Check it with `anyray doctor`.");
-        Tried::Done(error(
-            ex,
-            StatusCode::BAD_GATEWAY,
-            "anyray_gateway_error",
-            &msg,
-        ))
-    };
-    match attempt(state, request).await {
+    let failure = match attempt(state, request).await {
         Attempt::Answered(response) => {
             up.succeeded();
-            Tried::Done(respond(state, response, ex, Via::Gateway, up.label.clone()))
+            let label = up.label.clone();
+            return Tried::Done(respond(state, response, ex, Via::Gateway, label));
         }
         Attempt::ConnectFailed(why) => {
-            up.failed(why.clone(), config.retry_interval);
-            state.recorder.metrics.connect_error(up.url.as_str());
+            connect_failed(state, up, &why);
             match give_back.try_recv() {
-                Ok(untouched) => Tried::Next(ex, untouched, format!("{} ({why})", up.url)),
+                Ok(untouched) => return Tried::Next(ex, untouched, unreachable_note(up, &why)),
                 // Never retry once the body may have gone up; say so instead.
-                Err(_) => failed(
-                    ex,
-                    format!("the connection to the org gateway {} failed: {why}", up.url),
-                ),
+                Err(_) => Failure::Connection(why),
             }
         }
-        Attempt::Failed(why) => {
-            if meter.over_limit() {
-                return Tried::Done(too_large(ex, config.max_body_bytes));
-            }
-            if meter.client_failed() {
-                return Tried::Done(body_unreadable(ex));
-            }
+        Attempt::Failed(why) => Failure::BeforeAnswer(why),
+        Attempt::TimedOut => Failure::NoAnswer,
+    };
+    Tried::Done(gateway_failure(state, up, failure, ex, &meter))
+}
+
+/// A failed connect: counted against the gateway's health.
+pub(super) fn connect_failed(state: &State, up: &Upstream, why: &str) {
+    up.failed(why.to_owned(), state.config.retry_interval);
+    state.recorder.metrics.connect_error(up.url.as_str());
+}
+
+/// A gateway that could not be reached, as the 502's message lists it.
+pub(super) fn unreachable_note(up: &Upstream, why: &str) -> String {
+    format!("{} ({why})", up.url)
+}
+
+/// How a request that went to a gateway failed without an answer.
+pub(super) enum Failure {
+    /// The connection failed once the body may have gone up.
+    Connection(String),
+    /// The request went (at least partly) upstream, then the gateway failed.
+    BeforeAnswer(String),
+    /// No response headers within the idle timeout.
+    NoAnswer,
+}
+
+/// The answer to a request whose gateway failed: the client's own fault if its body
+/// broke or passed the limit, else a 502 or 504 naming the gateway.
+pub(super) fn gateway_failure(
+    state: &State,
+    up: &Upstream,
+    failure: Failure,
+    ex: Exchange,
+    meter: &RequestMeter,
+) -> Response<RelayBody> {
+    let config = &state.config;
+    let failed = |ex, what: String| {
+        let msg = format!("anyray relay: {what}. Check it with `anyray doctor`.");
+        error(ex, StatusCode::BAD_GATEWAY, "anyray_gateway_error", &msg)
+    };
+    match failure {
+        Failure::Connection(why) => failed(
+            ex,
+            format!("the connection to the org gateway {} failed: {why}", up.url),
+        ),
+        Failure::BeforeAnswer(_) if meter.over_limit() => too_large(ex, config.max_body_bytes),
+        Failure::BeforeAnswer(_) if meter.client_failed() => body_unreadable(ex),
+        Failure::BeforeAnswer(why) => {
             up.noted(why.clone());
             failed(
                 ex,
                 format!("the org gateway {} failed before answering: {why}", up.url),
             )
         }
-        Attempt::TimedOut => {
+        Failure::NoAnswer => {
             up.noted("no response headers within the idle timeout".into());
             let msg = format!(
                 "anyray relay: the org gateway {} sent no response within {} s \
@@ -239,12 +286,12 @@ async fn try_gateway(
                 up.url,
                 config.idle_timeout.as_secs()
             );
-            Tried::Done(error(
+            error(
                 ex,
                 StatusCode::GATEWAY_TIMEOUT,
                 "anyray_gateway_timeout",
                 &msg,
-            ))
+            )
         }
     }
 }
@@ -357,21 +404,45 @@ fn upstream_request(
     request
 }
 
-/// Removes hop-by-hop headers, including those the `Connection` header names.
+/// Removes hop-by-hop headers, including those the `Connection` header names. One pass
+/// over the names finds them; most messages have none or only `Connection: keep-alive`.
 pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if !HOP_BY_HOP.iter().any(|name| headers.contains_key(name)) {
-        return; // the common case, without a removal per name
+    let mut present = 0u16;
+    for name in headers.keys() {
+        if let Some(i) = hop_by_hop_index(name.as_str()) {
+            present |= 1 << i;
+        }
     }
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-        .collect();
-    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+    if present == 0 {
+        return;
+    }
+    // Other headers `Connection` names (allocates only when there is one).
+    let mut named: Vec<HeaderName> = Vec::new();
+    for value in headers.get_all(header::CONNECTION) {
+        let tokens = value.to_str().unwrap_or_default().split(',');
+        for token in tokens.map(str::trim).filter(|t| !t.is_empty()) {
+            if hop_by_hop_index(token).is_none()
+                && let Ok(name) = HeaderName::from_bytes(token.as_bytes())
+            {
+                named.push(name);
+            }
+        }
+    }
+    for (i, name) in HOP_BY_HOP.iter().enumerate() {
+        if present & (1 << i) != 0 {
+            headers.remove(name);
+        }
+    }
+    for name in &named {
         headers.remove(name);
     }
+}
+
+/// The position of `name` (any case) in [`HOP_BY_HOP`].
+pub(super) fn hop_by_hop_index(name: &str) -> Option<usize> {
+    HOP_BY_HOP
+        .iter()
+        .position(|h| h.as_str().len() == name.len() && h.as_str().eq_ignore_ascii_case(name))
 }
 
 fn respond(
@@ -395,7 +466,12 @@ fn respond(
 }
 
 /// An error the relay answers itself, in the route's SDK error shape.
-fn error(mut ex: Exchange, status: StatusCode, kind: &str, message: &str) -> Response<RelayBody> {
+pub(super) fn error(
+    mut ex: Exchange,
+    status: StatusCode,
+    kind: &str,
+    message: &str,
+) -> Response<RelayBody> {
     let body = ex.route().error_body(status.as_u16(), kind, message);
     ex.responded(status.as_u16(), Via::Relay, None);
     let mut response = Response::new(RelayBody::full(body, Some(ex)));
@@ -491,7 +567,7 @@ mod tests {
     fn strips_hop_by_hop_and_connection_named_headers() {
         let mut h = HeaderMap::new();
         for (n, v) in [
-            ("connection", "keep-alive, x-private"),
+            ("connection", "Keep-Alive, x-private, , TE"),
             ("keep-alive", "timeout=5"),
             ("x-private", "1"),
             ("transfer-encoding", "chunked"),

@@ -78,6 +78,11 @@ impl Metrics {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A request that was started and then handed to another path, which counts it.
+    pub(super) fn abandoned(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
     pub(super) fn in_flight(&self) -> i64 {
         self.in_flight.load(Ordering::Relaxed)
     }

@@ -24,7 +24,10 @@ mod admission;
 mod body;
 mod cause;
 mod config;
+mod fast;
 mod forward;
+mod h1;
+mod leg;
 mod metrics;
 mod redact;
 mod routes;
@@ -55,9 +58,12 @@ pub use routes::Route;
 
 use access_log::{LogSink, Recorder};
 use admission::HostRule;
+use fast::{Replay, Served};
+use forward::FailedConnect;
+use leg::IdleLegs;
 use metrics::Metrics;
 use target::FailOpenTargets;
-use upstream::{Upstream, UpstreamClient};
+use upstream::{Bounded, Dialer, Upstream, UpstreamClient};
 
 use crate::error::UserError;
 
@@ -68,7 +74,13 @@ struct State {
     fail_open: FailOpenTargets,
     /// The names and addresses requests may give in `Host`.
     hosts: HostRule,
+    /// TLS gateways, fail-open targets, and the requests the fast path hands over.
     client: UpstreamClient,
+    /// Whether some gateway is plain `http://`: client connections start on the fast
+    /// path (`fast.rs`), which connects its legs with `dialer` and parks them idle here.
+    fast_path: bool,
+    dialer: Bounded<Dialer>,
+    idle_legs: IdleLegs,
     recorder: Arc<Recorder>,
 }
 
@@ -97,16 +109,21 @@ impl Relay {
             UserError::problem(format!("cannot listen on {}: {e}", config.listen)).with_hint(hint)
         })?;
         let local_addr = listener.local_addr()?;
+        let dialer = upstream::dialer(Matcher::from_env(), config.connect_timeout);
+        let upstreams: Vec<Upstream> = config
+            .upstreams
+            .iter()
+            .cloned()
+            .map(Upstream::new)
+            .collect::<Result<_, _>>()?;
         let state = Arc::new(State {
-            upstreams: config
-                .upstreams
-                .iter()
-                .cloned()
-                .map(Upstream::new)
-                .collect::<Result<_, _>>()?,
+            fast_path: upstreams.iter().any(|up| up.legs.is_some()),
+            idle_legs: IdleLegs::new(upstreams.len()),
+            upstreams,
             fail_open: FailOpenTargets::new(&config.providers)?,
             hosts: HostRule::new(local_addr, &config.allowed_hosts),
-            client: upstream::client(tls, Matcher::from_env(), config.connect_timeout),
+            client: upstream::client(tls, &dialer),
+            dialer,
             recorder: Arc::new(Recorder {
                 log,
                 metrics: Metrics::default(),
@@ -326,17 +343,46 @@ async fn serve_connection(
     stream: TcpStream,
     local: IpAddr,
     state: Arc<State>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true); // SSE events go out as they come
+    if !state.fast_path {
+        return serve_hyper(TokioIo::new(stream), local, state, stop, None).await;
+    }
+    match fast::serve(stream, local, &state, &stop).await {
+        Served::Closed => {}
+        Served::Handoff {
+            replay,
+            stream,
+            failed,
+        } => {
+            let io = TokioIo::new(Replay::new(replay, stream));
+            serve_hyper(io, local, state, stop, failed).await;
+        }
+    }
+}
+
+/// Serves a connection with hyper's HTTP/1 server and the forwarding of `forward.rs`.
+/// `failed`: a gateway the fast path could not reach for the connection's first request.
+async fn serve_hyper<I>(
+    io: I,
+    local: IpAddr,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+    failed: Option<FailedConnect>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let handler_state = state.clone();
     // Whether a request ever reached the handler on this connection (see below).
     let served = Arc::new(AtomicBool::new(false));
     let service_served = served.clone();
+    let failed = std::sync::Mutex::new(failed);
     let service = service_fn(move |req| {
         service_served.store(true, Ordering::Relaxed);
-        forward::handle(handler_state.clone(), local, req)
+        let failed = failed.lock().map_or(None, |mut f| f.take());
+        forward::handle(handler_state.clone(), local, failed, req)
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -346,7 +392,7 @@ async fn serve_connection(
         // in: 64 KiB keeps a 5 MB upload under 0.5 MiB of peak RSS instead of ~1.7 MiB
         // (bench/run.sh).
         .max_buf_size(64 * 1024)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
         // The connection first: a request that has arrived is read before stopping.

@@ -132,10 +132,18 @@ const QUERY_KEYS: &[&str] = &[
     "pageToken",
 ];
 
-/// The request target as the access log shows it.
-pub(super) fn target_for_log(route: Route, path: &str, query: Option<&str>) -> String {
+/// The request target as the access log shows it: a known endpoint without a query is
+/// its template as it is (no allocation per request).
+pub(super) fn target_for_log(route: Route, path: &str, query: Option<&str>) -> Cow<'static, str> {
+    let template = templates(route)
+        .iter()
+        .find(|t| **t == path || matches(t, path));
+    let query = query.filter(|q| !q.is_empty());
+    if let (Some(template), None) = (template, query) {
+        return Cow::Borrowed(template);
+    }
     let mut out = String::with_capacity(64);
-    match templates(route).iter().find(|t| matches(t, path)) {
+    match template {
         Some(template) => out.push_str(template),
         None if path == "*" => out.push('*'),
         None if !path.starts_with('/') => out.push('-'),
@@ -144,8 +152,8 @@ pub(super) fn target_for_log(route: Route, path: &str, query: Option<&str>) -> S
             out.push_str("/…");
         }
     }
-    let Some(query) = query.filter(|q| !q.is_empty()) else {
-        return out;
+    let Some(query) = query else {
+        return Cow::Owned(out);
     };
     let mut separator = '?';
     for part in query.split('&').filter(|p| !p.is_empty()) {
@@ -156,7 +164,7 @@ pub(super) fn target_for_log(route: Route, path: &str, query: Option<&str>) -> S
             None => out.push('…'),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// The method as the log shows it: extension methods are client text, so `OTHER`.
@@ -234,7 +242,7 @@ mod tests {
             Some((p, q)) => (p, Some(q)),
             None => (target, None),
         };
-        target_for_log(route, path, query)
+        target_for_log(route, path, query).into_owned()
     }
 
     #[test]

@@ -44,6 +44,12 @@ impl Route {
     /// Classifies a request by its path; Anthropic's SDKs are also recognised by their
     /// `anthropic-version` header on paths both APIs share (e.g. `/v1/models`).
     pub fn classify(path: &str, headers: &HeaderMap) -> Route {
+        Self::classify_path(path, headers.contains_key("anthropic-version"))
+    }
+
+    /// [`classify`](Self::classify) for a request known to carry an `anthropic-version`
+    /// header or not.
+    pub fn classify_path(path: &str, anthropic_version: bool) -> Route {
         if path.starts_with(OWN_PREFIX) {
             return Route::Relay;
         }
@@ -51,7 +57,7 @@ impl Route {
             return Route::Provider(Provider::Anthropic);
         }
         if under(path, "/v1") {
-            return if headers.contains_key("anthropic-version") {
+            return if anthropic_version {
                 Route::Provider(Provider::Anthropic)
             } else {
                 Route::Provider(Provider::Openai)

@@ -75,6 +75,15 @@ impl Base {
         self.with(PathAndQuery::from_maybe_shared(Bytes::from(joined))?)
     }
 
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// The URL's path without its trailing slash: empty or `/prefix`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     fn with(&self, path_and_query: PathAndQuery) -> Result<Uri, hyper::http::Error> {
         Uri::builder()
             .scheme(self.scheme.clone())
@@ -115,6 +124,29 @@ impl FailOpenTargets {
             openai: FailOpenTarget::new(&providers.openai)?,
             anthropic: FailOpenTarget::new(&providers.anthropic)?,
             gemini: FailOpenTarget::new(&providers.gemini)?,
+        })
+    }
+}
+
+/// Where a plain-`http://` gateway's legs connect, and what its requests carry in `Host`.
+#[derive(Debug, Clone)]
+pub(super) struct LegTarget {
+    /// `http://authority/`, what the dialer connects to.
+    pub origin: Uri,
+    /// The authority of the gateway's URL, as the pooled client sends it (no default port).
+    pub host: Box<[u8]>,
+}
+
+impl LegTarget {
+    pub(super) fn new(authority: &Authority) -> Result<Self, hyper::http::Error> {
+        let origin = Uri::builder()
+            .scheme(Scheme::HTTP)
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()?;
+        Ok(Self {
+            origin,
+            host: authority.as_str().as_bytes().into(),
         })
     }
 }

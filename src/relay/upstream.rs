@@ -1,7 +1,8 @@
 //! The upstream side: one pooled hyper client (keep-alive, HTTP/2 by ALPN, rustls with
 //! the OS roots plus the optional CA file), a connector that honours
-//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` explicitly and never proxies loopback, and each
-//! gateway's health (a small circuit breaker).
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` explicitly and never proxies loopback (the fast
+//! path's legs to plain-`http://` gateways use it too, `leg.rs`), and each gateway's
+//! health (a small circuit breaker).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use hyper::Uri;
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
@@ -22,7 +23,7 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use super::body::UpstreamBody;
-use super::target::Base;
+use super::target::{Base, LegTarget};
 use crate::error::UserError;
 use crate::gateway_url::{GatewayUrl, is_loopback_host};
 
@@ -32,34 +33,38 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
 /// The client every upstream and fail-open request goes through.
 pub(super) type UpstreamClient = Client<Bounded<HttpsConnector<Dialer>>, UpstreamBody>;
 
-/// Builds the pooled client. The whole connect (TCP, proxy CONNECT, TLS) is bounded by
-/// `connect_timeout`, so a black-holed gateway fails over in that time.
-pub(super) fn client(
-    mut tls: rustls::ClientConfig,
-    proxies: Matcher,
-    connect_timeout: Duration,
-) -> UpstreamClient {
+/// The TCP connector (straight or through a proxy), its whole connect bounded by
+/// `connect_timeout` so a black-holed gateway fails over in that time.
+pub(super) fn dialer(proxies: Matcher, connect_timeout: Duration) -> Bounded<Dialer> {
     let mut http = HttpConnector::new();
     http.enforce_http(false); // https URIs reach us; TLS is layered on top
     http.set_nodelay(true); // SSE events must not wait for Nagle
-    let dialer = Dialer {
-        http,
-        proxies: std::sync::Arc::new(proxies),
-    };
+    Bounded {
+        inner: Dialer {
+            http,
+            proxies: std::sync::Arc::new(proxies),
+        },
+        limit: connect_timeout,
+    }
+}
+
+/// Builds the pooled client on `dialer`. The whole connect (TCP, proxy CONNECT, TLS) is
+/// bounded by the dialer's connect timeout.
+pub(super) fn client(mut tls: rustls::ClientConfig, dialer: &Bounded<Dialer>) -> UpstreamClient {
     // hyper-rustls sets ALPN itself (h2, http/1.1) and refuses a config that has it.
     tls.alpn_protocols.clear();
     let https = HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_all_versions()
-        .wrap_connector(dialer);
+        .wrap_connector(dialer.inner.clone());
     Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .build(Bounded {
             inner: https,
-            limit: connect_timeout,
+            limit: dialer.limit,
         })
 }
 
@@ -118,7 +123,8 @@ pub(super) struct Bounded<C> {
 
 impl<C> Service<Uri> for Bounded<C>
 where
-    C: Service<Uri, Response = MaybeHttpsStream<TokioIo<TcpStream>>>,
+    C: Service<Uri>,
+    C::Response: Send + 'static,
     C::Error: Into<BoxError>,
     C::Future: Send + 'static,
 {
@@ -167,6 +173,10 @@ pub(super) struct Upstream {
     pub url: GatewayUrl,
     /// Where its requests go (scheme, authority and base path).
     pub base: Base,
+    /// For a plain-`http://` gateway: where the fast path's legs connect (`fast.rs`).
+    /// TLS gateways always go through the pooled client, which speaks HTTP/2 where the
+    /// gateway offers it.
+    pub legs: Option<LegTarget>,
     /// `url` as the access log and metrics name it, shared by every exchange.
     pub label: std::sync::Arc<str>,
     health: Mutex<Health>,
@@ -191,8 +201,17 @@ pub(super) struct UpstreamReport {
 
 impl Upstream {
     pub(super) fn new(url: GatewayUrl) -> Result<Self, UserError> {
+        let base = Base::new(&url)?;
+        let legs =
+            match url.is_https() {
+                true => None,
+                false => Some(LegTarget::new(base.authority()).map_err(|e| {
+                    UserError::usage(format!("cannot use {url} as an upstream: {e}"))
+                })?),
+            };
         Ok(Self {
-            base: Base::new(&url)?,
+            base,
+            legs,
             label: url.to_string().into(),
             url,
             health: Mutex::new(Health {

@@ -37,6 +37,7 @@ mod references;
 mod relay;
 mod relay_attacks;
 mod relay_cli;
+mod relay_fast_path;
 mod relay_tls;
 mod run;
 mod shells;
