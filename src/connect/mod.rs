@@ -59,17 +59,32 @@ pub enum TargetName {
     Shell,
     /// Gemini CLI and the Google GenAI SDK, through the shell env file
     Gemini,
+    /// opencode: ~/.config/opencode/opencode.json
+    Opencode,
+    /// Continue (`cn` and the IDE extensions): ~/.continue/config.yaml
+    Continue,
+    /// aider: ~/.aider.conf.yml
+    Aider,
+    /// Goose: a custom provider in ~/.config/goose
+    Goose,
+    /// Zed: the editor's settings.json
+    Zed,
 }
 
 impl TargetName {
     /// Every name, in the order targets are shown.
-    pub const ALL: [TargetName; 6] = [
+    pub const ALL: [TargetName; 11] = [
         TargetName::ClaudeCode,
         TargetName::Cursor,
         TargetName::Windsurf,
         TargetName::Codex,
         TargetName::Shell,
         TargetName::Gemini,
+        TargetName::Opencode,
+        TargetName::Continue,
+        TargetName::Aider,
+        TargetName::Goose,
+        TargetName::Zed,
     ];
 
     /// The stable name, as on the command line, in JSON and in the ledger.
@@ -81,6 +96,11 @@ impl TargetName {
             TargetName::Codex => "codex",
             TargetName::Shell => "shell",
             TargetName::Gemini => "gemini",
+            TargetName::Opencode => "opencode",
+            TargetName::Continue => "continue",
+            TargetName::Aider => "aider",
+            TargetName::Goose => "goose",
+            TargetName::Zed => "zed",
         }
     }
 }

@@ -14,11 +14,17 @@ use crate::paths::display_path;
 use crate::provider_env::{self, EnvVar};
 use crate::settings::Via;
 
+mod aider;
 mod claude_code;
 mod codex;
+mod continue_cli;
+mod declared;
 mod gemini;
+mod goose;
+mod opencode;
 mod shell;
 mod vscode;
+mod zed;
 
 /// What every target needs to know to compute its wanted values.
 #[derive(Debug, Clone)]
@@ -111,6 +117,11 @@ pub(crate) fn all() -> Vec<&'static dyn Target> {
         &codex::Codex,
         &shell::ShellTarget,
         &gemini::Gemini,
+        &opencode::OPENCODE,
+        &continue_cli::CONTINUE,
+        &aider::AIDER,
+        &goose::GOOSE,
+        &zed::ZED,
     ]
 }
 
@@ -123,6 +134,11 @@ pub(crate) fn get(name: TargetName) -> &'static dyn Target {
         TargetName::Codex => &codex::Codex,
         TargetName::Shell => &shell::ShellTarget,
         TargetName::Gemini => &gemini::Gemini,
+        TargetName::Opencode => &opencode::OPENCODE,
+        TargetName::Continue => &continue_cli::CONTINUE,
+        TargetName::Aider => &aider::AIDER,
+        TargetName::Goose => &goose::GOOSE,
+        TargetName::Zed => &zed::ZED,
     }
 }
 
@@ -130,7 +146,7 @@ pub(crate) fn get(name: TargetName) -> &'static dyn Target {
 pub(crate) fn detect(bin: &str, dir: Result<PathBuf>) -> Detection {
     let (installed, reason) = match dir {
         _ if crate::shell::rc::on_path(bin) => (true, format!("`{bin}` on PATH")),
-        Ok(dir) if dir.is_dir() => (true, format!("{} exists", display_path(&dir))),
+        Ok(dir) if dir.exists() => (true, format!("{} exists", display_path(&dir))),
         Ok(dir) => (
             false,
             format!("no `{bin}` on PATH and no {}", display_path(&dir)),

@@ -25,6 +25,7 @@ mod connect_engine;
 mod connect_safety;
 mod connect_sequences_prop;
 mod connect_shell;
+mod connect_tools;
 mod connect_vscode;
 mod connect_yaml;
 mod doctor;
