@@ -13,7 +13,10 @@
 #
 # Env: ANYRAY_E2E_CACHE (default ~/.cache/anyray-e2e) holds the installs;
 # ANYRAY_E2E_KEEP=1 keeps the run's temp dir (HOME, logs) for a look afterwards;
-# ANYRAY_E2E_ANYRAY=PATH tests that anyray binary (say, a release build) instead.
+# ANYRAY_E2E_ANYRAY=PATH tests that anyray binary (say, a release build) instead;
+# ANYRAY_E2E_STEPS picks the parts to run: `core` (steps 1-11: Claude Code, Codex, the
+# SDKs, the shells), `tools` (step 12: the other AI tools, tools.sh), default both;
+# ANYRAY_E2E_TOOLS narrows step 12 to some tools (e.g. "opencode aider").
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,6 +67,38 @@ install_sdks() {
   say "$("$E2E_PY" -c 'import openai, anthropic; print(f"openai {openai.__version__}, anthropic {anthropic.__version__}")')"
 }
 
+# The other AI coding tools (step 12, tools.sh): npm packages from tools/package.json +
+# its lock file, aider into a venv of its own (its pinned dependencies are many).
+install_tools() {
+  local dir interp
+  dir="$CACHE/tools-npm-$(key "$E2E_DIR/tools/package.json" "$E2E_DIR/tools/package-lock.json")"
+  if [[ ! -f $dir/.complete ]]; then
+    say "installing opencode, Gemini CLI, Qwen Code, Continue, Copilot CLI and droid into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$E2E_DIR/tools/package.json" "$E2E_DIR/tools/package-lock.json" "$dir/"
+    # `npm install` on the lock rather than `npm ci`: the lock cannot list the other
+    # platforms' optional binaries (opencode-darwin-*, …) where a registry mirror lacks
+    # them, and `npm ci` refuses a lock without them; the versions still come from it.
+    (cd "$dir" && timeout 900 npm install --no-save --no-audit --no-fund --loglevel=error)
+    touch "$dir/.complete"
+  fi
+  E2E_TOOLS="$dir/node_modules"
+  if [[ -n ${ANYRAY_E2E_TOOLS:-} && " ${ANYRAY_E2E_TOOLS//,/ } " != *" aider "* ]]; then
+    return
+  fi
+  interp=$(python3 -c 'import sys; print(sys.executable, sys.version)')
+  dir="$CACHE/aider-$(key <(echo "$interp") "$E2E_DIR/tools/requirements.txt")"
+  if [[ ! -f $dir/.complete ]]; then
+    say "installing aider into $dir"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    timeout 900 "$dir/bin/python" -m pip install --quiet --no-input -r "$E2E_DIR/tools/requirements.txt"
+    touch "$dir/.complete"
+  fi
+  E2E_AIDER="$dir/bin/aider"
+}
+
 build() {
   say "building anyray and the fake gateway"
   (cd "$REPO" && cargo build --locked --quiet --bin anyray --bin fake_gateway)
@@ -77,7 +112,8 @@ build() {
 
 # Runs suite.sh with nothing but loopback to talk to.
 run_suite() {
-  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE
+  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE E2E_TOOLS E2E_AIDER E2E_STEPS
+  export ANYRAY_E2E_TOOLS=${ANYRAY_E2E_TOOLS:-}
   unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
   export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
   local isolate
@@ -108,8 +144,11 @@ main() {
     say "the cache $CACHE stayed locked for 15 minutes" >&2
     exit 2
   }
+  E2E_STEPS=${ANYRAY_E2E_STEPS:-core tools}
+  E2E_TOOLS="" E2E_AIDER=""
   install_clients
   install_sdks
+  if [[ " $E2E_STEPS " == *" tools "* ]]; then install_tools; fi
   exec 9>&-
   build
   run_suite

@@ -1,0 +1,165 @@
+# shellcheck shell=bash
+# Step 12 of suite.sh (issue 17): each AI coding tool configured by `anyray connect <target>`
+# alone, in a HOME of its own that holds only a user's typical file for that tool. The
+# real tool answers a one-line prompt through the fake gateway (the answer text AND the
+# request the fake logged are checked), then `disconnect` must leave every file byte for
+# byte as it was. A tool that cannot run here is reported SKIP with the reason.
+#
+# Expects from suite.sh: W, URLS[gateway], GW_TEXT, the lib.sh helpers; from run.sh:
+# E2E_TOOLS (node_modules with the npm tools), E2E_AIDER (aider in its venv).
+
+# What the tools themselves create while running (their caches, logs, sessions) and
+# anyray's own state; the files anyray connects must come back identical regardless.
+TOOLS_STATE=(
+  '.local/*' '.cache/*' '.config/anyray/*' '.config/opencode/.gitignore'
+  '.continue/*' '.aider*' '.copilot/*' '.gemini/*' '.qwen/*' '.factory/*'
+  'work/*'
+)
+# Never left behind by anyray.
+TOOLS_NEVER=('*.bak' '*.orig' '*~' '.local/state/anyray/backups/*.tmp*')
+
+PROMPT="Say hi in one line"
+
+# wanted NAME: whether ANYRAY_E2E_TOOLS (empty: every tool) selects NAME.
+wanted() {
+  [[ -z ${ANYRAY_E2E_TOOLS:-} || " ${ANYRAY_E2E_TOOLS//,/ } " == *" $1 "* ]]
+}
+
+# tool_home NAME: a fresh HOME (TH) with a work dir (TW) to run the tool in.
+tool_home() {
+  TH="$W/tool-$1"
+  TW="$TH/work"
+  rm -rf "$TH"
+  mkdir -p "$TW"
+}
+
+tool_connect() {
+  local target=$1
+  tool snapshot "$TH" "$W/tool-$target.before.json"
+  anyray "$TH" connect --yes --gateway "${URLS[gateway]}" "$target" ||
+    { fail "anyray connect $target exited $?"; return 1; }
+  detail "anyray connect $target"
+}
+
+# tool_answers NAME PATH OUT [FILTERS...]: the tool's output OUT holds the fake's answer,
+# and the fake logged at least one request to PATH (matching FILTERS) since TOOL_MARK.
+tool_answers() {
+  local name=$1 path=$2 out=$3
+  shift 3
+  tail -n 20 "$out"
+  grep -qF "$GW_TEXT" "$out" || { fail "$name did not print the gateway's answer"; return 1; }
+  tool requests "$W/gateway.log" --from "$TOOL_MARK" --method POST --path "$path" --min 1 \
+    --what "$name requests to $path" "$@" ||
+    { fail "the gateway logged no POST $path from $name"; return 1; }
+  detail "answered through the gateway (POST $path)"
+}
+
+tool_disconnect() {
+  local target=$1
+  anyray "$TH" disconnect --yes || { fail "anyray disconnect exited $?"; return 1; }
+  tool compare "$W/tool-$target.before.json" "$TH" --allow-new "${TOOLS_STATE[@]}" \
+    --deny-new "${TOOLS_NEVER[@]}" ||
+    { fail "a file differs from before connect (see log)"; return 1; }
+  detail "every file byte-identical to before connect"
+}
+
+# run_tool NAME SECS CMD...: runs the tool from its work dir in the clean environment,
+# output to $W/tool-NAME.out; TOOL_MARK is the gateway log's length before.
+run_tool() {
+  local name=$1 secs=$2 rc=0
+  shift 2
+  TOOL_MARK=$(lines gateway)
+  (cd "$TW" && in_home "$TH" "$secs" "$@") >"$W/tool-$name.out" 2>&1 || rc=$?
+  echo "$name exited $rc"
+  return 0
+}
+
+# --- the tools ----------------------------------------------------------------------------
+
+# opencode: a user's opencode.json choosing an OpenAI model; opencode keeps it and calls
+# the gateway's Responses API.
+opencode_seed() {
+  mkdir -p "$TH/.config/opencode"
+  cat >"$TH/.config/opencode/opencode.json" <<'EOF'
+{
+  // my opencode settings (JSONC)
+  "$schema": "https://opencode.ai/config.json",
+  "model": "openai/gpt-4o-mini",
+  "autoupdate": false,
+}
+EOF
+}
+opencode_run() {
+  run_tool opencode 180 OPENCODE_DISABLE_AUTOUPDATE=1 OPENCODE_DISABLE_MODELS_FETCH=1 \
+    OPENCODE_DISABLE_SHARE=1 OPENCODE_DISABLE_LSP_DOWNLOAD=1 \
+    "$E2E_TOOLS/.bin/opencode" run "$PROMPT"
+  tool_answers opencode /v1/responses "$W/tool-opencode.out" \
+    --header "authorization=Bearer sk-e2e-dummy"
+}
+
+# Continue's CLI: a config.yaml with the user's name and no model yet; `cn` uses the
+# entry anyray adds and reads the key through `${{ secrets.OPENAI_API_KEY }}`.
+continue_seed() {
+  mkdir -p "$TH/.continue"
+  cat >"$TH/.continue/config.yaml" <<'EOF'
+# my Continue config
+name: My Config   # shown in the IDE
+version: 0.0.1
+schema: v1
+EOF
+}
+# ANTHROPIC_API_KEY is unset for `cn -p`: with it set, headless cn rewrites config.yaml
+# with Claude models and that key in plain text (its onboarding, `createOrUpdateConfig`
+# in extensions/cli/src/services/index.ts), whatever anyray wrote.
+continue_run() {
+  run_tool continue 120 ANTHROPIC_API_KEY= "$E2E_TOOLS/.bin/cn" -p "$PROMPT"
+  tool_answers continue /v1/chat/completions "$W/tool-continue.out" \
+    --header "authorization=Bearer sk-e2e-dummy"
+}
+
+# aider: the user's ~/.aider.conf.yml picks an OpenAI model; the key comes from
+# OPENAI_API_KEY, as before.
+aider_seed() {
+  cat >"$TH/.aider.conf.yml" <<'EOF'
+##########################################################
+# Sample .aider.conf.yml
+## Specify the OpenAI API base URL
+#openai-api-base: xxx
+
+model: gpt-4o-mini # mine
+EOF
+}
+aider_run() {
+  run_tool aider 240 "$E2E_AIDER" --message "$PROMPT" --no-git --yes-always \
+    --no-check-update --analytics-disable --no-show-model-warnings --no-pretty \
+    --no-show-release-notes
+  tool_answers aider /v1/chat/completions "$W/tool-aider.out"
+}
+
+# tool_case NAME TARGET: seed, connect, answer, disconnect, each a checked row.
+tool_case() {
+  local name=$1 target=$2
+  wanted "$name" || return 0
+  tool_home "$name"
+  "${name}_seed"
+  check "$name" "connect" tool_connect "$target" || return
+  check "$name" "answers" "${name}_run"
+  check "$name" "disconnect" tool_disconnect "$target"
+}
+
+step_tools() {
+  section "12. the other AI tools: connect alone, a real answer, disconnect (issue 17)"
+  local why
+  why=$(blocked connect disconnect)
+  if [[ -n $why ]]; then
+    skip_rows tools "$why" opencode continue aider
+    return
+  fi
+  if [[ -z ${E2E_TOOLS:-} ]]; then
+    skip_rows tools "run.sh installed no tools (ANYRAY_E2E_STEPS)" opencode continue aider
+    return
+  fi
+  tool_case opencode opencode
+  tool_case continue continue
+  tool_case aider aider
+}
