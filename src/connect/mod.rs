@@ -122,6 +122,8 @@ pub enum Format {
     Toml,
     /// YAML, edited in place by text splices checked by re-parsing (src/edit/yaml).
     Yaml,
+    /// `KEY=value` lines as the dotenv package reads them (Gemini CLI's `.env`).
+    Dotenv,
     /// A file anyray does not own that gets whole marked lines (a shell rc file).
     Lines,
     /// A file whose whole contents anyray writes (`env.sh`, the fish drop-in).
@@ -135,6 +137,7 @@ impl Format {
             Format::Jsonc => Box::new(edit::json::parse(text, edit::json::Dialect::Jsonc)?),
             Format::Toml => Box::new(edit::toml::parse(text)?),
             Format::Yaml => Box::new(edit::yaml::parse(text)?),
+            Format::Dotenv => Box::new(edit::dotenv::parse(text)?),
             Format::Lines => Box::new(edit::lines::parse_lines(text)),
             Format::Owned => Box::new(edit::lines::parse_owned(text)),
         })
@@ -157,7 +160,7 @@ impl Format {
                 let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                 compact.is_empty() || compact == "{}"
             }
-            Format::Toml | Format::Yaml => text.trim().is_empty(),
+            Format::Toml | Format::Yaml | Format::Dotenv => text.trim().is_empty(),
             Format::Lines | Format::Owned => text.is_empty(),
         }
     }

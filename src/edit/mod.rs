@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub mod dotenv;
 pub mod json;
 pub mod lines;
 pub mod toml;

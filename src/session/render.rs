@@ -209,4 +209,12 @@ pub(crate) fn status(p: &Printer, report: &StatusReport) {
             ));
         }
     }
+    for tool in report.not_configurable.iter().filter(|t| t.installed) {
+        p.line(format!(
+            "  {} {}: not configurable from a file: {}",
+            p.paint(Style::Dim, "note"),
+            tool.tool,
+            tool.reason
+        ));
+    }
 }

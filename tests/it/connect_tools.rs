@@ -395,3 +395,108 @@ fn the_yaml_targets_files_read_the_same_with_the_tools_parsers() {
         );
     }
 }
+
+const GEMINI_ENV: &str = ".gemini/.env";
+
+#[test]
+fn gemini_writes_its_dotenv_and_keeps_the_shell_route() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    let original = "# my Gemini settings\nGEMINI_MODEL=gemini-2.5-pro\r\nexport DEBUG=0";
+    env.write(GEMINI_ENV, original);
+    env.run(["connect", "gemini", "--gateway", GW]).ok();
+    insta::assert_snapshot!(visible(env.read(GEMINI_ENV).as_bytes()), @r"
+    # my Gemini settings
+    GEMINI_MODEL=gemini-2.5-pro␍
+    export DEBUG=0␍
+    GOOGLE_GEMINI_BASE_URL=https://gw.example:8787/gemini
+    ");
+    let env_sh = env.read(".config/anyray/env.sh");
+    assert!(
+        env_sh.contains("export GOOGLE_GEMINI_BASE_URL='https://gw.example:8787/gemini'"),
+        "the shell route works as before: {env_sh}"
+    );
+    let status = env.run(["status", "gemini", "--json"]).json();
+    let gemini = &status["targets"][0];
+    assert_eq!(gemini["state"], "connected", "{gemini}");
+    assert_eq!(gemini["endpoint"], format!("{GW}/gemini"));
+    let notes = gemini["notes"].to_string();
+    assert!(
+        notes.contains("#27550"),
+        "no selectedType: status says so: {notes}"
+    );
+
+    // `disconnect gemini` restores both routes.
+    env.run(["disconnect", "gemini"]).ok();
+    assert_eq!(env.read(GEMINI_ENV), original);
+    assert_eq!(env.read(".bashrc"), "# mine\n");
+    assert!(!env.config_dir().join("env.sh").exists());
+}
+
+#[test]
+fn gemini_replaces_the_users_base_url_in_place_and_puts_it_back() {
+    let env = TestEnv::new();
+    env.write(".gemini/settings.json", "{\n  // chose the API key\n  \"security\": { \"auth\": { \"selectedType\": \"gemini-api-key\" } }\n}\n");
+    let connected = round_trip(
+        &env,
+        "gemini",
+        GEMINI_ENV,
+        Some(b"GOOGLE_GEMINI_BASE_URL='https://old.example' # theirs\nGEMINI_API_KEY=k\n"),
+    );
+    assert_eq!(
+        visible(&connected),
+        "GOOGLE_GEMINI_BASE_URL=https://gw.example:8787/gemini # theirs\nGEMINI_API_KEY=k\n"
+    );
+    let status = env.run(["status", "gemini", "--json"]).json();
+    assert!(!status["targets"][0]["notes"].to_string().contains("#27550"));
+}
+
+#[test]
+fn gemini_refuses_a_dotenv_it_cannot_edit_safely() {
+    let env = TestEnv::new();
+    let twice = "GOOGLE_GEMINI_BASE_URL=a\nGOOGLE_GEMINI_BASE_URL=b\n";
+    env.write(GEMINI_ENV, twice);
+    let out = env.run(["connect", "gemini", "--force", "--gateway", GW]);
+    out.code(3);
+    assert!(out.stderr.contains(".gemini/.env:2:1"), "{}", out.stderr);
+    assert_eq!(env.read(GEMINI_ENV), twice);
+}
+
+#[test]
+fn status_lists_the_tools_no_file_can_point_at_a_gateway() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path(".config/amp")).unwrap();
+    let out = env.run(["status"]);
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("Amp: not configurable from a file: Amp sends model traffic"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("Kiro:"),
+        "only what is installed: {}",
+        out.stdout
+    );
+    let json = env.run(["status", "--json"]).json();
+    let tools: Vec<(String, bool)> = json["not_configurable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["tool"].as_str().unwrap().to_string(),
+                t["installed"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            ("Amp".to_string(), true),
+            ("Kiro".to_string(), false),
+            ("Cline (VS Code extension)".to_string(), false)
+        ]
+    );
+}
