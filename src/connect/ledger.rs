@@ -134,6 +134,11 @@ pub struct KeyRecord {
     pub prior: Option<Scalar>,
     /// What anyray wrote.
     pub written: String,
+    /// A seed (a value written only where there was none, that the user may change,
+    /// such as a model id): a changed seed is no conflict on disconnect (see
+    /// [`super::plan_disconnect`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub seed: bool,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

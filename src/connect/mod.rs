@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::edit::{self, EditError, Editor, KeyPath};
+use crate::edit::{self, EditError, Editor, KeyPath, Seg};
 use crate::error::UserError;
 use crate::fs_safe;
 
@@ -69,11 +69,13 @@ pub enum TargetName {
     Goose,
     /// Zed: the editor's settings.json
     Zed,
+    /// Factory's droid: ~/.factory/settings.json
+    Droid,
 }
 
 impl TargetName {
     /// Every name, in the order targets are shown.
-    pub const ALL: [TargetName; 11] = [
+    pub const ALL: [TargetName; 12] = [
         TargetName::ClaudeCode,
         TargetName::Cursor,
         TargetName::Windsurf,
@@ -85,6 +87,7 @@ impl TargetName {
         TargetName::Aider,
         TargetName::Goose,
         TargetName::Zed,
+        TargetName::Droid,
     ];
 
     /// The stable name, as on the command line, in JSON and in the ledger.
@@ -101,6 +104,7 @@ impl TargetName {
             TargetName::Aider => "aider",
             TargetName::Goose => "goose",
             TargetName::Zed => "zed",
+            TargetName::Droid => "droid",
         }
     }
 }
@@ -171,6 +175,8 @@ impl Format {
 pub struct Want {
     pub key: KeyPath,
     pub value: String,
+    /// Written only because the key is absent, and the user's to change afterwards.
+    pub seed: bool,
 }
 
 impl Want {
@@ -178,6 +184,15 @@ impl Want {
         Self {
             key,
             value: value.into(),
+            seed: false,
+        }
+    }
+
+    /// A seed: see [`KeyRecord::seed`].
+    pub fn seed(key: KeyPath, value: impl Into<String>) -> Self {
+        Self {
+            seed: true,
+            ..Self::new(key, value)
         }
     }
 }
@@ -285,6 +300,7 @@ pub fn plan_connect(
                 key: want.key.clone(),
                 prior: current,
                 written: want.value.clone(),
+                seed: want.seed,
             }),
         }
         if !in_place {
@@ -409,7 +425,8 @@ pub fn plan_disconnect(
         let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
         let now_value = now.as_ref().map(|s| s.value.clone());
         let prior_value = key.prior.as_ref().map(|s| s.value.clone());
-        if now_value.as_deref() != Some(key.written.as_str()) && now_value != prior_value {
+        let changed = now_value.as_deref() != Some(key.written.as_str());
+        if changed && now_value != prior_value && !key.seed {
             conflicts.push(Conflict {
                 key: key.key.to_string(),
                 written: key.written.clone(),
@@ -445,6 +462,19 @@ pub fn plan_disconnect(
         .into());
     }
     for key in &record.keys {
+        // A seed the user changed is theirs, unless it sits in a list entry anyray
+        // added (a model id in anyray's model entry), which goes whole.
+        let in_entry = key
+            .key
+            .segs()
+            .iter()
+            .any(|seg| matches!(seg, Seg::Named(_) | Seg::Entry { .. }));
+        if key.seed && !in_entry {
+            let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
+            if now.is_some_and(|now| now.value != key.written) {
+                continue;
+            }
+        }
         let result = match &key.prior {
             Some(prior) => doc.restore(&key.key, prior),
             None => doc.remove(&key.key),

@@ -32,11 +32,12 @@ pub(crate) enum CheckId {
     Aider,
     Goose,
     Zed,
+    Droid,
 }
 
 impl CheckId {
     /// Every check, in report order.
-    pub(crate) const ALL: [CheckId; 23] = [
+    pub(crate) const ALL: [CheckId; 24] = [
         CheckId::Config,
         CheckId::Dns,
         CheckId::Tcp,
@@ -60,6 +61,7 @@ impl CheckId {
         CheckId::Aider,
         CheckId::Goose,
         CheckId::Zed,
+        CheckId::Droid,
     ];
 
     /// The stable id, e.g. `net.tcp`.
@@ -88,6 +90,7 @@ impl CheckId {
             CheckId::Aider => "tools.aider",
             CheckId::Goose => "tools.goose",
             CheckId::Zed => "tools.zed",
+            CheckId::Droid => "tools.droid",
         }
     }
 
@@ -110,7 +113,8 @@ impl CheckId {
             | CheckId::Continue
             | CheckId::Aider
             | CheckId::Goose
-            | CheckId::Zed => Some(Group::Tools),
+            | CheckId::Zed
+            | CheckId::Droid => Some(Group::Tools),
             CheckId::Config | CheckId::FailOpen | CheckId::Relay => None,
         }
     }

@@ -21,7 +21,7 @@ use crate::settings::Settings;
 use crate::targets;
 
 /// Every tool check, with the target it reads.
-const TOOLS: [(CheckId, TargetName); 11] = [
+const TOOLS: [(CheckId, TargetName); 12] = [
     (CheckId::ClaudeCode, TargetName::ClaudeCode),
     (CheckId::Cursor, TargetName::Cursor),
     (CheckId::Windsurf, TargetName::Windsurf),
@@ -33,6 +33,7 @@ const TOOLS: [(CheckId, TargetName); 11] = [
     (CheckId::Aider, TargetName::Aider),
     (CheckId::Goose, TargetName::Goose),
     (CheckId::Zed, TargetName::Zed),
+    (CheckId::Droid, TargetName::Droid),
 ];
 
 /// The checks [`check`] answers.

@@ -31,6 +31,8 @@ pub(super) enum Step {
     Key(&'static str),
     Named(&'static str),
     Prefixed(&'static str),
+    /// The list entry whose field (first) holds the value (second).
+    Entry(&'static str, &'static str),
 }
 
 /// What goes at a key.
@@ -119,6 +121,10 @@ impl Key {
                     Step::Key(k) => Seg::Key(k.into()),
                     Step::Named(n) => Seg::Named(n.into()),
                     Step::Prefixed(p) => Seg::Prefixed(p.into()),
+                    Step::Entry(field, value) => Seg::Entry {
+                        field: field.into(),
+                        value: value.into(),
+                    },
                 })
                 .collect(),
         )
@@ -220,14 +226,16 @@ impl Target for Declared {
                 .map(|value| value.is_some());
             let mut wants = Vec::new();
             for key in file.keys {
-                let value = match key.value {
+                let want = match key.value {
                     Value::Seed(text) => {
                         let absent = !present.next().unwrap_or(true);
-                        (absent && self.serves(ctx, key)).then(|| text.to_string())
+                        (absent && self.serves(ctx, key)).then(|| Want::seed(key.key_path(), text))
                     }
-                    _ => self.wanted(ctx, key),
+                    _ => self
+                        .wanted(ctx, key)
+                        .map(|value| Want::new(key.key_path(), value)),
                 };
-                wants.extend(value.map(|value| Want::new(key.key_path(), value)));
+                wants.extend(want);
             }
             if !wants.is_empty() {
                 plan.files.push(FileSpec {

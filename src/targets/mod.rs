@@ -19,6 +19,7 @@ mod claude_code;
 mod codex;
 mod continue_cli;
 mod declared;
+mod droid;
 mod gemini;
 mod goose;
 mod opencode;
@@ -126,6 +127,7 @@ pub(crate) fn all() -> Vec<&'static dyn Target> {
         &aider::AIDER,
         &goose::GOOSE,
         &zed::ZED,
+        &droid::DROID,
     ]
 }
 
@@ -143,6 +145,7 @@ pub(crate) fn get(name: TargetName) -> &'static dyn Target {
         TargetName::Aider => &aider::AIDER,
         TargetName::Goose => &goose::GOOSE,
         TargetName::Zed => &zed::ZED,
+        TargetName::Droid => &droid::DROID,
     }
 }
 

@@ -15,8 +15,11 @@ TOOLS_STATE=(
   '.continue/*' '.aider*' '.copilot/*' '.gemini/*' '.qwen/*' '.factory/*'
   'work/*'
 )
-# Never left behind by anyray.
-TOOLS_NEVER=('*.bak' '*.orig' '*~' '.local/state/anyray/backups/*.tmp*')
+# Never left behind by anyray: its temp files (fs_safe), backups beside a tool's file.
+# (droid keeps `*.settings.json.bak` files of its own under .factory/sessions.)
+TOOLS_NEVER=('*/.anyray*' '.anyray*' '*.orig' '*~' '.factory/settings.json.*'
+  '.config/opencode/opencode.json.*' '.continue/config.yaml.*' '.aider.conf.yml.*'
+  '.gemini/.env.*')
 
 PROMPT="Say hi in one line"
 
@@ -174,6 +177,31 @@ gemini_bare() {
   fi
 }
 
+# Factory's droid (the platform package ships the binary): a user's settings.json with a
+# model of their own; `droid exec -m custom:<model>` picks anyray's entry, whose apiKey
+# `${OPENAI_API_KEY}` droid expands.
+droid_seed() {
+  mkdir -p "$TH/.factory"
+  cat >"$TH/.factory/settings.json" <<'EOF'
+{
+  "customModels": [
+    {
+      "model": "llama3",
+      "displayName": "Local llama",
+      "baseUrl": "http://127.0.0.1:9/v1",
+      "apiKey": "none",
+      "provider": "generic-chat-completion-api"
+    }
+  ]
+}
+EOF
+}
+droid_run() {
+  run_tool droid 120 "$E2E_TOOLS/@factory/cli-linux-x64/bin/droid" exec -m custom:gpt-4o-mini "$PROMPT"
+  tool_answers droid /v1/chat/completions "$W/tool-droid.out" \
+    --header "authorization=Bearer sk-e2e-dummy"
+}
+
 # tool_case NAME TARGET: seed, connect, answer, disconnect, each a checked row.
 tool_case() {
   local name=$1 target=$2
@@ -191,15 +219,16 @@ step_tools() {
   local why
   why=$(blocked connect disconnect)
   if [[ -n $why ]]; then
-    skip_rows tools "$why" opencode continue aider gemini
+    skip_rows tools "$why" opencode continue aider gemini droid
     return
   fi
   if [[ -z ${E2E_TOOLS:-} ]]; then
-    skip_rows tools "run.sh installed no tools (ANYRAY_E2E_STEPS)" opencode continue aider gemini
+    skip_rows tools "run.sh installed no tools (ANYRAY_E2E_STEPS)" opencode continue aider gemini droid
     return
   fi
   tool_case opencode opencode
   tool_case continue continue
   tool_case aider aider
   tool_case gemini gemini
+  tool_case droid droid
 }

@@ -500,3 +500,103 @@ fn status_lists_the_tools_no_file_can_point_at_a_gateway() {
         ]
     );
 }
+
+const DROID: &str = ".factory/settings.json";
+
+#[test]
+fn droid_adds_custom_models_by_display_name_and_removes_them_whole() {
+    let env = TestEnv::new();
+    let original = "{\n  \"model\": \"claude-sonnet-4-5\",\n  \"customModels\": [\n    {\n      \"model\": \"llama3\",\n      \"displayName\": \"Local\",\n      \"baseUrl\": \"http://localhost:11434/v1\",\n      \"apiKey\": \"x\",\n      \"provider\": \"generic-chat-completion-api\"\n    }\n  ]\n}\n";
+    let connected = round_trip(&env, "droid", DROID, Some(original.as_bytes()));
+    insta::assert_snapshot!(visible(&connected), @r#"
+    {
+      "model": "claude-sonnet-4-5",
+      "customModels": [
+        {
+          "model": "llama3",
+          "displayName": "Local",
+          "baseUrl": "http://localhost:11434/v1",
+          "apiKey": "x",
+          "provider": "generic-chat-completion-api"
+        },
+        {
+          "displayName": "Anyray gateway (OpenAI)",
+          "model": "gpt-4o-mini",
+          "baseUrl": "https://gw.example:8787/v1",
+          "apiKey": "${OPENAI_API_KEY}",
+          "provider": "generic-chat-completion-api"
+        },
+        {
+          "displayName": "Anyray gateway (Anthropic)",
+          "model": "claude-sonnet-4-5",
+          "baseUrl": "https://gw.example:8787",
+          "apiKey": "${ANTHROPIC_API_KEY}",
+          "provider": "anthropic"
+        }
+      ]
+    }
+    "#);
+    let doc: serde_json::Value = serde_json::from_slice(&connected).unwrap();
+    assert_eq!(
+        doc["customModels"][0]["displayName"], "Local",
+        "the user's entry stays first"
+    );
+    assert_eq!(
+        doc["customModels"][1]["apiKey"], "${OPENAI_API_KEY}",
+        "a reference, never a key"
+    );
+}
+
+#[test]
+fn droid_creates_its_settings_and_deletes_them_again() {
+    let env = TestEnv::new();
+    let connected = round_trip(&env, "droid", DROID, None);
+    let doc: serde_json::Value = serde_json::from_slice(&connected).unwrap();
+    let models = doc["customModels"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    assert_eq!(models[0]["baseUrl"], format!("{GW}/v1"));
+    assert_eq!(models[1]["baseUrl"], GW, "anthropic takes the origin");
+    assert_eq!(models[1]["provider"], "anthropic");
+}
+
+#[test]
+fn droid_keeps_a_model_the_user_chose_and_refuses_a_duplicate_entry() {
+    let env = TestEnv::new();
+    env.run(["connect", "droid", "--force", "--gateway", GW])
+        .ok();
+    let text = env.read(DROID).replace("\"gpt-4o-mini\"", "\"gpt-5\"");
+    env.write(DROID, &text);
+    env.run(["connect", "droid", "--force", "--gateway", GW])
+        .ok();
+    assert!(env.read(DROID).contains("\"gpt-5\""));
+    env.run(["disconnect", "droid"]).ok();
+    assert!(!env.path(DROID).exists(), "{}", env.read(DROID));
+
+    let twice = "{\"customModels\": [\n  {\"displayName\": \"Anyray gateway (OpenAI)\"},\n  {\"displayName\": \"Anyray gateway (OpenAI)\"}\n]}\n";
+    env.write(DROID, twice);
+    let out = env.run(["connect", "droid", "--force", "--gateway", GW]);
+    out.code(3);
+    assert!(
+        out.stderr.contains(".factory/settings.json:3:3"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.read(DROID), twice);
+}
+
+#[test]
+fn a_seed_the_user_changed_outside_an_entry_stays_theirs() {
+    let env = TestEnv::new();
+    env.run(["connect", "continue", "--force", "--gateway", GW])
+        .ok();
+    let text = env
+        .read(CONTINUE)
+        .replace("name: Local Config", "name: Team");
+    env.write(CONTINUE, &text);
+    env.run(["disconnect", "continue"]).ok();
+    assert_eq!(
+        env.read(CONTINUE),
+        "name: Team\n",
+        "anyray's entries go, the name the user chose stays"
+    );
+}
