@@ -37,6 +37,8 @@ pub(crate) const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 pub(crate) const OPENCODE_CONFIG_DIR: &str = "OPENCODE_CONFIG_DIR";
 /// Continue's global dir (default `~/.continue`).
 pub(crate) const CONTINUE_GLOBAL_DIR: &str = "CONTINUE_GLOBAL_DIR";
+/// Crush's global config dir (default `$XDG_CONFIG_HOME/crush`).
+pub(crate) const CRUSH_GLOBAL_CONFIG: &str = "CRUSH_GLOBAL_CONFIG";
 /// Goose's root dir (its config is `<root>/config`).
 pub(crate) const GOOSE_PATH_ROOT: &str = "GOOSE_PATH_ROOT";
 /// zsh's dotfile dir.

@@ -32,7 +32,7 @@ use crate::fs_safe;
 
 /// Bumped when the ledger's shape changes so that an older anyray must not use it:
 /// version 2 added the pending intent, which an older anyray would silently ignore;
-/// version 3 added targets (opencode, continue, aider, goose, zed, …) and a file format
+/// version 3 added targets (opencode, continue, aider, goose, zed, droid, crush) and a file format
 /// (dotenv) an older one cannot name.
 const VERSION: u32 = 3;
 /// How long a second anyray waits for the first to finish changing files.

@@ -71,11 +71,13 @@ pub enum TargetName {
     Zed,
     /// Factory's droid: ~/.factory/settings.json
     Droid,
+    /// Crush: ~/.config/crush/crush.json
+    Crush,
 }
 
 impl TargetName {
     /// Every name, in the order targets are shown.
-    pub const ALL: [TargetName; 12] = [
+    pub const ALL: [TargetName; 13] = [
         TargetName::ClaudeCode,
         TargetName::Cursor,
         TargetName::Windsurf,
@@ -88,6 +90,7 @@ impl TargetName {
         TargetName::Goose,
         TargetName::Zed,
         TargetName::Droid,
+        TargetName::Crush,
     ];
 
     /// The stable name, as on the command line, in JSON and in the ledger.
@@ -105,6 +108,7 @@ impl TargetName {
             TargetName::Goose => "goose",
             TargetName::Zed => "zed",
             TargetName::Droid => "droid",
+            TargetName::Crush => "crush",
         }
     }
 }

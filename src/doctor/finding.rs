@@ -33,11 +33,12 @@ pub(crate) enum CheckId {
     Goose,
     Zed,
     Droid,
+    Crush,
 }
 
 impl CheckId {
     /// Every check, in report order.
-    pub(crate) const ALL: [CheckId; 24] = [
+    pub(crate) const ALL: [CheckId; 25] = [
         CheckId::Config,
         CheckId::Dns,
         CheckId::Tcp,
@@ -62,6 +63,7 @@ impl CheckId {
         CheckId::Goose,
         CheckId::Zed,
         CheckId::Droid,
+        CheckId::Crush,
     ];
 
     /// The stable id, e.g. `net.tcp`.
@@ -91,6 +93,7 @@ impl CheckId {
             CheckId::Goose => "tools.goose",
             CheckId::Zed => "tools.zed",
             CheckId::Droid => "tools.droid",
+            CheckId::Crush => "tools.crush",
         }
     }
 
@@ -114,7 +117,8 @@ impl CheckId {
             | CheckId::Aider
             | CheckId::Goose
             | CheckId::Zed
-            | CheckId::Droid => Some(Group::Tools),
+            | CheckId::Droid
+            | CheckId::Crush => Some(Group::Tools),
             CheckId::Config | CheckId::FailOpen | CheckId::Relay => None,
         }
     }

@@ -21,7 +21,7 @@ use crate::settings::Settings;
 use crate::targets;
 
 /// Every tool check, with the target it reads.
-const TOOLS: [(CheckId, TargetName); 12] = [
+const TOOLS: [(CheckId, TargetName); 13] = [
     (CheckId::ClaudeCode, TargetName::ClaudeCode),
     (CheckId::Cursor, TargetName::Cursor),
     (CheckId::Windsurf, TargetName::Windsurf),
@@ -34,6 +34,7 @@ const TOOLS: [(CheckId, TargetName); 12] = [
     (CheckId::Goose, TargetName::Goose),
     (CheckId::Zed, TargetName::Zed),
     (CheckId::Droid, TargetName::Droid),
+    (CheckId::Crush, TargetName::Crush),
 ];
 
 /// The checks [`check`] answers.

@@ -18,6 +18,7 @@ mod aider;
 mod claude_code;
 mod codex;
 mod continue_cli;
+mod crush;
 mod declared;
 mod droid;
 mod gemini;
@@ -128,6 +129,7 @@ pub(crate) fn all() -> Vec<&'static dyn Target> {
         &goose::GOOSE,
         &zed::ZED,
         &droid::DROID,
+        &crush::CRUSH,
     ]
 }
 
@@ -146,6 +148,7 @@ pub(crate) fn get(name: TargetName) -> &'static dyn Target {
         TargetName::Goose => &goose::GOOSE,
         TargetName::Zed => &zed::ZED,
         TargetName::Droid => &droid::DROID,
+        TargetName::Crush => &crush::CRUSH,
     }
 }
 

@@ -42,7 +42,8 @@ fn without_a_terminal_every_detected_tool_is_connected() {
     assert_eq!(
         installed,
         [
-            true, false, false, true, false, false, false, false, false, false, false, false
+            true, false, false, true, false, false, false, false, false, false, false, false,
+            false,
         ]
     );
 }

@@ -600,3 +600,56 @@ fn a_seed_the_user_changed_outside_an_entry_stays_theirs() {
         "anyray's entries go, the name the user chose stays"
     );
 }
+
+const CRUSH: &str = ".config/crush/crush.json";
+
+#[test]
+fn crush_adds_a_provider_that_crushs_own_schema_accepts() {
+    let env = TestEnv::new();
+    let original = "{\n  \"options\": {\n    \"debug\": false\n  },\n  \"models\": {\n    \"large\": { \"model\": \"claude-sonnet-4-5\", \"provider\": \"anthropic\" }\n  }\n}\n";
+    let connected = round_trip(&env, "crush", CRUSH, Some(original.as_bytes()));
+    let doc: serde_json::Value = serde_json::from_slice(&connected).expect("strict JSON");
+    assert_eq!(doc["providers"]["anyray"]["base_url"], format!("{GW}/v1"));
+    assert_eq!(doc["providers"]["anyray"]["api_key"], "$OPENAI_API_KEY");
+    assert_eq!(doc["models"]["large"]["provider"], "anyray");
+    assert_eq!(
+        doc["models"]["large"]["model"], "claude-sonnet-4-5",
+        "the user's model stays"
+    );
+    let created = TestEnv::new();
+    created
+        .run(["connect", "crush", "--force", "--gateway", GW])
+        .ok();
+    // Crush's published schema (charmbracelet/crush schema.json @37f36e93, a copy in
+    // tests/schemas): the files anyray writes validate, and a wrong `type` does not.
+    let Some(python) = needs::jsonschema() else {
+        return;
+    };
+    let schema =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/crush.schema.json");
+    let validate = |file: &std::path::Path| {
+        std::process::Command::new(&python)
+            .args(["-c", "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))"])
+            .arg(&schema)
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    env.write(CRUSH, &connected);
+    for file in [env.path(CRUSH), created.path(CRUSH)] {
+        let out = validate(&file);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let wrong = String::from_utf8(connected)
+        .unwrap()
+        .replace("openai-compat", "openai-compatible");
+    env.write(CRUSH, wrong);
+    assert!(
+        !validate(&env.path(CRUSH)).status.success(),
+        "the check can fail"
+    );
+}
