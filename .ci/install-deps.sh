@@ -17,6 +17,12 @@ if ! python3 -c 'import yaml' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import y
   packages+=(python3-yaml)
 fi
 
+# jsonschema, to check a written crush.json against Crush's own schema
+# (tests/schemas/crush.schema.json, tests/it/connect_tools.rs).
+if ! python3 -c 'import jsonschema' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1; then
+  packages+=(python3-jsonschema)
+fi
+
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "installing: ${packages[*]}"
   SUDO=""

@@ -32,6 +32,16 @@ pub(crate) const NO_COLOR: &str = "NO_COLOR";
 pub(crate) const CLAUDE_CONFIG_DIR: &str = "CLAUDE_CONFIG_DIR";
 /// Codex CLI's home (default `~/.codex`).
 pub(crate) const CODEX_HOME: &str = "CODEX_HOME";
+/// The XDG config dir (default `~/.config`), which opencode, Zed and Goose follow.
+pub(crate) const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+/// opencode's global config dir (default `$XDG_CONFIG_HOME/opencode`).
+pub(crate) const OPENCODE_CONFIG_DIR: &str = "OPENCODE_CONFIG_DIR";
+/// Continue's global dir (default `~/.continue`).
+pub(crate) const CONTINUE_GLOBAL_DIR: &str = "CONTINUE_GLOBAL_DIR";
+/// Crush's global config dir (default `$XDG_CONFIG_HOME/crush`).
+pub(crate) const CRUSH_GLOBAL_CONFIG: &str = "CRUSH_GLOBAL_CONFIG";
+/// Goose's root dir (its config is `<root>/config`).
+pub(crate) const GOOSE_PATH_ROOT: &str = "GOOSE_PATH_ROOT";
 /// zsh's dotfile dir.
 pub(crate) const ZDOTDIR: &str = "ZDOTDIR";
 /// The login shell.

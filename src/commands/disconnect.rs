@@ -14,11 +14,14 @@ use crate::targets;
 pub(super) fn run(args: &DisconnectArgs, ctx: &Context) -> Result<()> {
     let p = &ctx.printer;
     let store = Store::open()?;
-    // gemini's setting lives in the shell env files: disconnecting it restores those.
+    // gemini's shell route lives in the shell env files: disconnecting it restores those.
     let mut owners: Vec<TargetName> = Vec::new();
-    for target in targets::named(&args.targets) {
-        if !owners.contains(&target.owner()) {
-            owners.push(target.owner());
+    for owner in targets::named(&args.targets)
+        .iter()
+        .flat_map(|t| t.owners())
+    {
+        if !owners.contains(&owner) {
+            owners.push(owner);
         }
     }
     let only = (!owners.is_empty()).then_some(owners.as_slice());

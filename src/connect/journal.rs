@@ -328,6 +328,7 @@ mod tests {
                 key: KeyPath::keys(["env", "U"]),
                 prior: None,
                 written: url.into(),
+                seed: false,
             }],
             created_containers: vec![KeyPath::keys(["env"])],
         }

@@ -31,8 +31,10 @@ use crate::error::UserError;
 use crate::fs_safe;
 
 /// Bumped when the ledger's shape changes so that an older anyray must not use it:
-/// version 2 added the pending intent, which an older anyray would silently ignore.
-const VERSION: u32 = 2;
+/// version 2 added the pending intent, which an older anyray would silently ignore;
+/// version 3 added targets (opencode, continue, aider, goose, zed, droid, crush) and a file format
+/// (dotenv) an older one cannot name.
+const VERSION: u32 = 3;
 /// How long a second anyray waits for the first to finish changing files.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
 
@@ -132,6 +134,11 @@ pub struct KeyRecord {
     pub prior: Option<Scalar>,
     /// What anyray wrote.
     pub written: String,
+    /// A seed (a value written only where there was none, that the user may change,
+    /// such as a model id): a changed seed is no conflict on disconnect (see
+    /// [`super::plan_disconnect`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub seed: bool,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

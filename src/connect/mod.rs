@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::edit::{self, EditError, Editor, KeyPath};
+use crate::edit::{self, EditError, Editor, KeyPath, Seg};
 use crate::error::UserError;
 use crate::fs_safe;
 
@@ -59,17 +59,38 @@ pub enum TargetName {
     Shell,
     /// Gemini CLI and the Google GenAI SDK, through the shell env file
     Gemini,
+    /// opencode: ~/.config/opencode/opencode.json
+    Opencode,
+    /// Continue (`cn` and the IDE extensions): ~/.continue/config.yaml
+    Continue,
+    /// aider: ~/.aider.conf.yml
+    Aider,
+    /// Goose: a custom provider in ~/.config/goose
+    Goose,
+    /// Zed: the editor's settings.json
+    Zed,
+    /// Factory's droid: ~/.factory/settings.json
+    Droid,
+    /// Crush: ~/.config/crush/crush.json
+    Crush,
 }
 
 impl TargetName {
     /// Every name, in the order targets are shown.
-    pub const ALL: [TargetName; 6] = [
+    pub const ALL: [TargetName; 13] = [
         TargetName::ClaudeCode,
         TargetName::Cursor,
         TargetName::Windsurf,
         TargetName::Codex,
         TargetName::Shell,
         TargetName::Gemini,
+        TargetName::Opencode,
+        TargetName::Continue,
+        TargetName::Aider,
+        TargetName::Goose,
+        TargetName::Zed,
+        TargetName::Droid,
+        TargetName::Crush,
     ];
 
     /// The stable name, as on the command line, in JSON and in the ledger.
@@ -81,6 +102,13 @@ impl TargetName {
             TargetName::Codex => "codex",
             TargetName::Shell => "shell",
             TargetName::Gemini => "gemini",
+            TargetName::Opencode => "opencode",
+            TargetName::Continue => "continue",
+            TargetName::Aider => "aider",
+            TargetName::Goose => "goose",
+            TargetName::Zed => "zed",
+            TargetName::Droid => "droid",
+            TargetName::Crush => "crush",
         }
     }
 }
@@ -102,6 +130,8 @@ pub enum Format {
     Toml,
     /// YAML, edited in place by text splices checked by re-parsing (src/edit/yaml).
     Yaml,
+    /// `KEY=value` lines as the dotenv package reads them (Gemini CLI's `.env`).
+    Dotenv,
     /// A file anyray does not own that gets whole marked lines (a shell rc file).
     Lines,
     /// A file whose whole contents anyray writes (`env.sh`, the fish drop-in).
@@ -115,6 +145,7 @@ impl Format {
             Format::Jsonc => Box::new(edit::json::parse(text, edit::json::Dialect::Jsonc)?),
             Format::Toml => Box::new(edit::toml::parse(text)?),
             Format::Yaml => Box::new(edit::yaml::parse(text)?),
+            Format::Dotenv => Box::new(edit::dotenv::parse(text)?),
             Format::Lines => Box::new(edit::lines::parse_lines(text)),
             Format::Owned => Box::new(edit::lines::parse_owned(text)),
         })
@@ -137,7 +168,7 @@ impl Format {
                 let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                 compact.is_empty() || compact == "{}"
             }
-            Format::Toml | Format::Yaml => text.trim().is_empty(),
+            Format::Toml | Format::Yaml | Format::Dotenv => text.trim().is_empty(),
             Format::Lines | Format::Owned => text.is_empty(),
         }
     }
@@ -148,6 +179,8 @@ impl Format {
 pub struct Want {
     pub key: KeyPath,
     pub value: String,
+    /// Written only because the key is absent, and the user's to change afterwards.
+    pub seed: bool,
 }
 
 impl Want {
@@ -155,6 +188,15 @@ impl Want {
         Self {
             key,
             value: value.into(),
+            seed: false,
+        }
+    }
+
+    /// A seed: see [`KeyRecord::seed`].
+    pub fn seed(key: KeyPath, value: impl Into<String>) -> Self {
+        Self {
+            seed: true,
+            ..Self::new(key, value)
         }
     }
 }
@@ -262,6 +304,7 @@ pub fn plan_connect(
                 key: want.key.clone(),
                 prior: current,
                 written: want.value.clone(),
+                seed: want.seed,
             }),
         }
         if !in_place {
@@ -386,7 +429,8 @@ pub fn plan_disconnect(
         let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
         let now_value = now.as_ref().map(|s| s.value.clone());
         let prior_value = key.prior.as_ref().map(|s| s.value.clone());
-        if now_value.as_deref() != Some(key.written.as_str()) && now_value != prior_value {
+        let changed = now_value.as_deref() != Some(key.written.as_str());
+        if changed && now_value != prior_value && !key.seed {
             conflicts.push(Conflict {
                 key: key.key.to_string(),
                 written: key.written.clone(),
@@ -422,6 +466,19 @@ pub fn plan_disconnect(
         .into());
     }
     for key in &record.keys {
+        // A seed the user changed is theirs, unless it sits in a list entry anyray
+        // added (a model id in anyray's model entry), which goes whole.
+        let in_entry = key
+            .key
+            .segs()
+            .iter()
+            .any(|seg| matches!(seg, Seg::Named(_) | Seg::Entry { .. }));
+        if key.seed && !in_entry {
+            let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
+            if now.is_some_and(|now| now.value != key.written) {
+                continue;
+            }
+        }
         let result = match &key.prior {
             Some(prior) => doc.restore(&key.key, prior),
             None => doc.remove(&key.key),

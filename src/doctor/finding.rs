@@ -27,11 +27,18 @@ pub(crate) enum CheckId {
     Codex,
     Shell,
     Gemini,
+    Opencode,
+    Continue,
+    Aider,
+    Goose,
+    Zed,
+    Droid,
+    Crush,
 }
 
 impl CheckId {
     /// Every check, in report order.
-    pub(crate) const ALL: [CheckId; 18] = [
+    pub(crate) const ALL: [CheckId; 25] = [
         CheckId::Config,
         CheckId::Dns,
         CheckId::Tcp,
@@ -50,6 +57,13 @@ impl CheckId {
         CheckId::Codex,
         CheckId::Shell,
         CheckId::Gemini,
+        CheckId::Opencode,
+        CheckId::Continue,
+        CheckId::Aider,
+        CheckId::Goose,
+        CheckId::Zed,
+        CheckId::Droid,
+        CheckId::Crush,
     ];
 
     /// The stable id, e.g. `net.tcp`.
@@ -73,6 +87,13 @@ impl CheckId {
             CheckId::Codex => "tools.codex",
             CheckId::Shell => "tools.shell",
             CheckId::Gemini => "tools.gemini",
+            CheckId::Opencode => "tools.opencode",
+            CheckId::Continue => "tools.continue",
+            CheckId::Aider => "tools.aider",
+            CheckId::Goose => "tools.goose",
+            CheckId::Zed => "tools.zed",
+            CheckId::Droid => "tools.droid",
+            CheckId::Crush => "tools.crush",
         }
     }
 
@@ -90,7 +111,14 @@ impl CheckId {
             | CheckId::Windsurf
             | CheckId::Codex
             | CheckId::Shell
-            | CheckId::Gemini => Some(Group::Tools),
+            | CheckId::Gemini
+            | CheckId::Opencode
+            | CheckId::Continue
+            | CheckId::Aider
+            | CheckId::Goose
+            | CheckId::Zed
+            | CheckId::Droid
+            | CheckId::Crush => Some(Group::Tools),
             CheckId::Config | CheckId::FailOpen | CheckId::Relay => None,
         }
     }

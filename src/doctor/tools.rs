@@ -21,18 +21,25 @@ use crate::settings::Settings;
 use crate::targets;
 
 /// Every tool check, with the target it reads.
-const TOOLS: [(CheckId, TargetName); 6] = [
+const TOOLS: [(CheckId, TargetName); 13] = [
     (CheckId::ClaudeCode, TargetName::ClaudeCode),
     (CheckId::Cursor, TargetName::Cursor),
     (CheckId::Windsurf, TargetName::Windsurf),
     (CheckId::Codex, TargetName::Codex),
     (CheckId::Shell, TargetName::Shell),
     (CheckId::Gemini, TargetName::Gemini),
+    (CheckId::Opencode, TargetName::Opencode),
+    (CheckId::Continue, TargetName::Continue),
+    (CheckId::Aider, TargetName::Aider),
+    (CheckId::Goose, TargetName::Goose),
+    (CheckId::Zed, TargetName::Zed),
+    (CheckId::Droid, TargetName::Droid),
+    (CheckId::Crush, TargetName::Crush),
 ];
 
 /// The checks [`check`] answers.
-pub(super) const CHECKS: [CheckId; 6] = {
-    let mut ids = [CheckId::Config; 6];
+pub(super) const CHECKS: [CheckId; TOOLS.len()] = {
+    let mut ids = [CheckId::Config; TOOLS.len()];
     let mut i = 0;
     while i < TOOLS.len() {
         ids[i] = TOOLS[i].0;

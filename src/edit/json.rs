@@ -25,6 +25,40 @@ use jsonc_parser::{CollectOptions, CommentCollectionStrategy, ParseOptions};
 use super::{EditError, Editor, KeyPath, Scalar, Seg, split_bom};
 use crate::error::line_col;
 
+/// The fields a [`Seg::Entry`] step may identify a list entry by (the targets' own:
+/// droid's `displayName`); the index knows where entries with them are, for errors.
+const ENTRY_FIELDS: &[&str] = &["displayName"];
+
+/// The field and value that identify the list entry a step names, if it names one.
+fn entry_id(seg: &Seg) -> Option<(&str, &str)> {
+    match seg {
+        Seg::Named(name) => Some(("name", name)),
+        Seg::Entry { field, value } => Some((field, value)),
+        _ => None,
+    }
+}
+
+/// Refuses a path the JSON editor has no meaning for: it starts with a key, a prefixed
+/// item never appears, and an `Entry` step is never the last.
+fn check_steps(path: &KeyPath) -> Result<(), EditError> {
+    let segs = path.segs();
+    let supported = matches!(segs.first(), Some(Seg::Key(_)))
+        && segs.iter().enumerate().all(|(i, seg)| match seg {
+            Seg::Key(_) | Seg::Named(_) => true,
+            Seg::Entry { .. } => i + 1 < segs.len(),
+            Seg::Prefixed(_) => false,
+        });
+    if supported {
+        Ok(())
+    } else {
+        Err(EditError::at(
+            None,
+            format!("`{path}` is not a key path JSON files support"),
+        )
+        .with_hint("this is a bug in anyray's target definition; please report it"))
+    }
+}
+
 /// Which JSON the file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -83,15 +117,26 @@ impl Index {
             }
             ast::Value::Array(list) => {
                 for element in &list.elements {
-                    let name = match element {
-                        ast::Value::Object(entry) => entry
-                            .get("name")
-                            .and_then(|p| p.value.as_string_lit())
-                            .map(|lit| lit.value.to_string()),
-                        _ => None,
+                    let ast::Value::Object(entry) = element else {
+                        continue;
                     };
-                    if let Some(name) = name {
+                    let field = |name: &str| {
+                        entry
+                            .get(name)
+                            .and_then(|p| p.value.as_string_lit())
+                            .map(|lit| lit.value.to_string())
+                    };
+                    if let Some(name) = field("name") {
                         self.visit(Seg::Named(name), element.start(), element, path);
+                    }
+                    for &name in ENTRY_FIELDS {
+                        if let Some(value) = field(name) {
+                            let seg = Seg::Entry {
+                                field: name.to_string(),
+                                value,
+                            };
+                            self.visit(seg, element.start(), element, path);
+                        }
                     }
                 }
             }
@@ -206,66 +251,82 @@ fn literal(value: &str) -> String {
 
 impl JsonDoc {
     /// Walks to the container that holds the last segment of `path`, creating missing
-    /// containers when `create` is set (an object, or a list before a `Named` step).
+    /// containers when `create` is set (an object, a list before an entry step, an entry
+    /// with just its identifying field).
     fn parent(&self, path: &KeyPath, create: bool) -> Result<Option<Container>, EditError> {
-        path.check_steps("JSON", true)?;
+        check_steps(path)?;
         self.check_unambiguous(path)?;
         let segs = path.segs();
         let mut current = match self.root.object_value() {
-            Some(obj) => obj,
-            None if create => self.root.object_value_or_set(),
+            Some(obj) => Container::Object(obj),
+            None if create => Container::Object(self.root.object_value_or_set()),
             None => return Ok(None),
         };
         let Some((_, prefix)) = segs.split_last() else {
-            return Ok(Some(Container::Object(current)));
+            return Ok(Some(current));
         };
         for (i, seg) in prefix.iter().enumerate() {
-            let Seg::Key(key) = seg else {
-                unreachable!("a named entry is only ever the last step of a path")
-            };
-            let next_is_list = matches!(segs.get(i + 1), Some(Seg::Named(_)));
+            let next_is_list = entry_id(&segs[i + 1]).is_some();
             let here = KeyPath(segs[..=i].to_vec());
-            match current.get(key) {
-                Some(prop) => {
-                    let value = prop.value();
-                    match (&value, next_is_list) {
+            current = match (current, seg) {
+                (Container::Object(obj), Seg::Key(key)) => match obj.get(key) {
+                    Some(prop) => match (prop.value(), next_is_list) {
                         (Some(v), false) if v.as_object().is_some() => {
-                            current = v.as_object().expect("checked");
+                            Container::Object(v.as_object().expect("checked"))
                         }
                         (Some(v), true) if v.as_array().is_some() => {
-                            return Ok(Some(Container::Array(v.as_array().expect("checked"))));
+                            Container::Array(v.as_array().expect("checked"))
                         }
                         (Some(v), _) => {
                             let expected = if next_is_list { "a list" } else { "an object" };
-                            return Err(self.unexpected(&here, describe(v), expected));
+                            return Err(self.unexpected(&here, describe(&v), expected));
                         }
                         (None, _) => {
                             return Err(self.unexpected(&here, "no value", "an object"));
                         }
+                    },
+                    None if !create => return Ok(None),
+                    None if next_is_list => Container::Array(
+                        obj.append(key, CstInputValue::Array(Vec::new()))
+                            .array_value()
+                            .expect("just created"),
+                    ),
+                    None => Container::Object(
+                        obj.append(key, CstInputValue::Object(Vec::new()))
+                            .object_value()
+                            .expect("just created"),
+                    ),
+                },
+                (Container::Array(list), seg) => {
+                    let (field, id) = entry_id(seg).expect("a list is followed by an entry step");
+                    match Self::entry(&list, field, id) {
+                        Some(entry) => Container::Object(entry),
+                        None if !create => return Ok(None),
+                        None => Container::Object(
+                            list.append(CstInputValue::Object(vec![(
+                                field.to_string(),
+                                CstInputValue::String(id.to_string()),
+                            )]))
+                            .as_object()
+                            .expect("just created"),
+                        ),
                     }
                 }
-                None if !create => return Ok(None),
-                None if next_is_list => {
-                    let prop = current.append(key, CstInputValue::Array(Vec::new()));
-                    return Ok(Some(Container::Array(
-                        prop.array_value().expect("just created"),
-                    )));
+                (Container::Object(_), _) => {
+                    unreachable!("an entry step only follows a key that holds a list")
                 }
-                None => {
-                    let prop = current.append(key, CstInputValue::Object(Vec::new()));
-                    current = prop.object_value().expect("just created");
-                }
-            }
+            };
         }
-        Ok(Some(Container::Object(current)))
+        Ok(Some(current))
     }
 
-    /// The object of a named list entry (`{"name": name, "value": …}`), if present.
-    fn named_entry(list: &CstArray, name: &str) -> Option<CstObject> {
+    /// The object of a list entry whose `field` is `id` (`{"name": …, "value": …}`, or
+    /// droid's `{"displayName": …, …}`), if present.
+    fn entry(list: &CstArray, field: &str, id: &str) -> Option<CstObject> {
         list.elements().into_iter().find_map(|element| {
             let obj = element.as_object()?;
-            let entry_name = obj.get("name")?.value()?.as_string_lit()?.decoded_value();
-            (entry_name.ok()? == name).then_some(obj)
+            let entry_id = obj.get(field)?.value()?.as_string_lit()?.decoded_value();
+            (entry_id.ok()? == id).then_some(obj)
         })
     }
 
@@ -278,7 +339,7 @@ impl JsonDoc {
             (Container::Object(obj), Some(Seg::Key(key))) => {
                 obj.get(key).and_then(|prop| prop.value())
             }
-            (Container::Array(list), Some(Seg::Named(name))) => Self::named_entry(&list, name)
+            (Container::Array(list), Some(Seg::Named(name))) => Self::entry(&list, "name", name)
                 .map(|entry| {
                     entry
                         .get("value")
@@ -323,11 +384,14 @@ impl JsonDoc {
             let (line, col) = line_col(&self.source, first);
             let (name, container) = match prefix.segs().last() {
                 Some(Seg::Named(name)) => (format!("an entry named `{name}`"), "list"),
+                Some(Seg::Entry { field, value }) => {
+                    (format!("an entry with {field} `{value}`"), "list")
+                }
                 _ => (format!("`{prefix}`"), "object"),
             };
             let reader = match self.dialect {
                 Dialect::Strict => {
-                    "Claude Code reads it with Node's JSON.parse, which takes the last one"
+                    "the tool reads it with a JSON parser that takes the last one (Node's JSON.parse)"
                 }
                 Dialect::Jsonc => {
                     "the editor reads it with VS Code's jsonc-parser, which takes the last one"
@@ -425,7 +489,7 @@ impl Editor for JsonDoc {
                 }
             }
             (Container::Array(list), Some(Seg::Named(name))) => {
-                if let Some(entry) = Self::named_entry(&list, name) {
+                if let Some(entry) = Self::entry(&list, "name", name) {
                     entry.remove();
                 }
             }
@@ -439,6 +503,30 @@ impl Editor for JsonDoc {
     }
 
     fn remove_if_empty(&mut self, path: &KeyPath) -> bool {
+        // An entry anyray created goes once only its identifying field is left.
+        if let Some((field, _)) = path.segs().last().and_then(entry_id)
+            && let Some(Container::Object(entry)) = self.container_at(path)
+        {
+            let props = entry.properties();
+            let only_id = props.len() == 1
+                && props[0]
+                    .name()
+                    .and_then(|n| n.decoded_value().ok())
+                    .is_some_and(|n| n == field);
+            // No comment either: the entry is its braces, that one property and blanks.
+            let compact =
+                |text: String| -> String { text.chars().filter(|c| !c.is_whitespace()).collect() };
+            let bare = only_id && {
+                let prop = compact(props[0].to_string());
+                let text = compact(entry.to_string());
+                text == format!("{{{prop}}}") || text == format!("{{{prop},}}")
+            };
+            if bare {
+                entry.remove();
+                return true;
+            }
+            return false;
+        }
         let node: CstNode = match self.container_at(path) {
             Some(Container::Object(obj)) => obj.into(),
             Some(Container::Array(list)) => list.into(),

@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub mod dotenv;
 pub mod json;
 pub mod lines;
 pub mod toml;
@@ -30,6 +31,11 @@ pub enum Seg {
     /// The string item of a list that starts with this prefix; the managed string is the
     /// whole item (aider's `set-env: [ANTHROPIC_API_BASE=…]`). Only ever the last step.
     Prefixed(String),
+    /// The object of a list whose `field` holds `value`, with the path going on inside
+    /// it (droid's `customModels[displayName=Anyray gateway].baseUrl`); created with just
+    /// that field when absent, and removed on disconnect once only that field is left.
+    /// JSON only, never the last step.
+    Entry { field: String, value: String },
 }
 
 /// Where a managed value lives in a document.
@@ -55,6 +61,15 @@ impl KeyPath {
         self
     }
 
+    /// This path with a list entry identified by one of its fields appended.
+    pub fn entry(mut self, field: &str, value: &str) -> Self {
+        self.0.push(Seg::Entry {
+            field: field.to_string(),
+            value: value.to_string(),
+        });
+        self
+    }
+
     /// This path with a list item identified by its prefix appended.
     pub fn prefixed(mut self, prefix: &str) -> Self {
         self.0.push(Seg::Prefixed(prefix.to_string()));
@@ -68,7 +83,7 @@ impl KeyPath {
         let supported = self.0.iter().enumerate().all(|(i, seg)| match seg {
             Seg::Key(_) => true,
             Seg::Named(_) => named_last && i == last,
-            Seg::Prefixed(_) => false,
+            Seg::Prefixed(_) | Seg::Entry { .. } => false,
         });
         if supported {
             Ok(())
@@ -113,6 +128,7 @@ impl fmt::Display for KeyPath {
                 }
                 Seg::Named(n) => write!(f, "[{n}]")?,
                 Seg::Prefixed(p) => write!(f, "[{p}…]")?,
+                Seg::Entry { field, value } => write!(f, "[{field}={value}]")?,
             }
         }
         Ok(())
@@ -274,25 +290,44 @@ mod tests {
     }
 
     #[test]
-    fn json_and_toml_editors_refuse_yaml_only_steps() {
+    fn each_editor_refuses_the_steps_it_has_no_meaning_for() {
         let entry = KeyPath::keys(["models"]).named("gw");
-        let paths = [
-            entry.clone().key("apiBase"),
-            KeyPath::keys(["set-env"]).prefixed("A="),
+        let by_field = KeyPath::keys(["models"]).entry("displayName", "gw");
+        let prefixed = KeyPath::keys(["set-env"]).prefixed("A=");
+        let cases: Vec<(Box<dyn Editor>, Vec<KeyPath>)> = vec![
+            // JSON walks into entries (by `name` or another field), never prefixed items.
+            (
+                Box::new(json::parse("{\"models\": []}", json::Dialect::Jsonc).unwrap()),
+                vec![prefixed.clone(), by_field.clone()],
+            ),
+            (
+                Box::new(toml::parse("[models]\n").unwrap()),
+                vec![
+                    entry.clone().key("apiBase"),
+                    prefixed,
+                    by_field.clone().key("x"),
+                ],
+            ),
+            (
+                Box::new(yaml::parse("models: []\n").unwrap()),
+                vec![by_field.clone().key("x")],
+            ),
         ];
-        let mut docs: Vec<Box<dyn Editor>> = vec![
-            Box::new(json::parse("{\"models\": []}", json::Dialect::Jsonc).unwrap()),
-            Box::new(toml::parse("[models]\n").unwrap()),
-        ];
-        for doc in &mut docs {
+        for (mut doc, paths) in cases {
             for path in &paths {
                 assert!(doc.get(path).is_err(), "{path}");
                 assert!(doc.set(path, "A=x").is_err(), "{path}");
                 assert!(doc.remove(path).is_err(), "{path}");
             }
-            assert!(!doc.has_container(&entry));
-            assert!(!doc.remove_if_empty(&entry));
         }
+        let mut json = json::parse("{\"models\": []}", json::Dialect::Jsonc).unwrap();
+        assert!(!json.has_container(&by_field));
+        json.set(&by_field.clone().key("baseUrl"), "http://gw")
+            .unwrap();
+        assert!(json.has_container(&by_field));
+        json.remove(&by_field.clone().key("baseUrl")).unwrap();
+        assert!(json.remove_if_empty(&by_field), "only its identity is left");
+        assert_eq!(json.render(), "{\"models\": []}");
     }
 
     #[test]

@@ -44,7 +44,9 @@ pub fn parse(text: &str) -> Result<TomlDoc, EditError> {
 fn key(seg: &Seg) -> &str {
     match seg {
         Seg::Key(k) => k,
-        Seg::Named(_) | Seg::Prefixed(_) => unreachable!("checked by KeyPath::check_steps"),
+        Seg::Named(_) | Seg::Prefixed(_) | Seg::Entry { .. } => {
+            unreachable!("checked by KeyPath::check_steps")
+        }
     }
 }
 

@@ -251,9 +251,10 @@ pub(crate) fn apply(
             target,
             result: plan_target(target, ctx, txn.ledger(), force),
         };
-        let owner = target.owner();
         let written = match &planned.result {
-            Ok((_, files)) => files.iter().try_for_each(|file| txn.connect(file, owner)),
+            Ok((_, files)) => files
+                .iter()
+                .try_for_each(|file| txn.connect(file, target.owner(&file.spec.path))),
             Err(_) => Ok(()),
         };
         targets.push(match written {

@@ -211,4 +211,12 @@ pub(crate) fn status(p: &Printer, report: &StatusReport, gateway: Option<&str>) 
             ));
         }
     }
+    for tool in report.not_configurable.iter().filter(|t| t.installed) {
+        p.line(format!(
+            "  {} {}: not configurable from a file: {}",
+            p.paint(Style::Dim, "note"),
+            tool.tool,
+            tool.reason
+        ));
+    }
 }

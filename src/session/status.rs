@@ -19,6 +19,9 @@ pub(crate) struct StatusReport {
     /// Every listed target is connected (what `connect --check` exits 0 on).
     pub ok: bool,
     pub targets: Vec<TargetStatus>,
+    /// AI tools no file can point at a gateway (Amp, Kiro, …), with why; the ones found
+    /// here are marked `installed`.
+    pub not_configurable: Vec<crate::targets::Unconfigurable>,
 }
 
 /// The status of `selected`, for `status` and `connect --check`; writes nothing.
@@ -29,6 +32,7 @@ pub(crate) fn report(ctx: &Ctx, selected: &[&'static dyn Target], ledger: &Ledge
         via: ctx.via,
         ok: targets.iter().all(|t| t.state.is_ok()),
         targets,
+        not_configurable: crate::targets::unconfigurable(),
     }
 }
 

@@ -14,11 +14,19 @@ use crate::paths::display_path;
 use crate::provider_env::{self, EnvVar};
 use crate::settings::Via;
 
+mod aider;
 mod claude_code;
 mod codex;
+mod continue_cli;
+mod crush;
+mod declared;
+mod droid;
 mod gemini;
+mod goose;
+mod opencode;
 mod shell;
 mod vscode;
+mod zed;
 
 /// What every target needs to know to compute its wanted values.
 #[derive(Debug, Clone)]
@@ -89,10 +97,14 @@ pub(crate) struct Effective {
 
 pub(crate) trait Target: Sync {
     fn name(&self) -> TargetName;
-    /// The target whose name the ledger records for this target's files: gemini's
-    /// setting lives in the shell env files, so they are the shell target's.
-    fn owner(&self) -> TargetName {
+    /// The target whose name the ledger records for one of this target's files: gemini's
+    /// shell route lives in the shell env files, so they are the shell target's.
+    fn owner(&self, _file: &Path) -> TargetName {
         self.name()
+    }
+    /// The targets whose recorded files `disconnect <this target>` restores.
+    fn owners(&self) -> Vec<TargetName> {
+        vec![self.name()]
     }
     fn detect(&self) -> Detection;
     /// The files and values that point this tool at `ctx.endpoint`. Reading a malformed
@@ -111,6 +123,13 @@ pub(crate) fn all() -> Vec<&'static dyn Target> {
         &codex::Codex,
         &shell::ShellTarget,
         &gemini::Gemini,
+        &opencode::OPENCODE,
+        &continue_cli::CONTINUE,
+        &aider::AIDER,
+        &goose::GOOSE,
+        &zed::ZED,
+        &droid::DROID,
+        &crush::CRUSH,
     ]
 }
 
@@ -123,14 +142,67 @@ pub(crate) fn get(name: TargetName) -> &'static dyn Target {
         TargetName::Codex => &codex::Codex,
         TargetName::Shell => &shell::ShellTarget,
         TargetName::Gemini => &gemini::Gemini,
+        TargetName::Opencode => &opencode::OPENCODE,
+        TargetName::Continue => &continue_cli::CONTINUE,
+        TargetName::Aider => &aider::AIDER,
+        TargetName::Goose => &goose::GOOSE,
+        TargetName::Zed => &zed::ZED,
+        TargetName::Droid => &droid::DROID,
+        TargetName::Crush => &crush::CRUSH,
     }
+}
+
+/// A tool whose model endpoint no file on this machine sets, so `connect` cannot point it
+/// at the gateway; `status` lists it with the reason (docs/targets.md).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Unconfigurable {
+    pub tool: &'static str,
+    pub installed: bool,
+    pub reason: &'static str,
+}
+
+/// The AI tools anyray knows it cannot connect, with what was found of each.
+pub(crate) fn unconfigurable() -> Vec<Unconfigurable> {
+    let home = crate::paths::home_dir();
+    let known: [(&str, &str, &str, &str); 3] = [
+        (
+            "Amp",
+            "amp",
+            ".config/amp",
+            "Amp sends model traffic through Amp's own servers (ampcode.com); `amp.url` moves \
+             the Amp server, not a provider base URL",
+        ),
+        (
+            "Kiro",
+            "kiro",
+            ".kiro",
+            "Kiro offers only its built-in providers; a custom endpoint is an open request \
+             (kirodotdev/Kiro#9367)",
+        ),
+        (
+            "Cline (VS Code extension)",
+            "cline",
+            ".cline",
+            "the extension keeps its provider and base URL in VS Code's extension state and \
+             secret storage, set from its own UI",
+        ),
+    ];
+    known
+        .into_iter()
+        .map(|(tool, bin, dir, reason)| Unconfigurable {
+            tool,
+            installed: crate::shell::rc::on_path(bin)
+                || home.as_ref().is_ok_and(|h| h.join(dir).exists()),
+            reason,
+        })
+        .collect()
 }
 
 /// Detection shared by the targets: the binary on PATH, else the config dir exists.
 pub(crate) fn detect(bin: &str, dir: Result<PathBuf>) -> Detection {
     let (installed, reason) = match dir {
         _ if crate::shell::rc::on_path(bin) => (true, format!("`{bin}` on PATH")),
-        Ok(dir) if dir.is_dir() => (true, format!("{} exists", display_path(&dir))),
+        Ok(dir) if dir.exists() => (true, format!("{} exists", display_path(&dir))),
         Ok(dir) => (
             false,
             format!("no `{bin}` on PATH and no {}", display_path(&dir)),

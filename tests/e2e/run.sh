@@ -13,7 +13,10 @@
 #
 # Env: ANYRAY_E2E_CACHE (default ~/.cache/anyray-e2e) holds the installs;
 # ANYRAY_E2E_KEEP=1 keeps the run's temp dir (HOME, logs) for a look afterwards;
-# ANYRAY_E2E_ANYRAY=PATH tests that anyray binary (say, a release build) instead.
+# ANYRAY_E2E_ANYRAY=PATH tests that anyray binary (say, a release build) instead;
+# ANYRAY_E2E_STEPS picks the parts to run: `core` (steps 1-11: Claude Code, Codex, the
+# SDKs, the shells), `tools` (step 12: the other AI tools, tools.sh), default both;
+# ANYRAY_E2E_TOOLS narrows step 12 to some tools (e.g. "opencode aider").
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,36 +35,66 @@ need() {
 # key FILE...: a short content hash, so a change to the pins installs afresh.
 key() { cat "$@" | sha256sum | cut -c1-16; }
 
-# Claude Code and Codex ship their native binaries inside the npm packages, so `npm ci`
-# downloads nothing else. Installs go to a new dir, marked complete only at the end.
-install_clients() {
-  local dir
-  dir="$CACHE/npm-$(key "$E2E_DIR/package.json" "$E2E_DIR/package-lock.json")"
-  if [[ ! -f $dir/.complete ]]; then
-    say "installing Claude Code and Codex CLI into $dir"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    cp "$E2E_DIR/package.json" "$E2E_DIR/package-lock.json" "$dir/"
-    (cd "$dir" && timeout 900 npm ci --no-audit --no-fund --loglevel=error)
-    touch "$dir/.complete"
+# npm_dir NAME SRC CMD...: installs SRC/package.json + package-lock.json with CMD (npm ci
+# or install) into the cache dir "NAME-<hash of both>", unless done; sets DIR. Installs go
+# to a new dir, marked complete only at the end.
+npm_dir() {
+  local name=$1 src=$2
+  shift 2
+  DIR="$CACHE/$name-$(key "$src/package.json" "$src/package-lock.json")"
+  if [[ ! -f $DIR/.complete ]]; then
+    say "installing $src/package.json into $DIR"
+    rm -rf "$DIR"
+    mkdir -p "$DIR"
+    cp "$src/package.json" "$src/package-lock.json" "$DIR/"
+    (cd "$DIR" && timeout 900 "$@" --no-audit --no-fund --loglevel=error)
+    touch "$DIR/.complete"
   fi
-  E2E_BIN="$dir/node_modules/.bin"
+}
+
+# venv_dir NAME REQUIREMENTS: a venv with REQUIREMENTS in the cache dir "NAME-<hash of
+# this python and the file>", unless done; sets DIR.
+venv_dir() {
+  local interp
+  interp=$(python3 -c 'import sys; print(sys.executable, sys.version)')
+  DIR="$CACHE/$1-$(key <(echo "$interp") "$2")"
+  if [[ ! -f $DIR/.complete ]]; then
+    say "installing $2 into $DIR"
+    rm -rf "$DIR"
+    python3 -m venv "$DIR"
+    timeout 900 "$DIR/bin/python" -m pip install --quiet --no-input -r "$2"
+    touch "$DIR/.complete"
+  fi
+}
+
+# Claude Code and Codex ship their native binaries inside the npm packages, so `npm ci`
+# downloads nothing else.
+install_clients() {
+  npm_dir npm "$E2E_DIR" npm ci
+  E2E_BIN="$DIR/node_modules/.bin"
   say "$("$E2E_BIN/claude" --version), codex $("$E2E_BIN/codex" --version 2>/dev/null | awk '{print $2}')"
 }
 
 install_sdks() {
-  local interp dir
-  interp=$(python3 -c 'import sys; print(sys.executable, sys.version)')
-  dir="$CACHE/venv-$(key <(echo "$interp") "$E2E_DIR/requirements.txt")"
-  if [[ ! -f $dir/.complete ]]; then
-    say "installing the openai and anthropic SDKs into $dir"
-    rm -rf "$dir"
-    python3 -m venv "$dir"
-    timeout 900 "$dir/bin/python" -m pip install --quiet --no-input -r "$E2E_DIR/requirements.txt"
-    touch "$dir/.complete"
-  fi
-  E2E_PY="$dir/bin/python"
+  venv_dir venv "$E2E_DIR/requirements.txt"
+  E2E_PY="$DIR/bin/python"
   say "$("$E2E_PY" -c 'import openai, anthropic; print(f"openai {openai.__version__}, anthropic {anthropic.__version__}")')"
+}
+
+# The other AI coding tools (step 12, tools.sh): npm packages from tools/package.json
+# (Qwen Code and Copilot CLI are pinned there for their targets to come), aider in a
+# venv of its own (its pinned dependencies are many). `npm install` on the lock rather
+# than `npm ci`: the lock cannot list the other platforms' optional binaries
+# (opencode-darwin-*, …) where a registry mirror lacks them, and `npm ci` refuses a lock
+# without them; the versions still come from it.
+install_tools() {
+  npm_dir tools-npm "$E2E_DIR/tools" npm install --no-save
+  E2E_TOOLS="$DIR/node_modules"
+  if [[ -n ${ANYRAY_E2E_TOOLS:-} && " ${ANYRAY_E2E_TOOLS//,/ } " != *" aider "* ]]; then
+    return
+  fi
+  venv_dir aider "$E2E_DIR/tools/requirements.txt"
+  E2E_AIDER="$DIR/bin/aider"
 }
 
 build() {
@@ -77,7 +110,8 @@ build() {
 
 # Runs suite.sh with nothing but loopback to talk to.
 run_suite() {
-  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE
+  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE E2E_TOOLS E2E_AIDER E2E_STEPS
+  export ANYRAY_E2E_TOOLS=${ANYRAY_E2E_TOOLS:-}
   unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
   export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
   local isolate
@@ -108,8 +142,11 @@ main() {
     say "the cache $CACHE stayed locked for 15 minutes" >&2
     exit 2
   }
+  E2E_STEPS=${ANYRAY_E2E_STEPS:-core tools}
+  E2E_TOOLS="" E2E_AIDER=""
   install_clients
   install_sdks
+  if [[ " $E2E_STEPS " == *" tools "* ]]; then install_tools; fi
   exec 9>&-
   build
   run_suite

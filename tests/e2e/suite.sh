@@ -10,6 +10,8 @@ set -uo pipefail
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$E2E_DIR/lib.sh"
+# shellcheck source=tests/e2e/tools.sh
+source "$E2E_DIR/tools.sh"
 
 : "${E2E_PY:?}" "${E2E_BIN:?}" "${E2E_ANYRAY:?}" "${E2E_FAKE:?}"
 
@@ -580,17 +582,22 @@ main() {
   echo "e2e: org gateway ${URLS[gateway]}, provider ${URLS[provider]}, prior ${URLS[prior]}"
   probe_commands
 
-  step_harness
-  step_connect
-  step_direct
-  [[ -n ${PENDING[shell]:-} ]] || SHELL_OK=(tools.shell=ok)
-  step_doctor healthy 0 config=ok net.tcp=ok net.http=ok gateway.discovery=ok \
-    gateway.routes=ok tools.claude-code=ok tools.codex=ok "${SHELL_OK[@]}"
-  step_relay
-  step_failopen
-  step_disconnect
-  step_profile
-  step_run
+  if [[ " ${E2E_STEPS:-core tools} " == *" core "* ]]; then
+    step_harness
+    step_connect
+    step_direct
+    [[ -n ${PENDING[shell]:-} ]] || SHELL_OK=(tools.shell=ok)
+    step_doctor healthy 0 config=ok net.tcp=ok net.http=ok gateway.discovery=ok \
+      gateway.routes=ok tools.claude-code=ok tools.codex=ok "${SHELL_OK[@]}"
+    step_relay
+    step_failopen
+    step_disconnect
+    step_profile
+    step_run
+  fi
+  if [[ " ${E2E_STEPS:-core tools} " == *" tools "* ]]; then
+    step_tools
+  fi
 
   summary
   [[ $FAILED == 0 ]]

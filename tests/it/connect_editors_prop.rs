@@ -9,6 +9,7 @@
 //! that receives a new key is laid out on several lines, and stays so after disconnect.
 //! (The whole-file restore from the backup is byte-exact regardless.) A YAML file that
 //! ends inside a block scalar without a final line break is refused (unit-tested).
+//! A `.env` value that goes on over several lines is refused (unit-tested).
 
 use crate::editor_support;
 
@@ -791,8 +792,76 @@ fn yaml_case() -> impl Strategy<Value = Vec<(KeyPath, String)>> {
         })
 }
 
+// ---- dotenv (Gemini CLI's ~/.gemini/.env) ----
+
+/// One line of a `.env` file: comments, blank lines, assignments with every quoting
+/// style, `export`, spaces around `=`, trailing comments; maybe the managed variable.
+fn dotenv_line() -> impl Strategy<Value = String> {
+    let key = "[A-Z][A-Z0-9_]{0,8}".prop_filter("not the managed variable", |k| {
+        k != "GOOGLE_GEMINI_BASE_URL"
+    });
+    let value = prop_oneof![
+        "[a-zA-Z0-9._/:-]{0,12}",
+        "'[a-z #\"$]{0,8}'",
+        "\"[a-z #'$]{0,8}\"",
+        "`[a-z ]{0,6}`",
+    ];
+    prop_oneof![
+        Just(String::new()),
+        "# [a-z =]{0,12}",
+        (
+            any::<bool>(),
+            key.clone(),
+            " ?= ?",
+            value.clone(),
+            prop::option::of(" # [a-z]{0,6}")
+        )
+            .prop_map(|(export, k, eq, v, c)| {
+                format!(
+                    "{}{k}{eq}{v}{}",
+                    if export { "export " } else { "" },
+                    c.unwrap_or_default()
+                )
+            }),
+    ]
+}
+
+fn dotenv_document() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(dotenv_line(), 0..6),
+        prop::option::of((
+            0..6usize,
+            prop_oneof!["http://old.example", "'https://x y'", "\"http://q\""],
+        )),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(mut lines, managed, crlf, bom, final_newline)| {
+            if let Some((at, value)) = managed {
+                let at = at.min(lines.len());
+                lines.insert(at, format!("GOOGLE_GEMINI_BASE_URL={value}"));
+            }
+            let newline = if crlf { "\r\n" } else { "\n" };
+            let mut text = lines.join(newline);
+            if final_newline && !lines.is_empty() {
+                text.push_str(newline);
+            }
+            if bom {
+                text.insert(0, '\u{feff}');
+            }
+            text
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn dotenv_round_trips(text in dotenv_document()) {
+        let wants = [(KeyPath::keys(["GOOGLE_GEMINI_BASE_URL"]), "https://gw.example:8787/gemini")];
+        check(Format::Dotenv, &text, &wants)?;
+    }
 
     #[test]
     fn strict_json_round_trips(style in json_style(false), doc in json_document()) {

@@ -49,7 +49,13 @@ fn without_a_terminal_every_detected_tool_is_connected() {
         .iter()
         .map(|t| t["installed"].as_bool().unwrap())
         .collect();
-    assert_eq!(installed, [true, false, false, true, false, false]);
+    assert_eq!(
+        installed,
+        [
+            true, false, false, true, false, false, false, false, false, false, false, false,
+            false,
+        ]
+    );
 }
 
 #[test]

@@ -17,13 +17,14 @@ use anyray::error::{ExitStatus, UserError};
 use editor_support::{ToolParser, assert_only_managed_changed, at, check, goose_reads};
 use serde_json::json;
 
-const GATEWAY: &str = "Anyray gateway";
+const GATEWAY: &str = "Anyray gateway (OpenAI)";
 
 fn entry(field: &str) -> KeyPath {
     KeyPath::keys(["models"]).named(GATEWAY).key(field)
 }
 
-/// What each future target wants in its file (research: /work/research/targets-17.md).
+/// What each target wants in its file (`src/targets/aider.rs`, `continue_cli.rs`,
+/// `goose.rs`), plus one Continue role, for the editor's prefixed items inside an entry.
 fn wants_for(file: &str) -> Vec<(KeyPath, &'static str)> {
     if file.ends_with(".aider.conf.yml") {
         vec![
@@ -41,7 +42,7 @@ fn wants_for(file: &str) -> Vec<(KeyPath, &'static str)> {
             (entry("provider"), "openai"),
             (entry("model"), "gpt-4o-mini"),
             (entry("apiBase"), "http://127.0.0.1:8787/v1"),
-            (entry("apiKey"), "${{ secrets.ANYRAY_TOKEN }}"),
+            (entry("apiKey"), "${{ secrets.OPENAI_API_KEY }}"),
             (entry("roles").prefixed("chat"), "chat"),
         ]
     } else {
@@ -167,7 +168,7 @@ fn a_new_continue_file_is_what_continue_needs() {
             "provider": "openai",
             "model": "gpt-4o-mini",
             "apiBase": "http://127.0.0.1:8787/v1",
-            "apiKey": "${{ secrets.ANYRAY_TOKEN }}",
+            "apiKey": "${{ secrets.OPENAI_API_KEY }}",
             "roles": ["chat"],
         }],
     });
@@ -261,19 +262,19 @@ fn engine_refusals_are_exit_3_with_a_position_and_leave_the_file() {
     let path = dir.path().join("config.yaml");
     for (text, position, what) in [
         (
-            "models:\n  - &m\n    name: Anyray gateway\n",
+            "models:\n  - &m\n    name: Anyray gateway (OpenAI)\n",
             ":2:5:",
             "anchor",
         ),
         ("models: [{name: Other}]\n", ":1:9:", "flow style"),
         (
-            "models:\n  - name: Anyray gateway\n    apiBase: |\n      http://x\n",
+            "models:\n  - name: Anyray gateway (OpenAI)\n    apiBase: |\n      http://x\n",
             ":4:7:",
             "block scalar",
         ),
         ("a: 1\n---\nb: 2\n", ":2:1:", "more than one YAML document"),
         (
-            "models:\n- name: Anyray gateway\n  model: a\n  model: b\n",
+            "models:\n- name: Anyray gateway (OpenAI)\n  model: a\n  model: b\n",
             ":4:3:",
             "appears twice, at 3:3 and 4:3",
         ),

@@ -26,6 +26,7 @@ mod connect_preflight;
 mod connect_safety;
 mod connect_sequences_prop;
 mod connect_shell;
+mod connect_tools;
 mod connect_vscode;
 mod connect_yaml;
 mod doctor;

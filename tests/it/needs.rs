@@ -82,16 +82,25 @@ pub fn node_packages(packages: &[&str]) -> Option<PathBuf> {
 /// A Python that can `import yaml` (PyYAML, the parser aider reads its config with):
 /// `python3` on `PATH`, else Debian's, which `apt-get install python3-yaml` serves.
 pub fn pyyaml() -> Option<PathBuf> {
+    python_with("yaml", "PyYAML")
+}
+
+/// A Python that can `import jsonschema` (to check a file against a tool's schema).
+pub fn jsonschema() -> Option<PathBuf> {
+    python_with("jsonschema", "jsonschema")
+}
+
+fn python_with(module: &str, what: &str) -> Option<PathBuf> {
     let candidates = [on_path("python3"), Some(PathBuf::from("/usr/bin/python3"))];
     let found = candidates.into_iter().flatten().find(|python| {
         Command::new(python)
-            .args(["-c", "import yaml"])
+            .args(["-c", &format!("import {module}")])
             .output()
             .is_ok_and(|out| out.status.success())
     });
     if found.is_none() {
         skip(
-            &["PyYAML (a `python3` that can `import yaml`)".into()],
+            &[format!("{what} (a `python3` that can `import {module}`)")],
             INSTALL,
             true,
         );

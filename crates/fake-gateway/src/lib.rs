@@ -22,6 +22,12 @@
 //! - `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/responses`
 //!   (`GET /v1/responses`, Codex's WebSocket attempt: 426, so it falls back to HTTP)
 //! - `POST /v1/messages`, `POST /v1/messages/count_tokens`
+//! - the Gemini API under `/gemini` (Gemini CLI, the Google GenAI SDK):
+//!   `POST /gemini/v1beta/models/{model}:generateContent`,
+//!   `:streamGenerateContent` (SSE with `?alt=sse`, else a JSON array), `:countTokens`.
+//!   In JSON mode (`generationConfig.responseMimeType = application/json`) the answer is
+//!   a JSON value that fits the request's `responseJsonSchema` (or `responseSchema`):
+//!   Gemini CLI's model router asks for one before every turn.
 //! - anything else: 404 with a JSON error.
 //!
 //! Streaming (`"stream": true` in the request JSON) sends the configured text split in
@@ -742,6 +748,19 @@ async fn handle(
         (&Method::POST, "/v1/messages/count_tokens") => {
             json_resp(200, &json!({"input_tokens": turn.input_tokens}))
         }
+        (&Method::POST, p) if p.starts_with(GEMINI_MODELS) => {
+            let sse = parts
+                .uri
+                .query()
+                .is_some_and(|q| q.split('&').any(|kv| kv == "alt=sse"));
+            gemini(
+                &shared,
+                &turn,
+                &p[GEMINI_MODELS.len()..],
+                &request_json,
+                sse,
+            )
+        }
         (m, p) => error_resp(
             404,
             "not_found_error",
@@ -1031,6 +1050,109 @@ fn responses(shared: &Arc<Shared>, turn: &Turn) -> Resp {
         ev("response.completed", json!({"response": done})),
     ];
     stream_resp(shared, turn, Events { head, deltas, tail })
+}
+
+/// Where the Gemini API's model methods live on the gateway (its `gemini` route).
+const GEMINI_MODELS: &str = "/gemini/v1beta/models/";
+
+/// `{model}:{method}` of the Gemini API (`rest` is the path after [`GEMINI_MODELS`]).
+fn gemini(
+    shared: &Arc<Shared>,
+    turn: &Turn,
+    rest: &str,
+    request: &Value,
+    sse_wanted: bool,
+) -> Resp {
+    let Some((model, method)) = rest.split_once(':') else {
+        return gemini_error(404, &format!("fake gateway: no Gemini method in {rest}"));
+    };
+    let config = &request["generationConfig"];
+    let text = if config["responseMimeType"] == "application/json" {
+        let schema = match &config["responseJsonSchema"] {
+            Value::Null => &config["responseSchema"],
+            schema => schema,
+        };
+        fitting(schema).to_string()
+    } else {
+        shared.config.text.clone()
+    };
+    let out = Turn::output_tokens(&text);
+    let usage = json!({"promptTokenCount": turn.input_tokens, "candidatesTokenCount": out,
+                       "totalTokenCount": turn.input_tokens + out});
+    let response_id = format!("fake{:08}", turn.id);
+    let chunk = |text: &str, last: bool| {
+        let mut candidate =
+            json!({"content": {"role": "model", "parts": [{"text": text}]}, "index": 0});
+        let mut v = json!({"candidates": [], "modelVersion": model, "responseId": response_id});
+        if last {
+            candidate["finishReason"] = json!("STOP");
+            v["usageMetadata"] = usage.clone();
+        }
+        v["candidates"] = json!([candidate]);
+        v
+    };
+    match method {
+        "generateContent" => json_resp(200, &chunk(&text, true)),
+        "countTokens" => json_resp(200, &json!({"totalTokens": turn.input_tokens})),
+        "streamGenerateContent" => {
+            let pieces = split_text(&text, turn.chunks);
+            let last = pieces.len().saturating_sub(1);
+            let chunks: Vec<Value> = pieces
+                .iter()
+                .enumerate()
+                .map(|(i, piece)| chunk(piece, i == last))
+                .collect();
+            if !sse_wanted {
+                return json_resp(200, &Value::Array(chunks));
+            }
+            let events = Events {
+                head: Vec::new(),
+                deltas: chunks.iter().map(|c| sse(None, c)).collect(),
+                tail: Vec::new(),
+            };
+            stream_resp(shared, turn, events)
+        }
+        other => gemini_error(404, &format!("fake gateway: no Gemini method {other}")),
+    }
+}
+
+/// A Google API error body.
+fn gemini_error(status: u16, message: &str) -> Resp {
+    json_resp(
+        status,
+        &json!({"error": {"code": status, "message": message, "status": "NOT_FOUND"}}),
+    )
+}
+
+/// A small value that satisfies a JSON schema (the subset Gemini JSON mode uses:
+/// objects with required properties, strings, numbers with bounds, booleans, arrays,
+/// enums), so a client that validates the answer accepts it.
+fn fitting(schema: &Value) -> Value {
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return first.clone();
+    }
+    let kind = schema["type"]
+        .as_str()
+        .unwrap_or("object")
+        .to_ascii_lowercase();
+    match kind.as_str() {
+        "object" => {
+            let mut out = serde_json::Map::new();
+            if let Some(props) = schema["properties"].as_object() {
+                for (name, sub) in props {
+                    out.insert(name.clone(), fitting(sub));
+                }
+            }
+            Value::Object(out)
+        }
+        "string" => json!("fake"),
+        "integer" | "number" => schema["minimum"]
+            .as_f64()
+            .map_or(json!(1), |min| json!(min.max(1.0).floor() as i64)),
+        "boolean" => json!(true),
+        "array" => json!([]),
+        _ => Value::Null,
+    }
 }
 
 fn messages(shared: &Arc<Shared>, turn: &Turn) -> Resp {

@@ -467,6 +467,99 @@ async fn count_tokens() {
     .await
 }
 
+// ---------- the Gemini API ----------
+
+fn gemini_body() -> Value {
+    json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+}
+
+#[tokio::test]
+async fn gemini_generate_content() {
+    bounded(async {
+        let gw = gateway(FakeConfig::default()).await;
+        let path = "/gemini/v1beta/models/gemini-2.5-pro:generateContent";
+        let resp = send(&gw, "POST", path, Some(gemini_body()), &[]).await;
+        assert_eq!(resp.status(), 200);
+        let v = json_of(resp).await;
+        assert_eq!(v["candidates"][0]["content"]["parts"][0]["text"], TEXT);
+        assert_eq!(v["candidates"][0]["finishReason"], "STOP");
+        assert_eq!(v["modelVersion"], "gemini-2.5-pro");
+        assert!(v["usageMetadata"]["totalTokenCount"].as_u64().unwrap() > 0);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn gemini_json_mode_fits_the_schema() {
+    bounded(async {
+        let gw = gateway(FakeConfig::default()).await;
+        // What Gemini CLI's model router asks before a turn.
+        let mut body = gemini_body();
+        body["generationConfig"] = json!({
+            "responseMimeType": "application/json",
+            "responseJsonSchema": {"type": "object", "required": ["complexity_reasoning", "complexity_score"],
+                "properties": {"complexity_reasoning": {"type": "string"},
+                               "complexity_score": {"type": "integer", "minimum": 1, "maximum": 100}}},
+        });
+        let path = "/gemini/v1beta/models/gemini-flash-lite:generateContent";
+        let v = json_of(send(&gw, "POST", path, Some(body), &[]).await).await;
+        let text = v["candidates"][0]["content"]["parts"][0]["text"].as_str().unwrap();
+        let answer: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(answer["complexity_reasoning"], "fake");
+        assert_eq!(answer["complexity_score"], 1);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn gemini_stream_generate_content_sse_and_count_tokens() {
+    bounded(async {
+        let gw = gateway(FakeConfig {
+            chunks: 3,
+            ..FakeConfig::default()
+        })
+        .await;
+        let path = "/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse";
+        let resp = send(&gw, "POST", path, Some(gemini_body()), &[]).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        let events = parse_sse(&text_of(resp).await);
+        assert_eq!(events.len(), 3);
+        let chunks: Vec<Value> = events
+            .iter()
+            .map(|(_, d)| serde_json::from_str(d).unwrap())
+            .collect();
+        let text: String = chunks
+            .iter()
+            .map(|c| {
+                c["candidates"][0]["content"]["parts"][0]["text"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(text, TEXT);
+        assert_eq!(chunks[2]["candidates"][0]["finishReason"], "STOP");
+        assert!(chunks[0]["candidates"][0]["finishReason"].is_null());
+        // Without alt=sse the API answers one JSON array.
+        let plain = "/gemini/v1beta/models/m:streamGenerateContent";
+        let v = json_of(send(&gw, "POST", plain, Some(gemini_body()), &[]).await).await;
+        assert_eq!(v.as_array().unwrap().len(), 3);
+        let count = "/gemini/v1beta/models/m:countTokens";
+        let v = json_of(send(&gw, "POST", count, Some(gemini_body()), &[]).await).await;
+        assert!(v["totalTokens"].as_u64().unwrap() > 0);
+        let unknown = send(
+            &gw,
+            "POST",
+            "/gemini/v1beta/models/m:embedContent",
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(unknown.status(), 404);
+    })
+    .await
+}
+
 // ---------- chunking and recording ----------
 
 #[tokio::test]

@@ -145,7 +145,7 @@ fn hops(path: &KeyPath, to_value: bool) -> Result<Vec<Hop<'_>>, EditError> {
             Seg::Key(k) => Hop::Key(k),
             Seg::Named(n) => Hop::Entry(n),
             Seg::Prefixed(p) if i + 1 == segs.len() => Hop::Item(p),
-            Seg::Prefixed(_) => return Err(unsupported()),
+            Seg::Prefixed(_) | Seg::Entry { .. } => return Err(unsupported()),
         });
     }
     if to_value && matches!(hops.last(), Some(Hop::Entry(_))) {

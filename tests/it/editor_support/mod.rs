@@ -112,6 +112,10 @@ pub fn at<'a>(doc: &'a Json, path: &KeyPath) -> Option<&'a Json> {
                 .as_array()?
                 .iter()
                 .find(|e| e.as_str().is_some_and(|s| s.starts_with(prefix.as_str())))?,
+            Seg::Entry { field, value } => node
+                .as_array()?
+                .iter()
+                .find(|e| e.get(field).and_then(Json::as_str) == Some(value))?,
         };
     }
     Some(node)
@@ -131,6 +135,9 @@ pub fn without(doc: &Json, paths: &[(KeyPath, &str)]) -> Json {
             (Json::Object(map), Seg::Named(name)) => map
                 .iter()
                 .all(|(k, v)| k == "name" && v.as_str() == Some(name.as_str())),
+            (Json::Object(map), Seg::Entry { field, value }) => map
+                .iter()
+                .all(|(k, v)| k == field && v.as_str() == Some(value.as_str())),
             (Json::Object(map), _) => map.is_empty(),
             _ => false,
         };
@@ -144,12 +151,15 @@ pub fn without(doc: &Json, paths: &[(KeyPath, &str)]) -> Json {
                     map.remove(key);
                 }
             }
-            (Json::Array(items), Seg::Named(_) | Seg::Prefixed(_)) => {
+            (Json::Array(items), Seg::Named(_) | Seg::Prefixed(_) | Seg::Entry { .. }) => {
                 let found = items.iter().position(|item| match seg {
                     Seg::Named(name) => {
                         item.get("name").and_then(Json::as_str) == Some(name.as_str())
                     }
                     Seg::Prefixed(p) => item.as_str().is_some_and(|s| s.starts_with(p.as_str())),
+                    Seg::Entry { field, value } => {
+                        item.get(field).and_then(Json::as_str) == Some(value.as_str())
+                    }
                     Seg::Key(_) => false,
                 });
                 let Some(i) = found else { return };
