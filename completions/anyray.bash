@@ -381,7 +381,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__connect)
-            opts="-y -q -h -V --gateway --via --dry-run --check --yes --force --all-platforms --identity --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush"
+            opts="-y -q -h -V --gateway --via --dry-run --check --yes --offline --force --all-platforms --identity --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

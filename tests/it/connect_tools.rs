@@ -404,7 +404,8 @@ fn gemini_writes_its_dotenv_and_keeps_the_shell_route() {
     env.write(".bashrc", "# mine\n");
     let original = "# my Gemini settings\nGEMINI_MODEL=gemini-2.5-pro\r\nexport DEBUG=0";
     env.write(GEMINI_ENV, original);
-    env.run(["connect", "gemini", "--gateway", GW]).ok();
+    env.run(["connect", "gemini", "--offline", "--gateway", GW])
+        .ok();
     insta::assert_snapshot!(visible(env.read(GEMINI_ENV).as_bytes()), @r"
     # my Gemini settings
     GEMINI_MODEL=gemini-2.5-pro␍
