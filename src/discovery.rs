@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::gateway_url::{GatewayUrl, Routes};
+use crate::auth::{self, FixedHeaders, Scheme};
+use crate::gateway_url::{GatewayUrl, Provider, Routes};
 
 pub(crate) const PATH: &str = "/.well-known/anyray.json";
 /// The identity header when the gateway wants one but does not name it.
@@ -23,6 +24,21 @@ pub(crate) struct Discovery {
     pub optimizer: Option<Optimizer>,
     #[serde(default)]
     pub identity_header: Option<String>,
+    /// How the gateway wants the user's key (issue 15).
+    #[serde(default)]
+    pub auth: Option<AuthDoc>,
+    /// Fixed headers per route (`"*"`: every route), e.g. a routing header.
+    #[serde(default)]
+    pub headers: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Discovery's `auth` block: `{"scheme": "key"|"header", "header": "x-…"}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AuthDoc {
+    #[serde(default)]
+    pub scheme: Option<String>,
+    #[serde(default)]
+    pub header: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,6 +52,42 @@ pub(crate) struct Optimizer {
 }
 
 impl Discovery {
+    /// The scheme discovery names, when it names a known one.
+    pub(crate) fn scheme(&self) -> Option<Scheme> {
+        match self.auth.as_ref()?.scheme.as_deref()? {
+            "key" => Some(Scheme::Key),
+            "header" => Some(Scheme::Header),
+            _ => None,
+        }
+    }
+
+    /// The identity header discovery names (`auth.header`, else `identity_header`).
+    pub(crate) fn identity_header(&self) -> Option<&str> {
+        self.auth
+            .as_ref()
+            .and_then(|a| a.header.as_deref())
+            .or(self.identity_header.as_deref())
+    }
+
+    /// The fixed headers discovery names; one anyray would refuse in the config (a
+    /// credential header, a value that looks like a secret) is left out.
+    pub(crate) fn fixed_headers(&self) -> FixedHeaders {
+        let mut out = FixedHeaders::default();
+        for (route, headers) in &self.headers {
+            let valid = headers
+                .iter()
+                .filter(|(k, v)| auth::check_fixed_header(k, v).is_ok())
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()));
+            match Provider::from_key(route) {
+                _ if route == "*" => out.global.extend(valid),
+                Some(p) => out.routes.entry(p).or_default().extend(valid),
+                None => {}
+            }
+        }
+        out.routes.retain(|_, h| !h.is_empty());
+        out
+    }
+
     /// The provider routes: discovery's when it lists any, else the defaults.
     pub(crate) fn routes(this: Option<&Self>, gw: &GatewayUrl) -> Routes {
         match this {
@@ -73,7 +125,6 @@ pub(crate) async fn fetch(client: &reqwest::Client, gw: &GatewayUrl) -> Result<O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway_url::Provider;
 
     #[test]
     fn tolerates_missing_and_extra_fields() {
@@ -98,5 +149,19 @@ mod tests {
         );
         assert_eq!(routes.get(Provider::Bedrock), None);
         assert_eq!(d.optimizer.unwrap().fail_open, Some(true));
+    }
+
+    #[test]
+    fn auth_and_route_headers() {
+        let d: Discovery = serde_json::from_str(
+            r#"{"auth":{"scheme":"key","header":"x-org"},"headers":{"openai":{"X-Route":"oa","authorization":"no"},"*":{"x-team":"t"},"mars":{"x":"y"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(d.scheme(), Some(Scheme::Key));
+        assert_eq!(d.identity_header(), Some("x-org"));
+        let h = d.fixed_headers();
+        assert_eq!(h.global["x-team"], "t");
+        assert_eq!(h.routes[&Provider::Openai].len(), 1, "a credential header is dropped");
+        assert_eq!(h.routes[&Provider::Openai]["x-route"], "oa");
     }
 }

@@ -21,6 +21,7 @@ mod cli;
 pub mod commands;
 pub mod config_file;
 pub mod connect;
+pub mod auth;
 mod discovery;
 mod docs;
 mod doctor;

@@ -26,6 +26,7 @@ mod cause;
 mod config;
 mod forward;
 mod metrics;
+mod outgoing;
 mod redact;
 mod routes;
 mod target;
@@ -70,6 +71,8 @@ struct State {
     hosts: HostRule,
     client: UpstreamClient,
     recorder: Arc<Recorder>,
+    /// The headers added toward the gateways and stripped toward the providers.
+    outgoing: outgoing::Outgoing,
 }
 
 /// The most bytes of request line and headers a request may have (nginx: 32 KiB).
@@ -111,6 +114,7 @@ impl Relay {
                 log,
                 metrics: Metrics::default(),
             }),
+            outgoing: outgoing::Outgoing::new(&config),
             config,
         });
         let url = loopback_url(local_addr);

@@ -15,7 +15,6 @@ use crate::connect::{
 };
 use crate::discovery::DEFAULT_IDENTITY_HEADER;
 use crate::error::{ExitStatus, classify};
-use crate::gateway_url::Routes;
 use crate::output::Printer;
 use crate::paths::display_path;
 use crate::provider_env;
@@ -36,13 +35,18 @@ pub(crate) async fn context(
     all_platforms: bool,
 ) -> Result<Ctx> {
     let env = provider_env::resolve(settings, printer).await?;
-    let discovered = env.discovery.and_then(|d| d.identity_header);
+    let discovered = env
+        .discovery
+        .as_ref()
+        .and_then(|d| d.identity_header().map(str::to_string));
     Ok(Ctx {
         endpoint: env.endpoint,
         via: env.via,
         routes: env.routes,
         vars: env.vars,
         identity_header: identity_header(settings, identity, discovered),
+        headers: env.headers,
+        need_relay: env.need_relay,
         all_platforms,
     })
 }
@@ -51,7 +55,11 @@ pub(crate) async fn context(
 /// endpoint. For callers that must not touch the network (doctor's `tools.*` checks).
 pub(crate) fn offline_context(settings: &Settings) -> Ctx {
     let endpoint = settings.tool_endpoint();
-    let routes = Routes::defaults(&endpoint);
+    let routes = provider_env::rebase(
+        provider_env::gateway_routes(settings, None),
+        &settings.gateway.value,
+        &endpoint,
+    );
     let mut vars = provider_env::gateway_env(&routes);
     if settings.via.value == Via::Relay {
         vars.extend(provider_env::no_proxy_env(
@@ -65,6 +73,8 @@ pub(crate) fn offline_context(settings: &Settings) -> Ctx {
         routes,
         vars,
         identity_header: identity_header(settings, false, None),
+        headers: settings.headers.clone(),
+        need_relay: Vec::new(),
         all_platforms: false,
     }
 }

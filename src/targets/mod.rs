@@ -9,7 +9,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::connect::{self, FileSpec, TargetName};
-use crate::gateway_url::{GatewayUrl, Routes};
+use crate::auth::FixedHeaders;
+use crate::gateway_url::{GatewayUrl, Provider, Routes};
 use crate::paths::display_path;
 use crate::provider_env::{self, EnvVar};
 use crate::settings::Via;
@@ -32,6 +33,11 @@ pub(crate) struct Ctx {
     pub vars: Vec<EnvVar>,
     /// With `--identity`: the header that carries the user's Anyray key.
     pub identity_header: Option<String>,
+    /// Fixed headers (global and per route) the tools that can send headers send.
+    pub headers: FixedHeaders,
+    /// Routes whose variables are left out for shells: they need fixed headers that a
+    /// variable cannot carry (with `via = direct`).
+    pub need_relay: Vec<Provider>,
     /// Write editor terminal env for every OS, not only this one.
     pub all_platforms: bool,
 }
@@ -49,16 +55,28 @@ pub(crate) fn named(names: &[TargetName]) -> Vec<&'static dyn Target> {
 
 /// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
 /// the command's file name; none for tools that take their endpoint from the environment.
-pub(crate) fn run_args(program: &std::ffi::OsStr, routes: &Routes) -> Vec<std::ffi::OsString> {
-    let name = Path::new(program)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    match name {
-        "claude" => claude_code::run_args(routes),
-        "codex" => codex::run_args(routes),
+pub(crate) fn run_args(
+    program: &std::ffi::OsStr,
+    routes: &Routes,
+    headers: &FixedHeaders,
+) -> Vec<std::ffi::OsString> {
+    match program_name(program) {
+        "claude" => claude_code::run_args(routes, headers),
+        "codex" => codex::run_args(routes, headers),
         _ => Vec::new(),
     }
+}
+
+/// Whether `anyray run` can give this program the fixed headers ([`run_args`]).
+pub(crate) fn sends_headers(program: &std::ffi::OsStr) -> bool {
+    matches!(program_name(program), "claude" | "codex")
+}
+
+fn program_name(program: &std::ffi::OsStr) -> &str {
+    Path::new(program)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
 }
 
 /// Whether a tool looks installed, and what made anyray think so.
