@@ -297,13 +297,18 @@ fn matches_pattern(pattern: &str, key: &str) -> bool {
     if !pattern.contains('*') {
         return false;
     }
-    let (pattern, key): (Vec<&str>, Vec<&str>) = (pattern.split('.').collect(), key.split('.').collect());
+    let (pattern, key): (Vec<&str>, Vec<&str>) =
+        (pattern.split('.').collect(), key.split('.').collect());
     pattern.len() == key.len()
-        && pattern.iter().zip(&key).enumerate().all(|(i, (p, k))| match *p {
-            "*" if i == pattern.len() - 1 => crate::auth::check_fixed_name(k).is_ok(),
-            "*" => crate::gateway_url::Provider::from_key(k).is_some(),
-            p => p == *k,
-        })
+        && pattern
+            .iter()
+            .zip(&key)
+            .enumerate()
+            .all(|(i, (p, k))| match *p {
+                "*" if i == pattern.len() - 1 => crate::auth::check_fixed_name(k).is_ok(),
+                "*" => crate::gateway_url::Provider::from_key(k).is_some(),
+                p => p == *k,
+            })
 }
 
 fn unknown_key(key: &str) -> UserError {
@@ -405,7 +410,9 @@ impl ConfigFile {
                     "{}: `{key}.{name}` must be a string",
                     self.path.display()
                 ))
-                .with_hint(format!("fix it with `anyray config set {key}.{name} VALUE`"))),
+                .with_hint(format!(
+                    "fix it with `anyray config set {key}.{name} VALUE`"
+                ))),
             })
             .collect()
     }

@@ -161,7 +161,11 @@ mod tests {
         assert_eq!(d.identity_header(), Some("x-org"));
         let h = d.fixed_headers();
         assert_eq!(h.global["x-team"], "t");
-        assert_eq!(h.routes[&Provider::Openai].len(), 1, "a credential header is dropped");
+        assert_eq!(
+            h.routes[&Provider::Openai].len(),
+            1,
+            "a credential header is dropped"
+        );
         assert_eq!(h.routes[&Provider::Openai]["x-route"], "oa");
     }
 }

@@ -17,11 +17,11 @@
 // --document-private-items`, warnings denied), where links to private items resolve.
 #![allow(rustdoc::private_intra_doc_links)]
 
+pub mod auth;
 mod cli;
 pub mod commands;
 pub mod config_file;
 pub mod connect;
-pub mod auth;
 mod discovery;
 mod docs;
 mod doctor;

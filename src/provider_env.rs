@@ -119,7 +119,9 @@ pub(crate) fn gateway_routes(settings: &Settings, discovery: Option<&Discovery>)
     let mut routes: Vec<(Provider, String)> = chosen
         .into_iter()
         .map(|p| {
-            let url = known.get(p).map_or_else(|| gw.join(p.default_route()), str::to_string);
+            let url = known
+                .get(p)
+                .map_or_else(|| gw.join(p.default_route()), str::to_string);
             (p, url)
         })
         .collect();
@@ -219,7 +221,10 @@ pub(crate) async fn auth_plan(
     key: Option<Secret>,
     remember: bool,
 ) -> Result<AuthPlan> {
-    let header = match (&settings.identity_header, discovery.and_then(Discovery::identity_header)) {
+    let header = match (
+        &settings.identity_header,
+        discovery.and_then(Discovery::identity_header),
+    ) {
         (Some(h), _) => (h.clone(), "config"),
         (None, Some(h)) => (h.to_string(), "discovery"),
         (None, None) => (discovery::DEFAULT_IDENTITY_HEADER.to_string(), "default"),
@@ -364,12 +369,18 @@ mod tests {
             .unwrap()
         };
         let keys = |r: Routes| r.0.into_iter().map(|(p, _)| p.key()).collect::<Vec<_>>();
-        assert_eq!(keys(gateway_routes(&settings(""), None)), ["openai", "anthropic"]);
+        assert_eq!(
+            keys(gateway_routes(&settings(""), None)),
+            ["openai", "anthropic"]
+        );
         let chosen = settings("[routes]\nenabled = [\"gemini\", \"openai\"]\n");
         assert_eq!(keys(gateway_routes(&chosen, None)), ["openai", "gemini"]);
         let d: Discovery =
             serde_json::from_str(r#"{"routes":{"openai":"/oa","gemini":"/g"}}"#).unwrap();
-        assert_eq!(keys(gateway_routes(&settings(""), Some(&d))), ["openai", "gemini"]);
+        assert_eq!(
+            keys(gateway_routes(&settings(""), Some(&d))),
+            ["openai", "gemini"]
+        );
         assert_eq!(
             gateway_routes(&chosen, Some(&d)).get(Provider::Gemini),
             Some("https://gw.example/g")

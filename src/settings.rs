@@ -279,7 +279,9 @@ impl Resolver<'_> {
                 source: set.source,
             }));
         }
-        let detected_for = self.get("auth.detected_gateway")?.map(GatewayUrl::from_setting);
+        let detected_for = self
+            .get("auth.detected_gateway")?
+            .map(GatewayUrl::from_setting);
         let detected = self.get("auth.detected_scheme")?.map(Scheme::from_setting);
         Ok(match (detected, detected_for) {
             (Some(value), Some(gw)) if gw == *gateway => Some(Sourced {
@@ -292,23 +294,26 @@ impl Resolver<'_> {
 
     /// The fixed headers, each checked (a secret never goes into them).
     fn headers(&self) -> Result<FixedHeaders, UserError> {
-        let checked = |table: &str| -> Result<std::collections::BTreeMap<String, String>, UserError> {
-            self.file
-                .string_table(table)?
-                .into_iter()
-                .map(|(name, value)| {
-                    auth::check_fixed_header(&name, &value)
-                        .map(|()| (name.to_ascii_lowercase(), value))
-                        .map_err(|why| {
-                            UserError::usage(format!(
-                                "{}: `{table}.{name}`: {why}",
-                                self.file.path.display()
-                            ))
-                            .with_hint(format!("remove it with `anyray config unset {table}.{name}`"))
-                        })
-                })
-                .collect()
-        };
+        let checked =
+            |table: &str| -> Result<std::collections::BTreeMap<String, String>, UserError> {
+                self.file
+                    .string_table(table)?
+                    .into_iter()
+                    .map(|(name, value)| {
+                        auth::check_fixed_header(&name, &value)
+                            .map(|()| (name.to_ascii_lowercase(), value))
+                            .map_err(|why| {
+                                UserError::usage(format!(
+                                    "{}: `{table}.{name}`: {why}",
+                                    self.file.path.display()
+                                ))
+                                .with_hint(format!(
+                                    "remove it with `anyray config unset {table}.{name}`"
+                                ))
+                            })
+                    })
+                    .collect()
+            };
         let mut headers = FixedHeaders {
             global: checked("headers")?,
             ..FixedHeaders::default()

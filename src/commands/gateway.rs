@@ -7,10 +7,10 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 
 use super::Context;
+use crate::auth::{FixedHeaders, OwnKeyProvider, Scheme};
 use crate::cli::GatewayArgs;
 use crate::discovery;
 use crate::error::UserError;
-use crate::auth::{FixedHeaders, OwnKeyProvider, Scheme};
 use crate::gateway_url::Provider;
 use crate::provider_env;
 use crate::relay::{self, Identity, Relay, RelayConfig, RelaySummary};
@@ -125,7 +125,10 @@ pub(super) async fn relay_identity(
     }
     let plan = provider_env::auth_plan(settings, found.as_ref(), key, true).await?;
     let mut note = plan.note;
-    if found.is_none() && errors.len() == settings.relay.upstreams.len() && plan.credential.is_some() {
+    if found.is_none()
+        && errors.len() == settings.relay.upstreams.len()
+        && plan.credential.is_some()
+    {
         note.get_or_insert_with(|| {
             format!(
                 "cannot read the gateway's discovery ({}); your key goes {}",
@@ -146,9 +149,7 @@ pub(super) async fn relay_identity(
 pub(super) fn describe(scheme: &Scheme, header: &str) -> String {
     match scheme {
         Scheme::Header => format!("in the {header} header (auth.scheme = header)"),
-        Scheme::Key => {
-            "where each SDK sends its API key (auth.scheme = key)".to_string()
-        }
+        Scheme::Key => "where each SDK sends its API key (auth.scheme = key)".to_string(),
     }
 }
 
@@ -222,11 +223,9 @@ fn check_listen(listen: SocketAddr, allow_remote: bool) -> Result<(), UserError>
 fn check_config(settings: &Settings, ctx: &Context) -> Result<()> {
     let stored = secrets::load()?;
     let identity = match (&settings.identity_header, &stored) {
-        (Some(header), Some((key, _))) => Some(Identity::new(
-            settings.relay.scheme,
-            header,
-            key.clone(),
-        )?),
+        (Some(header), Some((key, _))) => {
+            Some(Identity::new(settings.relay.scheme, header, key.clone())?)
+        }
         _ => None,
     };
     let config = relay::RelayConfig {

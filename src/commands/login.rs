@@ -6,10 +6,10 @@ use anyhow::{Context as _, Result};
 use serde_json::json;
 
 use super::Context;
+use crate::auth::{OwnKeyProvider, Scheme};
 use crate::cli::LoginArgs;
 use crate::envvars;
 use crate::error::{ExitStatus, SilentExit, UserError};
-use crate::auth::{OwnKeyProvider, Scheme};
 use crate::provider_env;
 use crate::runtime::{self, Threads};
 use crate::secrets::{self, Account, Secret, Store};
@@ -77,7 +77,9 @@ fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, &'static str)> 
             (plan.scheme_from != "default").then_some((plan.scheme, plan.scheme_from))
         }
         Ok(Err(err)) | Err(err) => {
-            ctx.printer.warn(format!("cannot ask the gateway how it wants the key: {err:#}"));
+            ctx.printer.warn(format!(
+                "cannot ask the gateway how it wants the key: {err:#}"
+            ));
             None
         }
     }

@@ -22,7 +22,10 @@ pub(super) fn run(args: &LogoutArgs, ctx: &Context) -> Result<()> {
     if p.json {
         p.json(&json!({ "removed": removed }))?;
     } else if removed.is_empty() {
-        p.line(format!("No stored {} to remove.", what.trim_start_matches("your ")));
+        p.line(format!(
+            "No stored {} to remove.",
+            what.trim_start_matches("your ")
+        ));
     } else {
         for store in &removed {
             p.line(format!("Removed {what} from {store}."));

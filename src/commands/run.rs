@@ -25,10 +25,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
+use crate::auth::{self, Scheme};
 use crate::cli::RunArgs;
 use crate::error::{ChildExit, UserError};
 use crate::launch::Launch;
-use crate::auth::{self, Scheme};
 use crate::provider_env::{self, AuthPlan, EnvVar, ToolEnv};
 use crate::relay::{self, LogTarget, Relay, RelayConfig};
 use crate::runtime::{self, Threads};
@@ -109,27 +109,27 @@ const KEY_VARS: [&str; 2] = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"];
 /// start without a key get [`auth::RELAY_PLACEHOLDER_KEY`] where none is set, and the
 /// user is told.
 fn placeholder_env(supplies_key: bool, ctx: &Context) -> Vec<(OsString, OsString)> {
-        let missing: Vec<&str> = KEY_VARS
-            .into_iter()
-            .filter(|var| crate::envvars::get(var).is_none())
-            .collect();
-        if !missing.is_empty() {
-            ctx.printer.warn(format!(
-                "{} set to the placeholder `{}` for this run: tools refuse to start without a \
+    let missing: Vec<&str> = KEY_VARS
+        .into_iter()
+        .filter(|var| crate::envvars::get(var).is_none())
+        .collect();
+    if !missing.is_empty() {
+        ctx.printer.warn(format!(
+            "{} set to the placeholder `{}` for this run: tools refuse to start without a \
                  key, and the relay {}",
-                missing.join(" and "),
-                auth::RELAY_PLACEHOLDER_KEY,
-                if supplies_key {
-                    "supplies your key"
-                } else {
-                    "has no stored key to supply (`anyray login`)"
-                }
-            ));
-        }
-        missing
-            .into_iter()
-            .map(|var| (var.into(), auth::RELAY_PLACEHOLDER_KEY.into()))
-            .collect()
+            missing.join(" and "),
+            auth::RELAY_PLACEHOLDER_KEY,
+            if supplies_key {
+                "supplies your key"
+            } else {
+                "has no stored key to supply (`anyray login`)"
+            }
+        ));
+    }
+    missing
+        .into_iter()
+        .map(|var| (var.into(), auth::RELAY_PLACEHOLDER_KEY.into()))
+        .collect()
 }
 
 /// Without the relay, in the `key` scheme: the stored gateway key itself, in the

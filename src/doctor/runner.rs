@@ -277,7 +277,7 @@ async fn gateway_chain(run: &Run) {
         run.step(CheckId::Discovery, gateway::discovery(cx, &client)),
         gateway::load_key(cx),
     );
-    let probe = gateway::Probe::new(cx, client, discovery.unwrap_or_default(), key);
+    let probe = gateway::Probe::new(cx, client, discovery.unwrap_or_default(), key).await;
     tokio::join!(
         run.check(CheckId::Routes, gateway::routes(cx, &probe)),
         run.check(CheckId::Auth, gateway::auth(cx, &probe)),

@@ -190,9 +190,7 @@ async fn try_gateway(
     let meter = ex.request_meter();
     let (up_body, mut give_back) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
     let mut request = upstream_request(parts, uri, up_body);
-    state
-        .outgoing
-        .to_gateway(ex.route(), request.headers_mut());
+    state.outgoing.to_gateway(ex.route(), request.headers_mut());
     let failed = |ex, what: String| {
         let msg = format!("anyray relay: {what}. Check it with `anyray doctor`.");
         Tried::Done(error(

@@ -114,7 +114,7 @@ impl Relay {
                 log,
                 metrics: Metrics::default(),
             }),
-            outgoing: outgoing::Outgoing::new(&config),
+            outgoing: outgoing::Outgoing::new((&config).into()),
             config,
         });
         let url = loopback_url(local_addr);

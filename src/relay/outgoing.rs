@@ -5,11 +5,14 @@
 use hyper::HeaderMap;
 use hyper::header::{HeaderName, HeaderValue};
 
+use std::collections::BTreeMap;
+
 use super::config::RelayConfig;
 use super::routes::Route;
-use crate::auth::{self, Destination, Scheme};
+use crate::auth::{self, Credential, Destination, FixedHeaders, Scheme};
 use crate::discovery::DEFAULT_IDENTITY_HEADER;
 use crate::gateway_url::Provider;
+use crate::secrets::Secret;
 
 type Headers = Vec<(HeaderName, HeaderValue)>;
 
@@ -36,8 +39,29 @@ fn route_provider(route: Route) -> Option<Provider> {
     }
 }
 
+/// What [`Outgoing`] is computed from: the relay configuration's credential part.
+pub(super) struct Parts<'a> {
+    pub identity: Option<&'a Credential>,
+    pub scheme: Scheme,
+    pub headers: &'a FixedHeaders,
+    pub strip_prefixes: &'a [String],
+    pub provider_keys: &'a BTreeMap<Provider, Secret>,
+}
+
+impl<'a> From<&'a RelayConfig> for Parts<'a> {
+    fn from(config: &'a RelayConfig) -> Self {
+        Parts {
+            identity: config.identity.as_ref(),
+            scheme: config.scheme,
+            headers: &config.headers,
+            strip_prefixes: &config.strip_prefixes,
+            provider_keys: &config.provider_keys,
+        }
+    }
+}
+
 impl Outgoing {
-    pub(super) fn new(config: &RelayConfig) -> Self {
+    pub(super) fn new(config: Parts<'_>) -> Self {
         let header = |(name, value): (String, String)| {
             Some((
                 HeaderName::from_bytes(name.as_bytes()).ok()?,
@@ -54,7 +78,7 @@ impl Outgoing {
                     .into_iter()
                     .filter_map(header)
                     .collect();
-                if let Some(credential) = &config.identity {
+                if let Some(credential) = config.identity {
                     headers.extend(credential.headers_for(provider));
                 }
                 headers
@@ -67,7 +91,7 @@ impl Outgoing {
             .map(|name| HeaderName::from_static(name))
             .collect();
         let mut stripped: Vec<HeaderName> = vec![HeaderName::from_static(DEFAULT_IDENTITY_HEADER)];
-        stripped.extend(config.identity.as_ref().map(|c| c.header.clone()));
+        stripped.extend(config.identity.map(|c| c.header.clone()));
         stripped.extend(
             config
                 .headers
@@ -93,7 +117,7 @@ impl Outgoing {
             to_gateway,
             replaced,
             stripped,
-            stripped_prefixes: config.strip_prefixes.clone(),
+            stripped_prefixes: config.strip_prefixes.to_vec(),
             provider_key,
             scheme: config.scheme,
         }
@@ -155,28 +179,44 @@ impl Outgoing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Credential;
-    use crate::gateway_url::GatewayUrl;
-    use crate::secrets::Secret;
 
-    fn config(scheme: Scheme) -> RelayConfig {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(
-            &path,
-            "[headers]\nx-team = \"blue\"\n[routes.openai.headers]\nx-portkey-provider = \"openai\"\n",
-        )
-        .unwrap();
-        let settings = crate::settings::Settings::resolve(&crate::settings::Overrides {
-            config: Some(path),
-            gateway: Some(GatewayUrl::parse("http://127.0.0.1:9").unwrap()),
-            ..Default::default()
-        })
-        .unwrap();
-        let mut relay = settings.relay;
-        relay.scheme = scheme;
-        relay.identity = Some(Credential::new(scheme, "x-org-key", Secret::new("sk-gw")).unwrap());
-        relay
+    struct Setup {
+        identity: Credential,
+        scheme: Scheme,
+        headers: FixedHeaders,
+        prefixes: Vec<String>,
+        keys: BTreeMap<Provider, Secret>,
+    }
+
+    impl Setup {
+        fn new(scheme: Scheme) -> Self {
+            let mut headers = FixedHeaders::default();
+            headers.global.insert("x-team".into(), "blue".into());
+            headers.routes.insert(
+                Provider::Openai,
+                BTreeMap::from([("x-portkey-provider".into(), "openai".into())]),
+            );
+            Self {
+                identity: Credential::new(scheme, "x-org-key", Secret::new("sk-gw")).unwrap(),
+                scheme,
+                headers,
+                prefixes: auth::DEFAULT_STRIP_PREFIXES
+                    .split(',')
+                    .map(String::from)
+                    .collect(),
+                keys: BTreeMap::new(),
+            }
+        }
+
+        fn outgoing(&self) -> Outgoing {
+            Outgoing::new(Parts {
+                identity: Some(&self.identity),
+                scheme: self.scheme,
+                headers: &self.headers,
+                strip_prefixes: &self.prefixes,
+                provider_keys: &self.keys,
+            })
+        }
     }
 
     fn map(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -188,7 +228,7 @@ mod tests {
 
     #[test]
     fn the_key_scheme_replaces_the_placeholder_and_adds_route_headers() {
-        let out = Outgoing::new(&config(Scheme::Key));
+        let out = Setup::new(Scheme::Key).outgoing();
         let mut h = map(&[("authorization", "Bearer anyray-relay"), ("x-team", "red")]);
         out.to_gateway(Route::Provider(Provider::Openai), &mut h);
         assert_eq!(h["authorization"], "Bearer sk-gw");
@@ -202,10 +242,11 @@ mod tests {
 
     #[test]
     fn fail_open_strips_every_gateway_credential_and_header() {
-        let mut cfg = config(Scheme::Key);
-        cfg.provider_keys
+        let mut setup = Setup::new(Scheme::Key);
+        setup
+            .keys
             .insert(Provider::Openai, Secret::new("sk-own-openai"));
-        let out = Outgoing::new(&cfg);
+        let out = setup.outgoing();
         let mut h = map(&[
             ("authorization", "Bearer sk-gw"),
             ("x-api-key", "sk-gw"),
@@ -241,7 +282,7 @@ mod tests {
 
     #[test]
     fn the_header_scheme_passes_provider_keys_through() {
-        let out = Outgoing::new(&config(Scheme::Header));
+        let out = Setup::new(Scheme::Header).outgoing();
         let mut h = map(&[("authorization", "Bearer sk-own"), ("x-org-key", "sk-gw")]);
         out.to_provider(Route::Provider(Provider::Openai), &mut h)
             .unwrap();

@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, truthy};
+use crate::auth::FixedHeaders;
 use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
-use crate::auth::FixedHeaders;
 use crate::envvars;
 use crate::gateway_url::{Provider, Routes};
 use crate::settings::Via;
@@ -152,7 +152,9 @@ fn custom_headers(
     if ours.is_empty() {
         return Ok(None);
     }
-    let current = settings(file, &[CUSTOM_HEADERS])?.remove(0).unwrap_or_default();
+    let current = settings(file, &[CUSTOM_HEADERS])?
+        .remove(0)
+        .unwrap_or_default();
     let mut lines: Vec<String> = current
         .lines()
         .filter(|line| {

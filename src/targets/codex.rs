@@ -38,10 +38,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
+use crate::auth::FixedHeaders;
 use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
-use crate::auth::FixedHeaders;
 use crate::envvars;
 use crate::gateway_url::{Provider, Routes};
 

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::connect::{self, FileSpec, TargetName};
 use crate::auth::FixedHeaders;
+use crate::connect::{self, FileSpec, TargetName};
 use crate::gateway_url::{GatewayUrl, Provider, Routes};
 use crate::paths::display_path;
 use crate::provider_env::{self, EnvVar};
