@@ -825,12 +825,16 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__login)
-            opts="-q -h -V --token-stdin --status --json --quiet --color --config --help --version"
+            opts="-q -h -V --token-stdin --status --provider --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -W "openai anthropic gemini" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -847,12 +851,16 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__logout)
-            opts="-q -h -V --json --quiet --color --config --help --version"
+            opts="-q -h -V --provider --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -W "openai anthropic gemini" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -117,7 +117,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --version 'Print version'
         }
         &'anyray;gateway'= {
-            cand --listen 'Address to listen on (default from config relay.listen, else 127.0.0.1:8787)'
+            cand --listen 'Address to listen on (default from config relay.listen, else 127.0.0.1:18787)'
             cand --upstream 'Org gateway URL to forward to; repeat in order of preference'
             cand --fallback 'What to do when no gateway is reachable'
             cand --log-file 'Write the access log to this file instead of stderr'
@@ -150,6 +150,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --version 'Print version'
         }
         &'anyray;login'= {
+            cand --provider 'Store your own key for this provider instead, used only when the relay fails open while the gateway''s key is the tools'' API key (auth.scheme = key)'
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
             cand --token-stdin 'Read the key from standard input instead of prompting'
@@ -163,6 +164,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --version 'Print version'
         }
         &'anyray;logout'= {
+            cand --provider 'Remove your own key for this provider (from `anyray login --provider`) instead'
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
             cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'

@@ -150,7 +150,7 @@ complete -c anyray -n "__fish_anyray_using_subcommand doctor" -l json -d 'Print 
 complete -c anyray -n "__fish_anyray_using_subcommand doctor" -s q -l quiet -d 'Print only errors and warnings'
 complete -c anyray -n "__fish_anyray_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c anyray -n "__fish_anyray_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c anyray -n "__fish_anyray_using_subcommand gateway" -l listen -d 'Address to listen on (default from config relay.listen, else 127.0.0.1:8787)' -r
+complete -c anyray -n "__fish_anyray_using_subcommand gateway" -l listen -d 'Address to listen on (default from config relay.listen, else 127.0.0.1:18787)' -r
 complete -c anyray -n "__fish_anyray_using_subcommand gateway" -l upstream -d 'Org gateway URL to forward to; repeat in order of preference' -r
 complete -c anyray -n "__fish_anyray_using_subcommand gateway" -l fallback -d 'What to do when no gateway is reachable' -r -f -a "none\t'Answer 502 in the provider\'s error shape when no gateway is reachable'
 direct\t'Forward unchanged to the provider\'s public API when no gateway is reachable'"
@@ -180,6 +180,9 @@ complete -c anyray -n "__fish_anyray_using_subcommand run" -l json -d 'Print one
 complete -c anyray -n "__fish_anyray_using_subcommand run" -s q -l quiet -d 'Print only errors and warnings'
 complete -c anyray -n "__fish_anyray_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c anyray -n "__fish_anyray_using_subcommand run" -s V -l version -d 'Print version'
+complete -c anyray -n "__fish_anyray_using_subcommand login" -l provider -d 'Store your own key for this provider instead, used only when the relay fails open while the gateway\'s key is the tools\' API key (auth.scheme = key)' -r -f -a "openai\t''
+anthropic\t''
+gemini\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand login" -l color -d 'When to use colour (auto honours NO_COLOR and only colours a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -190,6 +193,9 @@ complete -c anyray -n "__fish_anyray_using_subcommand login" -l json -d 'Print o
 complete -c anyray -n "__fish_anyray_using_subcommand login" -s q -l quiet -d 'Print only errors and warnings'
 complete -c anyray -n "__fish_anyray_using_subcommand login" -s h -l help -d 'Print help'
 complete -c anyray -n "__fish_anyray_using_subcommand login" -s V -l version -d 'Print version'
+complete -c anyray -n "__fish_anyray_using_subcommand logout" -l provider -d 'Remove your own key for this provider (from `anyray login --provider`) instead' -r -f -a "openai\t''
+anthropic\t''
+gemini\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand logout" -l color -d 'When to use colour (auto honours NO_COLOR and only colours a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"

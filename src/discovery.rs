@@ -52,12 +52,14 @@ pub(crate) struct Optimizer {
 }
 
 impl Discovery {
-    /// The scheme discovery names, when it names a known one.
+    /// The scheme discovery names, when it names a known one. A document from before
+    /// the `auth` block that names an identity header means the `header` scheme.
     pub(crate) fn scheme(&self) -> Option<Scheme> {
-        match self.auth.as_ref()?.scheme.as_deref()? {
-            "key" => Some(Scheme::Key),
-            "header" => Some(Scheme::Header),
-            _ => None,
+        match self.auth.as_ref().and_then(|a| a.scheme.as_deref()) {
+            Some("key") => Some(Scheme::Key),
+            Some("header") => Some(Scheme::Header),
+            Some(_) => None,
+            None => self.identity_header.as_ref().map(|_| Scheme::Header),
         }
     }
 
@@ -159,6 +161,9 @@ mod tests {
         .unwrap();
         assert_eq!(d.scheme(), Some(Scheme::Key));
         assert_eq!(d.identity_header(), Some("x-org"));
+        let old: Discovery = serde_json::from_str(r#"{"identity_header":"x-k"}"#).unwrap();
+        assert_eq!(old.scheme(), Some(Scheme::Header));
+        assert_eq!(Discovery::default().scheme(), None);
         let h = d.fixed_headers();
         assert_eq!(h.global["x-team"], "t");
         assert_eq!(

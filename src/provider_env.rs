@@ -217,6 +217,7 @@ pub(crate) struct AuthPlan {
 /// `x-anyray-key`.
 pub(crate) async fn auth_plan(
     settings: &Settings,
+    gw: &GatewayUrl,
     discovery: Option<&Discovery>,
     key: Option<Secret>,
     remember: bool,
@@ -236,9 +237,9 @@ pub(crate) async fn auth_plan(
         (_, Some(scheme)) => (scheme, "discovery"),
         (Some(s), None) => (s.value, "detected"),
         (None, None) => match &key {
-            Some(key) => match detect(settings, discovery, &header.0, key).await {
+            Some(key) => match detect(settings, gw, discovery, &header.0, key).await {
                 Ok(Some(scheme)) => {
-                    if remember && let Err(err) = remember_scheme(settings, scheme) {
+                    if remember && let Err(err) = remember_scheme(settings, gw, scheme) {
                         note = Some(format!("cannot save the detected auth.scheme: {err:#}"));
                     }
                     (scheme, "detected")
@@ -279,20 +280,20 @@ pub(crate) async fn auth_plan(
 /// header (no tokens spent): `None` when neither is accepted.
 pub(crate) async fn detect(
     settings: &Settings,
+    gw: &GatewayUrl,
     discovery: Option<&Discovery>,
     header: &str,
     key: &Secret,
 ) -> Result<Option<Scheme>, String> {
     let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
     let client = http::client(ca_file, DISCOVERY_TIMEOUT).map_err(|e| format!("{e:#}"))?;
-    let url = models_url(settings, discovery);
+    let url = models_url(gw, discovery);
     let probe = auth::probe_scheme(&client, &url, header, key, DISCOVERY_TIMEOUT).await?;
     Ok(probe.verdict())
 }
 
 /// The OpenAI-style model list on the gateway: the probe that spends no tokens.
-pub(crate) fn models_url(settings: &Settings, discovery: Option<&Discovery>) -> String {
-    let gw = &settings.gateway.value;
+pub(crate) fn models_url(gw: &GatewayUrl, discovery: Option<&Discovery>) -> String {
     let routes = match discovery {
         Some(d) if !d.routes.is_empty() => Discovery::routes(Some(d), gw),
         _ => Routes::defaults(gw),
@@ -306,10 +307,10 @@ pub(crate) fn models_url(settings: &Settings, discovery: Option<&Discovery>) -> 
 }
 
 /// Writes the detected scheme, and the gateway it is for, to the config file.
-fn remember_scheme(settings: &Settings, scheme: Scheme) -> Result<()> {
+fn remember_scheme(settings: &Settings, gw: &GatewayUrl, scheme: Scheme) -> Result<()> {
     let mut file = ConfigFile::load(&settings.config_file.value)?;
     file.set("auth.detected_scheme", scheme.as_str())?;
-    file.set("auth.detected_gateway", settings.gateway.value.as_str())?;
+    file.set("auth.detected_gateway", gw.as_str())?;
     file.save()
 }
 

@@ -114,16 +114,17 @@ pub(super) async fn relay_identity(
     )?;
     let mut found = None;
     let mut errors = Vec::new();
+    let mut answered = &settings.relay.upstreams[0];
     for gw in &settings.relay.upstreams {
         match discovery::fetch(&client, gw).await {
             Ok(d) => {
-                found = d;
+                (found, answered) = (d, gw);
                 break;
             }
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
-    let plan = provider_env::auth_plan(settings, found.as_ref(), key, true).await?;
+    let plan = provider_env::auth_plan(settings, answered, found.as_ref(), key, true).await?;
     let mut note = plan.note;
     if found.is_none()
         && errors.len() == settings.relay.upstreams.len()

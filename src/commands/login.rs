@@ -67,7 +67,8 @@ fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, &'static str)> 
             .await
             .ok()
             .flatten();
-        provider_env::auth_plan(&settings, discovery.as_ref(), Some(key.clone()), true).await
+        let gw = &settings.gateway.value;
+        provider_env::auth_plan(&settings, gw, discovery.as_ref(), Some(key.clone()), true).await
     });
     match found {
         Ok(Ok(plan)) => {

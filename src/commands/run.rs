@@ -71,8 +71,14 @@ pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
     if !args.relay {
         let launch = runtime::block_on(Threads::Current, async {
             let env = provider_env::resolve(&settings, &ctx.printer).await?;
-            let plan =
-                provider_env::auth_plan(&settings, env.discovery.as_ref(), key, true).await?;
+            let plan = provider_env::auth_plan(
+                &settings,
+                &settings.gateway.value,
+                env.discovery.as_ref(),
+                key,
+                true,
+            )
+            .await?;
             let mut launch = launch(program, rest, &env);
             launch.env.extend(key_env(&plan));
             warn_headers(&env, program, ctx);

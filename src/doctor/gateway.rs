@@ -145,7 +145,13 @@ impl Probe {
             .and_then(|k| k.as_ref().map(|(s, _)| s.clone()));
         let plan = tokio::time::timeout(
             cx.remaining(),
-            provider_env::auth_plan(settings, discovery.as_ref(), secret, false),
+            provider_env::auth_plan(
+                settings,
+                &settings.gateway.value,
+                discovery.as_ref(),
+                secret,
+                false,
+            ),
         )
         .await
         .ok()
@@ -448,7 +454,7 @@ pub(super) async fn auth(cx: &Cx, probe: &Probe) -> Finding {
     let Some((key, store)) = key else {
         return no_key(cx, probe, facts).await;
     };
-    let url = provider_env::models_url(&cx.settings, probe.discovery.as_ref());
+    let url = provider_env::models_url(&cx.settings.gateway.value, probe.discovery.as_ref());
     let found = auth::probe_scheme(&probe.client, &url, header, key, cx.remaining()).await;
     let found = match found {
         Ok(found) => found,

@@ -182,7 +182,8 @@ impl Target for ClaudeCode {
         let mut plan = TargetPlan::default();
         let Some(url) = ctx.routes.get(mode.provider()) else {
             plan.skip = Some(format!(
-                "the gateway serves no {} route",
+                "the gateway serves no {0} route (if it does: `anyray config set routes.enabled \
+                 openai,anthropic,{0}`)",
                 mode.provider().key()
             ));
             return Ok(plan);

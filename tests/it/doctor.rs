@@ -765,9 +765,13 @@ fn config_says_where_settings_come_from_and_what_is_wrong() {
         "{config:#}"
     );
 
-    // The default gateway and the relay's default address are the same port.
+    // The relay listening on the gateway's own address (the default gateway's port).
     env.remove_var("ANYRAY_CA_FILE")
         .remove_var("ANYRAY_GATEWAY");
+    env.write(
+        ".config/anyray/config.toml",
+        "[relay]\nlisten = \"127.0.0.1:8787\"\n",
+    );
     env.set_var("ANYRAY_VIA", "relay");
     let config = run(&env);
     assert_eq!(config["level"], "fail", "{config:#}");
