@@ -25,6 +25,7 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         via: args.via,
         ..ctx.overrides()
     })?;
+    refuse_self_pointing_relay(&settings)?;
     let tctx = runtime::block_on(
         Threads::Current,
         session::context(&settings, &ctx.printer, args.identity, args.all_platforms),
@@ -71,6 +72,27 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     }
     drop(txn);
     finish(ctx, &report)
+}
+
+/// `--via relay` with the relay listening on the gateway's own address would point the
+/// tools at the gateway while `status` says "relay" (and the relay would refuse to
+/// start): refused before anything is written.
+fn refuse_self_pointing_relay(settings: &Settings) -> Result<(), UserError> {
+    let listen = settings.relay.listen;
+    if settings.via.value != crate::settings::Via::Relay
+        || !crate::relay::is_own_address(&settings.gateway.value, listen)
+    {
+        return Ok(());
+    }
+    Err(UserError::usage(format!(
+        "the relay listens on {listen}, which is the gateway {} itself: the tools would go \
+         straight to the gateway, not through the relay",
+        settings.gateway.value
+    ))
+    .with_hint(
+        "move the relay: `anyray config unset relay.listen` (default 127.0.0.1:18787) or \
+         `anyray config set relay.listen 127.0.0.1:PORT`, then connect again",
+    ))
 }
 
 fn finish(ctx: &Context, report: &session::ConnectReport) -> Result<()> {

@@ -382,6 +382,81 @@ pub(crate) struct DisconnectFile {
     pub diff: Option<String>,
     /// For a file that is gone (`method: gone`): the backup of its original, kept.
     pub backup: Option<PathBuf>,
+    /// Tables anyray created that held only the user's keys afterwards, removed whole
+    /// with `--force` (a file the tool cannot load is never left behind).
+    pub removed_tables: Vec<RemovedTable>,
+}
+
+/// A table `disconnect --force` removed whole, and where the file's bytes before it are.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RemovedTable {
+    #[serde(skip)]
+    pub path: PathBuf,
+    pub table: String,
+    /// The user's keys that were in it.
+    pub keys: Vec<String>,
+    /// A copy of the file as it was before `disconnect` (0600, beside it).
+    pub backup: Option<PathBuf>,
+}
+
+/// A restored file must load in its tool: a table anyray created that is left with
+/// only the user's keys is refused (exit 3, naming the keys), or with `force` removed
+/// whole after the file is copied aside.
+fn loadable(
+    target: &dyn Target,
+    mut plan: DisconnectPlan,
+    force: bool,
+    dry_run: bool,
+    notes: &mut Vec<RemovedTable>,
+) -> Result<DisconnectPlan> {
+    // Only a key-by-key restore can leave a table half-emptied; a backup is the
+    // user's own original bytes.
+    let (RestoreMethod::KeyByKey, Some(after)) = (plan.method, &plan.after) else {
+        return Ok(plan);
+    };
+    let Some(left) = target.leftover_table(&plan.path, after) else {
+        return Ok(plan);
+    };
+    let keys = left.keys.join(", ");
+    if !force {
+        return Err(crate::error::UserError::unsafe_change(format!(
+            "{}: disconnecting would leave [{}] with only your keys ({keys}): {}; the file was \
+             left untouched",
+            plan.path.display(),
+            left.table,
+            left.why
+        ))
+        .with_hint(format!(
+            "move your keys out of [{}], or run `anyray disconnect --force` to remove the whole \
+             table (the file is copied aside first)",
+            left.table
+        ))
+        .into());
+    }
+    let backup = match (&plan.before, dry_run) {
+        (Some(before), false) => Some(copy_aside(&plan.path, before)?),
+        _ => None,
+    };
+    notes.push(RemovedTable {
+        path: plan.path.clone(),
+        table: left.table,
+        keys: left.keys,
+        backup,
+    });
+    plan.after = Some(left.without);
+    Ok(plan)
+}
+
+/// `FILE.anyray-<unix time>.bak`, 0600, beside `path`.
+fn copy_aside(path: &std::path::Path, bytes: &[u8]) -> Result<PathBuf> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".anyray-{secs}.bak"));
+    let copy = path.with_file_name(name);
+    crate::fs_safe::atomic_write(&copy, bytes, Some(0o600))?;
+    Ok(copy)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -446,9 +521,13 @@ pub(crate) fn disconnect(
             });
             continue;
         }
+        let mut notes = Vec::new();
         let plans: Result<Vec<DisconnectPlan>> = records
             .iter()
-            .map(|(path, record)| plan_disconnect(path, record, store, force))
+            .map(|(path, record)| {
+                let plan = plan_disconnect(path, record, store, force)?;
+                loadable(crate::targets::get(id), plan, force, dry_run, &mut notes)
+            })
             .collect();
         let result = plans.and_then(|plans| {
             if let Some(txn) = &mut txn {
@@ -475,6 +554,11 @@ pub(crate) fn disconnect(
                         conflicts: plan.conflicts.clone(),
                         diff: dry_run.then(|| plan.diff()),
                         backup: plan.kept_backup.clone(),
+                        removed_tables: notes
+                            .iter()
+                            .filter(|n| n.path == plan.path)
+                            .cloned()
+                            .collect(),
                     })
                     .collect(),
             },

@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
+use super::{Ctx, Detection, Effective, LeftoverTable, Target, TargetPlan, detect};
 use crate::auth::FixedHeaders;
 use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
@@ -259,6 +259,31 @@ impl Target for Codex {
                 wants: vec![Want::new(selected_provider(), PROVIDER_ID)],
             }));
         Ok(plan)
+    }
+
+    fn leftover_table(&self, _path: &Path, bytes: &[u8]) -> Option<LeftoverTable> {
+        let mut doc: toml_edit::DocumentMut = std::str::from_utf8(bytes).ok()?.parse().ok()?;
+        let providers = doc.get_mut("model_providers")?.as_table_like_mut()?;
+        let ours = providers.get(PROVIDER_ID)?.as_table_like()?;
+        // Codex: "provider name must not be empty" (model-provider-info `validate`).
+        if ours
+            .get("name")
+            .and_then(|n| n.as_str())
+            .is_some_and(|n| !n.is_empty())
+        {
+            return None;
+        }
+        let keys = ours.iter().map(|(k, _)| k.to_string()).collect();
+        providers.remove(PROVIDER_ID);
+        if providers.is_empty() {
+            doc.remove("model_providers");
+        }
+        Some(LeftoverTable {
+            table: format!("model_providers.{PROVIDER_ID}"),
+            keys,
+            why: "Codex refuses to load a provider without a name",
+            without: doc.to_string().into_bytes(),
+        })
     }
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {

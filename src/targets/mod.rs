@@ -118,6 +118,25 @@ pub(crate) trait Target: Sync {
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan>;
     /// What the tool will use now.
     fn effective(&self, ctx: &Ctx) -> Result<Effective>;
+    /// After `disconnect` restored `path` key by key to `bytes`: a table anyray created
+    /// that is left holding only the user's keys, which the tool cannot load (Codex: a
+    /// provider without `name`).
+    fn leftover_table(&self, _path: &Path, _bytes: &[u8]) -> Option<LeftoverTable> {
+        None
+    }
+}
+
+/// A table anyray created, left by `disconnect` with only the user's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LeftoverTable {
+    /// e.g. `model_providers.anyray`.
+    pub table: String,
+    /// The user's keys in it.
+    pub keys: Vec<String>,
+    /// Why the tool cannot load it.
+    pub why: &'static str,
+    /// The file without the table.
+    pub without: Vec<u8>,
 }
 
 /// Every target, in the order they are shown.
