@@ -625,9 +625,10 @@ pub fn parse(spec: &KeySpec, raw: &str) -> Result<Setting, UserError> {
             ))
         }
         Kind::PrefixList => Err(invalid("header-name prefixes such as x-litellm-")),
+        // The value is not repeated: it may be the very secret being refused.
         Kind::HeaderValue => crate::auth::check_fixed_value(raw)
             .map(|()| Setting::HeaderValue(raw.to_string()))
-            .map_err(|why| invalid(&format!("a non-secret header value ({why})"))),
+            .map_err(|why| UserError::usage(format!("invalid value for `{}`: {why}", spec.key))),
     }
 }
 

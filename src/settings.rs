@@ -456,7 +456,18 @@ pub(crate) fn effective(overrides: &Overrides, key: &str) -> Result<Sourced<Opti
     })?;
     let resolver = Resolver { file: &file };
     resolver.layered(key)?; // an invalid value is an error here too
-    Ok(resolver.raw(spec)?)
+    let raw = resolver.raw(spec)?;
+    if key == "auth.scheme" && raw.value.is_none() {
+        // Not set by the user: the scheme anyray detected for this gateway, if any.
+        let gateway = resolver.value::<GatewayUrl>("gateway")?;
+        if let Some(found) = resolver.auth_scheme(&gateway)? {
+            return Ok(Sourced {
+                value: Some(found.value.as_str().to_string()),
+                source: found.source,
+            });
+        }
+    }
+    Ok(raw)
 }
 
 #[cfg(test)]

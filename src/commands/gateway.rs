@@ -150,7 +150,7 @@ pub(super) async fn relay_identity(
 pub(super) fn describe(scheme: &Scheme, header: &str) -> String {
     match scheme {
         Scheme::Header => format!("in the {header} header (auth.scheme = header)"),
-        Scheme::Key => "where each SDK sends its API key (auth.scheme = key)".to_string(),
+        Scheme::Key => "as the tools' API key, where each SDK sends it (auth.scheme = key)".into(),
     }
 }
 

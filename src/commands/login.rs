@@ -29,7 +29,7 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
         p.json(&json!({
             "stored": true,
             "store": store,
-            "auth_scheme": scheme.as_ref().map(|(s, from)| json!({"value": s, "source": from})),
+            "auth_scheme": scheme.as_ref().map(|(s, _, from)| json!({"value": s, "source": from})),
         }))?;
     } else {
         match &store {
@@ -41,10 +41,10 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
             Store::Env { .. } => unreachable!("store never writes the environment"),
         }
     }
-    if let (false, Some((scheme, from))) = (p.json, &scheme) {
+    if let (false, Some((scheme, header, from))) = (p.json, &scheme) {
         p.line(format!(
-            "The gateway takes your key {} ({from}).",
-            super::gateway::describe(scheme, "identity")
+            "The gateway takes your key {}, {from}.",
+            super::gateway::describe(scheme, header)
         ));
     }
     if envvars::get(envvars::ANYRAY_TOKEN).is_some() {
@@ -56,7 +56,7 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
 /// How the configured gateway wants the key just stored: the config's or discovery's
 /// answer, else detected now (no tokens spent) and remembered in the config. `None`
 /// (with a warning) when the gateway cannot tell us; the key is stored either way.
-fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, &'static str)> {
+fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, String, &'static str)> {
     let settings = ctx.settings(ctx.overrides()).ok()?;
     let found = runtime::block_on(Threads::Current, async {
         let client = crate::http::client(
@@ -75,7 +75,11 @@ fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, &'static str)> 
             if let Some(note) = &plan.note {
                 ctx.printer.warn(note);
             }
-            (plan.scheme_from != "default").then_some((plan.scheme, plan.scheme_from))
+            (plan.scheme_from != "default").then_some((
+                plan.scheme,
+                plan.header.0,
+                plan.scheme_from,
+            ))
         }
         Ok(Err(err)) | Err(err) => {
             ctx.printer.warn(format!(

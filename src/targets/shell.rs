@@ -70,6 +70,14 @@ impl Target for ShellTarget {
                 routes.join(", ")
             ));
         }
+        if ctx.vars.is_empty() && !ctx.need_relay.is_empty() {
+            plan.skip = Some(
+                "every route needs fixed headers, which shells cannot send: use \
+                 `anyray connect --via relay`"
+                    .into(),
+            );
+            return Ok(plan);
+        }
         if ctx.vars.is_empty() {
             plan.skip = Some("the gateway serves no provider route".into());
             return Ok(plan);
