@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, FixedHeaders, Scheme};
+use crate::fs_safe;
 use crate::gateway_url::{GatewayUrl, Provider, Routes};
 
 pub(crate) const PATH: &str = "/.well-known/anyray.json";
@@ -99,6 +100,52 @@ impl Discovery {
             _ => Routes::defaults(gw),
         }
     }
+}
+
+/// The last discovery document a gateway served, kept in anyray's state dir so that a
+/// gateway that is down for a moment does not change which routes new terminals get
+/// (nor make doctor and `status` call the tools drifted). One file, for one gateway.
+#[derive(Serialize, Deserialize)]
+struct Remembered {
+    gateway: String,
+    discovery: Discovery,
+}
+
+fn remembered_file() -> Option<std::path::PathBuf> {
+    crate::paths::state_dir()
+        .ok()
+        .map(|d| d.join("discovery.json"))
+}
+
+/// Keeps `found` (`None`: the gateway has no discovery) as the last answer of `gw`.
+/// Best effort: a state dir that cannot be written only loses the memory.
+pub(crate) fn remember(gw: &GatewayUrl, found: Option<&Discovery>) {
+    let Some(path) = remembered_file() else {
+        return;
+    };
+    match found {
+        Some(d) => {
+            let doc = Remembered {
+                gateway: gw.to_string(),
+                discovery: d.clone(),
+            };
+            if let Ok(bytes) = serde_json::to_vec_pretty(&doc)
+                && fs_safe::read_optional(&path).ok().flatten().as_deref() != Some(&bytes[..])
+            {
+                let _ = fs_safe::atomic_write(&path, &bytes, Some(0o600));
+            }
+        }
+        None => {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// The last discovery document `gw` served, if anyray kept one.
+pub(crate) fn remembered(gw: &GatewayUrl) -> Option<Discovery> {
+    let bytes = fs_safe::read_optional(&remembered_file()?).ok()??;
+    let doc: Remembered = serde_json::from_slice(&bytes).ok()?;
+    (doc.gateway == gw.as_str()).then_some(doc.discovery)
 }
 
 /// Fetches discovery. `Ok(None)` when the gateway has none (404 or 405);

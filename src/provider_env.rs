@@ -148,12 +148,31 @@ pub(crate) async fn resolve(settings: &Settings, printer: &Printer) -> Result<To
     let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
     let client = http::client(ca_file, DISCOVERY_TIMEOUT)?;
     let discovery = match discovery::fetch(&client, gateway).await {
-        Ok(found) => found,
-        Err(err) => {
-            printer.warn(format!("{}; using the default routes", brief_error(&err)));
-            None
+        Ok(found) => {
+            discovery::remember(gateway, found.as_ref());
+            found
         }
+        Err(err) => match discovery::remembered(gateway) {
+            Some(last) => {
+                printer.warn(format!(
+                    "{}; using the routes it named last time",
+                    brief_error(&err)
+                ));
+                Some(last)
+            }
+            None => {
+                printer.warn(format!("{}; using the default routes", brief_error(&err)));
+                None
+            }
+        },
     };
+    Ok(tool_env(settings, discovery))
+}
+
+/// The endpoint, routes, headers and variables for `settings` and what discovery said
+/// (nothing when the gateway has none or was not asked): [`resolve`] without the network.
+pub(crate) fn tool_env(settings: &Settings, discovery: Option<Discovery>) -> ToolEnv {
+    let gateway = &settings.gateway.value;
     let endpoint = settings.tool_endpoint();
     let routes = rebase(
         gateway_routes(settings, discovery.as_ref()),
@@ -185,7 +204,7 @@ pub(crate) async fn resolve(settings: &Settings, printer: &Printer) -> Result<To
             envvars::get("no_proxy").as_deref(),
         ));
     }
-    Ok(ToolEnv {
+    ToolEnv {
         endpoint,
         via: settings.via.value,
         routes,
@@ -193,7 +212,7 @@ pub(crate) async fn resolve(settings: &Settings, printer: &Printer) -> Result<To
         headers,
         need_relay,
         vars,
-    })
+    }
 }
 
 /// How the user's key reaches the gateway, decided once per command.

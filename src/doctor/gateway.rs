@@ -78,6 +78,26 @@ pub(super) async fn discovery(
     })
 }
 
+/// Discovery for the `tools.*` checks, within the discovery budget and the run's; when
+/// the gateway does not answer, the document it served last (as `connect` and `env`
+/// use); `None` when it has none.
+pub(super) async fn fetch_discovery(cx: &Cx) -> Option<Discovery> {
+    let ca_file = cx.settings.ca_file.as_ref().map(|c| c.value.as_path());
+    let limit = cx.remaining().min(provider_env::DISCOVERY_TIMEOUT);
+    let gw = &cx.settings.gateway.value;
+    let fetched = match crate::http::client(ca_file, limit) {
+        Ok(client) => tokio::time::timeout(limit, discovery::fetch(&client, gw))
+            .await
+            .ok()
+            .and_then(Result::ok),
+        Err(_) => None,
+    };
+    match fetched {
+        Some(found) => found,
+        None => discovery::remembered(gw),
+    }
+}
+
 /// The stored key. The keyring may block (a hung daemon), so off the async threads
 /// and within the bound.
 pub(super) async fn load_key(cx: &Cx) -> Result<Option<(Secret, Store)>, String> {

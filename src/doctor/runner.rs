@@ -217,8 +217,11 @@ async fn tool_checks(run: &Run) {
         run.board.start(id);
     }
     let started = Instant::now();
+    // The routes the tools should have come from discovery, as for `connect`.
+    let discovery = gateway::fetch_discovery(&run.cx).await;
     let (settings, env) = (run.cx.settings.clone(), run.cx.env.clone());
-    let findings = tokio::task::spawn_blocking(move || tools::check(&settings, &env)).await;
+    let findings =
+        tokio::task::spawn_blocking(move || tools::check(&settings, &env, discovery)).await;
     let elapsed = millis(started.elapsed());
     match findings {
         Ok(findings) => {

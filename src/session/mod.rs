@@ -13,7 +13,7 @@ use crate::connect::{
     Conflict, ConnectPlan, DisconnectPlan, FileRecord, Ledger, RestoreMethod, Store, TargetName,
     Txn, journal, plan_connect, plan_disconnect,
 };
-use crate::discovery::DEFAULT_IDENTITY_HEADER;
+use crate::discovery::{DEFAULT_IDENTITY_HEADER, Discovery};
 use crate::error::{ExitStatus, classify};
 use crate::output::Printer;
 use crate::paths::display_path;
@@ -35,11 +35,31 @@ pub(crate) async fn context(
     all_platforms: bool,
 ) -> Result<Ctx> {
     let env = provider_env::resolve(settings, printer).await?;
+    Ok(ctx_of(settings, env, identity, all_platforms))
+}
+
+/// The targets' context with what discovery said, without asking the gateway (doctor's
+/// `tools.*` checks, which have it already).
+pub(crate) fn offline_context(settings: &Settings, discovery: Option<Discovery>) -> Ctx {
+    ctx_of(
+        settings,
+        provider_env::tool_env(settings, discovery),
+        false,
+        false,
+    )
+}
+
+fn ctx_of(
+    settings: &Settings,
+    env: provider_env::ToolEnv,
+    identity: bool,
+    all_platforms: bool,
+) -> Ctx {
     let discovered = env
         .discovery
         .as_ref()
         .and_then(|d| d.identity_header().map(str::to_string));
-    Ok(Ctx {
+    Ctx {
         endpoint: env.endpoint,
         via: env.via,
         routes: env.routes,
@@ -48,34 +68,6 @@ pub(crate) async fn context(
         headers: env.headers,
         need_relay: env.need_relay,
         all_platforms,
-    })
-}
-
-/// The targets' context without asking the gateway: the default routes on the tool
-/// endpoint. For callers that must not touch the network (doctor's `tools.*` checks).
-pub(crate) fn offline_context(settings: &Settings) -> Ctx {
-    let endpoint = settings.tool_endpoint();
-    let routes = provider_env::rebase(
-        provider_env::gateway_routes(settings, None),
-        &settings.gateway.value,
-        &endpoint,
-    );
-    let mut vars = provider_env::gateway_env(&routes);
-    if settings.via.value == Via::Relay {
-        vars.extend(provider_env::no_proxy_env(
-            crate::envvars::get("NO_PROXY").as_deref(),
-            crate::envvars::get("no_proxy").as_deref(),
-        ));
-    }
-    Ctx {
-        endpoint,
-        via: settings.via.value,
-        routes,
-        vars,
-        identity_header: identity_header(settings, false, None),
-        headers: settings.headers.clone(),
-        need_relay: Vec::new(),
-        all_platforms: false,
     }
 }
 

@@ -5,7 +5,8 @@
 #
 #  1. installs the pinned clients into a cache unless they are there already: npm
 #     packages from package.json + package-lock.json, the SDKs into a venv from
-#     requirements.txt (bash, zsh and fish come from .ci/install-deps.sh);
+#     requirements.txt, a real LiteLLM proxy into a venv from litellm/requirements.txt
+#     (bash, zsh and fish come from .ci/install-deps.sh);
 #  2. builds anyray and the fake gateway (debug: `cargo test` has built them already);
 #  3. runs suite.sh in a private network namespace that has only loopback, so no client
 #     can reach anything but the fakes. Where namespaces are not allowed it runs on the
@@ -13,7 +14,8 @@
 #
 # Env: ANYRAY_E2E_CACHE (default ~/.cache/anyray-e2e) holds the installs;
 # ANYRAY_E2E_KEEP=1 keeps the run's temp dir (HOME, logs) for a look afterwards;
-# ANYRAY_E2E_ANYRAY=PATH tests that anyray binary (say, a release build) instead.
+# ANYRAY_E2E_ANYRAY=PATH tests that anyray binary (say, a release build) instead;
+# ANYRAY_E2E_ONLY=gateways runs only the LiteLLM and header-routing steps (gateways.sh).
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,6 +66,23 @@ install_sdks() {
   say "$("$E2E_PY" -c 'import openai, anthropic; print(f"openai {openai.__version__}, anthropic {anthropic.__version__}")')"
 }
 
+# A real LiteLLM proxy (issue 15), pinned with its whole closure, in a venv of its own.
+install_litellm() {
+  local interp dir
+  interp=$(python3 -c 'import sys; print(sys.executable, sys.version)')
+  dir="$CACHE/litellm-$(key <(echo "$interp") "$E2E_DIR/litellm/requirements.txt")"
+  if [[ ! -f $dir/.complete ]]; then
+    say "installing LiteLLM into $dir (about 2 minutes)"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    timeout 900 "$dir/bin/python" -m pip install --quiet --no-input \
+      -r "$E2E_DIR/litellm/requirements.txt"
+    touch "$dir/.complete"
+  fi
+  E2E_LITELLM="$dir/bin/litellm"
+  say "LiteLLM $("$dir/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))')"
+}
+
 build() {
   say "building anyray and the fake gateway"
   (cd "$REPO" && cargo build --locked --quiet --bin anyray --bin fake_gateway)
@@ -77,7 +96,7 @@ build() {
 
 # Runs suite.sh with nothing but loopback to talk to.
 run_suite() {
-  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE
+  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE E2E_LITELLM
   unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
   export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
   local isolate
@@ -110,6 +129,7 @@ main() {
   }
   install_clients
   install_sdks
+  install_litellm
   exec 9>&-
   build
   run_suite

@@ -10,6 +10,8 @@ set -uo pipefail
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$E2E_DIR/lib.sh"
+# shellcheck source=tests/e2e/gateways.sh
+source "$E2E_DIR/gateways.sh"
 
 : "${E2E_PY:?}" "${E2E_BIN:?}" "${E2E_ANYRAY:?}" "${E2E_FAKE:?}"
 
@@ -580,6 +582,12 @@ main() {
   echo "e2e: org gateway ${URLS[gateway]}, provider ${URLS[provider]}, prior ${URLS[prior]}"
   probe_commands
 
+  if [[ ${ANYRAY_E2E_ONLY:-} == gateways ]]; then
+    step_gateways
+    summary
+    [[ $FAILED == 0 ]]
+    return
+  fi
   step_harness
   step_connect
   step_direct
@@ -591,6 +599,7 @@ main() {
   step_disconnect
   step_profile
   step_run
+  step_gateways
 
   summary
   [[ $FAILED == 0 ]]
