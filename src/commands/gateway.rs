@@ -280,6 +280,39 @@ fn human_summary(s: &RelaySummary) -> Vec<(&'static str, String)> {
             ),
         ),
         ("identity header", identity),
+        ("auth scheme", s.auth_scheme.to_string()),
+        (
+            "fixed headers",
+            if s.fixed_headers == FixedHeaders::default() {
+                "none".into()
+            } else {
+                let mut all: Vec<String> = s
+                    .fixed_headers
+                    .global
+                    .keys()
+                    .map(|k| format!("{k} (every route)"))
+                    .collect();
+                for (route, headers) in &s.fixed_headers.routes {
+                    all.extend(headers.keys().map(|k| format!("{k} ({})", route.key())));
+                }
+                all.join(", ")
+            },
+        ),
+        (
+            "fail-open strips",
+            format!(
+                "gateway credentials and headers, and {}*",
+                s.strip_header_prefixes.join("*, ")
+            ),
+        ),
+        (
+            "own keys",
+            if s.fail_open_keys.is_empty() {
+                "none (`anyray login --provider NAME`)".into()
+            } else {
+                s.fail_open_keys.join(", ")
+            },
+        ),
         (
             "ca file",
             s.ca_file.as_ref().map_or_else(
