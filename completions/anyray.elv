@@ -108,6 +108,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --gateway 'The org gateway URL to check (not saved)'
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --deep 'Also run gateway.deep: one streamed OpenAI completion with max_tokens 1 and two free Anthropic token counts, to prove the providers behind the gateway answer'
             cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
             cand -q 'Print only errors and warnings'
             cand --quiet 'Print only errors and warnings'

@@ -182,6 +182,11 @@ pub(crate) struct DoctorArgs {
     /// The org gateway URL to check (not saved)
     #[arg(long, value_name = "URL")]
     pub gateway: Option<GatewayUrl>,
+
+    /// Also run gateway.deep: one streamed OpenAI completion with max_tokens 1 and two
+    /// free Anthropic token counts, to prove the providers behind the gateway answer
+    #[arg(long)]
+    pub deep: bool,
 }
 
 #[derive(Debug, Args)]

@@ -80,6 +80,10 @@ pub(crate) fn no_proxy_env(upper: Option<&str>, lower: Option<&str>) -> Vec<EnvV
 
 /// How long `env`, `connect` and `run` wait for discovery before using the defaults.
 pub(crate) const DISCOVERY_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long scheme detection waits for each probe: it runs once per gateway (at `login`,
+/// or when a relay starts without an answer yet), and a Python gateway on a busy
+/// machine can take seconds over its first requests.
+pub(crate) const DETECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where tools are pointed and with which variables, as [`resolve`] decided it.
 #[derive(Debug, Clone)]
@@ -305,9 +309,9 @@ pub(crate) async fn detect(
     key: &Secret,
 ) -> Result<Option<Scheme>, String> {
     let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
-    let client = http::client(ca_file, DISCOVERY_TIMEOUT).map_err(|e| format!("{e:#}"))?;
+    let client = http::client(ca_file, DETECT_TIMEOUT).map_err(|e| format!("{e:#}"))?;
     let url = models_url(gw, discovery);
-    let probe = auth::probe_scheme(&client, &url, header, key, DISCOVERY_TIMEOUT).await?;
+    let probe = auth::probe_scheme(&client, &url, header, key, DETECT_TIMEOUT).await?;
     Ok(probe.verdict())
 }
 

@@ -61,7 +61,7 @@ fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, String, &'stati
     let found = runtime::block_on(Threads::Current, async {
         let client = crate::http::client(
             settings.ca_file.as_ref().map(|c| c.value.as_path()),
-            provider_env::DISCOVERY_TIMEOUT,
+            provider_env::DETECT_TIMEOUT,
         )?;
         let discovery = crate::discovery::fetch(&client, &settings.gateway.value)
             .await

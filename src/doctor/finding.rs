@@ -19,6 +19,7 @@ pub(crate) enum CheckId {
     Routes,
     Auth,
     Optimizer,
+    Deep,
     FailOpen,
     Relay,
     ClaudeCode,
@@ -31,7 +32,7 @@ pub(crate) enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub(crate) const ALL: [CheckId; 18] = [
+    pub(crate) const ALL: [CheckId; 19] = [
         CheckId::Config,
         CheckId::Dns,
         CheckId::Tcp,
@@ -42,6 +43,7 @@ impl CheckId {
         CheckId::Routes,
         CheckId::Auth,
         CheckId::Optimizer,
+        CheckId::Deep,
         CheckId::FailOpen,
         CheckId::Relay,
         CheckId::ClaudeCode,
@@ -65,6 +67,7 @@ impl CheckId {
             CheckId::Routes => "gateway.routes",
             CheckId::Auth => "gateway.auth",
             CheckId::Optimizer => "gateway.optimizer",
+            CheckId::Deep => "gateway.deep",
             CheckId::FailOpen => "failopen.path",
             CheckId::Relay => "relay",
             CheckId::ClaudeCode => "tools.claude-code",
@@ -82,9 +85,11 @@ impl CheckId {
             CheckId::Dns | CheckId::Tcp | CheckId::Tls | CheckId::Http | CheckId::Proxy => {
                 Some(Group::Net)
             }
-            CheckId::Discovery | CheckId::Routes | CheckId::Auth | CheckId::Optimizer => {
-                Some(Group::Gateway)
-            }
+            CheckId::Discovery
+            | CheckId::Routes
+            | CheckId::Auth
+            | CheckId::Optimizer
+            | CheckId::Deep => Some(Group::Gateway),
             CheckId::ClaudeCode
             | CheckId::Cursor
             | CheckId::Windsurf

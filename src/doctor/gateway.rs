@@ -120,6 +120,8 @@ pub(super) struct Probe {
     plan: Option<AuthPlan>,
     /// The fixed headers the tools send.
     headers: FixedHeaders,
+    /// Who the tools send through (the relay, or directly).
+    sender: Sender,
     key: Result<Option<(Secret, Store)>, String>,
 }
 
@@ -176,8 +178,13 @@ impl Probe {
         .await
         .ok()
         .and_then(Result::ok);
+        let sender = match settings.via.value {
+            Via::Relay => Sender::Relay,
+            Via::Direct => Sender::Tools,
+        };
         Self {
             client,
+            sender,
             headers: provider_env::fixed_headers(settings, discovery.as_ref()),
             discovery,
             routes,
@@ -305,11 +312,27 @@ impl Probe {
 
     /// Who the tools send through: the relay adds the key and the headers; connected
     /// directly, they send the headers anyray wrote and, in the `key` scheme, the key.
-    fn tools(&self, cx: &Cx) -> Sender {
-        match cx.settings.via.value {
-            Via::Relay => Sender::Relay,
-            Via::Direct => Sender::Tools,
+    fn tools(&self, _cx: &Cx) -> Sender {
+        self.sender
+    }
+
+    /// The gateway URL of `provider`'s route, when it is exported.
+    pub(super) fn route(&self, provider: Provider) -> Option<String> {
+        self.routes.get(provider).map(str::to_string)
+    }
+
+    /// A request on `provider`'s route carrying what the tools' requests carry.
+    pub(super) fn request(
+        &self,
+        provider: Provider,
+        method: reqwest::Method,
+        url: &str,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self.client.request(method, url);
+        for (name, value) in self.sent_headers(provider, self.sender) {
+            request = request.header(name, value);
         }
+        request
     }
 
     /// The route auth and latency probes use: OpenAI's model list, else Anthropic's.
@@ -366,7 +389,7 @@ fn classify(
 /// The error text a JSON error body carries for the client (`error.message`,
 /// `message`, `detail`, or a string `error`), on one line and cut short. Only an error
 /// body's message field is ever shown, never the body itself.
-fn gateway_message(head: &[u8]) -> Option<String> {
+pub(super) fn gateway_message(head: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(head).ok()?;
     let text = [
         &value["error"]["message"],

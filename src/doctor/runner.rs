@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::config::{self, ConfigError};
 use super::finding::{CheckId, Finding, Report, fmt_secs, millis};
 use super::selection::Selection;
-use super::{Cx, Env, failopen, gateway, net, tools};
+use super::{Cx, Env, deep, failopen, gateway, net, tools};
 use crate::error::UserError;
 use crate::settings::Settings;
 
@@ -22,6 +22,8 @@ pub(crate) struct Plan {
     pub selection: Selection,
     /// Bound for the whole run.
     pub bound: Duration,
+    /// `--deep`: run `gateway.deep`, which spends a little.
+    pub deep: bool,
 }
 
 /// A prerequisite failed: the reason dependents give for their skip.
@@ -163,7 +165,7 @@ pub(crate) async fn run(plan: Plan, finished: Arc<AtomicUsize>) -> Report {
     };
     let gateway = settings.gateway.value.to_string();
     let run = Run {
-        cx: Cx::new(settings, plan.env, plan.bound),
+        cx: Cx::new(settings, plan.env, plan.bound, plan.deep),
         board: Board::new(&checks, finished),
         bound: plan.bound,
     };
@@ -240,7 +242,7 @@ async fn tool_checks(run: &Run) {
 }
 
 /// The gateway's chain of steps, each one needing the one before.
-const CHAIN: [CheckId; 8] = [
+const CHAIN: [CheckId; 9] = [
     CheckId::Dns,
     CheckId::Tcp,
     CheckId::Tls,
@@ -249,6 +251,7 @@ const CHAIN: [CheckId; 8] = [
     CheckId::Routes,
     CheckId::Auth,
     CheckId::Optimizer,
+    CheckId::Deep,
 ];
 
 async fn gateway_chain(run: &Run) {
@@ -288,6 +291,7 @@ async fn gateway_chain(run: &Run) {
             CheckId::Optimizer,
             gateway::optimizer(cx, &probe, connect_time)
         ),
+        run.check(CheckId::Deep, deep::check(cx, &probe)),
     );
 }
 

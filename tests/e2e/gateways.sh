@@ -21,7 +21,7 @@ PK_TEXT="Answer from the header-routing gateway (e2e)."
 LITELLM_KEY="sk-e2e-litellm-$RANDOM$RANDOM"
 OWN_OPENAI="sk-e2e-own-openai-$RANDOM"
 OWN_ANTHROPIC="sk-ant-e2e-own-$RANDOM"
-LDIR="$W/litellm"
+LDIR=""   # set by step_litellm: run-litellm.sh's dir (pids, mock.log)
 
 # seed_small HOME: a user's Claude Code and Codex files and a bash rc.
 seed_small() {
@@ -164,6 +164,7 @@ step_litellm() {
     return
   fi
   local port rc=0
+  LDIR="$W/litellm"
   port=$(tool free-port)
   LITELLM_BIN=$E2E_LITELLM PYTHON=$E2E_PY LITELLM_MASTER_KEY=$LITELLM_KEY \
     MOCK_PROVIDER_TEXT=$LITELLM_TEXT \
@@ -250,9 +251,10 @@ routing_disconnect() {
 codex_leftover() {
   local broken="$W/broken-codex"
   anyray "$R" connect --yes --gateway "${URLS[portkey]}" codex || { fail "connect failed"; return 1; }
-  printf 'http_headers = { "x-mine" = "1" }\n' >>"$R/.codex/config.toml"
+  # The last table in the file is anyray's provider: the user adds a key of their own.
+  printf 'request_max_retries = 4\n' >>"$R/.codex/config.toml"
   mkdir -p "$broken/.codex"
-  printf '[model_providers.anyray]\nhttp_headers = { "x-mine" = "1" }\n' >"$broken/.codex/config.toml"
+  printf '[model_providers.anyray]\nrequest_max_retries = 4\n' >"$broken/.codex/config.toml"
   if in_home "$broken" 60 "$E2E_BIN/codex" exec --skip-git-repo-check "Say hello." \
     >"$W/codex-broken.out" 2>&1; then
     fail "the control failed: Codex loaded a provider without a name"
@@ -263,7 +265,7 @@ codex_leftover() {
   local rc=0
   anyray "$R" disconnect codex || rc=$?
   [[ $rc == 3 ]] || { fail "disconnect exited $rc, expected 3"; return 1; }
-  grep -q http_headers "$W/last.err" || { fail "disconnect did not name the key"; return 1; }
+  grep -q request_max_retries "$W/last.err" || { fail "disconnect did not name the key"; return 1; }
   anyray "$R" disconnect --force codex || { fail "disconnect --force exited $?"; return 1; }
   CODEX_ARGS=(-c "openai_base_url=\"${URLS[gateway]}/v1\"")
   codex_turn "$R" gateway "$GW_TEXT" || { CODEX_ARGS=(); return 1; }

@@ -14,7 +14,7 @@ use anyray::gateway_url::Provider;
 use anyray::relay::Fallback;
 use anyray::secrets::Secret;
 use common::TestEnv;
-use fake_gateway::{Discovery, FakeConfig, FakeGateway};
+use fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
 use hyper::StatusCode;
 use relay_support::{
     bounded, bytes_of, dead_upstream, fake, json_of, relay, relay_config, send, url,
@@ -448,4 +448,136 @@ async fn fail_open_never_shows_a_gateway_credential_to_a_provider() {
         assert_eq!(provider.requests().len(), before);
     })
     .await;
+}
+
+fn deep(env: &TestEnv, extra: &[&str]) -> (Value, i32) {
+    let mut args = vec!["doctor", "--json", "--only", "gateway.deep"];
+    args.extend(extra);
+    let out = env.run(args);
+    (check(&out.json(), "gateway.deep").clone(), out.code)
+}
+
+/// Issue 15, finding 6: doctor is opt-in about spending, and `--deep` sees a provider
+/// that is down behind a gateway whose free checks are all green.
+#[test]
+fn doctor_deep_proves_the_provider_answers() {
+    let gw = FakeGateway::spawn(FakeConfig {
+        chunk_delay: std::time::Duration::from_millis(20),
+        ..FakeConfig::default()
+    })
+    .unwrap();
+    let env = TestEnv::new();
+    env.run(["config", "set", "gateway", &gw.url()]).ok();
+    let (finding, code) = deep(&env, &[]);
+    assert_eq!((finding["level"].as_str(), code), (Some("skip"), 0));
+    assert!(
+        finding["summary"]
+            .as_str()
+            .unwrap()
+            .contains("max_tokens 1"),
+        "it says what it would spend: {finding:#}"
+    );
+    assert!(
+        !gw.requests()
+            .iter()
+            .any(|r| r.path == "/v1/chat/completions"),
+        "nothing spent without --deep"
+    );
+
+    let (finding, code) = deep(&env, &["--deep"]);
+    assert_eq!(
+        (finding["level"].as_str(), code),
+        (Some("ok"), 0),
+        "{finding:#}"
+    );
+    let posts: Vec<_> = gw
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/chat/completions")
+        .collect();
+    assert_eq!(posts.len(), 1, "one minimal completion");
+    assert_eq!(posts[0].json().unwrap()["max_tokens"], 1);
+
+    // The provider behind the gateway is down: only --deep can tell.
+    gw.set_fault(Fault::Status(500));
+    let (finding, code) = deep(&env, &["--deep"]);
+    assert_eq!(
+        (finding["level"].as_str(), code),
+        (Some("fail"), 1),
+        "{finding:#}"
+    );
+    assert!(
+        finding["summary"]
+            .as_str()
+            .unwrap()
+            .contains("fake gateway fault: status 500"),
+        "the gateway's own message: {finding:#}"
+    );
+}
+
+/// A WAF that blocks bodies full of tags (real agent sessions) is named as such.
+#[test]
+fn doctor_deep_names_a_waf_that_blocks_tagged_bodies() {
+    use std::io::{Read, Write};
+    // A loopback "WAF": 403 HTML for any body with a tag, else like a gateway.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(20) {
+            let Ok(mut s) = stream else { continue };
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .ok();
+            let mut buf = vec![0u8; 65536];
+            let mut got = Vec::new();
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if got.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&got);
+            let answer = if text.contains("<system-reminder>") {
+                "HTTP/1.1 403 Forbidden\r\ncontent-type: text/html\r\ncontent-length: 20\r\nconnection: close\r\n\r\n<html>blocked</html>".to_string()
+            } else {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 18\r\nconnection: close\r\n\r\n{\"input_tokens\":3}".to_string()
+            };
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    let env = TestEnv::new();
+    env.run(["config", "set", "gateway", &format!("http://{addr}")])
+        .ok();
+    env.run(["config", "set", "routes.enabled", "anthropic"])
+        .ok();
+    let (finding, code) = deep(&env, &["--deep"]);
+    assert_eq!(
+        (finding["level"].as_str(), code),
+        (Some("fail"), 1),
+        "{finding:#}"
+    );
+    assert!(
+        finding["summary"]
+            .as_str()
+            .unwrap()
+            .contains("XML-like tags"),
+        "{finding:#}"
+    );
+    assert!(
+        finding["hint"].as_str().unwrap().contains("WAF"),
+        "{finding:#}"
+    );
 }
