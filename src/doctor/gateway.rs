@@ -141,7 +141,9 @@ enum Sender {
 enum RouteKind {
     /// `GET {openai}/models`.
     Openai,
-    /// `POST {anthropic}/v1/messages/count_tokens` with an empty JSON body.
+    /// `GET {anthropic}/v1/models` with `anthropic-version`: a well-formed request (a
+    /// refusal is the gateway's verdict, not a malformed probe's), and the one Claude
+    /// Code itself sends to a gateway to list its models.
     Anthropic,
 }
 
@@ -214,7 +216,7 @@ impl Probe {
             RouteKind::Anthropic => self
                 .routes
                 .get(Provider::Anthropic)
-                .map(|r| format!("{r}/v1/messages/count_tokens")),
+                .map(|r| format!("{r}/v1/models")),
         }
     }
 
@@ -230,10 +232,8 @@ impl Probe {
             RouteKind::Openai => self.client.get(&url),
             RouteKind::Anthropic => self
                 .client
-                .post(&url)
-                .header(CONTENT_TYPE, "application/json")
-                .header("anthropic-version", "2023-06-01")
-                .body("{}"),
+                .get(&url)
+                .header("anthropic-version", "2023-06-01"),
         };
         let provider = match kind {
             RouteKind::Openai => Provider::Openai,

@@ -79,7 +79,8 @@ litellm_connect() {
   printf '%s' "$LITELLM_KEY" | in_home_stdin "$L" "$E2E_ANYRAY" login --token-stdin ||
     { fail "anyray login failed"; return 1; }
   anyray "$L" --json config get auth.scheme || { fail "no auth.scheme"; return 1; }
-  grep -q '"value":"key"' "$W/last.out" && grep -q '"source":"detected' "$W/last.out" ||
+  "$E2E_PY" -c 'import json, sys; d = json.load(sys.stdin)
+sys.exit(not (d["value"] == "key" and d["source"].startswith("detected")))' <"$W/last.out" ||
     { fail "auth.scheme is not key, detected"; return 1; }
   detail "connect + login; auth.scheme = key (detected)"
 }
