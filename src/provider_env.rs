@@ -287,6 +287,14 @@ pub(crate) async fn auth_plan(
             None => (Scheme::Header, "default"),
         },
     };
+    if scheme == Scheme::Header && header.0.eq_ignore_ascii_case("authorization") {
+        note.get_or_insert_with(|| {
+            "identity_header = authorization: your key goes as `Authorization: Bearer …`, \
+             replacing the tools' own Authorization header; if the gateway issued your key as \
+             the tools' API key, `anyray config set auth.scheme key` says so"
+                .to_string()
+        });
+    }
     let credential = key
         .map(|key| Credential::new(scheme, &header.0, key))
         .transpose()?;

@@ -581,3 +581,29 @@ fn doctor_deep_names_a_waf_that_blocks_tagged_bodies() {
         "{finding:#}"
     );
 }
+
+/// Issue 15, finding 7: changing a setting a running relay read says to restart it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_set_says_a_running_relay_must_restart() {
+    bounded(async {
+        let gw = fake(FakeConfig::default()).await;
+        let relay = relay(relay_config(&[gw.url()])).await;
+        let env = TestEnv::new();
+        let listen = relay.local_addr().to_string();
+        let set = |key: &'static str, value: String| {
+            let out = env.run(["config", "set", key, &value]);
+            out.ok();
+            out.stderr.clone()
+        };
+        // The relay runs where the config says it listens.
+        tokio::task::block_in_place(|| set("relay.listen", listen.clone()));
+        let first = tokio::task::block_in_place(|| set("relay.fallback", "none".into()));
+        assert!(first.contains("restart"), "{first}");
+        let other = tokio::task::block_in_place(|| set("via", "direct".into()));
+        assert!(!other.contains("restart"), "{other}");
+        relay.shutdown().await;
+        let after = tokio::task::block_in_place(|| set("relay.fallback", "direct".into()));
+        assert!(!after.contains("restart"), "no relay runs now: {after}");
+    })
+    .await;
+}
