@@ -127,6 +127,15 @@ pub(crate) fn target(target: &dyn Target, ctx: &Ctx, ledger: &Ledger) -> TargetS
         })
         .collect();
     status.state = combine(status.files.iter().map(|f| &f.state));
+    // A tool that is not installed is not "connected", even when the files it would read
+    // (another target's: gemini reads the shell env files) carry its setting.
+    if !status.installed && target.owner() != target.name() && status.state == State::Connected {
+        status.state = State::NotConnected;
+        status.notes.push(format!(
+            "not installed; the {} target's files already carry its setting",
+            target.owner()
+        ));
+    }
     if let Some(FileState::Invalid(message)) = status
         .files
         .iter()

@@ -607,3 +607,22 @@ async fn config_set_says_a_running_relay_must_restart() {
     })
     .await;
 }
+
+/// Issue 15, finding 7: a tool that is not installed is never shown as connected.
+#[test]
+fn gemini_not_installed_is_not_connected() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "");
+    env.run(["config", "set", "routes.enabled", "openai,anthropic,gemini"])
+        .ok();
+    env.run(["connect", "shell", "--gateway", "https://gw.example"])
+        .ok();
+    assert!(
+        env.read(".config/anyray/env.sh")
+            .contains("GOOGLE_GEMINI_BASE_URL")
+    );
+    let status = env.run(["status", "gemini", "--json"]);
+    let gemini = &status.json()["targets"][0];
+    assert_eq!(gemini["installed"], false, "{gemini:#}");
+    assert_eq!(gemini["state"], "not-connected", "{gemini:#}");
+}
