@@ -67,7 +67,17 @@ pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         return print_env(ctx, &launch, &env, args.relay, identity);
     }
     // The keys first: the keyring blocks, so they are read before the runtime starts.
-    let key = crate::secrets::load()?.map(|(key, _store)| key);
+    // Without the relay the key is needed only where it is the tools' API key (or to
+    // find out whether it is).
+    let header_scheme = settings
+        .auth_scheme
+        .as_ref()
+        .is_some_and(|s| s.value == Scheme::Header);
+    let key = if args.relay || !header_scheme {
+        crate::secrets::load()?.map(|(key, _store)| key)
+    } else {
+        None
+    };
     if !args.relay {
         let launch = runtime::block_on(Threads::Current, async {
             let env = provider_env::resolve(&settings, &ctx.printer).await?;

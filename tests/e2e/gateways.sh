@@ -123,12 +123,19 @@ litellm_failopen() {
   local mock
   mock=$(sed -n 's/^listening on //p' "$LDIR/mock.out")
   stop_litellm
-  anyray "$L" config set relay.fallback direct &&
+  if ! { anyray "$L" config set relay.fallback direct &&
     anyray "$L" config set relay.providers.openai "$mock" &&
-    anyray "$L" config set relay.providers.anthropic "$mock" || { fail "config set failed"; return 1; }
-  printf '%s' "$OWN_OPENAI" | in_home_stdin "$L" "$E2E_ANYRAY" login --provider openai --token-stdin &&
-    printf '%s' "$OWN_ANTHROPIC" | in_home_stdin "$L" "$E2E_ANYRAY" login --provider anthropic --token-stdin ||
-    { fail "login --provider failed"; return 1; }
+    anyray "$L" config set relay.providers.anthropic "$mock"; }; then
+    fail "config set failed"
+    return 1
+  fi
+  if ! { printf '%s' "$OWN_OPENAI" |
+    in_home_stdin "$L" "$E2E_ANYRAY" login --provider openai --token-stdin &&
+    printf '%s' "$OWN_ANTHROPIC" |
+    in_home_stdin "$L" "$E2E_ANYRAY" login --provider anthropic --token-stdin; }; then
+    fail "login --provider failed"
+    return 1
+  fi
   LAUNCH=("$E2E_ANYRAY" run --relay --)
   mock_sdk failopen "$LITELLM_TEXT" || return 1
   LAUNCH=()
@@ -217,9 +224,11 @@ routing_doctor() {
 }
 
 routing_connect() {
-  anyray "$R" config set routes.openai.headers.x-portkey-provider openai &&
-    anyray "$R" config set routes.anthropic.headers.x-portkey-provider anthropic ||
-    { fail "config set failed"; return 1; }
+  if ! { anyray "$R" config set routes.openai.headers.x-portkey-provider openai &&
+    anyray "$R" config set routes.anthropic.headers.x-portkey-provider anthropic; }; then
+    fail "config set failed"
+    return 1
+  fi
   anyray "$R" connect --yes --gateway "${URLS[portkey]}" claude-code codex ||
     { fail "anyray connect exited $?"; return 1; }
   cat "$R/.claude/settings.json" "$R/.codex/config.toml"
@@ -268,8 +277,10 @@ codex_leftover() {
   [[ $rc == 3 ]] || { fail "disconnect exited $rc, expected 3"; return 1; }
   grep -q request_max_retries "$W/last.err" || { fail "disconnect did not name the key"; return 1; }
   anyray "$R" disconnect --force codex || { fail "disconnect --force exited $?"; return 1; }
+  # shellcheck disable=SC2034 # read by codex_turn (lib.sh)
   CODEX_ARGS=(-c "openai_base_url=\"${URLS[gateway]}/v1\"")
   codex_turn "$R" gateway "$GW_TEXT" || { CODEX_ARGS=(); return 1; }
+  # shellcheck disable=SC2034
   CODEX_ARGS=()
   detail "refused (exit 3), then --force: Codex loads its config and answers"
 }
