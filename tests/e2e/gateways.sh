@@ -164,6 +164,22 @@ litellm_disconnect() {
   detail "every file byte-identical to before connect"
 }
 
+LITELLM_BOOT=""   # pid of the background start (litellm_boot)
+LITELLM_PORT=""
+
+# litellm_boot: starts LiteLLM in the background at the beginning of the suite, so its
+# 12-40 s start overlaps the other steps; step_litellm waits for it.
+litellm_boot() {
+  [[ -n ${E2E_LITELLM:-} ]] || return 0
+  LDIR="$W/litellm"
+  LITELLM_PORT=$(tool free-port)
+  LITELLM_BIN=$E2E_LITELLM PYTHON=$E2E_PY LITELLM_MASTER_KEY=$LITELLM_KEY \
+    MOCK_PROVIDER_TEXT=$LITELLM_TEXT \
+    bash "$E2E_DIR/litellm/run-litellm.sh" start "$LDIR" "$LITELLM_PORT" \
+    >"$W/litellm.start" 2>&1 &
+  LITELLM_BOOT=$!
+}
+
 step_litellm() {
   section "12. a real LiteLLM proxy: connect + login and nothing else (issue 15)"
   local rows=(litellm "anyray doctor" "anyray env" claude-code codex sdk "anyray disconnect")
@@ -171,12 +187,9 @@ step_litellm() {
     skip_rows litellm "LiteLLM is not installed (run.sh installs it)" "${rows[@]}"
     return
   fi
-  local port rc=0
-  LDIR="$W/litellm"
-  port=$(tool free-port)
-  LITELLM_BIN=$E2E_LITELLM PYTHON=$E2E_PY LITELLM_MASTER_KEY=$LITELLM_KEY \
-    MOCK_PROVIDER_TEXT=$LITELLM_TEXT \
-    bash "$E2E_DIR/litellm/run-litellm.sh" start "$LDIR" "$port" >"$W/litellm.start" 2>&1 || rc=$?
+  [[ -n $LITELLM_BOOT ]] || litellm_boot
+  local port=$LITELLM_PORT rc=0
+  wait "$LITELLM_BOOT" || rc=$?
   if [[ $rc != 0 ]]; then
     record litellm start FAIL "$(tail -n 1 "$W/litellm.start")"
     sed 's/^/      | /' "$W/litellm.start" | tail -n 25

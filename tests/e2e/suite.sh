@@ -23,6 +23,7 @@ if [[ ! $W =~ ^[A-Za-z0-9_./-]+$ || ! $E2E_DIR$E2E_PY =~ ^[A-Za-z0-9_./-]+$ ]]; 
 fi
 cleanup() {
   stop_all
+  [[ -z ${LDIR:-} ]] || bash "$E2E_DIR/litellm/run-litellm.sh" stop "$LDIR" 2>/dev/null
   if [[ ${ANYRAY_E2E_KEEP:-} == 1 ]]; then echo "e2e: kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -581,6 +582,7 @@ main() {
   start_fake prior "$PRIOR_TEXT" --no-discovery || exit 1
   echo "e2e: org gateway ${URLS[gateway]}, provider ${URLS[provider]}, prior ${URLS[prior]}"
   probe_commands
+  litellm_boot
 
   if [[ ${ANYRAY_E2E_ONLY:-} == gateways ]]; then
     step_gateways
