@@ -120,7 +120,8 @@ pub(super) struct Probe {
     plan: Option<AuthPlan>,
     /// The fixed headers the tools send.
     headers: FixedHeaders,
-    /// Who the tools send through (the relay, or directly).
+    /// Who the tools send through: the relay adds the key and the headers; connected
+    /// directly, they send the headers anyray wrote and, in the `key` scheme, the key.
     sender: Sender,
     key: Result<Option<(Secret, Store)>, String>,
 }
@@ -310,12 +311,6 @@ impl Probe {
         out
     }
 
-    /// Who the tools send through: the relay adds the key and the headers; connected
-    /// directly, they send the headers anyray wrote and, in the `key` scheme, the key.
-    fn tools(&self, _cx: &Cx) -> Sender {
-        self.sender
-    }
-
     /// The gateway URL of `provider`'s route, when it is exported.
     pub(super) fn route(&self, provider: Provider) -> Option<String> {
         self.routes.get(provider).map(str::to_string)
@@ -416,7 +411,7 @@ fn is_key_refusal(head: &[u8]) -> bool {
 /// `gateway.routes`.
 pub(super) async fn routes(cx: &Cx, probe: &Probe) -> Finding {
     let limit = cx.remaining();
-    let sender = probe.tools(cx);
+    let sender = probe.sender;
     let (openai, anthropic) = tokio::join!(
         probe.ask(RouteKind::Openai, sender, limit),
         probe.ask(RouteKind::Anthropic, sender, limit)
@@ -619,7 +614,7 @@ fn where_key_goes(scheme: Scheme, header: &str) -> String {
 pub(super) async fn optimizer(cx: &Cx, probe: &Probe, connect: Duration) -> Finding {
     let mut finding = verdict(probe.discovery.as_ref());
     let latency = match probe
-        .ask(probe.cheapest(), probe.tools(cx), cx.remaining())
+        .ask(probe.cheapest(), probe.sender, cx.remaining())
         .await
     {
         Some((url, Ok(answer))) => {
