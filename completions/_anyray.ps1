@@ -117,6 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('--gateway', '--gateway', [CompletionResultType]::ParameterName, 'The org gateway URL to check (not saved)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
+            [CompletionResult]::new('--deep', '--deep', [CompletionResultType]::ParameterName, 'Also run gateway.deep: one streamed OpenAI completion with max_tokens 1 and two free Anthropic token counts, to prove the providers behind the gateway answer')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout (a stable schema; errors are JSON too)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
@@ -127,7 +128,7 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             break
         }
         'anyray;gateway' {
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (default from config relay.listen, else 127.0.0.1:8787)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (default from config relay.listen, else 127.0.0.1:18787)')
             [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'Org gateway URL to forward to; repeat in order of preference')
             [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'What to do when no gateway is reachable')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write the access log to this file instead of stderr')
@@ -162,6 +163,7 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             break
         }
         'anyray;login' {
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Store your own key for this provider instead, used only when the relay fails open while the gateway''s key is the tools'' API key (auth.scheme = key)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
             [CompletionResult]::new('--token-stdin', '--token-stdin', [CompletionResultType]::ParameterName, 'Read the key from standard input instead of prompting')
@@ -176,6 +178,7 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             break
         }
         'anyray;logout' {
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Remove your own key for this provider (from `anyray login --provider`) instead')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout (a stable schema; errors are JSON too)')

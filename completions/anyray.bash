@@ -433,18 +433,18 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__doctor)
-            opts="-q -h -V --only --skip --timeout --gateway --json --quiet --color --config --help --version"
+            opts="-q -h -V --only --skip --timeout --gateway --deep --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --only)
-                    COMPREPLY=($(compgen -W "config net.dns net.tcp net.tls net.http net.proxy gateway.discovery gateway.routes gateway.auth gateway.optimizer failopen.path relay tools.claude-code tools.cursor tools.windsurf tools.codex tools.shell tools.gemini tools.opencode tools.continue tools.aider tools.goose tools.zed tools.droid tools.crush net gateway tools" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "config net.dns net.tcp net.tls net.http net.proxy gateway.discovery gateway.routes gateway.auth gateway.optimizer gateway.deep failopen.path relay tools.claude-code tools.cursor tools.windsurf tools.codex tools.shell tools.gemini tools.opencode tools.continue tools.aider tools.goose tools.zed tools.droid tools.crush net gateway tools" -- "${cur}"))
                     return 0
                     ;;
                 --skip)
-                    COMPREPLY=($(compgen -W "config net.dns net.tcp net.tls net.http net.proxy gateway.discovery gateway.routes gateway.auth gateway.optimizer failopen.path relay tools.claude-code tools.cursor tools.windsurf tools.codex tools.shell tools.gemini tools.opencode tools.continue tools.aider tools.goose tools.zed tools.droid tools.crush net gateway tools" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "config net.dns net.tcp net.tls net.http net.proxy gateway.discovery gateway.routes gateway.auth gateway.optimizer gateway.deep failopen.path relay tools.claude-code tools.cursor tools.windsurf tools.codex tools.shell tools.gemini tools.opencode tools.continue tools.aider tools.goose tools.zed tools.droid tools.crush net gateway tools" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -825,12 +825,16 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__login)
-            opts="-q -h -V --token-stdin --status --json --quiet --color --config --help --version"
+            opts="-q -h -V --token-stdin --status --provider --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -W "openai anthropic gemini" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -847,12 +851,16 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__logout)
-            opts="-q -h -V --json --quiet --color --config --help --version"
+            opts="-q -h -V --provider --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -W "openai anthropic gemini" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

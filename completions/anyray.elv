@@ -109,6 +109,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --gateway 'The org gateway URL to check (not saved)'
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --deep 'Also run gateway.deep: one streamed OpenAI completion with max_tokens 1 and two free Anthropic token counts, to prove the providers behind the gateway answer'
             cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
             cand -q 'Print only errors and warnings'
             cand --quiet 'Print only errors and warnings'
@@ -118,7 +119,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --version 'Print version'
         }
         &'anyray;gateway'= {
-            cand --listen 'Address to listen on (default from config relay.listen, else 127.0.0.1:8787)'
+            cand --listen 'Address to listen on (default from config relay.listen, else 127.0.0.1:18787)'
             cand --upstream 'Org gateway URL to forward to; repeat in order of preference'
             cand --fallback 'What to do when no gateway is reachable'
             cand --log-file 'Write the access log to this file instead of stderr'
@@ -151,6 +152,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --version 'Print version'
         }
         &'anyray;login'= {
+            cand --provider 'Store your own key for this provider instead, used only when the relay fails open while the gateway''s key is the tools'' API key (auth.scheme = key)'
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
             cand --token-stdin 'Read the key from standard input instead of prompting'
@@ -164,6 +166,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --version 'Print version'
         }
         &'anyray;logout'= {
+            cand --provider 'Remove your own key for this provider (from `anyray login --provider`) instead'
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
             cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'

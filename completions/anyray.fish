@@ -109,6 +109,7 @@ gateway.discovery\t''
 gateway.routes\t''
 gateway.auth\t''
 gateway.optimizer\t''
+gateway.deep\t''
 failopen.path\t''
 relay\t''
 tools.claude-code\t''
@@ -137,6 +138,7 @@ gateway.discovery\t''
 gateway.routes\t''
 gateway.auth\t''
 gateway.optimizer\t''
+gateway.deep\t''
 failopen.path\t''
 relay\t''
 tools.claude-code\t''
@@ -161,11 +163,12 @@ complete -c anyray -n "__fish_anyray_using_subcommand doctor" -l color -d 'When 
 always\t''
 never\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand doctor" -l config -d 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]' -r -F
+complete -c anyray -n "__fish_anyray_using_subcommand doctor" -l deep -d 'Also run gateway.deep: one streamed OpenAI completion with max_tokens 1 and two free Anthropic token counts, to prove the providers behind the gateway answer'
 complete -c anyray -n "__fish_anyray_using_subcommand doctor" -l json -d 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
 complete -c anyray -n "__fish_anyray_using_subcommand doctor" -s q -l quiet -d 'Print only errors and warnings'
 complete -c anyray -n "__fish_anyray_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c anyray -n "__fish_anyray_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c anyray -n "__fish_anyray_using_subcommand gateway" -l listen -d 'Address to listen on (default from config relay.listen, else 127.0.0.1:8787)' -r
+complete -c anyray -n "__fish_anyray_using_subcommand gateway" -l listen -d 'Address to listen on (default from config relay.listen, else 127.0.0.1:18787)' -r
 complete -c anyray -n "__fish_anyray_using_subcommand gateway" -l upstream -d 'Org gateway URL to forward to; repeat in order of preference' -r
 complete -c anyray -n "__fish_anyray_using_subcommand gateway" -l fallback -d 'What to do when no gateway is reachable' -r -f -a "none\t'Answer 502 in the provider\'s error shape when no gateway is reachable'
 direct\t'Forward unchanged to the provider\'s public API when no gateway is reachable'"
@@ -195,6 +198,9 @@ complete -c anyray -n "__fish_anyray_using_subcommand run" -l json -d 'Print one
 complete -c anyray -n "__fish_anyray_using_subcommand run" -s q -l quiet -d 'Print only errors and warnings'
 complete -c anyray -n "__fish_anyray_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c anyray -n "__fish_anyray_using_subcommand run" -s V -l version -d 'Print version'
+complete -c anyray -n "__fish_anyray_using_subcommand login" -l provider -d 'Store your own key for this provider instead, used only when the relay fails open while the gateway\'s key is the tools\' API key (auth.scheme = key)' -r -f -a "openai\t''
+anthropic\t''
+gemini\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand login" -l color -d 'When to use colour (auto honours NO_COLOR and only colours a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -205,6 +211,9 @@ complete -c anyray -n "__fish_anyray_using_subcommand login" -l json -d 'Print o
 complete -c anyray -n "__fish_anyray_using_subcommand login" -s q -l quiet -d 'Print only errors and warnings'
 complete -c anyray -n "__fish_anyray_using_subcommand login" -s h -l help -d 'Print help'
 complete -c anyray -n "__fish_anyray_using_subcommand login" -s V -l version -d 'Print version'
+complete -c anyray -n "__fish_anyray_using_subcommand logout" -l provider -d 'Remove your own key for this provider (from `anyray login --provider`) instead' -r -f -a "openai\t''
+anthropic\t''
+gemini\t''"
 complete -c anyray -n "__fish_anyray_using_subcommand logout" -l color -d 'When to use colour (auto honours NO_COLOR and only colours a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"

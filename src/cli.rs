@@ -75,7 +75,7 @@ pub(crate) enum Command {
     /// Store your Anyray key in the OS keyring
     Login(LoginArgs),
     /// Remove your stored Anyray key
-    Logout,
+    Logout(LogoutArgs),
     /// Read or change anyray's own settings
     #[command(after_long_help = crate::config_file::keys_help())]
     Config(ConfigArgs),
@@ -189,11 +189,16 @@ pub(crate) struct DoctorArgs {
     /// The org gateway URL to check (not saved)
     #[arg(long, value_name = "URL")]
     pub gateway: Option<GatewayUrl>,
+
+    /// Also run gateway.deep: one streamed OpenAI completion with max_tokens 1 and two
+    /// free Anthropic token counts, to prove the providers behind the gateway answer
+    #[arg(long)]
+    pub deep: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct GatewayArgs {
-    /// Address to listen on (default from config relay.listen, else 127.0.0.1:8787)
+    /// Address to listen on (default from config relay.listen, else 127.0.0.1:18787)
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 
@@ -254,6 +259,18 @@ pub(crate) struct LoginArgs {
     /// Say where the key is stored (never prints it)
     #[arg(long, conflicts_with = "token_stdin")]
     pub status: bool,
+
+    /// Store your own key for this provider instead, used only when the relay fails open
+    /// while the gateway's key is the tools' API key (auth.scheme = key)
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<crate::auth::OwnKeyProvider>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogoutArgs {
+    /// Remove your own key for this provider (from `anyray login --provider`) instead
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<crate::auth::OwnKeyProvider>,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,13 @@ pub enum Kind {
     /// A whole number within these bounds (inclusive).
     IntegerIn(u64, u64),
     Choice(&'static [&'static str]),
+    /// Comma-separated provider names (`openai`, `anthropic`, …).
+    ProviderList,
+    /// Comma-separated header-name prefixes, such as `x-litellm-`.
+    PrefixList,
+    /// A fixed, non-secret header's value; the key's last part is the header name
+    /// (`headers.NAME`, `routes.PROVIDER.headers.NAME`).
+    HeaderValue,
 }
 
 /// One known setting.
@@ -98,10 +105,57 @@ pub const KEYS: &[KeySpec] = &[
         help: "the header that carries your Anyray key (default: from discovery)",
     },
     KeySpec {
+        key: "auth.scheme",
+        env: None,
+        kind: Kind::Choice(&["header", "key"]),
+        default: None,
+        help: "how the gateway wants your key: header (in identity_header; provider keys pass \
+               through) or key (it is the tools' API key); default: discovery's, else detected",
+    },
+    KeySpec {
+        key: "auth.detected_scheme",
+        env: None,
+        kind: Kind::Choice(&["header", "key"]),
+        default: None,
+        help: "written by anyray when it detects the scheme of auth.detected_gateway; \
+               auth.scheme overrides it",
+    },
+    KeySpec {
+        key: "auth.detected_gateway",
+        env: None,
+        kind: Kind::Url,
+        default: None,
+        help: "the gateway auth.detected_scheme was detected for",
+    },
+    KeySpec {
+        key: "routes.enabled",
+        env: None,
+        kind: Kind::ProviderList,
+        default: None,
+        help: "the provider routes the gateway serves, e.g. openai,anthropic,gemini \
+               (default: discovery's, else openai and anthropic)",
+    },
+    KeySpec {
+        key: "routes.*.headers.*",
+        env: None,
+        kind: Kind::HeaderValue,
+        default: None,
+        help: "a fixed, non-secret header for one provider route, e.g. \
+               routes.openai.headers.x-portkey-provider = openai (a gateway that routes by header)",
+    },
+    KeySpec {
+        key: "headers.*",
+        env: None,
+        kind: Kind::HeaderValue,
+        default: None,
+        help: "a fixed, non-secret header on every request, e.g. headers.x-team = platform \
+               (attribution); never a key",
+    },
+    KeySpec {
         key: "relay.listen",
         env: None,
         kind: Kind::SocketAddr,
-        default: Some("127.0.0.1:8787"),
+        default: Some(DEFAULT_RELAY_LISTEN),
         help: "where `anyray gateway` listens",
     },
     KeySpec {
@@ -196,6 +250,14 @@ pub const KEYS: &[KeySpec] = &[
         help: "access log file (default: stderr)",
     },
     KeySpec {
+        key: "relay.strip_header_prefixes",
+        env: None,
+        kind: Kind::PrefixList,
+        default: Some(crate::auth::DEFAULT_STRIP_PREFIXES),
+        help: "headers with these prefixes are meant for gateways: failing open never sends them \
+               to a provider",
+    },
+    KeySpec {
         key: "relay.providers.openai",
         env: None,
         kind: Kind::Url,
@@ -218,8 +280,35 @@ pub const KEYS: &[KeySpec] = &[
     },
 ];
 
+/// The relay's default address. Not the gateway's 8787: Portkey and anyray's own
+/// gateway default to it, and a relay on the gateway's port points tools at the gateway
+/// itself (docs/gateway-contract.md, "The local relay's port").
+pub const DEFAULT_RELAY_LISTEN: &str = "127.0.0.1:18787";
+
+/// The spec of a key: an exact entry, else a pattern whose `*` parts are valid here
+/// (a provider name in `routes.*`, a header name in `headers.*`).
 pub fn spec(key: &str) -> Option<&'static KeySpec> {
-    KEYS.iter().find(|k| k.key == key)
+    KEYS.iter()
+        .find(|k| k.key == key)
+        .or_else(|| KEYS.iter().find(|k| matches_pattern(k.key, key)))
+}
+
+fn matches_pattern(pattern: &str, key: &str) -> bool {
+    if !pattern.contains('*') {
+        return false;
+    }
+    let (pattern, key): (Vec<&str>, Vec<&str>) =
+        (pattern.split('.').collect(), key.split('.').collect());
+    pattern.len() == key.len()
+        && pattern
+            .iter()
+            .zip(&key)
+            .enumerate()
+            .all(|(i, (p, k))| match *p {
+                "*" if i == pattern.len() - 1 => crate::auth::check_fixed_name(k).is_ok(),
+                "*" => crate::gateway_url::Provider::from_key(k).is_some(),
+                p => p == *k,
+            })
 }
 
 fn unknown_key(key: &str) -> UserError {
@@ -304,6 +393,28 @@ impl ConfigFile {
             }
             _ => Err(wrong("a string or number")),
         }
+    }
+
+    /// The entries of the table at a dotted key, each value a string (the fixed-header
+    /// tables); an entry of another type is an error naming it.
+    pub(crate) fn string_table(&self, key: &str) -> Result<Vec<(String, String)>, UserError> {
+        let Some(table) = self.item(key).and_then(Item::as_table_like) else {
+            return Ok(Vec::new());
+        };
+        table
+            .iter()
+            .filter(|(_, item)| !item.is_none())
+            .map(|(name, item)| match item.as_str() {
+                Some(value) => Ok((name.to_string(), value.to_string())),
+                None => Err(UserError::usage(format!(
+                    "{}: `{key}.{name}` must be a string",
+                    self.path.display()
+                ))
+                .with_hint(format!(
+                    "fix it with `anyray config set {key}.{name} VALUE`"
+                ))),
+            })
+            .collect()
     }
 
     /// Dotted keys present in the file that anyray does not know (they are ignored).
@@ -408,6 +519,9 @@ pub enum Setting {
     Integer(u64),
     /// One of the kind's choices (the table's own name for it).
     Choice(&'static str),
+    Providers(Vec<crate::gateway_url::Provider>),
+    Prefixes(Vec<String>),
+    HeaderValue(String),
 }
 
 /// A type a setting's parsed value converts to. The settings table fixes each key's
@@ -439,6 +553,7 @@ from_setting!(
     SocketAddr => SocketAddr,
     Vec<String> => HostList,
     u64 => Integer,
+    Vec<crate::gateway_url::Provider> => Providers,
 );
 
 /// Parses a raw string by its setting's kind; the error says what is expected.
@@ -492,6 +607,28 @@ pub fn parse(spec: &KeySpec, raw: &str) -> Result<Setting, UserError> {
             .find(|c| **c == raw)
             .map(|c| Setting::Choice(c))
             .ok_or_else(|| invalid(&format!("one of {}", choices.join(", ")))),
+        Kind::ProviderList => list()
+            .map(|name| crate::gateway_url::Provider::from_key(&name.to_ascii_lowercase()))
+            .collect::<Option<Vec<_>>>()
+            .map(Setting::Providers)
+            .ok_or_else(|| {
+                invalid("provider names: openai, anthropic, gemini, bedrock, vertex, azure")
+            }),
+        Kind::PrefixList
+            if list().all(|p| {
+                p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }) =>
+        {
+            Ok(Setting::Prefixes(
+                list().map(str::to_ascii_lowercase).collect(),
+            ))
+        }
+        Kind::PrefixList => Err(invalid("header-name prefixes such as x-litellm-")),
+        // The value is not repeated: it may be the very secret being refused.
+        Kind::HeaderValue => crate::auth::check_fixed_value(raw)
+            .map(|()| Setting::HeaderValue(raw.to_string()))
+            .map_err(|why| UserError::usage(format!("invalid value for `{}`: {why}", spec.key))),
     }
 }
 
@@ -503,7 +640,7 @@ fn typed_value(spec: &KeySpec, raw: &str) -> Result<Value, UserError> {
                 UserError::usage(format!("`{}` is too large for `{}`", raw, spec.key))
             })?)
         }
-        Kind::UrlList | Kind::HostList => Value::Array(
+        Kind::UrlList | Kind::HostList | Kind::ProviderList | Kind::PrefixList => Value::Array(
             raw.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())

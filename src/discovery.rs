@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::gateway_url::{GatewayUrl, Routes};
+use crate::auth::{self, FixedHeaders, Scheme};
+use crate::fs_safe;
+use crate::gateway_url::{GatewayUrl, Provider, Routes};
 
 pub(crate) const PATH: &str = "/.well-known/anyray.json";
 /// The identity header when the gateway wants one but does not name it.
@@ -23,6 +25,21 @@ pub(crate) struct Discovery {
     pub optimizer: Option<Optimizer>,
     #[serde(default)]
     pub identity_header: Option<String>,
+    /// How the gateway wants the user's key (issue 15).
+    #[serde(default)]
+    pub auth: Option<AuthDoc>,
+    /// Fixed headers per route (`"*"`: every route), e.g. a routing header.
+    #[serde(default)]
+    pub headers: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Discovery's `auth` block: `{"scheme": "key"|"header", "header": "x-…"}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AuthDoc {
+    #[serde(default)]
+    pub scheme: Option<String>,
+    #[serde(default)]
+    pub header: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,6 +53,44 @@ pub(crate) struct Optimizer {
 }
 
 impl Discovery {
+    /// The scheme discovery names, when it names a known one. A document from before
+    /// the `auth` block that names an identity header means the `header` scheme.
+    pub(crate) fn scheme(&self) -> Option<Scheme> {
+        match self.auth.as_ref().and_then(|a| a.scheme.as_deref()) {
+            Some("key") => Some(Scheme::Key),
+            Some("header") => Some(Scheme::Header),
+            Some(_) => None,
+            None => self.identity_header.as_ref().map(|_| Scheme::Header),
+        }
+    }
+
+    /// The identity header discovery names (`auth.header`, else `identity_header`).
+    pub(crate) fn identity_header(&self) -> Option<&str> {
+        self.auth
+            .as_ref()
+            .and_then(|a| a.header.as_deref())
+            .or(self.identity_header.as_deref())
+    }
+
+    /// The fixed headers discovery names; one anyray would refuse in the config (a
+    /// credential header, a value that looks like a secret) is left out.
+    pub(crate) fn fixed_headers(&self) -> FixedHeaders {
+        let mut out = FixedHeaders::default();
+        for (route, headers) in &self.headers {
+            let valid = headers
+                .iter()
+                .filter(|(k, v)| auth::check_fixed_header(k, v).is_ok())
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()));
+            match Provider::from_key(route) {
+                _ if route == "*" => out.global.extend(valid),
+                Some(p) => out.routes.entry(p).or_default().extend(valid),
+                None => {}
+            }
+        }
+        out.routes.retain(|_, h| !h.is_empty());
+        out
+    }
+
     /// The provider routes: discovery's when it lists any, else the defaults.
     pub(crate) fn routes(this: Option<&Self>, gw: &GatewayUrl) -> Routes {
         match this {
@@ -45,6 +100,52 @@ impl Discovery {
             _ => Routes::defaults(gw),
         }
     }
+}
+
+/// The last discovery document a gateway served, kept in anyray's state dir so that a
+/// gateway that is down for a moment does not change which routes new terminals get
+/// (nor make doctor and `status` call the tools drifted). One file, for one gateway.
+#[derive(Serialize, Deserialize)]
+struct Remembered {
+    gateway: String,
+    discovery: Discovery,
+}
+
+fn remembered_file() -> Option<std::path::PathBuf> {
+    crate::paths::state_dir()
+        .ok()
+        .map(|d| d.join("discovery.json"))
+}
+
+/// Keeps `found` (`None`: the gateway has no discovery) as the last answer of `gw`.
+/// Best effort: a state dir that cannot be written only loses the memory.
+pub(crate) fn remember(gw: &GatewayUrl, found: Option<&Discovery>) {
+    let Some(path) = remembered_file() else {
+        return;
+    };
+    match found {
+        Some(d) => {
+            let doc = Remembered {
+                gateway: gw.to_string(),
+                discovery: d.clone(),
+            };
+            if let Ok(bytes) = serde_json::to_vec_pretty(&doc)
+                && fs_safe::read_optional(&path).ok().flatten().as_deref() != Some(&bytes[..])
+            {
+                let _ = fs_safe::atomic_write(&path, &bytes, Some(0o600));
+            }
+        }
+        None => {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// The last discovery document `gw` served, if anyray kept one.
+pub(crate) fn remembered(gw: &GatewayUrl) -> Option<Discovery> {
+    let bytes = fs_safe::read_optional(&remembered_file()?).ok()??;
+    let doc: Remembered = serde_json::from_slice(&bytes).ok()?;
+    (doc.gateway == gw.as_str()).then_some(doc.discovery)
 }
 
 /// Fetches discovery. `Ok(None)` when the gateway has none (404 or 405);
@@ -73,7 +174,6 @@ pub(crate) async fn fetch(client: &reqwest::Client, gw: &GatewayUrl) -> Result<O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway_url::Provider;
 
     #[test]
     fn tolerates_missing_and_extra_fields() {
@@ -98,5 +198,26 @@ mod tests {
         );
         assert_eq!(routes.get(Provider::Bedrock), None);
         assert_eq!(d.optimizer.unwrap().fail_open, Some(true));
+    }
+
+    #[test]
+    fn auth_and_route_headers() {
+        let d: Discovery = serde_json::from_str(
+            r#"{"auth":{"scheme":"key","header":"x-org"},"headers":{"openai":{"X-Route":"oa","authorization":"no"},"*":{"x-team":"t"},"mars":{"x":"y"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(d.scheme(), Some(Scheme::Key));
+        assert_eq!(d.identity_header(), Some("x-org"));
+        let old: Discovery = serde_json::from_str(r#"{"identity_header":"x-k"}"#).unwrap();
+        assert_eq!(old.scheme(), Some(Scheme::Header));
+        assert_eq!(Discovery::default().scheme(), None);
+        let h = d.fixed_headers();
+        assert_eq!(h.global["x-team"], "t");
+        assert_eq!(
+            h.routes[&Provider::Openai].len(),
+            1,
+            "a credential header is dropped"
+        );
+        assert_eq!(h.routes[&Provider::Openai]["x-route"], "oa");
     }
 }

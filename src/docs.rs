@@ -98,7 +98,7 @@ pub(crate) fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
         "gateway" => &[
             (
                 "anyray gateway",
-                "Relay 127.0.0.1:8787 to the configured gateway.",
+                "Relay 127.0.0.1:18787 to the configured gateway.",
             ),
             (
                 "anyray gateway --upstream https://gw-a.corp.example --upstream https://gw-b.corp.example",

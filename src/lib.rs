@@ -17,6 +17,7 @@
 // --document-private-items`, warnings denied), where links to private items resolve.
 #![allow(rustdoc::private_intra_doc_links)]
 
+pub mod auth;
 mod cli;
 pub mod commands;
 pub mod config_file;

@@ -7,13 +7,15 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::auth::{self, Credential, FixedHeaders, Scheme};
+use crate::config_file::ConfigFile;
 use crate::discovery::{self, Discovery};
 use crate::envvars;
 use crate::gateway_url::{GatewayUrl, Provider, Routes};
 use crate::http;
 use crate::output::Printer;
-use crate::settings::Settings;
-use crate::settings::Via;
+use crate::secrets::Secret;
+use crate::settings::{Settings, Source, Via};
 
 /// One environment variable that anyray sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,6 +80,10 @@ pub(crate) fn no_proxy_env(upper: Option<&str>, lower: Option<&str>) -> Vec<EnvV
 
 /// How long `env`, `connect` and `run` wait for discovery before using the defaults.
 pub(crate) const DISCOVERY_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long scheme detection waits for each probe: it runs once per gateway (at `login`,
+/// or when a relay starts without an answer yet), and a Python gateway on a busy
+/// machine can take seconds over its first requests.
+pub(crate) const DETECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where tools are pointed and with which variables, as [`resolve`] decided it.
 #[derive(Debug, Clone)]
@@ -89,8 +95,51 @@ pub(crate) struct ToolEnv {
     pub routes: Routes,
     /// What the org gateway said about itself, when it has discovery.
     pub discovery: Option<Discovery>,
+    /// Fixed headers: discovery's, with the config's laid over them.
+    pub headers: FixedHeaders,
+    /// Routes left out of `vars` because they need headers a bare variable cannot carry
+    /// (`via = direct`): the relay adds them (`--via relay`).
+    pub need_relay: Vec<Provider>,
     /// Every variable to set: the provider URLs, then `NO_PROXY`/`no_proxy` with the relay.
     pub vars: Vec<EnvVar>,
+}
+
+/// The routes the gateway serves, on the gateway: `routes.enabled` chooses among them
+/// (at discovery's paths, else the defaults); else discovery's; else only OpenAI and
+/// Anthropic, the two every compatible gateway serves. A default route a gateway does
+/// not serve (LiteLLM answers `/azure` with 500) would break a user's working SDK code
+/// in every new shell.
+pub(crate) fn gateway_routes(settings: &Settings, discovery: Option<&Discovery>) -> Routes {
+    let gw = &settings.gateway.value;
+    let known = match discovery {
+        Some(d) if !d.routes.is_empty() => Discovery::routes(Some(d), gw),
+        _ => Routes::defaults(gw),
+    };
+    let chosen: Vec<Provider> = match (&settings.routes_enabled, discovery) {
+        (Some(enabled), _) => enabled.clone(),
+        (None, Some(d)) if !d.routes.is_empty() => known.0.iter().map(|(p, _)| *p).collect(),
+        (None, _) => vec![Provider::Openai, Provider::Anthropic],
+    };
+    let mut routes: Vec<(Provider, String)> = chosen
+        .into_iter()
+        .map(|p| {
+            let url = known
+                .get(p)
+                .map_or_else(|| gw.join(p.default_route()), str::to_string);
+            (p, url)
+        })
+        .collect();
+    routes.sort();
+    routes.dedup_by_key(|(p, _)| *p);
+    Routes(routes)
+}
+
+/// The fixed headers: discovery's, with the config's laid over them.
+pub(crate) fn fixed_headers(settings: &Settings, discovery: Option<&Discovery>) -> FixedHeaders {
+    discovery
+        .map(Discovery::fixed_headers)
+        .unwrap_or_default()
+        .overlay(&settings.headers)
 }
 
 /// Decides the endpoint and routes for `settings`. Discovery comes from the org gateway
@@ -103,32 +152,197 @@ pub(crate) async fn resolve(settings: &Settings, printer: &Printer) -> Result<To
     let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
     let client = http::client(ca_file, DISCOVERY_TIMEOUT)?;
     let discovery = match discovery::fetch(&client, gateway).await {
-        Ok(found) => found,
-        Err(err) => {
-            printer.warn(format!("{}; using the default routes", brief_error(&err)));
-            None
+        Ok(found) => {
+            discovery::remember(gateway, found.as_ref());
+            found
         }
+        Err(err) => match discovery::remembered(gateway) {
+            Some(last) => {
+                printer.warn(format!(
+                    "{}; using the routes it named last time",
+                    brief_error(&err)
+                ));
+                Some(last)
+            }
+            None => {
+                printer.warn(format!("{}; using the default routes", brief_error(&err)));
+                None
+            }
+        },
     };
+    Ok(tool_env(settings, discovery))
+}
+
+/// The endpoint, routes, headers and variables for `settings` and what discovery said
+/// (nothing when the gateway has none or was not asked): [`resolve`] without the network.
+pub(crate) fn tool_env(settings: &Settings, discovery: Option<Discovery>) -> ToolEnv {
+    let gateway = &settings.gateway.value;
     let endpoint = settings.tool_endpoint();
     let routes = rebase(
-        Discovery::routes(discovery.as_ref(), gateway),
+        gateway_routes(settings, discovery.as_ref()),
         gateway,
         &endpoint,
     );
-    let mut vars = gateway_env(&routes);
+    let headers = fixed_headers(settings, discovery.as_ref());
+    let need_relay: Vec<Provider> = match settings.via.value {
+        Via::Direct => routes
+            .0
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| headers.route_needs_headers(*p))
+            .collect(),
+        Via::Relay => Vec::new(),
+    };
+    let bare = Routes(
+        routes
+            .0
+            .iter()
+            .filter(|(p, _)| !need_relay.contains(p))
+            .cloned()
+            .collect(),
+    );
+    let mut vars = gateway_env(&bare);
     if settings.via.value == Via::Relay {
         vars.extend(no_proxy_env(
             envvars::get("NO_PROXY").as_deref(),
             envvars::get("no_proxy").as_deref(),
         ));
     }
-    Ok(ToolEnv {
+    ToolEnv {
         endpoint,
         via: settings.via.value,
         routes,
         discovery,
+        headers,
+        need_relay,
         vars,
+    }
+}
+
+/// How the user's key reaches the gateway, decided once per command.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthPlan {
+    pub scheme: Scheme,
+    /// `config`, `discovery`, `detected` (earlier or now) or `default`.
+    pub scheme_from: &'static str,
+    /// The identity header, and who named it (`config`, `discovery`, `default`).
+    pub header: (String, &'static str),
+    /// The key and where it goes; `None` without a stored key.
+    pub credential: Option<Credential>,
+    /// Something the user should know (a detection that failed, a key not sent).
+    pub note: Option<String>,
+}
+
+/// Decides the scheme and the credential: `auth.scheme` set by the user, else the
+/// gateway's discovery, else the scheme detected earlier for this gateway, else (with a
+/// key) detected now with probes that spend no tokens and remembered in the config when
+/// `remember`; else `header`. The identity header: the config's, else discovery's, else
+/// `x-anyray-key`.
+pub(crate) async fn auth_plan(
+    settings: &Settings,
+    gw: &GatewayUrl,
+    discovery: Option<&Discovery>,
+    key: Option<Secret>,
+    remember: bool,
+) -> Result<AuthPlan> {
+    let header = match (
+        &settings.identity_header,
+        discovery.and_then(Discovery::identity_header),
+    ) {
+        (Some(h), _) => (h.clone(), "config"),
+        (None, Some(h)) => (h.to_string(), "discovery"),
+        (None, None) => (discovery::DEFAULT_IDENTITY_HEADER.to_string(), "default"),
+    };
+    let configured = settings.auth_scheme.as_ref();
+    let mut note = None;
+    let (scheme, scheme_from) = match (configured, discovery.and_then(Discovery::scheme)) {
+        (Some(s), _) if !matches!(s.source, Source::Detected(_)) => (s.value, "config"),
+        (_, Some(scheme)) => (scheme, "discovery"),
+        (Some(s), None) => (s.value, "detected"),
+        (None, None) => match &key {
+            Some(key) => match detect(settings, gw, discovery, &header.0, key).await {
+                Ok(Some(scheme)) => {
+                    if remember && let Err(err) = remember_scheme(settings, gw, scheme) {
+                        note = Some(format!("cannot save the detected auth.scheme: {err:#}"));
+                    }
+                    (scheme, "detected")
+                }
+                Ok(None) => {
+                    note = Some(format!(
+                        "the gateway accepted your key neither as a Bearer token nor in {}; \
+                         sending it in {} (run `anyray doctor`)",
+                        header.0, header.0
+                    ));
+                    (Scheme::Header, "default")
+                }
+                Err(why) => {
+                    note = Some(format!(
+                        "cannot tell how the gateway wants your key ({why}); sending it in {} \
+                         for now (set `anyray config set auth.scheme key|header`)",
+                        header.0
+                    ));
+                    (Scheme::Header, "default")
+                }
+            },
+            None => (Scheme::Header, "default"),
+        },
+    };
+    if scheme == Scheme::Header && header.0.eq_ignore_ascii_case("authorization") {
+        note.get_or_insert_with(|| {
+            "identity_header = authorization: your key goes as `Authorization: Bearer …`, \
+             replacing the tools' own Authorization header; if the gateway issued your key as \
+             the tools' API key, `anyray config set auth.scheme key` says so"
+                .to_string()
+        });
+    }
+    let credential = key
+        .map(|key| Credential::new(scheme, &header.0, key))
+        .transpose()?;
+    Ok(AuthPlan {
+        scheme,
+        scheme_from,
+        header,
+        credential,
+        note,
     })
+}
+
+/// Probes the gateway's model list with the key as a Bearer token and in the identity
+/// header (no tokens spent): `None` when neither is accepted.
+pub(crate) async fn detect(
+    settings: &Settings,
+    gw: &GatewayUrl,
+    discovery: Option<&Discovery>,
+    header: &str,
+    key: &Secret,
+) -> Result<Option<Scheme>, String> {
+    let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
+    let client = http::client(ca_file, DETECT_TIMEOUT).map_err(|e| format!("{e:#}"))?;
+    let url = models_url(gw, discovery);
+    let probe = auth::probe_scheme(&client, &url, header, key, DETECT_TIMEOUT).await?;
+    Ok(probe.verdict())
+}
+
+/// The OpenAI-style model list on the gateway: the probe that spends no tokens.
+pub(crate) fn models_url(gw: &GatewayUrl, discovery: Option<&Discovery>) -> String {
+    let routes = match discovery {
+        Some(d) if !d.routes.is_empty() => Discovery::routes(Some(d), gw),
+        _ => Routes::defaults(gw),
+    };
+    format!(
+        "{}/models",
+        routes
+            .get(Provider::Openai)
+            .map_or_else(|| gw.join("/v1"), str::to_string)
+    )
+}
+
+/// Writes the detected scheme, and the gateway it is for, to the config file.
+fn remember_scheme(settings: &Settings, gw: &GatewayUrl, scheme: Scheme) -> Result<()> {
+    let mut file = ConfigFile::load(&settings.config_file.value)?;
+    file.set("auth.detected_scheme", scheme.as_str())?;
+    file.set("auth.detected_gateway", gw.as_str())?;
+    file.save()
 }
 
 /// `what failed: why`, without the middle of the chain (reqwest's is long and repeats
@@ -171,6 +385,38 @@ mod tests {
 
     fn pairs(vars: &[EnvVar]) -> Vec<(&str, &str)> {
         vars.iter().map(|v| (v.name, v.value.as_str())).collect()
+    }
+
+    #[test]
+    fn routes_without_discovery_are_openai_and_anthropic_unless_chosen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let settings = |toml: &str| {
+            std::fs::write(&path, toml).unwrap();
+            Settings::resolve(&crate::settings::Overrides {
+                config: Some(path.clone()),
+                gateway: Some(gw("https://gw.example")),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        let keys = |r: Routes| r.0.into_iter().map(|(p, _)| p.key()).collect::<Vec<_>>();
+        assert_eq!(
+            keys(gateway_routes(&settings(""), None)),
+            ["openai", "anthropic"]
+        );
+        let chosen = settings("[routes]\nenabled = [\"gemini\", \"openai\"]\n");
+        assert_eq!(keys(gateway_routes(&chosen, None)), ["openai", "gemini"]);
+        let d: Discovery =
+            serde_json::from_str(r#"{"routes":{"openai":"/oa","gemini":"/g"}}"#).unwrap();
+        assert_eq!(
+            keys(gateway_routes(&settings(""), Some(&d))),
+            ["openai", "gemini"]
+        );
+        assert_eq!(
+            gateway_routes(&chosen, Some(&d)).get(Provider::Gemini),
+            Some("https://gw.example/g")
+        );
     }
 
     #[test]

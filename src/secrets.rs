@@ -12,10 +12,36 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::error::UserError;
+use crate::gateway_url::Provider;
 use crate::{envvars, fs_safe, paths};
 
 const SERVICE: &str = "anyray";
-const ACCOUNT: &str = "anyray-key";
+
+/// Which secret: the user's Anyray key, or one of the user's own provider keys
+/// (`anyray login --provider`, used only to fail open in the `key` scheme).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Account {
+    Anyray,
+    Provider(Provider),
+}
+
+impl Account {
+    /// The keyring account name.
+    fn name(self) -> String {
+        match self {
+            Account::Anyray => "anyray-key".into(),
+            Account::Provider(p) => format!("provider-{}", p.key()),
+        }
+    }
+
+    /// The 0600 fallback file's name in anyray's config dir.
+    fn file_name(self) -> String {
+        match self {
+            Account::Anyray => "token".into(),
+            Account::Provider(p) => format!("provider-{}.key", p.key()),
+        }
+    }
+}
 /// A hung keyring daemon must not hang the CLI.
 const KEYRING_WAIT: Duration = Duration::from_secs(3);
 
@@ -61,7 +87,11 @@ impl fmt::Display for Store {
 
 /// The token file: 0600, in anyray's config dir.
 pub fn token_file() -> Result<PathBuf> {
-    Ok(paths::config_dir()?.join("token"))
+    secret_file(Account::Anyray)
+}
+
+fn secret_file(account: Account) -> Result<PathBuf> {
+    Ok(paths::config_dir()?.join(account.file_name()))
 }
 
 /// `ANYRAY_KEYRING`: `on` (the default when unset) or `off`; also `1`/`0`, `true`/`false`
@@ -88,14 +118,16 @@ pub(crate) fn keyring_enabled() -> Result<bool, UserError> {
 /// Runs a keyring operation on its own thread with a bounded wait.
 /// `None` when the keyring is disabled or did not answer in time.
 fn keyring<T: Send + 'static>(
+    account: Account,
     op: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
 ) -> Result<Option<keyring::Result<T>>, UserError> {
     if !keyring_enabled()? {
         return Ok(None);
     }
     let (tx, rx) = mpsc::channel();
+    let name = account.name();
     std::thread::spawn(move || {
-        let result = keyring::Entry::new(SERVICE, ACCOUNT).and_then(|entry| op(&entry));
+        let result = keyring::Entry::new(SERVICE, &name).and_then(|entry| op(&entry));
         let _ = tx.send(result);
     });
     Ok(rx.recv_timeout(KEYRING_WAIT).ok())
@@ -112,10 +144,22 @@ pub fn load() -> Result<Option<(Secret, Store)>> {
             },
         )));
     }
-    if let Some(Ok(token)) = keyring(|e| e.get_password())? {
+    load_stored(Account::Anyray)
+}
+
+/// The user's own key for `provider`, for failing open (never from the environment:
+/// a provider variable there is a tool's, and in the `key` scheme the gateway's).
+pub fn load_provider(provider: Provider) -> Result<Option<(Secret, Store)>> {
+    keyring_enabled()?;
+    load_stored(Account::Provider(provider))
+}
+
+/// A secret from the keyring, else its 0600 file.
+fn load_stored(account: Account) -> Result<Option<(Secret, Store)>> {
+    if let Some(Ok(token)) = keyring(account, |e| e.get_password())? {
         return Ok(Some((Secret(token), Store::Keyring)));
     }
-    let path = token_file()?;
+    let path = secret_file(account)?;
     let Some(bytes) = fs_safe::read_optional(&path)? else {
         return Ok(None);
     };
@@ -128,18 +172,18 @@ pub fn load() -> Result<Option<(Secret, Store)>> {
 
 /// Stores the key: the keyring when it keeps what it is given (read back to be sure:
 /// some backends accept a write and keep nothing), else the 0600 token file.
-pub fn store(token: &Secret) -> Result<Store> {
+pub fn store(account: Account, token: &Secret) -> Result<Store> {
     let value = token.0.clone();
-    let kept = keyring(move |entry| {
+    let kept = keyring(account, move |entry| {
         entry.set_password(&value)?;
         entry.get_password().map(|back| back == value)
     })?;
     if let Some(Ok(true)) = kept {
         // A stale file would be found if the keyring later goes away; remove it.
-        let _ = std::fs::remove_file(token_file()?);
+        let _ = std::fs::remove_file(secret_file(account)?);
         return Ok(Store::Keyring);
     }
-    let path = token_file()?;
+    let path = secret_file(account)?;
     // Removing first makes the new file 0600 from its first byte, whatever the old mode was.
     match std::fs::remove_file(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -152,12 +196,12 @@ pub fn store(token: &Secret) -> Result<Store> {
 }
 
 /// Removes the key from the keyring and the token file; returns where it was.
-pub fn remove() -> Result<Vec<Store>> {
+pub fn remove(account: Account) -> Result<Vec<Store>> {
     let mut removed = Vec::new();
-    if let Some(Ok(())) = keyring(|e| e.delete_credential())? {
+    if let Some(Ok(())) = keyring(account, |e| e.delete_credential())? {
         removed.push(Store::Keyring);
     }
-    let path = token_file()?;
+    let path = secret_file(account)?;
     match std::fs::remove_file(&path) {
         Ok(()) => removed.push(Store::File { path }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -9,10 +9,11 @@ use anyhow::Result;
 use clap::ValueEnum;
 use serde::Serialize;
 
+use crate::auth::{self, FixedHeaders, Scheme};
 use crate::config_file::{self, ConfigFile, FromSetting, KeySpec, Setting};
 use crate::envvars;
 use crate::error::UserError;
-use crate::gateway_url::GatewayUrl;
+use crate::gateway_url::{GatewayUrl, Provider};
 use crate::paths;
 use crate::relay::{
     DEFAULT_RETRY_INTERVAL, Fallback, LogFormat, LogTarget, ProviderTargets, RelayConfig,
@@ -44,6 +45,8 @@ pub enum Source {
     Flag(&'static str),
     Env(&'static str),
     File(PathBuf),
+    /// anyray found it with probes and wrote it to this config file.
+    Detected(PathBuf),
     Default,
 }
 
@@ -53,6 +56,7 @@ impl fmt::Display for Source {
             Source::Flag(flag) => write!(f, "flag {flag}"),
             Source::Env(var) => write!(f, "env {var}"),
             Source::File(path) => write!(f, "{}", path.display()),
+            Source::Detected(path) => write!(f, "detected, saved in {}", path.display()),
             Source::Default => f.write_str("default"),
         }
     }
@@ -94,6 +98,13 @@ pub struct Settings {
     pub ca_file: Option<Sourced<PathBuf>>,
     /// The identity header from the config; discovery may name one otherwise.
     pub identity_header: Option<String>,
+    /// The credential scheme: `auth.scheme`, else the one detected for this gateway
+    /// (discovery's, when it names one, is taken where the gateway is asked).
+    pub auth_scheme: Option<Sourced<Scheme>>,
+    /// `routes.enabled`: the provider routes the user says the gateway serves.
+    pub routes_enabled: Option<Vec<Provider>>,
+    /// `[headers]` and `[routes.<p>.headers]`: fixed, non-secret headers.
+    pub headers: FixedHeaders,
     /// The local relay's configuration (its identity is decided when it starts).
     pub relay: RelayConfig,
     /// Non-fatal findings (unknown keys, plain-http gateway), shown once.
@@ -136,10 +147,19 @@ impl Settings {
             &gateway.value,
             ca_file.as_ref().map(|c| c.value.clone()),
         )?;
+        let auth_scheme = resolver.auth_scheme(&gateway.value)?;
+        let headers = resolver.headers()?;
+        let mut relay = relay;
+        if let Some(scheme) = &auth_scheme {
+            relay.scheme = scheme.value;
+        }
         Ok(Self {
             config_exists: file.exists,
             config_file,
             identity_header: resolver.get("identity_header")?.map(String::from_setting),
+            auth_scheme,
+            routes_enabled: resolver.get("routes.enabled")?.map(Vec::from_setting),
+            headers,
             gateway,
             via,
             ca_file,
@@ -250,6 +270,63 @@ impl Resolver<'_> {
         ))
     }
 
+    /// `auth.scheme`, else `auth.detected_scheme` when it was detected for `gateway`.
+    fn auth_scheme(&self, gateway: &GatewayUrl) -> Result<Option<Sourced<Scheme>>, UserError> {
+        let set = self.layered("auth.scheme")?;
+        if let Some(value) = set.value {
+            return Ok(Some(Sourced {
+                value: Scheme::from_setting(value),
+                source: set.source,
+            }));
+        }
+        let detected_for = self
+            .get("auth.detected_gateway")?
+            .map(GatewayUrl::from_setting);
+        let detected = self.get("auth.detected_scheme")?.map(Scheme::from_setting);
+        Ok(match (detected, detected_for) {
+            (Some(value), Some(gw)) if gw == *gateway => Some(Sourced {
+                value,
+                source: Source::Detected(self.file.path.clone()),
+            }),
+            _ => None,
+        })
+    }
+
+    /// The fixed headers, each checked (a secret never goes into them).
+    fn headers(&self) -> Result<FixedHeaders, UserError> {
+        let checked =
+            |table: &str| -> Result<std::collections::BTreeMap<String, String>, UserError> {
+                self.file
+                    .string_table(table)?
+                    .into_iter()
+                    .map(|(name, value)| {
+                        auth::check_fixed_header(&name, &value)
+                            .map(|()| (name.to_ascii_lowercase(), value))
+                            .map_err(|why| {
+                                UserError::usage(format!(
+                                    "{}: `{table}.{name}`: {why}",
+                                    self.file.path.display()
+                                ))
+                                .with_hint(format!(
+                                    "remove it with `anyray config unset {table}.{name}`"
+                                ))
+                            })
+                    })
+                    .collect()
+            };
+        let mut headers = FixedHeaders {
+            global: checked("headers")?,
+            ..FixedHeaders::default()
+        };
+        for provider in Provider::ALL {
+            let own = checked(&format!("routes.{}.headers", provider.key()))?;
+            if !own.is_empty() {
+                headers.routes.insert(provider, own);
+            }
+        }
+        Ok(headers)
+    }
+
     fn relay(
         &self,
         o: &Overrides,
@@ -291,6 +368,7 @@ impl Resolver<'_> {
                 None => self.value("relay.fallback")?,
             },
             identity: None,
+            scheme: Scheme::Header,
             ca_file,
             connect_timeout: millis("relay.connect_timeout_ms")?,
             header_timeout: millis("relay.header_timeout_ms")?,
@@ -307,6 +385,12 @@ impl Resolver<'_> {
                 Some(format) => format,
                 None => self.value("relay.log_format")?,
             },
+            strip_prefixes: match self.get("relay.strip_header_prefixes")? {
+                Some(Setting::Prefixes(prefixes)) => prefixes,
+                _ => Vec::new(),
+            },
+            headers: self.headers()?,
+            provider_keys: Default::default(),
             providers: ProviderTargets {
                 openai: self.value("relay.providers.openai")?,
                 anthropic: self.value("relay.providers.anthropic")?,
@@ -331,7 +415,7 @@ macro_rules! choice {
     )*};
 }
 
-choice!(Via, Fallback, LogFormat);
+choice!(Via, Fallback, LogFormat, Scheme);
 
 /// Adds where a bad value came from to its error.
 fn in_source(err: UserError, spec: &KeySpec, source: &Source) -> UserError {
@@ -372,7 +456,18 @@ pub(crate) fn effective(overrides: &Overrides, key: &str) -> Result<Sourced<Opti
     })?;
     let resolver = Resolver { file: &file };
     resolver.layered(key)?; // an invalid value is an error here too
-    Ok(resolver.raw(spec)?)
+    let raw = resolver.raw(spec)?;
+    if key == "auth.scheme" && raw.value.is_none() {
+        // Not set by the user: the scheme anyray detected for this gateway, if any.
+        let gateway = resolver.value::<GatewayUrl>("gateway")?;
+        if let Some(found) = resolver.auth_scheme(&gateway)? {
+            return Ok(Sourced {
+                value: Some(found.value.as_str().to_string()),
+                source: found.source,
+            });
+        }
+    }
+    Ok(raw)
 }
 
 #[cfg(test)]
@@ -392,7 +487,7 @@ mod tests {
     #[test]
     fn every_relay_key_resolves_from_its_default() {
         let relay = relay_from("").unwrap();
-        assert_eq!(relay.listen, "127.0.0.1:8787".parse().unwrap());
+        assert_eq!(relay.listen, "127.0.0.1:18787".parse().unwrap());
         assert_eq!(
             relay.upstreams,
             [GatewayUrl::parse("https://gw.example").unwrap()]
@@ -464,6 +559,8 @@ gemini = "https://g.example"
             ("via", names::<Via>()),
             ("relay.fallback", names::<Fallback>()),
             ("relay.log_format", names::<LogFormat>()),
+            ("auth.scheme", names::<Scheme>()),
+            ("auth.detected_scheme", names::<Scheme>()),
         ] {
             let Kind::Choice(choices) = config_file::spec(key).unwrap().kind else {
                 panic!("{key} is a choice");

@@ -22,7 +22,7 @@ use super::Context;
 use crate::cli::ConnectArgs;
 use crate::config_file::ConfigFile;
 use crate::connect::{Ledger, Store, Txn, journal};
-use crate::doctor::{Preflight, preflight, render::Spinner};
+use crate::doctor::{Level, Preflight, preflight, render::Spinner};
 use crate::error::{ExitStatus, SilentExit, UserError};
 use crate::paths::display_path;
 use crate::runtime::{self, Threads};
@@ -36,6 +36,7 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         via: args.via,
         ..ctx.overrides()
     })?;
+    refuse_self_pointing_relay(&settings)?;
     let p = &ctx.printer;
     // The gateway is checked while discovery runs: together they cost one round trip.
     let check_gateway = !(args.offline || args.force);
@@ -107,6 +108,27 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// `--via relay` with the relay listening on the gateway's own address would point the
+/// tools at the gateway while `status` says "relay" (and the relay would refuse to
+/// start): refused before anything is written.
+fn refuse_self_pointing_relay(settings: &Settings) -> Result<(), UserError> {
+    let listen = settings.relay.listen;
+    if settings.via.value != crate::settings::Via::Relay
+        || !crate::relay::is_own_address(&settings.gateway.value, listen)
+    {
+        return Ok(());
+    }
+    Err(UserError::usage(format!(
+        "the relay listens on {listen}, which is the gateway {} itself: the tools would go \
+         straight to the gateway, not through the relay",
+        settings.gateway.value
+    ))
+    .with_hint(
+        "move the relay: `anyray config unset relay.listen` (default 127.0.0.1:18787) or \
+         `anyray config set relay.listen 127.0.0.1:PORT`, then connect again",
+    ))
+}
+
 /// A failed preflight stops `connect` before any write, unless the user (asked on a
 /// terminal) says to go on. `--force` and `--offline` skip the preflight.
 fn go_on_despite(
@@ -115,7 +137,20 @@ fn go_on_despite(
     tctx: &Ctx,
     ask: bool,
 ) -> Result<()> {
-    let Some((preflight, failed)) = preflight.and_then(|p| Some((p, p.failed()?))) else {
+    let Some(preflight) = preflight else {
+        return Ok(());
+    };
+    let Some(failed) = preflight.failed() else {
+        // A warning the tools will meet (no key stored for a gateway that wants one).
+        for warn in preflight.checks.iter().filter(|c| c.level == Level::Warn) {
+            let hint = warn
+                .hint
+                .as_deref()
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            ctx.printer
+                .warn(format!("{}: {}{hint}", warn.id, warn.summary));
+        }
         return Ok(());
     };
     let p = &ctx.printer;

@@ -40,7 +40,14 @@ pub(super) fn run(args: &DoctorArgs, ctx: &Context) -> Result<()> {
         env: Env::from_process(),
         selection,
         bound,
+        deep: args.deep,
     };
+    if args.deep && !ctx.printer.json {
+        ctx.printer.warn(format!(
+            "--deep spends a little: {}",
+            crate::doctor::DEEP_SPEND
+        ));
+    }
 
     let finished = Arc::new(AtomicUsize::new(0));
     let spinner = ctx

@@ -1,15 +1,19 @@
 //! `anyray gateway`: run the local relay in the foreground (the engine is `crate::relay`).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
 use super::Context;
+use crate::auth::{FixedHeaders, OwnKeyProvider, Scheme};
 use crate::cli::GatewayArgs;
 use crate::discovery;
 use crate::error::UserError;
-use crate::relay::{self, Identity, Relay, RelaySummary};
+use crate::gateway_url::Provider;
+use crate::provider_env;
+use crate::relay::{self, Identity, Relay, RelayConfig, RelaySummary};
 use crate::runtime::{self, Threads};
 use crate::secrets::{self, Secret};
 use crate::settings::{Overrides, Settings};
@@ -34,8 +38,10 @@ pub(super) fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
             settings.relay.listen
         ));
     }
-    // The key first: the keyring blocks, so it is read before the runtime starts.
+    // The keys first: the keyring blocks, so they are read before the runtime starts.
     let key = secrets::load()?.map(|(key, _store)| key);
+    let mut settings = settings;
+    settings.relay.provider_keys = provider_keys(&settings)?;
     // relay.workers is within 1..=64 (checked when the settings were read).
     runtime::block_on(
         Threads::Workers(settings.relay.workers),
@@ -48,10 +54,7 @@ async fn serve(settings: &Settings, key: Option<Secret>, ctx: &Context<'_>) -> R
     if let Some(note) = &plan.note {
         ctx.printer.warn(note);
     }
-    let config = relay::RelayConfig {
-        identity: plan.identity,
-        ..settings.relay.clone()
-    };
+    let config = plan.apply(&settings.relay);
     let mut signals = StopSignals::install()?;
     let logs_to_file = matches!(config.log, relay::LogTarget::File(_));
     let relay = Relay::bind(config).await?;
@@ -74,64 +77,97 @@ async fn serve(settings: &Settings, key: Option<Secret>, ctx: &Context<'_>) -> R
 }
 
 /// Who the relay says the user is, and what the user should know about it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct IdentityPlan {
     pub(super) identity: Option<Identity>,
-    /// Why no key will be sent although one is stored (for a warning), if that is so.
+    pub(super) scheme: Scheme,
+    /// The fixed headers: discovery's with the config's over them.
+    pub(super) headers: FixedHeaders,
+    /// Why no key will be sent although one is stored, or what detection found.
     pub(super) note: Option<String>,
 }
 
-/// Decides the relay's identity header: `key` (from `anyray login` or `ANYRAY_TOKEN`,
-/// read with [`secrets::load`] before the runtime starts, because the keyring blocks)
-/// in the header the config names, else the one the gateway's discovery names, else none.
+impl IdentityPlan {
+    /// The relay configuration with this identity, scheme and headers.
+    pub(super) fn apply(self, config: &RelayConfig) -> RelayConfig {
+        RelayConfig {
+            identity: self.identity,
+            scheme: self.scheme,
+            headers: self.headers,
+            ..config.clone()
+        }
+    }
+}
+
+/// Decides the relay's credential (`provider_env::auth_plan`, shared with `run` and
+/// doctor) with the first upstream's discovery. `key` comes from `anyray login` or
+/// `ANYRAY_TOKEN`, read with [`secrets::load`] before the runtime starts, because the
+/// keyring blocks.
 pub(super) async fn relay_identity(
     settings: &Settings,
     key: Option<Secret>,
 ) -> Result<IdentityPlan> {
-    let Some(key) = key else {
-        return Ok(IdentityPlan::default());
-    };
-    if let Some(header) = &settings.identity_header {
-        return Ok(IdentityPlan {
-            identity: Some(Identity::new(header, key)?),
-            note: None,
-        });
-    }
     let ca_file = settings.ca_file.as_ref().map(|c| c.value.as_path());
     let client = crate::http::client(
         ca_file,
         settings.relay.connect_timeout.max(Duration::from_secs(1)),
     )?;
+    let mut found = None;
     let mut errors = Vec::new();
+    let mut answered = &settings.relay.upstreams[0];
     for gw in &settings.relay.upstreams {
         match discovery::fetch(&client, gw).await {
-            Ok(found) => {
-                let Some(header) = found.and_then(|d| d.identity_header) else {
-                    return Ok(IdentityPlan {
-                        identity: None,
-                        note: Some(format!(
-                            "the gateway {gw} names no identity header, so your Anyray key is not sent; \
-                             set one with `anyray config set identity_header NAME` if your org wants it"
-                        )),
-                    });
-                };
-                return Ok(IdentityPlan {
-                    identity: Some(Identity::new(&header, key)?),
-                    note: None,
-                });
+            Ok(d) => {
+                (found, answered) = (d, gw);
+                break;
             }
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
+    let plan = provider_env::auth_plan(settings, answered, found.as_ref(), key, true).await?;
+    let mut note = plan.note;
+    if found.is_none()
+        && errors.len() == settings.relay.upstreams.len()
+        && plan.credential.is_some()
+    {
+        note.get_or_insert_with(|| {
+            format!(
+                "cannot read the gateway's discovery ({}); your key goes {}",
+                errors.join("; "),
+                describe(&plan.scheme, &plan.header.0)
+            )
+        });
+    }
     Ok(IdentityPlan {
-        identity: None,
-        note: Some(format!(
-            "cannot ask the gateway which header carries your Anyray key ({}), so it is not sent; \
-             set it with `anyray config set identity_header {}`",
-            errors.join("; "),
-            discovery::DEFAULT_IDENTITY_HEADER
-        )),
+        identity: plan.credential,
+        scheme: plan.scheme,
+        headers: provider_env::fixed_headers(settings, found.as_ref()),
+        note,
     })
+}
+
+/// Where the key goes, in words.
+pub(super) fn describe(scheme: &Scheme, header: &str) -> String {
+    match scheme {
+        Scheme::Header => format!("in the {header} header (auth.scheme = header)"),
+        Scheme::Key => "as the tools' API key, where each SDK sends it (auth.scheme = key)".into(),
+    }
+}
+
+/// The user's own provider keys for failing open in the `key` scheme (`anyray login
+/// --provider`). Read before the runtime starts (the keyring blocks); only when the
+/// relay may fail open at all.
+pub(super) fn provider_keys(settings: &Settings) -> Result<BTreeMap<Provider, Secret>> {
+    let mut keys = BTreeMap::new();
+    if settings.relay.fallback != relay::Fallback::Direct {
+        return Ok(keys);
+    }
+    for own in OwnKeyProvider::ALL {
+        if let Some((key, _)) = secrets::load_provider(own.provider())? {
+            keys.insert(own.provider(), key);
+        }
+    }
+    Ok(keys)
 }
 
 /// SIGINT (Ctrl-C) and, on Unix, SIGTERM. Installed before the relay listens: a signal
@@ -188,11 +224,14 @@ fn check_listen(listen: SocketAddr, allow_remote: bool) -> Result<(), UserError>
 fn check_config(settings: &Settings, ctx: &Context) -> Result<()> {
     let stored = secrets::load()?;
     let identity = match (&settings.identity_header, &stored) {
-        (Some(header), Some((key, _))) => Some(Identity::new(header, key.clone())?),
+        (Some(header), Some((key, _))) => {
+            Some(Identity::new(settings.relay.scheme, header, key.clone())?)
+        }
         _ => None,
     };
     let config = relay::RelayConfig {
         identity,
+        provider_keys: provider_keys(settings)?,
         ..settings.relay.clone()
     };
     config.validate()?;
@@ -241,6 +280,39 @@ fn human_summary(s: &RelaySummary) -> Vec<(&'static str, String)> {
             ),
         ),
         ("identity header", identity),
+        ("auth scheme", s.auth_scheme.to_string()),
+        (
+            "fixed headers",
+            if s.fixed_headers == FixedHeaders::default() {
+                "none".into()
+            } else {
+                let mut all: Vec<String> = s
+                    .fixed_headers
+                    .global
+                    .keys()
+                    .map(|k| format!("{k} (every route)"))
+                    .collect();
+                for (route, headers) in &s.fixed_headers.routes {
+                    all.extend(headers.keys().map(|k| format!("{k} ({})", route.key())));
+                }
+                all.join(", ")
+            },
+        ),
+        (
+            "fail-open strips",
+            format!(
+                "gateway credentials and headers, and {}*",
+                s.strip_header_prefixes.join("*, ")
+            ),
+        ),
+        (
+            "own keys",
+            if s.fail_open_keys.is_empty() {
+                "none (`anyray login --provider NAME`)".into()
+            } else {
+                s.fail_open_keys.join(", ")
+            },
+        ),
         (
             "ca file",
             s.ca_file.as_ref().map_or_else(

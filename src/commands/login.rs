@@ -6,20 +6,31 @@ use anyhow::{Context as _, Result};
 use serde_json::json;
 
 use super::Context;
+use crate::auth::{OwnKeyProvider, Scheme};
 use crate::cli::LoginArgs;
 use crate::envvars;
 use crate::error::{ExitStatus, SilentExit, UserError};
-use crate::secrets::{self, Secret, Store};
+use crate::provider_env;
+use crate::runtime::{self, Threads};
+use crate::secrets::{self, Account, Secret, Store};
 
 pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
     if args.status {
         return status(ctx);
     }
-    let token = read_token(args, ctx)?;
-    let store = secrets::store(&token)?;
+    if let Some(provider) = args.provider {
+        return store_provider_key(args, provider, ctx);
+    }
+    let token = read_token(args, ctx, "Anyray key:")?;
+    let store = secrets::store(Account::Anyray, &token)?;
+    let scheme = detect_scheme(ctx, &token);
     let p = &ctx.printer;
     if p.json {
-        p.json(&json!({ "stored": true, "store": store }))?;
+        p.json(&json!({
+            "stored": true,
+            "store": store,
+            "auth_scheme": scheme.as_ref().map(|(s, _, from)| json!({"value": s, "source": from})),
+        }))?;
     } else {
         match &store {
             Store::Keyring => p.line("Stored your Anyray key in the OS keyring."),
@@ -30,13 +41,79 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
             Store::Env { .. } => unreachable!("store never writes the environment"),
         }
     }
+    if let (false, Some((scheme, header, from))) = (p.json, &scheme) {
+        p.line(format!(
+            "The gateway takes your key {}, {from}.",
+            super::gateway::describe(scheme, header)
+        ));
+    }
     if envvars::get(envvars::ANYRAY_TOKEN).is_some() {
         p.warn("ANYRAY_TOKEN is set in your environment and takes precedence over the stored key");
     }
     Ok(())
 }
 
-fn read_token(args: &LoginArgs, ctx: &Context) -> Result<Secret> {
+/// How the configured gateway wants the key just stored: the config's or discovery's
+/// answer, else detected now (no tokens spent) and remembered in the config. `None`
+/// (with a warning) when the gateway cannot tell us; the key is stored either way.
+fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, String, &'static str)> {
+    let settings = ctx.settings(ctx.overrides()).ok()?;
+    let found = runtime::block_on(Threads::Current, async {
+        let client = crate::http::client(
+            settings.ca_file.as_ref().map(|c| c.value.as_path()),
+            provider_env::DETECT_TIMEOUT,
+        )?;
+        let discovery = crate::discovery::fetch(&client, &settings.gateway.value)
+            .await
+            .ok()
+            .flatten();
+        let gw = &settings.gateway.value;
+        provider_env::auth_plan(&settings, gw, discovery.as_ref(), Some(key.clone()), true).await
+    });
+    match found {
+        Ok(Ok(plan)) => {
+            if let Some(note) = &plan.note {
+                ctx.printer.warn(note);
+            }
+            (plan.scheme_from != "default").then_some((
+                plan.scheme,
+                plan.header.0,
+                plan.scheme_from,
+            ))
+        }
+        Ok(Err(err)) | Err(err) => {
+            ctx.printer.warn(format!(
+                "cannot ask the gateway how it wants the key: {err:#}"
+            ));
+            None
+        }
+    }
+}
+
+/// `anyray login --provider P`: the user's own key for P, used only to fail open.
+fn store_provider_key(args: &LoginArgs, provider: OwnKeyProvider, ctx: &Context) -> Result<()> {
+    let name = provider.provider().key();
+    let token = read_token(args, ctx, &format!("Your own {name} API key:"))?;
+    if secrets::load()?.is_some_and(|(anyray, _)| anyray == token) {
+        return Err(UserError::usage(format!(
+            "that is your Anyray (gateway) key, not your own {name} key"
+        ))
+        .with_hint("fail-open never sends the gateway's key to a provider; give a key from the provider's own console")
+        .into());
+    }
+    let store = secrets::store(Account::Provider(provider.provider()), &token)?;
+    let p = &ctx.printer;
+    if p.json {
+        return p.json(&json!({ "stored": true, "store": store, "provider": name }));
+    }
+    p.line(format!(
+        "Stored your own {name} key in {store}. The relay sends it to {name} only when it fails \
+         open (relay.fallback = direct) while the gateway's key is the tools' API key."
+    ));
+    Ok(())
+}
+
+fn read_token(args: &LoginArgs, ctx: &Context, prompt: &str) -> Result<Secret> {
     let raw = if args.token_stdin {
         let mut buf = String::new();
         std::io::stdin()
@@ -44,7 +121,7 @@ fn read_token(args: &LoginArgs, ctx: &Context) -> Result<Secret> {
             .context("cannot read the key from standard input")?;
         buf
     } else if ctx.printer.interactive() {
-        inquire::Password::new("Anyray key:")
+        inquire::Password::new(prompt)
             .without_confirmation()
             .with_display_mode(inquire::PasswordDisplayMode::Hidden)
             .with_help_message("from your org's Anyray portal; it is stored in the OS keyring")

@@ -1,25 +1,37 @@
-//! `anyray logout`: remove the stored Anyray key.
+//! `anyray logout`: remove the stored Anyray key (or, with `--provider`, your own key
+//! for that provider).
 
 use anyhow::Result;
 use serde_json::json;
 
 use super::Context;
+use crate::cli::LogoutArgs;
 use crate::envvars;
-use crate::secrets;
+use crate::secrets::{self, Account};
 
-pub(super) fn run(ctx: &Context) -> Result<()> {
-    let removed = secrets::remove()?;
+pub(super) fn run(args: &LogoutArgs, ctx: &Context) -> Result<()> {
+    let (account, what) = match args.provider {
+        Some(p) => (
+            Account::Provider(p.provider()),
+            format!("your own {} key", p.provider().key()),
+        ),
+        None => (Account::Anyray, "your Anyray key".to_string()),
+    };
+    let removed = secrets::remove(account)?;
     let p = &ctx.printer;
     if p.json {
         p.json(&json!({ "removed": removed }))?;
     } else if removed.is_empty() {
-        p.line("No stored Anyray key to remove.");
+        p.line(format!(
+            "No stored {} to remove.",
+            what.trim_start_matches("your ")
+        ));
     } else {
         for store in &removed {
-            p.line(format!("Removed your Anyray key from {store}."));
+            p.line(format!("Removed {what} from {store}."));
         }
     }
-    if envvars::get(envvars::ANYRAY_TOKEN).is_some() {
+    if args.provider.is_none() && envvars::get(envvars::ANYRAY_TOKEN).is_some() {
         p.warn("ANYRAY_TOKEN is still set in your environment; unset it to log out completely");
     }
     Ok(())

@@ -61,7 +61,7 @@ pub(crate) fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
         Command::Gateway(args) => gateway::run(args, &ctx),
         Command::Run(args) => run::run(args, &ctx),
         Command::Login(args) => login::run(args, &ctx),
-        Command::Logout => logout::run(&ctx),
+        Command::Logout(args) => logout::run(args, &ctx),
         Command::Config(args) => config::run(args, &ctx),
         Command::Completions(args) => completions::run(args, &ctx),
         Command::Generate(args) => generate::run(args, &ctx),

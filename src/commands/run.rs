@@ -25,10 +25,11 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
+use crate::auth::{self, Scheme};
 use crate::cli::RunArgs;
 use crate::error::{ChildExit, UserError};
 use crate::launch::Launch;
-use crate::provider_env::{self, EnvVar, ToolEnv};
+use crate::provider_env::{self, AuthPlan, EnvVar, ToolEnv};
 use crate::relay::{self, LogTarget, Relay, RelayConfig};
 use crate::runtime::{self, Threads};
 use crate::secrets::Secret;
@@ -65,24 +66,49 @@ pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         };
         return print_env(ctx, &launch, &env, args.relay, identity);
     }
+    // The keys first: the keyring blocks, so they are read before the runtime starts.
+    // Without the relay the key is needed only where it is the tools' API key (or to
+    // find out whether it is).
+    let header_scheme = settings
+        .auth_scheme
+        .as_ref()
+        .is_some_and(|s| s.value == Scheme::Header);
+    let key = if args.relay || !header_scheme {
+        crate::secrets::load()?.map(|(key, _store)| key)
+    } else {
+        None
+    };
     if !args.relay {
-        let env = runtime::block_on(
-            Threads::Current,
-            provider_env::resolve(&settings, &ctx.printer),
-        )??;
-        return exec(launch(program, rest, &env));
+        let launch = runtime::block_on(Threads::Current, async {
+            let env = provider_env::resolve(&settings, &ctx.printer).await?;
+            let plan = provider_env::auth_plan(
+                &settings,
+                &settings.gateway.value,
+                env.discovery.as_ref(),
+                key,
+                true,
+            )
+            .await?;
+            let mut launch = launch(program, rest, &env);
+            launch.env.extend(key_env(&plan));
+            warn_headers(&env, program, ctx);
+            anyhow::Ok(launch)
+        })??;
+        return exec(launch);
     }
-
-    // The key first: the keyring blocks, so it is read before the runtime starts.
-    let key = crate::secrets::load()?.map(|(key, _store)| key);
+    settings.relay.provider_keys = super::gateway::provider_keys(&settings)?;
     // The relay runs on the runtime's worker threads; this thread (block_on's) resolves
     // the environment and then starts the child and waits for it (see Launch::run).
     let code = runtime::block_on(Threads::Workers(2), async {
-        let relay = start_relay(&settings, key, ctx).await?;
+        let (relay, supplies_key) = start_relay(&settings, key, ctx).await?;
         settings.via.value = Via::Relay;
         settings.relay.listen = relay.local_addr();
         let code = match provider_env::resolve(&settings, &ctx.printer).await {
-            Ok(env) => launch(program, rest, &env).run().await,
+            Ok(env) => {
+                let mut launch = launch(program, rest, &env);
+                launch.env.extend(placeholder_env(supplies_key, ctx));
+                launch.run().await
+            }
             Err(err) => Err(err),
         };
         relay.shutdown().await;
@@ -91,9 +117,65 @@ pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
     Err(ChildExit(code).into())
 }
 
+/// The variables tools read their API key from (Codex's default `env_key`, Claude Code
+/// and the SDKs).
+const KEY_VARS: [&str; 2] = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"];
+
+/// With the relay, which supplies the key (or forwards the tool's): tools that refuse to
+/// start without a key get [`auth::RELAY_PLACEHOLDER_KEY`] where none is set, and the
+/// user is told.
+fn placeholder_env(supplies_key: bool, ctx: &Context) -> Vec<(OsString, OsString)> {
+    let missing: Vec<&str> = KEY_VARS
+        .into_iter()
+        .filter(|var| crate::envvars::get(var).is_none())
+        .collect();
+    if !missing.is_empty() {
+        ctx.printer.warn(format!(
+            "{} set to the placeholder `{}` for this run: tools refuse to start without a \
+                 key, and the relay {}",
+            missing.join(" and "),
+            auth::RELAY_PLACEHOLDER_KEY,
+            if supplies_key {
+                "supplies your key"
+            } else {
+                "has no stored key to supply (`anyray login`)"
+            }
+        ));
+    }
+    missing
+        .into_iter()
+        .map(|var| (var.into(), auth::RELAY_PLACEHOLDER_KEY.into()))
+        .collect()
+}
+
+/// Without the relay, in the `key` scheme: the stored gateway key itself, in the
+/// child's environment (never in argv), where the tools read their API key.
+fn key_env(plan: &AuthPlan) -> Vec<(OsString, OsString)> {
+    match (plan.scheme, &plan.credential) {
+        (Scheme::Key, Some(credential)) => {
+            let key: OsString = credential.secret().expose().into();
+            KEY_VARS.map(|var| (var.into(), key.clone())).into()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A route that needs its fixed headers, for a program anyray cannot give them to.
+fn warn_headers(env: &ToolEnv, program: &OsString, ctx: &Context) {
+    if env.need_relay.is_empty() || targets::sends_headers(program) {
+        return;
+    }
+    let routes: Vec<&str> = env.need_relay.iter().map(|p| p.key()).collect();
+    ctx.printer.warn(format!(
+        "the {} route(s) need fixed headers that an environment variable cannot carry, so \
+         their variables are left out; run it with `anyray run --relay`, which adds them",
+        routes.join(", ")
+    ));
+}
+
 /// The command with the gateway variables and the tool's own per-run arguments.
 fn launch(program: &OsString, rest: &[OsString], env: &ToolEnv) -> Launch {
-    let mut args = targets::run_args(program, &env.routes);
+    let mut args = targets::run_args(program, &env.routes, &env.headers);
     args.extend(rest.iter().cloned());
     Launch {
         program: program.clone(),
@@ -112,18 +194,18 @@ async fn start_relay(
     settings: &Settings,
     key: Option<Secret>,
     ctx: &Context<'_>,
-) -> Result<relay::RelayHandle> {
+) -> Result<(relay::RelayHandle, bool)> {
     let plan = super::gateway::relay_identity(settings, key).await?;
     if let Some(note) = &plan.note {
         ctx.printer.warn(note);
     }
+    let supplies_key = plan.identity.is_some();
     let config = RelayConfig {
-        identity: plan.identity,
         listen: "127.0.0.1:0".parse().expect("a socket address"),
         log: LogTarget::Quiet,
-        ..settings.relay.clone()
+        ..plan.apply(&settings.relay)
     };
-    Relay::bind(config).await
+    Ok((Relay::bind(config).await?, supplies_key))
 }
 
 /// The identity header the relay would add (from the config; discovery may name one too).
@@ -171,7 +253,7 @@ fn print_env(
             .chain(&launch.args)
             .map(text)
             .collect(),
-        added_args: targets::run_args(&launch.program, &env.routes)
+        added_args: targets::run_args(&launch.program, &env.routes, &env.headers)
             .iter()
             .map(text)
             .collect(),

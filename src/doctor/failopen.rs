@@ -8,8 +8,10 @@ use serde::Deserialize;
 use super::finding::fmt_secs;
 use super::net::{self, error_chain};
 use super::{CheckId, Cx, Finding};
+use crate::auth::{OwnKeyProvider, Scheme};
 use crate::gateway_url::GatewayUrl;
 use crate::relay::Fallback;
+use crate::secrets;
 use crate::settings::Via;
 
 /// `failopen.path`.
@@ -26,6 +28,19 @@ pub(super) async fn path(cx: &Cx) -> Finding {
         )
         .hint("where your org allows it: `anyray config set relay.fallback direct`");
     }
+    let missing_keys = if relay.scheme == Scheme::Key {
+        match own_keys_missing(cx).await {
+            Ok(missing) => missing,
+            Err(why) => {
+                return Finding::warn(
+                    CheckId::FailOpen,
+                    format!("cannot read your own provider keys for failing open: {why}"),
+                );
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let providers = [
         ("openai", &relay.providers.openai),
         ("anthropic", &relay.providers.anthropic),
@@ -49,7 +64,29 @@ pub(super) async fn path(cx: &Cx) -> Finding {
             }
         }
     }
+    if relay.scheme == Scheme::Key {
+        detail.push(
+            "auth.scheme = key: the tools' keys are the gateway's and are stripped; failing open \
+             sends your own provider keys instead"
+                .into(),
+        );
+    }
     let detail = detail.join("\n");
+    if !missing_keys.is_empty() {
+        let names = missing_keys.join(", ");
+        return Finding::warn(
+            CheckId::FailOpen,
+            format!(
+                "failing open would answer 502 for {names}: the tools' keys are the gateway's \
+                 (auth.scheme = key) and you stored no own {names} key"
+            ),
+        )
+        .detail(detail)
+        .hint(format!(
+            "store your own provider key, used only for failing open: `anyray login --provider {}`",
+            missing_keys[0]
+        ));
+    }
     if broken.is_empty() {
         Finding::ok(
             CheckId::FailOpen,
@@ -66,6 +103,26 @@ pub(super) async fn path(cx: &Cx) -> Finding {
         )
         .detail(detail)
         .hint("the providers may only be reachable through a proxy or not at all from this network; check net.proxy, or ask whether the fallback is allowed here")
+    }
+}
+
+/// The providers with a public API for which no own key is stored (read off the async
+/// threads: the keyring blocks).
+async fn own_keys_missing(cx: &Cx) -> Result<Vec<&'static str>, String> {
+    let read = tokio::task::spawn_blocking(|| {
+        OwnKeyProvider::ALL
+            .into_iter()
+            .filter_map(|own| match secrets::load_provider(own.provider()) {
+                Ok(Some(_)) => None,
+                Ok(None) => Some(Ok(own.provider().key())),
+                Err(err) => Some(Err(format!("{err:#}"))),
+            })
+            .collect::<Result<Vec<_>, String>>()
+    });
+    match tokio::time::timeout(cx.remaining(), read).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("the keyring did not answer in time".into()),
     }
 }
 

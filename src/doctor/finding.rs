@@ -19,6 +19,7 @@ pub(crate) enum CheckId {
     Routes,
     Auth,
     Optimizer,
+    Deep,
     FailOpen,
     Relay,
     ClaudeCode,
@@ -38,7 +39,7 @@ pub(crate) enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub(crate) const ALL: [CheckId; 25] = [
+    pub(crate) const ALL: [CheckId; 26] = [
         CheckId::Config,
         CheckId::Dns,
         CheckId::Tcp,
@@ -49,6 +50,7 @@ impl CheckId {
         CheckId::Routes,
         CheckId::Auth,
         CheckId::Optimizer,
+        CheckId::Deep,
         CheckId::FailOpen,
         CheckId::Relay,
         CheckId::ClaudeCode,
@@ -79,6 +81,7 @@ impl CheckId {
             CheckId::Routes => "gateway.routes",
             CheckId::Auth => "gateway.auth",
             CheckId::Optimizer => "gateway.optimizer",
+            CheckId::Deep => "gateway.deep",
             CheckId::FailOpen => "failopen.path",
             CheckId::Relay => "relay",
             CheckId::ClaudeCode => "tools.claude-code",
@@ -103,9 +106,11 @@ impl CheckId {
             CheckId::Dns | CheckId::Tcp | CheckId::Tls | CheckId::Http | CheckId::Proxy => {
                 Some(Group::Net)
             }
-            CheckId::Discovery | CheckId::Routes | CheckId::Auth | CheckId::Optimizer => {
-                Some(Group::Gateway)
-            }
+            CheckId::Discovery
+            | CheckId::Routes
+            | CheckId::Auth
+            | CheckId::Optimizer
+            | CheckId::Deep => Some(Group::Gateway),
             CheckId::ClaudeCode
             | CheckId::Cursor
             | CheckId::Windsurf

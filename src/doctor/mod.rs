@@ -41,6 +41,7 @@ use crate::settings::Settings;
 
 mod cert;
 mod config;
+mod deep;
 mod env;
 mod failopen;
 mod finding;
@@ -54,6 +55,7 @@ mod selection;
 mod tools;
 
 pub(crate) use config::ConfigError;
+pub(crate) use deep::SPEND as DEEP_SPEND;
 pub(crate) use env::Env;
 pub(crate) use finding::{CheckId, Finding, Level, Report};
 pub(crate) use preflight::Preflight;
@@ -65,14 +67,17 @@ struct Cx {
     settings: Settings,
     env: Env,
     deadline: Instant,
+    /// `--deep`: the checks that spend a little (`gateway.deep`) run.
+    deep: bool,
 }
 
 impl Cx {
-    fn new(settings: Settings, env: Env, bound: Duration) -> Self {
+    fn new(settings: Settings, env: Env, bound: Duration, deep: bool) -> Self {
         Self {
             settings,
             env,
             deadline: Instant::now() + bound,
+            deep,
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::config::{self, ConfigError};
 use super::finding::{CheckId, Finding, Report, fmt_secs, millis};
 use super::selection::Selection;
-use super::{Cx, Env, failopen, gateway, net, tools};
+use super::{Cx, Env, deep, failopen, gateway, net, tools};
 use crate::error::UserError;
 use crate::settings::Settings;
 
@@ -22,6 +22,8 @@ pub(crate) struct Plan {
     pub selection: Selection,
     /// Bound for the whole run.
     pub bound: Duration,
+    /// `--deep`: run `gateway.deep`, which spends a little.
+    pub deep: bool,
 }
 
 /// A prerequisite failed: the reason dependents give for their skip.
@@ -163,7 +165,7 @@ pub(crate) async fn run(plan: Plan, finished: Arc<AtomicUsize>) -> Report {
     };
     let gateway = settings.gateway.value.to_string();
     let run = Run {
-        cx: Cx::new(settings, plan.env, plan.bound),
+        cx: Cx::new(settings, plan.env, plan.bound, plan.deep),
         board: Board::new(&checks, finished),
         bound: plan.bound,
     };
@@ -217,8 +219,11 @@ async fn tool_checks(run: &Run) {
         run.board.start(id);
     }
     let started = Instant::now();
+    // The routes the tools should have come from discovery, as for `connect`.
+    let discovery = gateway::fetch_discovery(&run.cx).await;
     let (settings, env) = (run.cx.settings.clone(), run.cx.env.clone());
-    let findings = tokio::task::spawn_blocking(move || tools::check(&settings, &env)).await;
+    let findings =
+        tokio::task::spawn_blocking(move || tools::check(&settings, &env, discovery)).await;
     let elapsed = millis(started.elapsed());
     match findings {
         Ok(findings) => {
@@ -237,7 +242,7 @@ async fn tool_checks(run: &Run) {
 }
 
 /// The gateway's chain of steps, each one needing the one before.
-const CHAIN: [CheckId; 8] = [
+const CHAIN: [CheckId; 9] = [
     CheckId::Dns,
     CheckId::Tcp,
     CheckId::Tls,
@@ -246,6 +251,7 @@ const CHAIN: [CheckId; 8] = [
     CheckId::Routes,
     CheckId::Auth,
     CheckId::Optimizer,
+    CheckId::Deep,
 ];
 
 async fn gateway_chain(run: &Run) {
@@ -277,7 +283,7 @@ async fn gateway_chain(run: &Run) {
         run.step(CheckId::Discovery, gateway::discovery(cx, &client)),
         gateway::load_key(cx),
     );
-    let probe = gateway::Probe::new(cx, client, discovery.unwrap_or_default(), key);
+    let probe = gateway::Probe::new(cx, client, discovery.unwrap_or_default(), key).await;
     tokio::join!(
         run.check(CheckId::Routes, gateway::routes(cx, &probe)),
         run.check(CheckId::Auth, gateway::auth(cx, &probe)),
@@ -285,6 +291,7 @@ async fn gateway_chain(run: &Run) {
             CheckId::Optimizer,
             gateway::optimizer(cx, &probe, connect_time)
         ),
+        run.check(CheckId::Deep, deep::check(cx, &probe)),
     );
 }
 

@@ -13,6 +13,7 @@
 use super::{CheckId, Env, Finding, Level};
 use crate::connect::TargetName;
 use crate::connect::{FileState, Store};
+use crate::discovery::Discovery;
 use crate::gateway_url::GatewayUrl;
 use crate::paths::display_path;
 use crate::session;
@@ -49,8 +50,8 @@ pub(super) const CHECKS: [CheckId; TOOLS.len()] = {
 };
 
 /// One finding per tool target. Reads files, writes nothing; blocks (file reads).
-pub(super) fn check(settings: &Settings, env: &Env) -> Vec<Finding> {
-    let ctx = session::offline_context(settings);
+pub(super) fn check(settings: &Settings, env: &Env, discovery: Option<Discovery>) -> Vec<Finding> {
+    let ctx = session::offline_context(settings, discovery);
     let ledger = Store::open().and_then(|store| crate::connect::journal::load_settled(&store));
     TOOLS
         .iter()

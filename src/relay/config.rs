@@ -7,11 +7,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hyper::header::{HeaderName, HeaderValue};
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use crate::auth::{FixedHeaders, Scheme};
 use crate::error::UserError;
-use crate::gateway_url::GatewayUrl;
+use crate::gateway_url::{GatewayUrl, Provider};
 use crate::secrets::Secret;
 
 /// The relay's configuration: `Settings::relay`, with `identity` set by the command that
@@ -30,6 +32,16 @@ pub struct RelayConfig {
     pub providers: ProviderTargets,
     /// Added toward the org gateways only, never toward a fail-open target.
     pub identity: Option<Identity>,
+    /// The credential scheme (`header` when unknown): in the `key` scheme the tools' own
+    /// key headers carry the gateway's key, so failing open strips them too.
+    pub scheme: Scheme,
+    /// Fixed headers added toward the org gateways, per route; never sent to a provider.
+    pub headers: FixedHeaders,
+    /// `relay.strip_header_prefixes`: headers meant for gateways, never sent to a provider.
+    pub strip_prefixes: Vec<String>,
+    /// The user's own provider keys (`anyray login --provider`), used only to fail open
+    /// in the `key` scheme.
+    pub provider_keys: BTreeMap<Provider, Secret>,
     pub ca_file: Option<PathBuf>,
     /// Budget for TCP + proxy CONNECT + TLS to one upstream before trying the next.
     pub connect_timeout: Duration,
@@ -103,34 +115,8 @@ pub enum LogTarget {
     Quiet,
 }
 
-/// The user's Anyray key and the header that carries it. The value is built once and
-/// marked sensitive (hyper never logs it; `Debug` shows `Sensitive`); each forwarded
-/// request clones it, which only bumps a reference count.
-#[derive(Clone, Debug)]
-pub struct Identity {
-    pub header: HeaderName,
-    value: HeaderValue,
-}
-
-impl Identity {
-    /// Pairs a header name and a key; both must be valid in an HTTP header.
-    pub fn new(header: &str, key: Secret) -> Result<Self, UserError> {
-        let header = HeaderName::from_bytes(header.trim().as_bytes()).map_err(|_| {
-            UserError::usage(format!("`{header}` is not a valid HTTP header name"))
-                .with_hint("fix it with `anyray config set identity_header NAME`")
-        })?;
-        let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-            UserError::usage("your stored Anyray key cannot be sent in an HTTP header")
-                .with_hint("store it again with `anyray login`")
-        })?;
-        value.set_sensitive(true);
-        Ok(Self { header, value })
-    }
-
-    pub(crate) fn value(&self) -> HeaderValue {
-        self.value.clone()
-    }
-}
+/// The user's key, its scheme and the identity header (`crate::auth::Credential`).
+pub type Identity = crate::auth::Credential;
 
 /// Default for [`RelayConfig::retry_interval`].
 pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
@@ -196,6 +182,10 @@ impl RelayConfig {
                 gemini: self.providers.gemini.to_string(),
             },
             identity_header: self.identity.as_ref().map(|i| i.header.to_string()),
+            auth_scheme: self.scheme.as_str(),
+            fixed_headers: self.headers.clone(),
+            strip_header_prefixes: self.strip_prefixes.clone(),
+            fail_open_keys: self.provider_keys.keys().map(|p| p.key()).collect(),
             key_store,
             ca_file: self.ca_file.clone(),
             connect_timeout_ms: millis(self.connect_timeout),
@@ -226,6 +216,12 @@ pub struct RelaySummary {
     pub fail_open_targets: FailOpenTargets,
     /// The header that will carry the key, if known without asking the gateway.
     pub identity_header: Option<String>,
+    /// `header` or `key` (docs/gateway-contract.md, "Credentials").
+    pub auth_scheme: &'static str,
+    pub fixed_headers: FixedHeaders,
+    pub strip_header_prefixes: Vec<String>,
+    /// The providers with an own key for failing open (never the keys).
+    pub fail_open_keys: Vec<&'static str>,
     /// Where the key is stored (never the key).
     pub key_store: Option<String>,
     pub ca_file: Option<PathBuf>,
@@ -286,15 +282,5 @@ mod tests {
         assert!(is_own_address(&gw("http://[::1]:8787"), any));
         let port0: SocketAddr = "127.0.0.1:0".parse().unwrap();
         assert!(!is_own_address(&gw("http://127.0.0.1:0"), port0));
-    }
-
-    #[test]
-    fn identity_rejects_bad_header_names_and_keys() {
-        assert!(Identity::new("x-anyray-key", Secret::new("k")).is_ok());
-        assert!(Identity::new("bad header", Secret::new("k")).is_err());
-        assert!(Identity::new("x-anyray-key", Secret::new("a\nb")).is_err());
-        let id = Identity::new("x-anyray-key", Secret::new("sk-canary")).unwrap();
-        assert!(!format!("{id:?}").contains("canary"));
-        assert!(id.value().is_sensitive());
     }
 }

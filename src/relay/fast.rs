@@ -591,7 +591,7 @@ fn prepare(
     };
 
     // The request as it goes upstream: the gateway's path prefix and Host, no
-    // hop-by-hop headers, the identity header (replacing any the client sent).
+    // hop-by-hop headers, the credential and fixed headers.
     out.clear();
     out.extend_from_slice(head.method.as_str().as_bytes());
     out.push(b' ');
@@ -599,20 +599,16 @@ fn prepare(
     out.extend_from_slice(head.target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
     push_header(out, b"host", &target.host);
-    let identity = state.config.identity.as_ref();
+    // The credential and fixed headers exactly as the hyper path sets them
+    // (`Outgoing::to_gateway`), replacing any the client sent under those names.
+    let outgoing = &state.outgoing;
     for (i, h) in head.headers.iter().enumerate() {
-        let identity_header =
-            identity.is_some_and(|i| i.header.as_str().eq_ignore_ascii_case(h.name));
-        if head.dropped & (1 << i) == 0 && !identity_header {
+        if head.dropped & (1 << i) == 0 && !outgoing.replaces(route, h.name) {
             push_header(out, h.name.as_bytes(), h.value);
         }
     }
-    if let Some(identity) = identity {
-        push_header(
-            out,
-            identity.header.as_str().as_bytes(),
-            identity.value().as_bytes(),
-        );
+    for (name, value) in outgoing.gateway_headers(route) {
+        push_header(out, name.as_str().as_bytes(), value.as_bytes());
     }
     out.extend_from_slice(b"\r\n");
 

@@ -19,10 +19,9 @@ use super::access_log::{Exchange, Via};
 use super::admission;
 use super::body::{RelayBody, UpstreamBody};
 use super::cause::describe;
-use super::config::{Fallback, Identity};
+use super::config::Fallback;
 use super::routes::Route;
 use super::upstream::{Upstream, UpstreamReport};
-use crate::discovery::DEFAULT_IDENTITY_HEADER;
 
 /// The relay's health endpoint (doctor reads it).
 pub const HEALTH_PATH: &str = "/_anyray/health";
@@ -207,8 +206,8 @@ async fn try_gateway(
     };
     let meter = ex.request_meter();
     let (up_body, mut give_back) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
-    let headers = Outgoing::Gateway(config.identity.as_ref());
-    let request = upstream_request(parts, uri, up_body, headers);
+    let mut request = upstream_request(parts, uri, up_body);
+    state.outgoing.to_gateway(ex.route(), request.headers_mut());
     let failure = match attempt(state, request).await {
         Attempt::Answered(response) => {
             up.succeeded();
@@ -340,8 +339,10 @@ async fn fail_open(
     };
     let meter = ex.request_meter();
     let (up_body, _) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
-    let strip = config.identity.as_ref().map(|i| &i.header);
-    let request = upstream_request(parts, uri, up_body, Outgoing::FailOpen(strip));
+    let mut request = upstream_request(parts, uri, up_body);
+    if let Err(why) = state.outgoing.to_provider(route, request.headers_mut()) {
+        return Err((ex, why));
+    }
     let origin = &target.origin;
     match attempt(state, request).await {
         Attempt::Answered(response) => {
@@ -366,20 +367,9 @@ fn skipped(report: &UpstreamReport) -> String {
     )
 }
 
-/// Which headers the relay adds or removes toward a destination.
-enum Outgoing<'a> {
-    /// An org gateway: add the identity header (replacing any client-sent value).
-    Gateway(Option<&'a Identity>),
-    /// A provider's public API: never an identity header, whatever the client sent.
-    FailOpen(Option<&'a HeaderName>),
-}
-
-fn upstream_request(
-    parts: &Parts,
-    uri: Uri,
-    body: UpstreamBody,
-    outgoing: Outgoing<'_>,
-) -> Request<UpstreamBody> {
+/// The client's request toward `uri`, without hop-by-hop headers; the caller adds or
+/// strips what the destination must (not) see (`super::outgoing`).
+fn upstream_request(parts: &Parts, uri: Uri, body: UpstreamBody) -> Request<UpstreamBody> {
     let mut request = Request::new(body);
     *request.method_mut() = parts.method.clone();
     *request.uri_mut() = uri;
@@ -389,18 +379,6 @@ fn upstream_request(
     strip_hop_by_hop(headers);
     headers.remove(header::HOST); // set from the upstream URI
     headers.remove(header::EXPECT); // the relay answered 100-continue itself
-    match outgoing {
-        Outgoing::Gateway(Some(identity)) => {
-            headers.insert(identity.header.clone(), identity.value());
-        }
-        Outgoing::Gateway(None) => {}
-        Outgoing::FailOpen(configured) => {
-            headers.remove(DEFAULT_IDENTITY_HEADER);
-            if let Some(name) = configured {
-                headers.remove(name);
-            }
-        }
-    }
     request
 }
 

@@ -29,6 +29,7 @@ mod forward;
 mod h1;
 mod leg;
 mod metrics;
+mod outgoing;
 mod redact;
 mod routes;
 mod target;
@@ -82,6 +83,8 @@ struct State {
     dialer: Bounded<Dialer>,
     idle_legs: IdleLegs,
     recorder: Arc<Recorder>,
+    /// The headers added toward the gateways and stripped toward the providers.
+    outgoing: outgoing::Outgoing,
 }
 
 /// The most bytes of request line and headers a request may have (nginx: 32 KiB).
@@ -128,6 +131,7 @@ impl Relay {
                 log,
                 metrics: Metrics::default(),
             }),
+            outgoing: outgoing::Outgoing::new((&config).into()),
             config,
         });
         let url = loopback_url(local_addr);

@@ -13,9 +13,8 @@ use crate::connect::{
     Conflict, ConnectPlan, DisconnectPlan, FileRecord, Ledger, RestoreMethod, Store, TargetName,
     Txn, journal, plan_connect, plan_disconnect,
 };
-use crate::discovery::DEFAULT_IDENTITY_HEADER;
+use crate::discovery::{DEFAULT_IDENTITY_HEADER, Discovery};
 use crate::error::{ExitStatus, classify};
-use crate::gateway_url::Routes;
 use crate::output::Printer;
 use crate::paths::display_path;
 use crate::provider_env;
@@ -36,36 +35,39 @@ pub(crate) async fn context(
     all_platforms: bool,
 ) -> Result<Ctx> {
     let env = provider_env::resolve(settings, printer).await?;
-    let discovered = env.discovery.and_then(|d| d.identity_header);
-    Ok(Ctx {
+    Ok(ctx_of(settings, env, identity, all_platforms))
+}
+
+/// The targets' context with what discovery said, without asking the gateway (doctor's
+/// `tools.*` checks, which have it already).
+pub(crate) fn offline_context(settings: &Settings, discovery: Option<Discovery>) -> Ctx {
+    ctx_of(
+        settings,
+        provider_env::tool_env(settings, discovery),
+        false,
+        false,
+    )
+}
+
+fn ctx_of(
+    settings: &Settings,
+    env: provider_env::ToolEnv,
+    identity: bool,
+    all_platforms: bool,
+) -> Ctx {
+    let discovered = env
+        .discovery
+        .as_ref()
+        .and_then(|d| d.identity_header().map(str::to_string));
+    Ctx {
         endpoint: env.endpoint,
         via: env.via,
         routes: env.routes,
         vars: env.vars,
         identity_header: identity_header(settings, identity, discovered),
+        headers: env.headers,
+        need_relay: env.need_relay,
         all_platforms,
-    })
-}
-
-/// The targets' context without asking the gateway: the default routes on the tool
-/// endpoint. For callers that must not touch the network (doctor's `tools.*` checks).
-pub(crate) fn offline_context(settings: &Settings) -> Ctx {
-    let endpoint = settings.tool_endpoint();
-    let routes = Routes::defaults(&endpoint);
-    let mut vars = provider_env::gateway_env(&routes);
-    if settings.via.value == Via::Relay {
-        vars.extend(provider_env::no_proxy_env(
-            crate::envvars::get("NO_PROXY").as_deref(),
-            crate::envvars::get("no_proxy").as_deref(),
-        ));
-    }
-    Ctx {
-        endpoint,
-        via: settings.via.value,
-        routes,
-        vars,
-        identity_header: identity_header(settings, false, None),
-        all_platforms: false,
     }
 }
 
@@ -373,6 +375,81 @@ pub(crate) struct DisconnectFile {
     pub diff: Option<String>,
     /// For a file that is gone (`method: gone`): the backup of its original, kept.
     pub backup: Option<PathBuf>,
+    /// Tables anyray created that held only the user's keys afterwards, removed whole
+    /// with `--force` (a file the tool cannot load is never left behind).
+    pub removed_tables: Vec<RemovedTable>,
+}
+
+/// A table `disconnect --force` removed whole, and where the file's bytes before it are.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RemovedTable {
+    #[serde(skip)]
+    pub path: PathBuf,
+    pub table: String,
+    /// The user's keys that were in it.
+    pub keys: Vec<String>,
+    /// A copy of the file as it was before `disconnect` (0600, beside it).
+    pub backup: Option<PathBuf>,
+}
+
+/// A restored file must load in its tool: a table anyray created that is left with
+/// only the user's keys is refused (exit 3, naming the keys), or with `force` removed
+/// whole after the file is copied aside.
+fn loadable(
+    target: &dyn Target,
+    mut plan: DisconnectPlan,
+    force: bool,
+    dry_run: bool,
+    notes: &mut Vec<RemovedTable>,
+) -> Result<DisconnectPlan> {
+    // Only a key-by-key restore can leave a table half-emptied; a backup is the
+    // user's own original bytes.
+    let (RestoreMethod::KeyByKey, Some(after)) = (plan.method, &plan.after) else {
+        return Ok(plan);
+    };
+    let Some(left) = target.leftover_table(&plan.path, after) else {
+        return Ok(plan);
+    };
+    let keys = left.keys.join(", ");
+    if !force {
+        return Err(crate::error::UserError::unsafe_change(format!(
+            "{}: disconnecting would leave [{}] with only your keys ({keys}): {}; the file was \
+             left untouched",
+            plan.path.display(),
+            left.table,
+            left.why
+        ))
+        .with_hint(format!(
+            "move your keys out of [{}], or run `anyray disconnect --force` to remove the whole \
+             table (the file is copied aside first)",
+            left.table
+        ))
+        .into());
+    }
+    let backup = match (&plan.before, dry_run) {
+        (Some(before), false) => Some(copy_aside(&plan.path, before)?),
+        _ => None,
+    };
+    notes.push(RemovedTable {
+        path: plan.path.clone(),
+        table: left.table,
+        keys: left.keys,
+        backup,
+    });
+    plan.after = Some(left.without);
+    Ok(plan)
+}
+
+/// `FILE.anyray-<unix time>.bak`, 0600, beside `path`.
+fn copy_aside(path: &std::path::Path, bytes: &[u8]) -> Result<PathBuf> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".anyray-{secs}.bak"));
+    let copy = path.with_file_name(name);
+    crate::fs_safe::atomic_write(&copy, bytes, Some(0o600))?;
+    Ok(copy)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -437,9 +514,13 @@ pub(crate) fn disconnect(
             });
             continue;
         }
+        let mut notes = Vec::new();
         let plans: Result<Vec<DisconnectPlan>> = records
             .iter()
-            .map(|(path, record)| plan_disconnect(path, record, store, force))
+            .map(|(path, record)| {
+                let plan = plan_disconnect(path, record, store, force)?;
+                loadable(crate::targets::get(id), plan, force, dry_run, &mut notes)
+            })
             .collect();
         let result = plans.and_then(|plans| {
             if let Some(txn) = &mut txn {
@@ -466,6 +547,11 @@ pub(crate) fn disconnect(
                         conflicts: plan.conflicts.clone(),
                         diff: dry_run.then(|| plan.diff()),
                         backup: plan.kept_backup.clone(),
+                        removed_tables: notes
+                            .iter()
+                            .filter(|n| n.path == plan.path)
+                            .cloned()
+                            .collect(),
                     })
                     .collect(),
             },

@@ -140,6 +140,22 @@ pub(crate) fn disconnect(p: &Printer, report: &DisconnectReport) {
         p.line(line);
     }
     for file in report.targets.iter().flat_map(|t| &t.files) {
+        for removed in &file.removed_tables {
+            p.warn(format!(
+                "{}: removed [{}] whole: it held only your keys ({}) and the tool cannot load it \
+                 without anyray's{}",
+                display_path(&file.path),
+                removed.table,
+                removed.keys.join(", "),
+                removed
+                    .backup
+                    .as_ref()
+                    .map_or_else(String::new, |b| format!(
+                        "; the file before is at {}",
+                        display_path(b)
+                    ))
+            ));
+        }
         if let Some(backup) = &file.backup {
             p.line(format!(
                 "  {} {} is gone (deleted since `connect`); the backup of its original is kept at {}",

@@ -131,6 +131,28 @@ pub(crate) fn target(target: &dyn Target, ctx: &Ctx, ledger: &Ledger) -> TargetS
         })
         .collect();
     status.state = combine(status.files.iter().map(|f| &f.state));
+    // A tool that is not installed is not "connected", even when the files it would read
+    // (another target's: gemini reads the shell env files) carry its setting.
+    // A tool that is not installed is judged by its own files: those another target owns
+    // (gemini's shell route lives in the shell target's env files) may carry its
+    // setting without it being connected.
+    let (own, others): (Vec<&FileStatus>, Vec<&FileStatus>) = status
+        .files
+        .iter()
+        .partition(|f| target.owner(&f.path) == target.name());
+    if !status.installed && !others.is_empty() && status.state != State::Invalid {
+        let own_state = combine(own.iter().map(|f| &f.state));
+        if own.is_empty() || own_state == State::NotConnected {
+            let carried = others.iter().any(|f| f.state == FileState::Connected);
+            let owner = target.owner(&others[0].path);
+            status.state = State::NotConnected;
+            if carried {
+                status.notes.push(format!(
+                    "not installed; the {owner} target's files already carry its setting"
+                ));
+            }
+        }
+    }
     if let Some(FileState::Invalid(message)) = status
         .files
         .iter()

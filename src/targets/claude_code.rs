@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, truthy};
+use crate::auth::FixedHeaders;
 use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
@@ -119,15 +120,51 @@ fn mode(file: &std::path::Path) -> Result<Mode> {
 /// `anyray run -- claude …`: settings.json `env` beats the process environment, so the
 /// URL goes in through `--settings` as a JSON string (nothing is written to disk), which
 /// Claude Code ranks above the user's own settings files.
-pub(super) fn run_args(routes: &Routes) -> Vec<OsString> {
+pub(super) fn run_args(routes: &Routes, headers: &FixedHeaders) -> Vec<OsString> {
     let mode = settings_file()
         .and_then(|file| mode(&file))
         .unwrap_or(Mode::Anthropic);
     let Some(url) = routes.get(mode.provider()) else {
         return Vec::new();
     };
-    let settings = serde_json::json!({ "env": { mode.var(): url } });
+    let mut env = serde_json::Map::new();
+    env.insert(mode.var().into(), url.into());
+    let custom = FixedHeaders::lines(&headers.for_route(Some(mode.provider())));
+    if !custom.is_empty() {
+        env.insert(CUSTOM_HEADERS.into(), custom.into());
+    }
+    let settings = serde_json::json!({ "env": env });
     vec!["--settings".into(), settings.to_string().into()]
+}
+
+/// Claude Code's extra request headers: `Name: value` lines (docs/targets.md).
+const CUSTOM_HEADERS: &str = "ANTHROPIC_CUSTOM_HEADERS";
+
+/// `ANTHROPIC_CUSTOM_HEADERS` with the fixed headers for `provider`: the user's own
+/// lines (from the file, else the environment) for other names first, then ours.
+/// Claude Code splits on newlines and takes the name before the first `:`.
+fn custom_headers(
+    file: &std::path::Path,
+    headers: &FixedHeaders,
+    provider: Provider,
+) -> Result<Option<String>> {
+    let ours = headers.for_route(Some(provider));
+    if ours.is_empty() {
+        return Ok(None);
+    }
+    let current = settings(file, &[CUSTOM_HEADERS])?
+        .remove(0)
+        .unwrap_or_default();
+    let mut lines: Vec<String> = current
+        .lines()
+        .filter(|line| {
+            let name = line.split_once(':').map_or("", |(n, _)| n.trim());
+            !name.is_empty() && !ours.contains_key(&name.to_ascii_lowercase())
+        })
+        .map(str::to_string)
+        .collect();
+    lines.push(FixedHeaders::lines(&ours));
+    Ok(Some(lines.join("\n")))
 }
 
 impl Target for ClaudeCode {
@@ -145,7 +182,8 @@ impl Target for ClaudeCode {
         let mut plan = TargetPlan::default();
         let Some(url) = ctx.routes.get(mode.provider()) else {
             plan.skip = Some(format!(
-                "the gateway serves no {} route",
+                "the gateway serves no {0} route (if it does: `anyray config set routes.enabled \
+                 openai,anthropic,{0}`)",
                 mode.provider().key()
             ));
             return Ok(plan);
@@ -165,6 +203,9 @@ impl Target for ClaudeCode {
             );
         }
         let mut wants = vec![Want::new(env_key(mode.var()), url)];
+        if let Some(value) = custom_headers(&file, &ctx.headers, mode.provider())? {
+            wants.push(Want::new(env_key(CUSTOM_HEADERS), value));
+        }
         // Claude Code has sent loopback through HTTPS_PROXY unless NO_PROXY says otherwise.
         wants.extend(no_proxy_wants(ctx, &file, Format::Json, env_key)?);
         plan.files.push(FileSpec {

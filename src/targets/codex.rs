@@ -37,7 +37,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
+use super::{Ctx, Detection, Effective, LeftoverTable, Target, TargetPlan, detect};
+use crate::auth::FixedHeaders;
 use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
@@ -125,6 +126,21 @@ fn provider_wants(url: &str, env_key: &str, profile: Option<&str>) -> Vec<Want> 
     wants
 }
 
+/// `http_headers` in our provider table: the fixed headers of the OpenAI route (Codex
+/// sends them on every request to the provider).
+fn header_wants(headers: &FixedHeaders) -> Vec<Want> {
+    headers
+        .for_route(Some(Provider::Openai))
+        .into_iter()
+        .map(|(name, value)| {
+            Want::new(
+                KeyPath::keys(["model_providers", PROVIDER_ID, "http_headers", &name]),
+                value,
+            )
+        })
+        .collect()
+}
+
 /// The profile files of `codex --profile <name>` that select their own provider, by name.
 fn provider_profile_files(home: &Path) -> Result<Vec<(String, PathBuf)>> {
     let Ok(entries) = std::fs::read_dir(home) else {
@@ -154,7 +170,7 @@ fn provider_profile_files(home: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// `anyray run -- codex …`: Codex ignores `OPENAI_BASE_URL`, so `-c` overrides select our
 /// provider for this one run; the user's config.toml is not touched. Codex splits a `-c`
 /// key at every dot, so a legacy profile whose name has one cannot be overridden this way.
-pub(super) fn run_args(routes: &Routes) -> Vec<OsString> {
+pub(super) fn run_args(routes: &Routes, headers: &FixedHeaders) -> Vec<OsString> {
     let Some(url) = routes.get(Provider::Openai) else {
         return Vec::new();
     };
@@ -169,6 +185,7 @@ pub(super) fn run_args(routes: &Routes) -> Vec<OsString> {
         .filter(|p| !p.contains('.'));
     provider_wants(url, &env_key, profile.as_deref())
         .into_iter()
+        .chain(header_wants(headers))
         .flat_map(|want| {
             // `-c` takes a dotted key and a TOML value: quote strings as TOML does.
             let value = toml_edit::Value::from(want.value).to_string();
@@ -216,6 +233,7 @@ impl Target for Codex {
             ));
         }
         let mut wants = provider_wants(url, &env_key, profile.as_deref());
+        wants.extend(header_wants(&ctx.headers));
         if let Some(header) = &ctx.identity_header {
             wants.push(Want::new(
                 KeyPath::keys(["model_providers", PROVIDER_ID, "env_http_headers", header]),
@@ -241,6 +259,31 @@ impl Target for Codex {
                 wants: vec![Want::new(selected_provider(), PROVIDER_ID)],
             }));
         Ok(plan)
+    }
+
+    fn leftover_table(&self, _path: &Path, bytes: &[u8]) -> Option<LeftoverTable> {
+        let mut doc: toml_edit::DocumentMut = std::str::from_utf8(bytes).ok()?.parse().ok()?;
+        let providers = doc.get_mut("model_providers")?.as_table_like_mut()?;
+        let ours = providers.get(PROVIDER_ID)?.as_table_like()?;
+        // Codex: "provider name must not be empty" (model-provider-info `validate`).
+        if ours
+            .get("name")
+            .and_then(|n| n.as_str())
+            .is_some_and(|n| !n.is_empty())
+        {
+            return None;
+        }
+        let keys = ours.iter().map(|(k, _)| k.to_string()).collect();
+        providers.remove(PROVIDER_ID);
+        if providers.is_empty() {
+            doc.remove("model_providers");
+        }
+        Some(LeftoverTable {
+            table: format!("model_providers.{PROVIDER_ID}"),
+            keys,
+            why: "Codex refuses to load a provider without a name",
+            without: doc.to_string().into_bytes(),
+        })
     }
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::auth::FixedHeaders;
 use crate::connect::{self, FileSpec, TargetName};
-use crate::gateway_url::{GatewayUrl, Routes};
+use crate::gateway_url::{GatewayUrl, Provider, Routes};
 use crate::paths::display_path;
 use crate::provider_env::{self, EnvVar};
 use crate::settings::Via;
@@ -40,6 +41,11 @@ pub(crate) struct Ctx {
     pub vars: Vec<EnvVar>,
     /// With `--identity`: the header that carries the user's Anyray key.
     pub identity_header: Option<String>,
+    /// Fixed headers (global and per route) the tools that can send headers send.
+    pub headers: FixedHeaders,
+    /// Routes whose variables are left out for shells: they need fixed headers that a
+    /// variable cannot carry (with `via = direct`).
+    pub need_relay: Vec<Provider>,
     /// Write editor terminal env for every OS, not only this one.
     pub all_platforms: bool,
 }
@@ -57,16 +63,28 @@ pub(crate) fn named(names: &[TargetName]) -> Vec<&'static dyn Target> {
 
 /// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
 /// the command's file name; none for tools that take their endpoint from the environment.
-pub(crate) fn run_args(program: &std::ffi::OsStr, routes: &Routes) -> Vec<std::ffi::OsString> {
-    let name = Path::new(program)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    match name {
-        "claude" => claude_code::run_args(routes),
-        "codex" => codex::run_args(routes),
+pub(crate) fn run_args(
+    program: &std::ffi::OsStr,
+    routes: &Routes,
+    headers: &FixedHeaders,
+) -> Vec<std::ffi::OsString> {
+    match program_name(program) {
+        "claude" => claude_code::run_args(routes, headers),
+        "codex" => codex::run_args(routes, headers),
         _ => Vec::new(),
     }
+}
+
+/// Whether `anyray run` can give this program the fixed headers ([`run_args`]).
+pub(crate) fn sends_headers(program: &std::ffi::OsStr) -> bool {
+    matches!(program_name(program), "claude" | "codex")
+}
+
+fn program_name(program: &std::ffi::OsStr) -> &str {
+    Path::new(program)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
 }
 
 /// Whether a tool looks installed, and what made anyray think so.
@@ -112,6 +130,25 @@ pub(crate) trait Target: Sync {
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan>;
     /// What the tool will use now.
     fn effective(&self, ctx: &Ctx) -> Result<Effective>;
+    /// After `disconnect` restored `path` key by key to `bytes`: a table anyray created
+    /// that is left holding only the user's keys, which the tool cannot load (Codex: a
+    /// provider without `name`).
+    fn leftover_table(&self, _path: &Path, _bytes: &[u8]) -> Option<LeftoverTable> {
+        None
+    }
+}
+
+/// A table anyray created, left by `disconnect` with only the user's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LeftoverTable {
+    /// e.g. `model_providers.anyray`.
+    pub table: String,
+    /// The user's keys in it.
+    pub keys: Vec<String>,
+    /// Why the tool cannot load it.
+    pub why: &'static str,
+    /// The file without the table.
+    pub without: Vec<u8>,
 }
 
 /// Every target, in the order they are shown.

@@ -61,6 +61,23 @@ impl Target for ShellTarget {
             ],
             ..TargetPlan::default()
         };
+        if !ctx.need_relay.is_empty() {
+            let routes: Vec<&str> = ctx.need_relay.iter().map(|p| p.key()).collect();
+            plan.notes.push(format!(
+                "the {} route(s) need fixed headers (routes.<provider>.headers), which shells and \
+                 SDKs cannot send, so new terminals get no variable for them; \
+                 `anyray connect --via relay` adds them",
+                routes.join(", ")
+            ));
+        }
+        if ctx.vars.is_empty() && !ctx.need_relay.is_empty() {
+            plan.skip = Some(
+                "every route needs fixed headers, which shells cannot send: use \
+                 `anyray connect --via relay`"
+                    .into(),
+            );
+            return Ok(plan);
+        }
         if ctx.vars.is_empty() {
             plan.skip = Some("the gateway serves no provider route".into());
             return Ok(plan);

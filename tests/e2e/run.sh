@@ -5,7 +5,8 @@
 #
 #  1. installs the pinned clients into a cache unless they are there already: npm
 #     packages from package.json + package-lock.json, the SDKs into a venv from
-#     requirements.txt (bash, zsh and fish come from .ci/install-deps.sh);
+#     requirements.txt, a real LiteLLM proxy into a venv from litellm/requirements.txt
+#     (bash, zsh and fish come from .ci/install-deps.sh);
 #  2. builds anyray and the fake gateway (debug: `cargo test` has built them already);
 #  3. runs suite.sh in a private network namespace that has only loopback, so no client
 #     can reach anything but the fakes. Where namespaces are not allowed it runs on the
@@ -17,6 +18,7 @@
 # ANYRAY_E2E_STEPS picks the parts to run: `core` (steps 1-11: Claude Code, Codex, the
 # SDKs, the shells), `tools` (step 12: the other AI tools, tools.sh), default both;
 # ANYRAY_E2E_TOOLS narrows step 12 to some tools (e.g. "opencode aider").
+# ANYRAY_E2E_ONLY=gateways runs only the LiteLLM and header-routing steps (gateways.sh).
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -97,6 +99,23 @@ install_tools() {
   E2E_AIDER="$DIR/bin/aider"
 }
 
+# A real LiteLLM proxy (issue 15), pinned with its whole closure, in a venv of its own.
+install_litellm() {
+  local interp dir
+  interp=$(python3 -c 'import sys; print(sys.executable, sys.version)')
+  dir="$CACHE/litellm-$(key <(echo "$interp") "$E2E_DIR/litellm/requirements.txt")"
+  if [[ ! -f $dir/.complete ]]; then
+    say "installing LiteLLM into $dir (about 2 minutes)"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    timeout 900 "$dir/bin/python" -m pip install --quiet --no-input \
+      -r "$E2E_DIR/litellm/requirements.txt"
+    touch "$dir/.complete"
+  fi
+  E2E_LITELLM="$dir/bin/litellm"
+  say "LiteLLM $("$dir/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))')"
+}
+
 build() {
   say "building anyray and the fake gateway"
   (cd "$REPO" && cargo build --locked --quiet --bin anyray --bin fake_gateway)
@@ -110,7 +129,7 @@ build() {
 
 # Runs suite.sh with nothing but loopback to talk to.
 run_suite() {
-  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE E2E_TOOLS E2E_AIDER E2E_STEPS
+  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE E2E_TOOLS E2E_AIDER E2E_STEPS E2E_LITELLM
   export ANYRAY_E2E_TOOLS=${ANYRAY_E2E_TOOLS:-}
   unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
   export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
@@ -147,6 +166,7 @@ main() {
   install_clients
   install_sdks
   if [[ " $E2E_STEPS " == *" tools "* ]]; then install_tools; fi
+  install_litellm
   exec 9>&-
   build
   run_suite

@@ -12,6 +12,8 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_DIR/lib.sh"
 # shellcheck source=tests/e2e/tools.sh
 source "$E2E_DIR/tools.sh"
+# shellcheck source=tests/e2e/gateways.sh
+source "$E2E_DIR/gateways.sh"
 
 : "${E2E_PY:?}" "${E2E_BIN:?}" "${E2E_ANYRAY:?}" "${E2E_FAKE:?}"
 
@@ -23,6 +25,7 @@ if [[ ! $W =~ ^[A-Za-z0-9_./-]+$ || ! $E2E_DIR$E2E_PY =~ ^[A-Za-z0-9_./-]+$ ]]; 
 fi
 cleanup() {
   stop_all
+  [[ -z ${LDIR:-} ]] || bash "$E2E_DIR/litellm/run-litellm.sh" stop "$LDIR" 2>/dev/null
   if [[ ${ANYRAY_E2E_KEEP:-} == 1 ]]; then echo "e2e: kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -581,7 +584,14 @@ main() {
   start_fake prior "$PRIOR_TEXT" --no-discovery || exit 1
   echo "e2e: org gateway ${URLS[gateway]}, provider ${URLS[provider]}, prior ${URLS[prior]}"
   probe_commands
+  litellm_boot
 
+  if [[ ${ANYRAY_E2E_ONLY:-} == gateways ]]; then
+    step_gateways
+    summary
+    [[ $FAILED == 0 ]]
+    return
+  fi
   if [[ " ${E2E_STEPS:-core tools} " == *" core "* ]]; then
     step_harness
     step_connect
@@ -594,6 +604,7 @@ main() {
     step_disconnect
     step_profile
     step_run
+    step_gateways
   fi
   if [[ " ${E2E_STEPS:-core tools} " == *" tools "* ]]; then
     step_tools

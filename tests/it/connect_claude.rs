@@ -63,6 +63,21 @@ fn replaces_a_different_base_url_and_restores_it() {
 fn bedrock_mode_repoints_the_bedrock_url() {
     let env = TestEnv::new();
     let original = "{\n  \"env\": {\n    \"CLAUDE_CODE_USE_BEDROCK\": \"1\"\n  }\n}\n";
+    // Without discovery anyray assumes no Bedrock route: the user says the gateway has one.
+    env.write(FILE, original);
+    let out = env.run(["connect", "claude-code", "--force", "--gateway", GW]);
+    assert!(
+        out.stdout.contains("routes.enabled"),
+        "the skip says how to fix it: {}",
+        out.stdout
+    );
+    env.run([
+        "config",
+        "set",
+        "routes.enabled",
+        "openai,anthropic,bedrock",
+    ])
+    .ok();
     let connected = round_trip(&env, "claude-code", FILE, Some(original.as_bytes()));
     insta::assert_snapshot!(visible(&connected), @r#"
     {

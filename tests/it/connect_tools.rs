@@ -398,9 +398,17 @@ fn the_yaml_targets_files_read_the_same_with_the_tools_parsers() {
 
 const GEMINI_ENV: &str = ".gemini/.env";
 
+/// Without discovery anyray assumes only the OpenAI and Anthropic routes: the user says
+/// the gateway serves Gemini too.
+fn gemini_route(env: &TestEnv) {
+    env.run(["config", "set", "routes.enabled", "openai,anthropic,gemini"])
+        .ok();
+}
+
 #[test]
 fn gemini_writes_its_dotenv_and_keeps_the_shell_route() {
     let env = TestEnv::new();
+    gemini_route(&env);
     env.write(".bashrc", "# mine\n");
     let original = "# my Gemini settings\nGEMINI_MODEL=gemini-2.5-pro\r\nexport DEBUG=0";
     env.write(GEMINI_ENV, original);
@@ -437,6 +445,7 @@ fn gemini_writes_its_dotenv_and_keeps_the_shell_route() {
 #[test]
 fn gemini_replaces_the_users_base_url_in_place_and_puts_it_back() {
     let env = TestEnv::new();
+    gemini_route(&env);
     env.write(".gemini/settings.json", "{\n  // chose the API key\n  \"security\": { \"auth\": { \"selectedType\": \"gemini-api-key\" } }\n}\n");
     let connected = round_trip(
         &env,
@@ -455,6 +464,7 @@ fn gemini_replaces_the_users_base_url_in_place_and_puts_it_back() {
 #[test]
 fn gemini_refuses_a_dotenv_it_cannot_edit_safely() {
     let env = TestEnv::new();
+    gemini_route(&env);
     let twice = "GOOGLE_GEMINI_BASE_URL=a\nGOOGLE_GEMINI_BASE_URL=b\n";
     env.write(GEMINI_ENV, twice);
     let out = env.run(["connect", "gemini", "--force", "--gateway", GW]);

@@ -55,10 +55,7 @@ fn cursor_into_a_missing_file() {
     {
       "terminal.integrated.env.linux": {
         "OPENAI_BASE_URL": "https://gw.example:8787/v1",
-        "ANTHROPIC_BASE_URL": "https://gw.example:8787",
-        "GOOGLE_GEMINI_BASE_URL": "https://gw.example:8787/gemini",
-        "AZURE_OPENAI_ENDPOINT": "https://gw.example:8787/azure",
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": "https://gw.example:8787/bedrock"
+        "ANTHROPIC_BASE_URL": "https://gw.example:8787"
       },
       "claudeCode.environmentVariables": [
         {
@@ -86,9 +83,6 @@ fn windsurf_keeps_comments_trailing_commas_crlf_bom_and_user_entries() {
             "PATH": "${env:PATH}:/opt/bin",␍
             "OPENAI_BASE_URL": "https://gw.example:8787/v1",␍
             "ANTHROPIC_BASE_URL": "https://gw.example:8787",␍
-            "GOOGLE_GEMINI_BASE_URL": "https://gw.example:8787/gemini",␍
-            "AZURE_OPENAI_ENDPOINT": "https://gw.example:8787/azure",␍
-            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": "https://gw.example:8787/bedrock",␍
         },␍
         "claudeCode.environmentVariables": [␍
             { "name": "DISABLE_TELEMETRY", "value": "1" },␍

@@ -338,7 +338,7 @@ fn silent_gateway_fails_http_by_timeout_within_the_bound() {
     assert_eq!(level(&report, "net.tcp"), "ok");
     assert_eq!(level(&report, "gateway.routes"), "skip");
     // Complete: every check is in the report.
-    assert_eq!(ids(&report).len(), 25);
+    assert_eq!(ids(&report).len(), 26);
 }
 
 #[test]
@@ -706,7 +706,7 @@ fn human_and_json_list_the_same_checks() {
     let human = env.run(["doctor", "--timeout", "5", "--gateway", &gw.url()]);
     human.ok();
     assert_eq!(human_ids(&human.stdout), ids(&json));
-    assert_eq!(ids(&json).len(), 25);
+    assert_eq!(ids(&json).len(), 26);
     assert!(human.stdout.contains(&format!("gateway {}", gw.url())));
     assert!(human.stdout.contains("problems:"), "{}", human.stdout);
     assert!(human.stdout.contains("hint:"), "{}", human.stdout);
@@ -765,9 +765,13 @@ fn config_says_where_settings_come_from_and_what_is_wrong() {
         "{config:#}"
     );
 
-    // The default gateway and the relay's default address are the same port.
+    // The relay listening on the gateway's own address (the default gateway's port).
     env.remove_var("ANYRAY_CA_FILE")
         .remove_var("ANYRAY_GATEWAY");
+    env.write(
+        ".config/anyray/config.toml",
+        "[relay]\nlisten = \"127.0.0.1:8787\"\n",
+    );
     env.set_var("ANYRAY_VIA", "relay");
     let config = run(&env);
     assert_eq!(config["level"], "fail", "{config:#}");

@@ -31,6 +31,7 @@ mod connect_vscode;
 mod connect_yaml;
 mod doctor;
 mod env;
+mod gateways;
 mod generated;
 mod login;
 mod readme;

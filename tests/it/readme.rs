@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use fake_gateway::{FakeConfig, FakeGateway};
 
 const EXAMPLE_GATEWAY: &str = "https://anyray.corp.example:8787";
-const EXAMPLE_RELAY: &str = "127.0.0.1:8787";
+const EXAMPLE_RELAY: &str = "127.0.0.1:18787";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use anyray::auth::Scheme;
 use anyray::relay::{Fallback, LogFormat};
 use anyray::relay::{Identity, LogTarget, Relay};
 use anyray::secrets::Secret;
@@ -344,7 +345,14 @@ async fn identity_goes_to_the_gateway_only_and_fail_open_is_marked() {
         cfg.fallback = Fallback::Direct;
         cfg.providers.openai = url(&provider.url());
         cfg.providers.anthropic = url(&provider.url());
-        cfg.identity = Some(Identity::new("x-anyray-key", Secret::new("sk-anyray-user")).unwrap());
+        cfg.identity = Some(
+            Identity::new(
+                Scheme::Header,
+                "x-anyray-key",
+                Secret::new("sk-anyray-user"),
+            )
+            .unwrap(),
+        );
         let relay = relay(cfg).await;
 
         // Toward the gateway the key is added, replacing whatever the client sent.
@@ -698,7 +706,7 @@ async fn the_access_log_and_metrics_hold_no_content_and_no_secret() {
             let mut cfg = config(&[gw.url()]);
             cfg.log = LogTarget::File(log.clone());
             cfg.log_format = format;
-            cfg.identity = Some(Identity::new("x-anyray-key", Secret::new(KEY)).unwrap());
+            cfg.identity = Some(Identity::new(Scheme::Header, "x-anyray-key", Secret::new(KEY)).unwrap());
             let relay = relay(cfg).await;
             for stream in [false, true] {
                 let resp = send(

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use anyray::auth::Scheme;
 use anyray::relay::{Fallback, LogFormat};
 use anyray::relay::{Identity, LogTarget, RelayConfig, RelayHandle};
 use anyray::secrets::Secret;
@@ -26,7 +27,7 @@ const KEY: &str = "sk-anyray-user-key";
 /// unless a gateway really is unreachable).
 fn guarded(gw: &FakeGateway, provider: &FakeGateway) -> RelayConfig {
     let mut cfg = config(&[gw.url()]);
-    cfg.identity = Some(Identity::new("x-anyray-key", Secret::new(KEY)).unwrap());
+    cfg.identity = Some(Identity::new(Scheme::Header, "x-anyray-key", Secret::new(KEY)).unwrap());
     cfg.fallback = Fallback::Direct;
     cfg.providers.openai = url(&provider.url());
     cfg.providers.anthropic = url(&provider.url());
@@ -679,7 +680,7 @@ async fn a_secret_anywhere_in_a_request_never_reaches_the_log_metrics_or_health(
             let mut cfg = config(&[gw.url()]);
             cfg.log = LogTarget::File(log.clone());
             cfg.log_format = format;
-            cfg.identity = Some(Identity::new("x-anyray-key", Secret::new(SECRET)).unwrap());
+            cfg.identity = Some(Identity::new(Scheme::Header, "x-anyray-key", Secret::new(SECRET)).unwrap());
             let relay = relay(cfg).await;
             let own = relay.local_addr();
             let targets = [

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyray::auth::Scheme;
 use anyray::relay::Identity;
 use anyray::secrets::Secret;
 use fake_gateway::FakeConfig;
@@ -473,10 +474,19 @@ async fn a_gateway_that_refuses_is_counted_once_and_named_once() {
 /// the identity header in place of the client's). HTTP/1.0 always takes the hyper path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fast_path_sends_the_gateway_what_the_hyper_path_sends() {
+    for scheme in [Scheme::Header, Scheme::Key] {
+        same_request_on_both_paths(scheme).await;
+    }
+}
+
+/// One request over HTTP/1.1 (the fast path) and HTTP/1.0 (hyper's): the gateway sees
+/// the same thing, with the credential where `scheme` puts it.
+async fn same_request_on_both_paths(scheme: Scheme) {
     bounded(async {
         let gw = fake(FakeConfig::default()).await;
         let mut cfg = config(&[format!("{}/org/", gw.url())]);
-        cfg.identity = Some(Identity::new("x-anyray-key", Secret::new("sk-user")).unwrap());
+        cfg.scheme = scheme;
+        cfg.identity = Some(Identity::new(scheme, "x-anyray-key", Secret::new("sk-user")).unwrap());
         let relay = relay(cfg).await;
         let own = relay.local_addr();
         let body = r#"{"model":"m"}"#;
@@ -515,8 +525,24 @@ async fn the_fast_path_sends_the_gateway_what_the_hyper_path_sends() {
         assert_eq!(fast, hyper);
         assert_eq!(fast.1, "/org/v1/messages");
         assert_eq!(seen[0].header("host"), Some(gw.addr().to_string().as_str()));
-        assert_eq!(seen[0].header("x-anyray-key"), Some("sk-user"));
-        assert_eq!(seen[0].header("authorization"), Some("Bearer client"));
+        match scheme {
+            Scheme::Header => {
+                assert_eq!(seen[0].header("x-anyray-key"), Some("sk-user"));
+                assert_eq!(seen[0].header("authorization"), Some("Bearer client"));
+            }
+            // The client's placeholder key is replaced by the stored one, in the place
+            // the Anthropic SDK sends it; the relay adds no identity header.
+            Scheme::Key => {
+                assert_eq!(seen[0].header("x-anyray-key"), Some("spoofed"));
+                assert_ne!(seen[0].header("authorization"), Some("Bearer client"));
+                assert!(
+                    seen[0].header("x-api-key") == Some("sk-user")
+                        || seen[0].header("authorization") == Some("Bearer sk-user"),
+                    "{:?}",
+                    seen[0].headers
+                );
+            }
+        }
         for hop in ["keep-alive", "proxy-authorization", "connection"] {
             assert_eq!(seen[0].header(hop), None, "{hop}");
         }

@@ -130,6 +130,14 @@ pub struct FakeConfig {
     /// When set, API routes answer 401 unless `identity_header` equals this key.
     /// Discovery and `/healthz` never require it.
     pub require_identity: Option<String>,
+    /// The `key` scheme (docs/gateway-contract.md): API routes answer 401 unless this key
+    /// comes as `Authorization: Bearer KEY`, else (no `Authorization`) as `x-api-key`,
+    /// the order LiteLLM reads them in.
+    pub require_key: Option<String>,
+    /// Routing by header, as Portkey: every `/v1/*` request needs `x-portkey-provider`
+    /// (the route's provider: `anthropic` on `/v1/messages*`, `openai` on the others,
+    /// either on `/v1/models`) or `x-portkey-config`, else Portkey's exact 400.
+    pub route_by_header: bool,
     /// `Status` and `Html` faults leave discovery and `/healthz` working.
     pub keep_discovery: bool,
     /// Keep requests for [`FakeGateway::requests`]. Benchmarks turn it off so memory
@@ -154,6 +162,8 @@ impl Default for FakeConfig {
             budget_ms: 800,
             identity_header: "x-anyray-key".into(),
             require_identity: None,
+            require_key: None,
+            route_by_header: false,
             keep_discovery: false,
             record: true,
             log_file: None,
@@ -701,6 +711,27 @@ async fn handle(
         return Ok(error_resp(401, "authentication_error", &msg));
     }
 
+    if let (false, Some(key)) = (meta, &cfg.require_key) {
+        let sent = match parts.headers.get("authorization") {
+            Some(v) => v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")),
+            None => parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+        };
+        if sent != Some(key.as_str()) {
+            let msg =
+                "fake gateway: invalid API key (send it as Authorization: Bearer or x-api-key)";
+            return Ok(error_resp(401, "authentication_error", msg));
+        }
+    }
+    if cfg.route_by_header
+        && path.starts_with("/v1/")
+        && let Some(refusal) = routing_refusal(&parts.headers, &path)
+    {
+        return Ok(json_resp(
+            400,
+            &json!({"status": "failure", "message": refusal}),
+        ));
+    }
+
     let request_json: Value = if len <= PARSE_CAP {
         serde_json::from_slice(&buf).unwrap_or(Value::Null)
     } else {
@@ -768,6 +799,29 @@ async fn handle(
         ),
     };
     Ok(with_request_id(resp, turn.id))
+}
+
+/// What Portkey answers a `/v1/*` request without a routing header, or with one for
+/// another provider than the path's (a stricter check than Portkey's, so a test sees
+/// that each route got its own header).
+fn routing_refusal(headers: &hyper::HeaderMap, path: &str) -> Option<&'static str> {
+    if headers.contains_key("x-portkey-config") {
+        return None;
+    }
+    let Some(provider) = headers
+        .get("x-portkey-provider")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Some("Either x-portkey-config or x-portkey-provider header is required");
+    };
+    let fits = if path.starts_with("/v1/messages") {
+        provider == "anthropic"
+    } else if path == "/v1/models" {
+        matches!(provider, "openai" | "anthropic")
+    } else {
+        provider == "openai"
+    };
+    (!fits).then_some("Invalid provider passed")
 }
 
 fn with_request_id(mut r: Resp, id: u64) -> Resp {

@@ -2,7 +2,8 @@
 //!
 //! cargo run --release -p fake-gateway -- [--port N] [--chunks N]
 //!     [--chunk-delay-ms N] [--text S] [--fault F] [--no-discovery] [--no-fail-open]
-//!     [--keep-discovery] [--identity-header H] [--require-identity KEY] [--log FILE]
+//!     [--keep-discovery] [--identity-header H] [--require-identity KEY] [--require-key KEY]
+//!     [--route-by-header] [--log FILE]
 //!
 //! F is none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down.
 //! Prints `listening on http://127.0.0.1:PORT` once ready, then serves until killed.
@@ -16,7 +17,7 @@ use fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
 const USAGE: &str = "usage: fake_gateway [--port N] [--chunks N] [--chunk-delay-ms N] [--text S]
     [--fault none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down]
     [--no-discovery] [--no-fail-open] [--keep-discovery] [--identity-header H]
-    [--require-identity KEY] [--log FILE]";
+    [--require-identity KEY] [--require-key KEY] [--route-by-header] [--log FILE]";
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
     let num = |v: &str| {
@@ -61,6 +62,8 @@ fn parse_args() -> Result<FakeConfig, String> {
             "--keep-discovery" => cfg.keep_discovery = true,
             "--identity-header" => cfg.identity_header = value()?.to_ascii_lowercase(),
             "--require-identity" => cfg.require_identity = Some(value()?),
+            "--require-key" => cfg.require_key = Some(value()?),
+            "--route-by-header" => cfg.route_by_header = true,
             "--log" => cfg.log_file = Some(value()?.into()),
             "-h" | "--help" => {
                 println!("{USAGE}");

@@ -952,6 +952,68 @@ async fn require_identity() {
     .await
 }
 
+#[tokio::test]
+async fn the_key_scheme_reads_authorization_first() {
+    bounded(async {
+        let gw = gateway(FakeConfig {
+            require_key: Some("sk-gw".into()),
+            ..Default::default()
+        })
+        .await;
+        let status = |headers: &'static [(&'static str, &'static str)]| {
+            let gw = &gw;
+            async move { send(gw, "GET", "/v1/models", None, headers).await.status() }
+        };
+        assert_eq!(status(&[]).await, 401);
+        assert_eq!(status(&[("authorization", "Bearer sk-gw")]).await, 200);
+        assert_eq!(status(&[("x-api-key", "sk-gw")]).await, 200);
+        assert_eq!(status(&[("authorization", "sk-gw")]).await, 401);
+        // A placeholder in Authorization wins over a good x-api-key, as in LiteLLM.
+        const BOTH: [(&str, &str); 2] = [
+            ("authorization", "Bearer anyray-relay"),
+            ("x-api-key", "sk-gw"),
+        ];
+        assert_eq!(status(&BOTH).await, 401);
+        assert_eq!(status(&[("x-anyray-key", "sk-gw")]).await, 401);
+        assert_eq!(get_json(&gw, "/.well-known/anyray.json").await.0, 200);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn routing_by_header_answers_portkeys_400() {
+    bounded(async {
+        let gw = gateway(FakeConfig {
+            route_by_header: true,
+            ..Default::default()
+        })
+        .await;
+        let body = Some(json!({"model": "m"}));
+        let resp = send(&gw, "POST", "/v1/chat/completions", body.clone(), &[]).await;
+        assert_eq!(resp.status(), 400);
+        assert_eq!(
+            json_of(resp).await,
+            json!({"status": "failure",
+                   "message": "Either x-portkey-config or x-portkey-provider header is required"})
+        );
+        const OPENAI: [(&str, &str); 1] = [("x-portkey-provider", "openai")];
+        const ANTHROPIC: [(&str, &str); 1] = [("x-portkey-provider", "anthropic")];
+        let post = |path, h: &'static [(&'static str, &'static str)]| {
+            let (gw, body) = (&gw, body.clone());
+            async move { send(gw, "POST", path, body, h).await.status() }
+        };
+        assert_eq!(post("/v1/chat/completions", &OPENAI).await, 200);
+        assert_eq!(post("/v1/messages", &ANTHROPIC).await, 200);
+        assert_eq!(
+            post("/v1/messages", &OPENAI).await,
+            400,
+            "each route its own header"
+        );
+        assert_eq!(send(&gw, "GET", "/healthz", None, &[]).await.status(), 200);
+    })
+    .await
+}
+
 #[test]
 fn spawn_serves_sync_callers_and_drop_closes_port() {
     use std::io::{Read, Write};
