@@ -2,7 +2,7 @@
 //! `$XDG_CONFIG_HOME/crush` (`~/.config/crush` on every OS: `home.Config()`). Strict JSON
 //! (`json.Valid` before the merge). Sources: charmbracelet/crush @37f36e93
 //! `internal/config/load.go`, `internal/home/home.go`, `internal/config/config.go`
-//! (`ProviderConfig`), `schema.json` (published as https://charm.land/crush.json,
+//! (`ProviderConfig`), `schema.json` (published as <https://charm.land/crush.json>,
 //! tests/schemas/crush.schema.json).
 //!
 //! anyray adds a provider `anyray` (`type: openai-compat`, `base_url: {gw}/v1`,
