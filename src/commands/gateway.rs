@@ -42,11 +42,14 @@ pub(super) fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
     let key = secrets::load()?.map(|(key, _store)| key);
     let mut settings = settings;
     settings.relay.provider_keys = provider_keys(&settings)?;
-    // relay.workers is within 1..=64 (checked when the settings were read).
-    runtime::block_on(
-        Threads::Workers(settings.relay.workers),
-        serve(&settings, key, ctx),
-    )?
+    // relay.workers is within 1..=64 (checked when the settings were read). One worker is
+    // this thread alone: no hand-off between the accepting thread and a worker, no
+    // work-stealing bookkeeping per wake-up (issue 18's benchmark).
+    let threads = match settings.relay.workers {
+        1 => Threads::Current,
+        n => Threads::Workers(n),
+    };
+    runtime::block_on(threads, serve(&settings, key, ctx))?
 }
 
 async fn serve(settings: &Settings, key: Option<Secret>, ctx: &Context<'_>) -> Result<()> {
