@@ -168,16 +168,19 @@ fn dry_run_and_check_show_the_check_and_never_fail_on_it() {
 fn a_healthy_gateway_is_checked_quickly_and_connected() {
     let gw = FakeGateway::spawn(FakeConfig::default()).unwrap();
     let env = machine();
-    let out = env.run([
-        "connect",
-        "--yes",
-        "--json",
-        "--gateway",
-        &gw.url(),
-        "codex",
-    ]);
-    out.ok();
-    let doc = out.json();
+    let connect_json = || {
+        let out = env.run([
+            "connect",
+            "--yes",
+            "--json",
+            "--gateway",
+            &gw.url(),
+            "codex",
+        ]);
+        out.ok();
+        out.json()
+    };
+    let doc = connect_json();
     assert_eq!(doc["preflight"]["ok"], true, "{doc:#}");
     assert!(env.read(CODEX).contains(&gw.url()));
     let human = env.run(["connect", "--yes", "--gateway", &gw.url(), "codex"]);
@@ -192,18 +195,7 @@ fn a_healthy_gateway_is_checked_quickly_and_connected() {
     // What the check adds to `connect` on loopback: the best of three, so that one
     // scheduling hiccup on a busy CI machine does not decide it.
     let best = (0..3)
-        .map(|_| {
-            let out = env.run([
-                "connect",
-                "--yes",
-                "--json",
-                "--gateway",
-                &gw.url(),
-                "codex",
-            ]);
-            out.ok();
-            out.json()["preflight"]["elapsed_ms"].as_u64().unwrap()
-        })
+        .map(|_| connect_json()["preflight"]["elapsed_ms"].as_u64().unwrap())
         .min()
         .unwrap();
     assert!(best < 100, "the preflight took {best} ms");
