@@ -26,6 +26,12 @@ pub(crate) const ANYRAY_CLAUDE_MANAGED_SETTINGS: &str = "ANYRAY_CLAUDE_MANAGED_S
 #[cfg(debug_assertions)]
 pub(crate) const ANYRAY_TEST_KILL_AT: &str = "ANYRAY_TEST_KILL_AT";
 
+/// Test only, debug builds only: when set, host names other than `localhost` do not
+/// resolve (see `http::lookup_host`), so the test suite never sends a DNS query off the
+/// machine. Release builds never read it.
+#[cfg(debug_assertions)]
+pub(crate) const ANYRAY_TEST_NO_DNS: &str = "ANYRAY_TEST_NO_DNS";
+
 /// Disables colour (<https://no-color.org>).
 pub(crate) const NO_COLOR: &str = "NO_COLOR";
 /// Claude Code's config dir (default `~/.claude`).

@@ -1,6 +1,7 @@
 //! The HTTP client side shared by discovery, doctor and login: rustls with the OS
 //! trust store plus an optional extra CA file, and the environment's proxies.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,7 +68,14 @@ fn build_tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
 /// Proxies come from HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; redirects are not followed
 /// so a captive portal's redirect is reported rather than silently fetched.
 pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    #[cfg(debug_assertions)]
+    let builder = if dns_disabled() {
+        builder.dns_resolver(Arc::new(LocalhostOnly))
+    } else {
+        builder
+    };
+    builder
         .use_preconfigured_tls(tls_config(ca_file)?)
         .user_agent(concat!("anyray/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
@@ -75,4 +83,51 @@ pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwes
         .timeout(timeout)
         .build()
         .context("cannot build the HTTP client")
+}
+
+/// Resolves a host name (doctor's own DNS step; reqwest clients resolve on their own,
+/// through the same rule in tests).
+pub(crate) async fn lookup_host(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    #[cfg(debug_assertions)]
+    if dns_disabled() {
+        return localhost_only(name, port);
+    }
+    Ok(tokio::net::lookup_host((name, port)).await?.collect())
+}
+
+/// Whether the test suite turned DNS off (`ANYRAY_TEST_NO_DNS`, debug builds only).
+#[cfg(debug_assertions)]
+fn dns_disabled() -> bool {
+    crate::envvars::get(crate::envvars::ANYRAY_TEST_NO_DNS).is_some()
+}
+
+/// `localhost` is loopback; any other name fails the way an unknown name does, without a
+/// query: tests use made-up gateway names and must not ask the network about them.
+#[cfg(debug_assertions)]
+fn localhost_only(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    if name.eq_ignore_ascii_case("localhost") {
+        return Ok(vec![
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+        ]);
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("failed to lookup address information: {name} not resolved (ANYRAY_TEST_NO_DNS)"),
+    ))
+}
+
+#[cfg(debug_assertions)]
+struct LocalhostOnly;
+
+#[cfg(debug_assertions)]
+impl reqwest::dns::Resolve for LocalhostOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let found = localhost_only(name.as_str(), 0);
+        Box::pin(async move {
+            let addrs: reqwest::dns::Addrs = Box::new(found?.into_iter());
+            Ok(addrs)
+        })
+    }
 }

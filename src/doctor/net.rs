@@ -44,7 +44,7 @@ pub(super) async fn resolve(
         url::Host::Ipv6(ip) => return Ok(vec![SocketAddr::new(IpAddr::V6(*ip), port)]),
         url::Host::Domain(name) => *name,
     };
-    match timeout(limit, tokio::net::lookup_host((name, port))).await {
+    match timeout(limit, crate::http::lookup_host(name, port)).await {
         Err(_) => Err(format!(
             "no DNS answer for {name} within {}",
             fmt_secs(limit)

@@ -220,7 +220,10 @@ fn run_sequence(case: &Case, original: Option<&str>, steps: &[Step]) -> Result<(
             let text = String::from_utf8(b.clone()?).unwrap();
             Some(serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap())
         };
-        prop_assert_eq!(value(&now), value(&expected));
+        // A file anyray created, in which the user added a key and took it out again,
+        // holds nothing of the user's: removing it is the exact undo.
+        let expected = value(&expected).filter(|v| original.is_some() || !hollow(v));
+        prop_assert_eq!(value(&now), expected);
     } else if unterminated && case.format == Format::Lines {
         let text = |b: &Option<Vec<u8>>| -> Option<String> {
             let text = String::from_utf8(b.clone()?).unwrap();
@@ -237,6 +240,13 @@ fn run_sequence(case: &Case, original: Option<&str>, steps: &[Step]) -> Result<(
         prop_assert_eq!(std::fs::read(env.path(rel)).ok(), before, "{} changed", rel);
     }
     Ok(())
+}
+
+/// Objects that hold only (objects that hold only …) nothing.
+fn hollow(value: &serde_json::Value) -> bool {
+    value
+        .as_object()
+        .is_some_and(|map| map.values().all(hollow))
 }
 
 fn claude_original() -> impl Strategy<Value = Option<String>> {

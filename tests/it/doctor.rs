@@ -884,3 +884,18 @@ fn the_relay_must_run_with_the_current_config() {
             .contains("other than the anyray relay")
     );
 }
+
+/// Tests use made-up gateway names; the harness turns DNS off (`ANYRAY_TEST_NO_DNS`) so
+/// none of them becomes a query to the network's resolver. `localhost` still resolves.
+#[test]
+fn the_test_harness_never_asks_the_network_about_a_name() {
+    let env = test_env();
+    let out = doctor_json(&env, "https://gw.example:8787", &["--only", "net.dns"]);
+    let report: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(level(&report, "net.dns"), "fail", "{}", out.stdout);
+    assert!(out.stdout.contains("ANYRAY_TEST_NO_DNS"), "{}", out.stdout);
+
+    let out = doctor_json(&env, "http://localhost:9", &["--only", "net.dns"]);
+    let report: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(level(&report, "net.dns"), "ok", "{}", out.stdout);
+}

@@ -41,6 +41,8 @@ impl TestEnv {
             ),
             // Never touch the developer's real keyring from a test.
             ("ANYRAY_KEYRING".into(), "off".into()),
+            // Made-up gateway names must not become DNS queries to the network.
+            ("ANYRAY_TEST_NO_DNS".into(), "1".into()),
             ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
             ("LANG".into(), "C.UTF-8".into()),
         ];
