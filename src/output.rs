@@ -115,6 +115,7 @@ impl Printer {
     pub fn warn(&self, text: impl AsRef<str>) {
         if !self.quiet {
             let label = paint(self.stderr_color, Style::Warn, "warning:");
+            let _line = status_line_cleared();
             eprintln!("{label} {}", text.as_ref());
         }
     }
@@ -151,4 +152,30 @@ fn paint(on: bool, style: Style, text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// Whether a one-line status (a spinner) is drawn on stderr now. The lock also orders
+/// the spinner's frames and the warnings: a warning erases the line first (the spinner
+/// redraws it on its next frame), so the two never share a line.
+static STATUS_LINE: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+
+/// Draws (or redraws) the status line on stderr.
+pub(crate) fn draw_status_line(text: &str) {
+    let mut drawn = STATUS_LINE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "\r\x1b[2K{text}");
+    let _ = stderr.flush();
+    *drawn = true;
+}
+
+/// Erases the status line, if one is drawn, and holds stderr until the guard drops.
+pub(crate) fn status_line_cleared() -> std::sync::MutexGuard<'static, bool> {
+    let mut drawn = STATUS_LINE.lock().unwrap_or_else(|e| e.into_inner());
+    if *drawn {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[2K");
+        let _ = stderr.flush();
+        *drawn = false;
+    }
+    drawn
 }

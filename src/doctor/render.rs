@@ -1,7 +1,6 @@
 //! The human view of a [`Report`] (the JSON view is its serde form), and the spinner
 //! shown while checks run.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
@@ -118,18 +117,15 @@ impl Spinner {
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
             const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-            let mut stderr = std::io::stderr();
             for frame in FRAMES.iter().cycle() {
                 if flag.load(Ordering::Relaxed) {
                     break;
                 }
                 let done = finished.load(Ordering::Relaxed).min(total);
-                let _ = write!(stderr, "\r{frame} checking… {done}/{total}");
-                let _ = stderr.flush();
+                crate::output::draw_status_line(&format!("{frame} checking… {done}/{total}"));
                 std::thread::sleep(Duration::from_millis(80));
             }
-            let _ = write!(stderr, "\r\x1b[2K");
-            let _ = stderr.flush();
+            drop(crate::output::status_line_cleared());
         });
         Self {
             stop,
