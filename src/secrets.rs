@@ -1,4 +1,4 @@
-//! The user's Anyray key. It is read from `ANYRAY_TOKEN` when that is set, else from the
+//! The user's Anyray key (and the SSO token set, `Account::SsoSession`). The key is read from `ANYRAY_TOKEN` when that is set, else from the
 //! OS keyring, else from a 0600 file in anyray's config dir; it is stored in the keyring
 //! when the keyring keeps what it is given (read back to be sure), else in that file.
 //! A key never goes into argv, a log line, an error message or a world-readable file.
@@ -23,6 +23,9 @@ const SERVICE: &str = "anyray";
 pub enum Account {
     Anyray,
     Provider(Provider),
+    /// The SSO token set from `anyray login --sso` (access and refresh tokens, their
+    /// expiry, the issuer): one JSON secret, so a refresh replaces it in one write.
+    SsoSession,
 }
 
 impl Account {
@@ -31,6 +34,7 @@ impl Account {
         match self {
             Account::Anyray => "anyray-key".into(),
             Account::Provider(p) => format!("provider-{}", p.key()),
+            Account::SsoSession => "sso-session".into(),
         }
     }
 
@@ -39,6 +43,7 @@ impl Account {
         match self {
             Account::Anyray => "token".into(),
             Account::Provider(p) => format!("provider-{}.key", p.key()),
+            Account::SsoSession => "sso-session.json".into(),
         }
     }
 }
@@ -155,7 +160,7 @@ pub fn load_provider(provider: Provider) -> Result<Option<(Secret, Store)>> {
 }
 
 /// A secret from the keyring, else its 0600 file.
-fn load_stored(account: Account) -> Result<Option<(Secret, Store)>> {
+pub(crate) fn load_stored(account: Account) -> Result<Option<(Secret, Store)>> {
     if let Some(Ok(token)) = keyring(account, |e| e.get_password())? {
         return Ok(Some((Secret(token), Store::Keyring)));
     }

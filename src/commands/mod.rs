@@ -19,6 +19,7 @@ pub mod generate;
 mod login;
 mod logout;
 mod run;
+mod sso;
 mod status;
 
 /// What every command receives: the global flags and the printer.
