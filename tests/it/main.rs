@@ -33,6 +33,7 @@ mod doctor;
 mod env;
 mod gateways;
 mod generated;
+mod keyring;
 mod login;
 mod readme;
 mod references;
