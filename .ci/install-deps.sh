@@ -11,6 +11,11 @@ want shellcheck shellcheck
 want mandoc mandoc
 want curl curl
 want man man-db
+# A real Secret Service for the keyring test (tests/it/keyring.rs): a private D-Bus
+# session bus, gnome-keyring in it, and secret-tool to look at what anyray stored.
+want dbus-run-session dbus
+want gnome-keyring-daemon gnome-keyring
+want secret-tool libsecret-tools
 # PyYAML, the parser aider reads .aider.conf.yml with (tests/it/connect_yaml.rs). Debian's
 # package goes with /usr/bin/python3, which the test falls back to.
 if ! python3 -c 'import yaml' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1; then

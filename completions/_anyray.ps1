@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the gateway environment, touching no file')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Store your Anyray key in the OS keyring')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove your stored Anyray key')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print your current gateway key on stdout, for the tools'' credential helpers')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read or change anyray''s own settings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completion scripts and man pages into a directory (for packagers)')
@@ -190,6 +191,18 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'anyray;token' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout (a stable schema; errors are JSON too)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'anyray;config' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
@@ -313,6 +326,7 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the gateway environment, touching no file')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Store your Anyray key in the OS keyring')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove your stored Anyray key')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print your current gateway key on stdout, for the tools'' credential helpers')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read or change anyray''s own settings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completion scripts and man pages into a directory (for packagers)')
@@ -344,6 +358,9 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             break
         }
         'anyray;help;logout' {
+            break
+        }
+        'anyray;help;token' {
             break
         }
         'anyray;help;config' {

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand run 'Run a command with the gateway environment, touching no file'
             cand login 'Store your Anyray key in the OS keyring'
             cand logout 'Remove your stored Anyray key'
+            cand token 'Print your current gateway key on stdout, for the tools'' credential helpers'
             cand config 'Read or change anyray''s own settings'
             cand completions 'Print a shell completion script'
             cand generate 'Write completion scripts and man pages into a directory (for packagers)'
@@ -177,6 +178,17 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'anyray;token'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'anyray;config'= {
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
@@ -287,6 +299,7 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand run 'Run a command with the gateway environment, touching no file'
             cand login 'Store your Anyray key in the OS keyring'
             cand logout 'Remove your stored Anyray key'
+            cand token 'Print your current gateway key on stdout, for the tools'' credential helpers'
             cand config 'Read or change anyray''s own settings'
             cand completions 'Print a shell completion script'
             cand generate 'Write completion scripts and man pages into a directory (for packagers)'
@@ -309,6 +322,8 @@ set edit:completion:arg-completer[anyray] = {|@words|
         &'anyray;help;login'= {
         }
         &'anyray;help;logout'= {
+        }
+        &'anyray;help;token'= {
         }
         &'anyray;help;config'= {
             cand path 'Print the config file''s path'

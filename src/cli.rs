@@ -76,6 +76,14 @@ pub(crate) enum Command {
     Login(LoginArgs),
     /// Sign out: remove your stored key, revoke and delete your SSO session
     Logout(LogoutArgs),
+    /// Print your current gateway key on stdout, for the tools' credential helpers
+    #[command(
+        long_about = "Print your current gateway key and a newline on stdout, for \
+the tools' credential helpers (Claude Code's apiKeyHelper, Codex's provider auth command), which \
+`anyray connect` sets up. It never prompts and never reads stdin. With no key stored it prints \
+one line on stderr naming `anyray login` and exits 1."
+    )]
+    Token(TokenArgs),
     /// Read or change anyray's own settings
     #[command(after_long_help = crate::config_file::keys_help())]
     Config(ConfigArgs),
@@ -281,6 +289,9 @@ pub(crate) struct LogoutArgs {
     #[arg(long, value_name = "PROVIDER")]
     pub provider: Option<crate::auth::OwnKeyProvider>,
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {}
 
 #[derive(Debug, Args)]
 pub(crate) struct ConfigArgs {

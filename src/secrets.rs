@@ -138,7 +138,10 @@ fn keyring<T: Send + 'static>(
     Ok(rx.recv_timeout(KEYRING_WAIT).ok())
 }
 
-/// Finds the key: `ANYRAY_TOKEN`, then the keyring, then the token file.
+/// The current gateway credential: `ANYRAY_TOKEN`, then the keyring, then the token
+/// file. The one answer every consumer asks (`anyray token` for the tools' helpers, the
+/// relay, `run`, doctor), so that a credential that must be refreshed first is refreshed
+/// in one place. Never prompts and never touches the network.
 pub fn load() -> Result<Option<(Secret, Store)>> {
     keyring_enabled()?; // a bad value is an error even when ANYRAY_TOKEN decides
     if let Some(token) = envvars::get(envvars::ANYRAY_TOKEN) {
