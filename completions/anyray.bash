@@ -845,7 +845,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__login)
-            opts="-q -h -V --token-stdin --status --provider --json --quiet --color --config --help --version"
+            opts="-q -h -V --token-stdin --status --sso --browser --provider --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -138,10 +138,10 @@ fn keyring<T: Send + 'static>(
     Ok(rx.recv_timeout(KEYRING_WAIT).ok())
 }
 
-/// The current gateway credential: `ANYRAY_TOKEN`, then the keyring, then the token
-/// file. The one answer every consumer asks (`anyray token` for the tools' helpers, the
-/// relay, `run`, doctor), so that a credential that must be refreshed first is refreshed
-/// in one place. Never prompts and never touches the network.
+/// The stored key: `ANYRAY_TOKEN`, then the keyring, then the token file. Never prompts
+/// and never touches the network. The current gateway credential, which an SSO session
+/// takes the place of, is `commands::sso::credential` (`anyray token`, the relay, `run`):
+/// the one place an SSO access token is refreshed.
 pub fn load() -> Result<Option<(Secret, Store)>> {
     keyring_enabled()?; // a bad value is an error even when ANYRAY_TOKEN decides
     if let Some(token) = envvars::get(envvars::ANYRAY_TOKEN) {

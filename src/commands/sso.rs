@@ -2,7 +2,6 @@
 //! this machine's browser), `login --status` and `logout`. The protocol is in
 //! `crate::oidc`; this is what the user sees.
 
-use std::io::Write as _;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -13,14 +12,26 @@ use crate::discovery::{self, Discovery};
 use crate::error::UserError;
 use crate::oidc::session::{self, Revocation, Session};
 use crate::oidc::{self, Provider, browser, device};
+use crate::output::Printer;
 use crate::runtime::{self, Threads};
-use crate::secrets::{self, Account, Store};
+use crate::secrets::{self, Account, Secret, Store};
 use crate::settings::Settings;
 
 /// How long each request to the identity provider (or the gateway's discovery) may take.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long `login --browser` waits for the browser to come back.
 const BROWSER_WAIT: Duration = Duration::from_secs(300);
+
+/// The current gateway credential (`oidc::session::credential`) for `anyray token`, the
+/// relay and `run`. The settings (for the CA file) are read only for a refresh.
+pub(crate) fn credential(ctx: &Context) -> Result<Option<(Secret, Store)>> {
+    let http = || {
+        // Resolved only for a refresh, without printing the settings' warnings: a
+        // credential helper's caller shows every stderr line.
+        client(&Settings::resolve(&ctx.overrides())?)
+    };
+    runtime::block_on(Threads::Current, session::credential(http))?
+}
 
 /// `anyray login --sso` / `--browser`.
 pub(super) fn login(browser: bool, ctx: &Context) -> Result<()> {
@@ -33,9 +44,9 @@ pub(super) fn login(browser: bool, ctx: &Context) -> Result<()> {
         let config = settings.oidc_config(discovery.as_ref())?;
         let provider = Provider::discover(http.clone(), config).await?;
         let session = if browser {
-            browser_login(&provider).await?
+            browser_login(&provider, p).await?
         } else {
-            device_login(&provider).await?
+            device_login(&provider, p).await?
         };
         // The session this one replaces is revoked, not left alive at the provider.
         if let Some((old, _)) = &before
@@ -117,7 +128,7 @@ async fn gateway_discovery(
     }
 }
 
-async fn device_login(provider: &Provider) -> Result<Session> {
+async fn device_login(provider: &Provider, p: &Printer) -> Result<Session> {
     let auth = device::start(provider).await?;
     for shown in [Some(&auth.user_code), Some(&auth.verification_uri)]
         .into_iter()
@@ -132,39 +143,36 @@ async fn device_login(provider: &Provider) -> Result<Session> {
             .into());
         }
     }
-    // The screen goes to stderr: stdout stays the result (and one JSON document).
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
+    p.instruct(format!(
         "To sign in, open this page on any device:\n\n    {}\n\nand enter the code\n\n    {}\n",
         auth.verification_uri, auth.user_code
-    );
+    ));
     if let Some(complete) = &auth.verification_uri_complete {
-        let _ = writeln!(err, "(or open {complete}, which has the code filled in)\n");
+        p.instruct(format!(
+            "(or open {complete}, which has the code filled in)\n"
+        ));
     }
-    let _ = writeln!(
-        err,
+    p.instruct(format!(
         "Approve only if the page shows this same code. Waiting for you to approve \
          (the code expires in {}; Ctrl-C cancels)...",
         duration(auth.expires_in as i64)
-    );
-    drop(err);
+    ));
     device::wait(provider, &auth, device::Pacing::default()).await
 }
 
-async fn browser_login(provider: &Provider) -> Result<Session> {
+async fn browser_login(provider: &Provider, p: &Printer) -> Result<Session> {
     let pending = browser::start(provider).await?;
-    eprintln!(
+    p.instruct(format!(
         "Opening your browser to sign in. If it does not open, open this page yourself:\n\n    {}\n",
         pending.url
-    );
+    ));
     if let Err(why) = open_browser(&pending.url) {
-        eprintln!("(could not open a browser: {why})");
+        p.instruct(format!("(could not open a browser: {why})"));
     }
-    eprintln!(
+    p.instruct(format!(
         "Waiting up to {} for the browser to come back (Ctrl-C cancels)...",
         duration(BROWSER_WAIT.as_secs() as i64)
-    );
+    ));
     browser::finish(provider, pending, BROWSER_WAIT).await
 }
 

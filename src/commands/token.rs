@@ -2,9 +2,9 @@
 //! (Claude Code's `apiKeyHelper`, Codex's `[model_providers.anyray.auth]` command).
 //!
 //! The tools run it without a terminal, on every refresh, so it never prompts and never
-//! reads stdin, resolves no settings and opens no connection: it asks
-//! [`secrets::load`], the one answer to "what is the current gateway credential",
-//! and prints it. Every failure is exactly one line on stderr (Claude Code shows it
+//! reads stdin, and resolves no settings and opens no connection unless an SSO access
+//! token is due for a refresh: it asks `sso::credential`, the one answer to "what is
+//! the current gateway credential", and prints it. Every failure is exactly one line on stderr (Claude Code shows it
 //! verbatim: `apiKeyHelper failed: exited 1: <line>`) and a non-zero exit.
 
 use anyhow::Result;
@@ -13,13 +13,15 @@ use serde_json::json;
 use super::Context;
 use crate::cli::TokenArgs;
 use crate::error::{UserError, classify};
-use crate::secrets;
 
 pub(super) fn run(_args: &TokenArgs, ctx: &Context) -> Result<()> {
-    let found = secrets::load().map_err(one_line)?;
+    let found = super::sso::credential(ctx).map_err(one_line)?;
     let Some((key, store)) = found else {
         return Err(
-            UserError::problem("no Anyray key is stored: run `anyray login` to store one").into(),
+            UserError::problem(
+                "no Anyray key is stored and no SSO session: run `anyray login` (or `anyray login --sso`)",
+            )
+            .into(),
         );
     };
     if ctx.printer.json {

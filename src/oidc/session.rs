@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::OAuthError;
 use crate::error::UserError;
 use crate::secrets::{self, Account, Secret, Store};
-use crate::{fs_safe, paths};
+use crate::{envvars, fs_safe, paths};
 
 /// A signed-in SSO session. `Debug` never shows a token (`Secret`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +162,25 @@ pub(crate) fn lock() -> Result<fs_safe::Lock> {
             e
         }
     })
+}
+
+/// The current gateway credential, the one answer for `anyray token`, the relay, `run`
+/// and doctor: `ANYRAY_TOKEN`, else the SSO session's access token (refreshed first when
+/// it is near expiry), else the stored key. `http` is called only when a refresh is due,
+/// so the common case opens no connection.
+pub(crate) async fn credential(
+    http: impl FnOnce() -> Result<reqwest::Client>,
+) -> Result<Option<(Secret, Store)>> {
+    if envvars::get(envvars::ANYRAY_TOKEN).is_some() {
+        return blocking(secrets::load).await;
+    }
+    let Some((found, store)) = blocking(load).await? else {
+        return blocking(secrets::load).await;
+    };
+    if !found.due(super::now()) {
+        return Ok(Some((found.access_token, store)));
+    }
+    Ok(access_token(&http()?).await?.map(|token| (token, store)))
 }
 
 /// A current access token: the stored one, refreshed first when it is due. `Ok(None)`
