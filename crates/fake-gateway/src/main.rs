@@ -4,6 +4,7 @@
 //!     [--chunk-delay-ms N] [--text S] [--fault F] [--no-discovery] [--no-fail-open]
 //!     [--keep-discovery] [--identity-header H] [--require-identity KEY] [--require-key KEY]
 //!     [--route-by-header] [--log FILE]
+//!     [--oidc-issuer URL [--oidc-audience AUD] [--oidc-client-id ID] [--oidc-scopes S]]
 //!
 //! F is none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down.
 //! Prints `listening on http://127.0.0.1:PORT` once ready, then serves until killed.
@@ -17,7 +18,8 @@ use fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
 const USAGE: &str = "usage: fake_gateway [--port N] [--chunks N] [--chunk-delay-ms N] [--text S]
     [--fault none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down]
     [--no-discovery] [--no-fail-open] [--keep-discovery] [--identity-header H]
-    [--require-identity KEY] [--require-key KEY] [--route-by-header] [--log FILE]";
+    [--require-identity KEY] [--require-key KEY] [--route-by-header] [--log FILE]
+    [--oidc-issuer URL [--oidc-audience AUD] [--oidc-client-id ID] [--oidc-scopes S]]";
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
     let num = |v: &str| {
@@ -44,6 +46,12 @@ fn parse_args() -> Result<FakeConfig, String> {
         record: false, // a long benchmark must not grow memory
         ..FakeConfig::default()
     };
+    let mut oidc = fake_gateway::OidcConfig {
+        issuer: String::new(),
+        audience: None,
+        client_id: "anyray-cli".into(),
+        scopes: "openid offline_access".into(),
+    };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -65,12 +73,19 @@ fn parse_args() -> Result<FakeConfig, String> {
             "--require-key" => cfg.require_key = Some(value()?),
             "--route-by-header" => cfg.route_by_header = true,
             "--log" => cfg.log_file = Some(value()?.into()),
+            "--oidc-issuer" => oidc.issuer = value()?,
+            "--oidc-audience" => oidc.audience = Some(value()?),
+            "--oidc-client-id" => oidc.client_id = value()?,
+            "--oidc-scopes" => oidc.scopes = value()?,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}")),
         }
+    }
+    if !oidc.issuer.is_empty() {
+        cfg.oidc = Some(oidc);
     }
     Ok(cfg)
 }
