@@ -45,7 +45,12 @@ jsonc_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/jsonc"
 if [ ! -d "$jsonc_dir/node_modules/jsonc-parser" ] || [ ! -d "$jsonc_dir/node_modules/yaml" ]; then
   npm ci --prefix "$jsonc_dir" --no-audit --no-fund --loglevel=error
 fi
+# The certified OpenID provider the SSO tests sign in at (tests/it/sso.rs), pinned.
+oidc_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/oidc"
+if [ ! -d "$oidc_dir/node_modules/oidc-provider" ]; then
+  npm ci --prefix "$oidc_dir" --no-audit --no-fund --loglevel=error
+fi
 version() { node -p "require('$jsonc_dir/node_modules/$1/package.json').version"; }
-echo "node $(node --version), jsonc-parser $(version jsonc-parser), yaml $(version yaml)"
+echo "node $(node --version), jsonc-parser $(version jsonc-parser), yaml $(version yaml), oidc-provider $(node -p "require('$oidc_dir/node_modules/oidc-provider/package.json').version")"
 pyyaml() { "$1" -c 'import yaml; print(yaml.__version__)' 2>/dev/null; }
 echo "PyYAML $(pyyaml python3 || pyyaml /usr/bin/python3)"

@@ -44,4 +44,5 @@ mod relay_fast_path;
 mod relay_tls;
 mod run;
 mod shells;
+mod sso;
 mod token;
