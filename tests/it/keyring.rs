@@ -14,14 +14,15 @@ use crate::needs;
 
 use common::TestEnv;
 
-/// A D-Bus session with an unlocked gnome-keyring, alive until dropped.
-struct Session {
+/// A D-Bus session with an unlocked gnome-keyring, alive until dropped (the SSO test,
+/// sso.rs, uses it too).
+pub struct Session {
     child: Child,
-    address: String,
+    pub address: String,
 }
 
 impl Session {
-    fn start() -> Self {
+    pub fn start() -> Self {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keyring/keyring-session.sh");
         // The inner command prints the bus address and waits for its stdin to close.
         let mut child = Command::new(script)
@@ -56,7 +57,7 @@ impl Session {
     }
 
     /// `secret-tool ARGS` on this session's bus: (exit success, stdout).
-    fn secret_tool(&self, args: &[&str]) -> (bool, String) {
+    pub fn secret_tool(&self, args: &[&str]) -> (bool, String) {
         let out = Command::new("secret-tool")
             .args(args)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
@@ -77,7 +78,7 @@ impl Session {
     }
 
     /// How many items anyray has in the keyring.
-    fn items(&self) -> usize {
+    pub fn items(&self) -> usize {
         let (_, out) = self.secret_tool(&["search", "--all", "service", "anyray"]);
         out.lines().filter(|l| l.starts_with('[')).count()
     }

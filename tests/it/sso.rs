@@ -383,3 +383,55 @@ fn sso_without_an_issuer_says_where_to_set_one() {
     out.code(2);
     assert!(out.stderr.contains("https://"), "{}", out.stderr);
 }
+
+/// The SSO session in a real Secret Service (gnome-keyring in a private D-Bus session):
+/// stored there as one item and no file, refreshed in place, deleted by logout.
+#[test]
+fn the_session_lives_in_the_real_secret_service() {
+    let Some(dir) = needs::oidc_provider() else {
+        return;
+    };
+    let Some(_) = needs::programs(["dbus-run-session", "gnome-keyring-daemon", "secret-tool"])
+    else {
+        return;
+    };
+    let keyring = crate::keyring::Session::start();
+    let idp = Idp::start(&dir, 2);
+    let gw = idp.gateway();
+    let mut env = TestEnv::new();
+    env.set_var("ANYRAY_KEYRING", "on")
+        .set_var("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+    env.run(["config", "set", "gateway", &gw.url()]).ok();
+    let stored = || {
+        let (ok, out) =
+            keyring.secret_tool(&["lookup", "service", "anyray", "username", "sso-session"]);
+        ok.then(|| serde_json::from_str::<serde_json::Value>(out.trim()).unwrap())
+    };
+
+    let (stdout, _) = device_login(&env, &idp, "dave");
+    assert!(stdout.contains("in the OS keyring"), "{stdout}");
+    assert!(
+        !env.config_dir().join("sso-session.json").exists(),
+        "no fallback file"
+    );
+    let first = stored().expect("the session is in the keyring");
+    assert_eq!(first["issuer"], idp.issuer.as_str());
+    assert_eq!(keyring.items(), 1);
+
+    std::thread::sleep(Duration::from_millis(2200));
+    let out = env.run(["token"]);
+    out.ok();
+    let refreshed = stored().unwrap();
+    assert_eq!(out.stdout.trim(), refreshed["access_token"]);
+    assert_ne!(
+        refreshed["refresh_token"], first["refresh_token"],
+        "rotated in place"
+    );
+    assert_eq!(keyring.items(), 1);
+    assert_eq!(idp.count("grant.success: refresh_token"), 1);
+
+    env.run(["logout"]).ok();
+    assert_eq!(stored(), None);
+    assert_eq!(keyring.items(), 0);
+    assert_eq!(idp.count("grant.revoked"), 1);
+}
