@@ -40,6 +40,7 @@ pub(super) fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
     }
     // The keys first: the keyring blocks, so they are read before the runtime starts.
     let key = super::sso::credential(ctx)?.map(|(key, _store)| key);
+    super::sso::warn_if_session_expires(ctx);
     let mut settings = settings;
     settings.relay.provider_keys = provider_keys(&settings)?;
     // relay.workers is within 1..=64 (checked when the settings were read). One worker is

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::Context;
 use crate::discovery::{self, Discovery};
+use crate::envvars;
 use crate::error::UserError;
 use crate::oidc::session::{self, Revocation, Session};
 use crate::oidc::{self, Provider, browser, device};
@@ -31,6 +32,21 @@ pub(crate) fn credential(ctx: &Context) -> Result<Option<(Secret, Store)>> {
         client(&Settings::resolve(&ctx.overrides())?)
     };
     runtime::block_on(Threads::Current, session::credential(http))?
+}
+
+/// For a command that holds the credential for a long time (the relay): a warning when
+/// it is an SSO access token, which it does not renew.
+pub(crate) fn warn_if_session_expires(ctx: &Context) {
+    if envvars::get(envvars::ANYRAY_TOKEN).is_some() {
+        return;
+    }
+    if let Ok(Some((found, _))) = session::load() {
+        ctx.printer.warn(format!(
+            "the relay sends your SSO access token as it is now, valid for {}: restart it \
+             before then, or connect the tools directly (their helpers renew it)",
+            duration(found.expires_in(oidc::now()))
+        ));
+    }
 }
 
 /// `anyray login --sso` / `--browser`.
