@@ -45,7 +45,15 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         .then(|| Spinner::start(preflight::STEPS.len(), finished.clone()));
     let (tctx, preflight) = runtime::block_on(Threads::Current, async {
         tokio::join!(
-            session::context(&settings, p, args.identity, args.all_platforms),
+            session::context(
+                &settings,
+                p,
+                session::CtxOptions {
+                    identity: args.identity,
+                    all_platforms: args.all_platforms,
+                    replace_helpers: args.force,
+                },
+            ),
             async {
                 if check_gateway {
                     Some(preflight::check(&settings, preflight::CONNECT_BOUND, finished).await)
