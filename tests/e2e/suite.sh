@@ -14,6 +14,8 @@ source "$E2E_DIR/lib.sh"
 source "$E2E_DIR/tools.sh"
 # shellcheck source=tests/e2e/gateways.sh
 source "$E2E_DIR/gateways.sh"
+# shellcheck source=tests/e2e/sso.sh
+source "$E2E_DIR/sso.sh"
 
 : "${E2E_PY:?}" "${E2E_BIN:?}" "${E2E_ANYRAY:?}" "${E2E_FAKE:?}"
 
@@ -586,6 +588,12 @@ main() {
   probe_commands
   litellm_boot
 
+  if [[ ${ANYRAY_E2E_ONLY:-} == sso ]]; then
+    step_sso
+    summary
+    [[ $FAILED == 0 ]]
+    return
+  fi
   if [[ ${ANYRAY_E2E_ONLY:-} == gateways ]]; then
     step_gateways
     summary
@@ -605,6 +613,7 @@ main() {
     step_profile
     step_run
     step_gateways
+    step_sso
   fi
   if [[ " ${E2E_STEPS:-core tools} " == *" tools "* ]]; then
     step_tools
