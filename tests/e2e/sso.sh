@@ -100,7 +100,7 @@ sso_login() {
 sso_connect() {
   anyray "$S" connect --yes claude-code codex || { fail "anyray connect exited $?"; return 1; }
   grep -q '"apiKeyHelper"' "$S/.claude/settings.json" || { fail "no apiKeyHelper"; return 1; }
-  grep -q 'model_providers.anyray.auth' "$S/.codex/config.toml" ||
+  grep -q '^auth = {.*args = \["token"\]' "$S/.codex/config.toml" ||
     { fail "no [model_providers.anyray.auth]"; return 1; }
   detail "apiKeyHelper and Codex's auth command point at anyray token"
 }
@@ -117,6 +117,7 @@ sso_claude() {
   tool requests "$W/sso.log" --from "$mark" --method POST --path /v1/messages --sub alice \
     --what "POST /v1/messages with alice's verified token" ||
     { fail "the gateway saw no valid token from Claude Code"; return 1; }
+  remember_tokens
   detail "answered; the gateway verified alice's JWT ($1)"
 }
 
@@ -134,6 +135,7 @@ sso_codex() {
   tool requests "$W/sso.log" --from "$mark" --method POST --path /v1/responses --sub alice \
     --what "POST /v1/responses with alice's verified token" ||
     { fail "the gateway saw no valid token from Codex"; return 1; }
+  remember_tokens
   detail "answered; the gateway verified alice's JWT ($1)"
 }
 
@@ -158,7 +160,6 @@ sso_renewed() {
     fail "the provider revoked the grant (a refresh token was used twice)"
     return 1
   fi
-  remember_tokens
   detail "$refreshes refresh(es) at the provider, the grant never revoked"
 }
 
@@ -198,7 +199,9 @@ sso_codex_after_logout() {
 # sso_no_token_anywhere: no token in any file under HOME or the run dir (logs, outputs,
 # the clients' state), nor in the process list sampled during the turns.
 sso_no_token_anywhere() {
-  local token found=0 n=${#SSO_TOKENS[@]}
+  local token found=0
+  mapfile -t SSO_TOKENS < <(printf '%s\n' "${SSO_TOKENS[@]}" | sort -u)
+  local n=${#SSO_TOKENS[@]}
   [[ $n -ge 4 ]] || { fail "only $n tokens were collected"; return 1; }
   for token in "${SSO_TOKENS[@]}"; do
     [[ ${#token} -ge 20 ]] || { fail "a collected token is too short to look for"; return 1; }
