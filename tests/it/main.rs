@@ -36,6 +36,8 @@ mod gateways;
 mod generated;
 mod keyring;
 mod login;
+#[cfg(unix)]
+mod pty;
 mod readme;
 mod references;
 mod relay;
