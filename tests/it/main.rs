@@ -38,6 +38,7 @@ mod keyring;
 mod login;
 #[cfg(unix)]
 mod pty;
+mod pty_sso;
 mod readme;
 mod references;
 mod relay;

@@ -55,6 +55,11 @@ impl Pty {
         }
     }
 
+    /// Everything shown so far (up to the last text [`Pty::expect`] waited for).
+    pub fn shown(&self) -> &str {
+        &self.screen
+    }
+
     /// Types `keys`.
     pub fn send(&mut self, keys: &str) {
         self.session.send(keys).expect("write to the pty");
