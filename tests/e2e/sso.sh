@@ -20,16 +20,9 @@ S=""           # the step's HOME
 SSO_ISSUER=""
 SSO_TOKENS=()  # every access and refresh token seen, to look for afterwards (memory only)
 
-# nokey_env HOME SECS CMD...: in_home without the dummy API keys client_env sets.
-nokey_env() {
-  local home=$1 secs=$2 v kept=()
-  shift 2
-  client_env "$home"
-  for v in "${E2E_ENV[@]}"; do
-    [[ $v == OPENAI_API_KEY=* || $v == ANTHROPIC_API_KEY=* ]] || kept+=("$v")
-  done
-  timeout --kill-after=5 "$secs" env -i "${kept[@]}" "$@" </dev/null
-}
+# Before each client: no API key in its environment (client_env sets dummy ones the
+# other steps need); the key comes from `anyray token`, run by the client's helper.
+NO_KEYS=(env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY)
 
 # sso_session FIELD: a field of the stored session (the keyring is off in the suite).
 sso_session() {
@@ -105,38 +98,21 @@ sso_connect() {
   detail "apiKeyHelper and Codex's auth command point at anyray token"
 }
 
-# sso_claude WHAT: Claude Code answers with no API key, and the gateway saw alice.
-sso_claude() {
-  local mark answer
-  mark=$(lines sso)
-  (cd "$W/project" && nokey_env "$S" 120 "$E2E_BIN/claude" -p "Say hello." \
-    --output-format json) >"$W/claude.json" 2>"$W/claude.err"
-  echo "claude: $(head -c 600 "$W/claude.json")"
-  answer=$(tool claude-answer "$W/claude.json") || { fail "no answer from Claude Code"; return 1; }
-  [[ $answer == "$SSO_TEXT" ]] || { fail "answer was '$answer'"; return 1; }
-  tool requests "$W/sso.log" --from "$mark" --method POST --path /v1/messages --sub alice \
-    --what "POST /v1/messages with alice's verified token" ||
-    { fail "the gateway saw no valid token from Claude Code"; return 1; }
+# sso_turn claude|codex WHAT: the client answers with no API key, and the gateway
+# verified alice's token on its request.
+sso_turn() {
+  # shellcheck disable=SC2034 # lib.sh's launcher, read by claude_turn and codex_turn
+  LAUNCH=("${NO_KEYS[@]}")
+  local rc=0
+  case $1 in
+    claude) claude_turn "$S" sso "$SSO_TEXT" --sub alice || rc=1 ;;
+    codex) codex_turn "$S" sso "$SSO_TEXT" --sub alice || rc=1 ;;
+  esac
+  # shellcheck disable=SC2034
+  LAUNCH=()
+  [[ $rc == 0 ]] || return 1
   remember_tokens
-  detail "answered; the gateway verified alice's JWT ($1)"
-}
-
-# sso_codex WHAT: Codex answers with no API key, and the gateway saw alice.
-sso_codex() {
-  local mark answer rc=0
-  mark=$(lines sso)
-  answer=$(cd "$W/project" && nokey_env "$S" 120 "$E2E_BIN/codex" exec \
-    --skip-git-repo-check -c analytics.enabled=false -c features.plugins=false \
-    -c features.apps=false "Say hello." 2>"$W/codex.err") || rc=$?
-  echo "codex exit $rc, answer: $answer"
-  tail -n 15 "$W/codex.err"
-  [[ $rc == 0 ]] || { fail "codex exec exited $rc"; return 1; }
-  [[ $answer == "$SSO_TEXT" ]] || { fail "answer was '$answer'"; return 1; }
-  tool requests "$W/sso.log" --from "$mark" --method POST --path /v1/responses --sub alice \
-    --what "POST /v1/responses with alice's verified token" ||
-    { fail "the gateway saw no valid token from Codex"; return 1; }
-  remember_tokens
-  detail "answered; the gateway verified alice's JWT ($1)"
+  detail "answered; the gateway verified alice's JWT ($2)"
 }
 
 # sso_expire: waits until the token the tools got has expired at the gateway.
@@ -172,7 +148,7 @@ sso_logout() {
 }
 
 sso_claude_after_logout() {
-  (cd "$W/project" && nokey_env "$S" 120 "$E2E_BIN/claude" -p "Say hello." \
+  (cd "$W/project" && in_home "$S" 120 "${NO_KEYS[@]}" "$E2E_BIN/claude" -p "Say hello." \
     --output-format json) >"$W/claude.json" 2>"$W/claude.err"
   echo "claude: $(head -c 600 "$W/claude.json")"
   cat "$W/claude.err"
@@ -187,7 +163,7 @@ sso_claude_after_logout() {
 
 sso_codex_after_logout() {
   local rc=0
-  (cd "$W/project" && nokey_env "$S" 120 "$E2E_BIN/codex" exec \
+  (cd "$W/project" && in_home "$S" 120 "${NO_KEYS[@]}" "$E2E_BIN/codex" exec \
     --skip-git-repo-check -c analytics.enabled=false -c features.plugins=false \
     -c features.apps=false "Say hello." >"$W/codex.out" 2>"$W/codex.err") || rc=$?
   tail -n 15 "$W/codex.err"
@@ -238,11 +214,11 @@ step_sso() {
   rm -f "$W/ps.stop"
   ps_sampler &
   local sampler=$!
-  check claude-code "sso" sso_claude "first token"
-  check codex "sso" sso_codex "first token"
+  check claude-code "sso" sso_turn claude "first token"
+  check codex "sso" sso_turn codex "first token"
   check "anyray token" "expiry" sso_expire
-  check claude-code "sso renewed" sso_claude "renewed token"
-  check codex "sso renewed" sso_codex "renewed token"
+  check claude-code "sso renewed" sso_turn claude "renewed token"
+  check codex "sso renewed" sso_turn codex "renewed token"
   check "anyray token" "renewal" sso_renewed
   touch "$W/ps.stop"
   wait "$sampler"
