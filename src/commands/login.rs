@@ -161,10 +161,10 @@ fn status(ctx: &Context) -> Result<()> {
         p.json(&json!({
             "stored": found.is_some(),
             "store": found.as_ref().map(|(_, s)| s),
-            "sso": sso.as_ref().map(|(doc, _)| doc),
+            "sso": sso.as_ref().map(|(doc, ..)| doc),
         }))?;
     } else {
-        if let Some((_, line)) = &sso {
+        if let Some((_, line, _)) = &sso {
             p.line(line);
         }
         match (&found, &sso) {
@@ -176,8 +176,10 @@ fn status(ctx: &Context) -> Result<()> {
             (None, Some(_)) => {}
         }
     }
+    // Exit 1 when the tools would get no credential: nothing stored, or only an SSO
+    // session that has expired and cannot be renewed.
     match (found, sso) {
-        (None, None) => Err(SilentExit(ExitStatus::Problem).into()),
-        _ => Ok(()),
+        (Some(_), _) | (None, Some((_, _, true))) => Ok(()),
+        _ => Err(SilentExit(ExitStatus::Problem).into()),
     }
 }

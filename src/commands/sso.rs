@@ -226,8 +226,9 @@ pub(super) fn session_doc(session: &Session, store: &Store) -> Value {
     })
 }
 
-/// The stored session for `login --status`, with its human line.
-pub(super) fn status() -> Result<Option<(Value, String)>> {
+/// The stored session for `login --status`: its document, its human line, and whether
+/// it can still give the tools a token.
+pub(super) fn status() -> Result<Option<(Value, String, bool)>> {
     let Some((session, store)) = session::load()? else {
         return Ok(None);
     };
@@ -252,7 +253,8 @@ pub(super) fn status() -> Result<Option<(Value, String)>> {
         "Signed in with SSO{who} at {} (session in {store}); {token}.",
         session.issuer
     );
-    Ok(Some((session_doc(&session, &store), line)))
+    let usable = session.usable(oidc::now());
+    Ok(Some((session_doc(&session, &store), line, usable)))
 }
 
 /// Revokes and deletes the SSO session (`logout`); `None` when there is none.

@@ -203,7 +203,7 @@ const ASSUMED_LIFETIME: Duration = Duration::from_secs(300);
 impl Tokens {
     /// When the access token expires, counted from `now`.
     fn expires_at(&self, now: u64) -> u64 {
-        now + self.expires_in.unwrap_or(ASSUMED_LIFETIME.as_secs())
+        now.saturating_add(self.expires_in.unwrap_or(ASSUMED_LIFETIME.as_secs()))
     }
 
     /// Who signed in, from the ID token's claims (`sub`, and `email` when present).

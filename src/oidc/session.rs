@@ -73,14 +73,22 @@ const LOCK_WAIT: Duration = Duration::from_secs(30);
 impl Session {
     /// Seconds until the access token expires (negative: expired).
     pub(crate) fn expires_in(&self, now: u64) -> i64 {
-        self.expires_at as i64 - now as i64
+        i64::try_from(self.expires_at)
+            .unwrap_or(i64::MAX)
+            .saturating_sub(i64::try_from(now).unwrap_or(i64::MAX))
+    }
+
+    /// Whether it can still give the tools a token: its access token has not expired,
+    /// or it can be renewed.
+    pub(crate) fn usable(&self, now: u64) -> bool {
+        self.refresh_token.is_some() || self.expires_in(now) > 0
     }
 
     /// Whether the access token is due for a refresh at `now`.
     pub(crate) fn due(&self, now: u64) -> bool {
         let lifetime = self.expires_at.saturating_sub(self.issued_at);
         let margin = REFRESH_MARGIN.as_secs().min(lifetime / 2);
-        now + margin >= self.expires_at
+        now.saturating_add(margin) >= self.expires_at
     }
 
     fn to_secret(&self) -> Secret {

@@ -435,3 +435,57 @@ fn the_session_lives_in_the_real_secret_service() {
     assert_eq!(keyring.items(), 0);
     assert_eq!(idp.count("grant.revoked"), 1);
 }
+
+/// `login --status` with a stored session: what it says, and exit 1 only once the
+/// session can give no token (expired, nothing to renew it with). Never a token.
+#[test]
+fn status_says_whether_the_session_still_works() {
+    let env = TestEnv::new();
+    let write = |expires_at: u64, refresh: Option<&str>| {
+        let doc = serde_json::json!({
+            "version": 1, "issuer": "https://idp.example", "client_id": "anyray-cli",
+            "token_endpoint": "https://idp.example/token", "subject": "erin",
+            "issued_at": 1, "expires_at": expires_at,
+            "access_token": "at-status-canary", "refresh_token": refresh,
+        });
+        let path = env.write(".config/anyray/sso-session.json", doc.to_string());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    write(now + 3600, Some("rt-status-canary"));
+    let out = env.run(["login", "--status"]);
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("Signed in with SSO as erin at https://idp.example"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("renewed on its own"), "{}", out.stdout);
+    write(now - 10, Some("rt-status-canary"));
+    env.run(["login", "--status"]).ok();
+    write(now - 10, None);
+    let out = env.run(["--json", "login", "--status"]);
+    out.code(1);
+    assert_eq!(out.json()["sso"]["refreshable"], false);
+    let out = env.run(["login", "--status"]);
+    out.code(1);
+    assert!(
+        out.stdout.contains("run `anyray login --sso`"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.all().contains("canary"));
+    // The expired session gives `token` nothing, with one line saying so.
+    let out = env.run(["token"]);
+    out.code(1);
+    assert!(out.stderr.contains("anyray login --sso"), "{}", out.stderr);
+    assert!(!out.all().contains("canary"));
+}
