@@ -155,7 +155,8 @@ pub struct FakeConfig {
 /// What a logged credential header says instead of the required key (`redact_keys`).
 pub const REQUIRED_KEY: &str = "<the required key>";
 
-/// Headers that carry a key, whose values `redact_keys` replaces.
+/// Headers that carry a key, whose values `redact_keys` replaces: anyray's
+/// `auth::TOOL_KEY_HEADERS` (this crate cannot use anyray, which uses it for its tests).
 const CREDENTIAL_HEADERS: [&str; 6] = [
     "authorization",
     "x-api-key",
