@@ -164,11 +164,24 @@ pub fn load_provider(provider: Provider) -> Result<Option<(Secret, Store)>> {
 
 /// A secret from the keyring, else its 0600 file.
 pub(crate) fn load_stored(account: Account) -> Result<Option<(Secret, Store)>> {
-    if let Some(Ok(token)) = keyring(account, |e| e.get_password())? {
+    let from_keyring = keyring(account, |e| e.get_password())?;
+    if let Some(Ok(token)) = from_keyring {
         return Ok(Some((Secret(token), Store::Keyring)));
     }
     let path = secret_file(account)?;
     let Some(bytes) = fs_safe::read_optional(&path)? else {
+        // A keyring that never answered may hold the key: "no key" would be a guess.
+        if from_keyring.is_none() && keyring_enabled()? {
+            return Err(UserError::problem(format!(
+                "the OS keyring did not answer within {} s",
+                KEYRING_WAIT.as_secs()
+            ))
+            .with_hint(format!(
+                "unlock it and try again, or set {}=off to use the 0600 file",
+                envvars::ANYRAY_KEYRING
+            ))
+            .into());
+        }
         return Ok(None);
     };
     check_private(&path)?;

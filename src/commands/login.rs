@@ -55,6 +55,12 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
             "The gateway takes your key {}, {from}.",
             super::gateway::describe(scheme, header)
         ));
+        if *scheme == Scheme::Key {
+            p.line(
+                "Claude Code and Codex get it from `anyray token`: run `anyray connect` (again, \
+                 if they are connected) to set that up.",
+            );
+        }
     }
     if envvars::get(envvars::ANYRAY_TOKEN).is_some() {
         p.warn("ANYRAY_TOKEN is set in your environment and takes precedence over the stored key");

@@ -19,6 +19,7 @@
 # SDKs, the shells), `tools` (step 12: the other AI tools, tools.sh), default both;
 # ANYRAY_E2E_TOOLS narrows step 12 to some tools (e.g. "opencode aider").
 # ANYRAY_E2E_ONLY=gateways runs only the LiteLLM and header-routing steps (gateways.sh);
+# ANYRAY_E2E_ONLY=helpers only the credential-helper step (helpers.sh);
 # ANYRAY_E2E_ONLY=sso only the SSO step (sso.sh).
 set -euo pipefail
 

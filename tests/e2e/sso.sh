@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SSO with a real OpenID provider (issue 16), sourced by suite.sh:
 #
-# 14. the certified oidc-provider (run.sh's cache, tests/oidc/provider.mjs) on loopback
+# 15. the certified oidc-provider (run.sh's cache, tests/oidc/provider.mjs) on loopback
 #     with 20-second JWT access tokens, and the fake gateway verifying them against its
 #     JWKS (logging each token's subject, never the token). `anyray login --sso` is
 #     approved through the provider's own pages (approve-device.mjs); after `anyray
@@ -200,7 +200,7 @@ ps_sampler() {
 }
 
 step_sso() {
-  section "14. SSO with a real OpenID provider: device login, refresh, logout (issue 16)"
+  section "15. SSO with a real OpenID provider: device login, refresh, logout (issue 16)"
   if [[ -z ${E2E_OIDC:-} ]]; then
     skip_rows sso "oidc-provider is not installed (run.sh installs it)" \
       oidc-provider "anyray login" claude-code codex

@@ -331,3 +331,43 @@ fn no_tool_file_holds_the_key() {
     let ledger = std::fs::read_to_string(env.state_dir().join("ledger.json")).unwrap();
     assert!(!ledger.contains(CANARY));
 }
+
+/// `login` before the gateway is set cannot ask it how it wants the key: `connect
+/// --gateway` finds out (no tokens spent), remembers it and writes the helpers.
+#[test]
+fn connect_finds_out_the_scheme_when_login_could_not() {
+    // LiteLLM-like: no discovery, the key as the tools' key.
+    let gw = fake_gateway::FakeGateway::spawn(fake_gateway::FakeConfig {
+        discovery: fake_gateway::Discovery::Disabled,
+        require_key: Some(CANARY.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let env = TestEnv::new();
+    env.cmd(["login", "--token-stdin"]).stdin(CANARY).run().ok();
+    let url = gw.url();
+    let out = env.run([
+        "connect",
+        "--yes",
+        "--gateway",
+        &url,
+        "claude-code",
+        "codex",
+        "--force",
+    ]);
+    out.ok();
+    // --force skips the gateway check, and so the detection: nothing known, no helper.
+    assert!(!env.read(CLAUDE).contains("apiKeyHelper"), "{}", out.all());
+    env.write_executable("bin/claude", "#!/bin/sh\n");
+    env.write_executable("bin/codex", "#!/bin/sh\necho codex-cli 0.169.0\n");
+    let mut env = env;
+    env.set_var("PATH", env.path("bin"));
+    let out = env.run(["connect", "--yes", "claude-code", "codex"]);
+    out.ok();
+    assert!(env.read(CLAUDE).contains("apiKeyHelper"), "{}", out.all());
+    assert!(env.read(CODEX).contains("auth = {"), "{}", out.all());
+    let out = env.run(["config", "get", "auth.scheme"]);
+    out.ok();
+    assert!(out.stdout.contains("key"), "{}", out.stdout);
+    assert!(!out.all().contains(CANARY));
+}

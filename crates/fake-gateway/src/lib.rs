@@ -148,6 +148,10 @@ pub struct FakeConfig {
     /// Append one JSON line per request (method, path, query, headers, body_len,
     /// connection, sub) to this file.
     pub log_file: Option<PathBuf>,
+    /// In that file, credential headers carry a fingerprint instead of the key:
+    /// [`REQUIRED_KEY`] for `require_key` (or `require_identity`), else
+    /// `<another key of N chars>` (so a test can grep every log for the key).
+    pub redact_keys: bool,
     /// Accept the identity provider's JWT access tokens as the key (the `key` scheme:
     /// `Authorization: Bearer`, else `x-api-key`), verified against its JWKS, and name
     /// the provider in discovery's `auth.oidc`.
@@ -164,6 +168,20 @@ pub struct OidcConfig {
     pub client_id: String,
     pub scopes: String,
 }
+
+/// What a logged credential header says instead of the required key (`redact_keys`).
+pub const REQUIRED_KEY: &str = "<the required key>";
+
+/// Headers that carry a key, whose values `redact_keys` replaces: anyray's
+/// `auth::TOOL_KEY_HEADERS` (this crate cannot use anyray, which uses it for its tests).
+const CREDENTIAL_HEADERS: [&str; 6] = [
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "x-litellm-api-key",
+    "ocp-apim-subscription-key",
+];
 
 impl Default for FakeConfig {
     fn default() -> Self {
@@ -184,6 +202,7 @@ impl Default for FakeConfig {
             keep_discovery: false,
             record: true,
             log_file: None,
+            redact_keys: false,
             oidc: None,
         }
     }
@@ -500,19 +519,46 @@ impl Shared {
         }
     }
 
+    /// A credential header's value as the log shows it with `redact_keys`.
+    fn fingerprint(&self, value: &str) -> String {
+        let (scheme, key) = match value.split_once(' ') {
+            Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => {
+                (format!("{scheme} "), key)
+            }
+            _ => (String::new(), value),
+        };
+        let cfg = &self.config;
+        let known = [&cfg.require_key, &cfg.require_identity];
+        let shown = if key.is_empty() {
+            String::new()
+        } else if known.iter().any(|k| k.as_deref() == Some(key)) {
+            REQUIRED_KEY.to_string()
+        } else {
+            format!("<another key of {} chars>", key.chars().count())
+        };
+        format!("{scheme}{shown}")
+    }
+
     fn record(&self, req: RecordedRequest) {
         if let Some(log) = &self.log {
             let mut headers = serde_json::Map::new();
             for (n, v) in &req.headers {
+                let credential =
+                    CREDENTIAL_HEADERS.contains(&n.as_str()) || *n == self.config.identity_header;
+                let shown;
                 // A JWT access token is a bearer credential: the log names its subject only.
-                let v = &match v.split(' ').next_back() {
-                    Some(t) if jwt::Verifier::is_jwt(t) => "<jwt>".to_string(),
-                    _ => v.clone(),
+                let v = if v.split(' ').next_back().is_some_and(jwt::Verifier::is_jwt) {
+                    "<jwt>"
+                } else if self.config.redact_keys && credential {
+                    shown = self.fingerprint(v);
+                    &shown
+                } else {
+                    v
                 };
                 match headers.get_mut(n) {
                     Some(Value::String(prev)) => *prev = format!("{prev}, {v}"),
                     _ => {
-                        headers.insert(n.clone(), v.clone().into());
+                        headers.insert(n.clone(), v.into());
                     }
                 }
             }
