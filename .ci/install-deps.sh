@@ -11,6 +11,11 @@ want shellcheck shellcheck
 want mandoc mandoc
 want curl curl
 want man man-db
+# A real Secret Service for the keyring test (tests/it/keyring.rs): a private D-Bus
+# session bus, gnome-keyring in it, and secret-tool to look at what anyray stored.
+want dbus-run-session dbus
+want gnome-keyring-daemon gnome-keyring
+want secret-tool libsecret-tools
 # PyYAML, the parser aider reads .aider.conf.yml with (tests/it/connect_yaml.rs). Debian's
 # package goes with /usr/bin/python3, which the test falls back to.
 if ! python3 -c 'import yaml' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1; then
@@ -40,7 +45,12 @@ jsonc_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/jsonc"
 if [ ! -d "$jsonc_dir/node_modules/jsonc-parser" ] || [ ! -d "$jsonc_dir/node_modules/yaml" ]; then
   npm ci --prefix "$jsonc_dir" --no-audit --no-fund --loglevel=error
 fi
+# The certified OpenID provider the SSO tests sign in at (tests/it/sso.rs), pinned.
+oidc_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/oidc"
+if [ ! -d "$oidc_dir/node_modules/oidc-provider" ]; then
+  npm ci --prefix "$oidc_dir" --no-audit --no-fund --loglevel=error
+fi
 version() { node -p "require('$jsonc_dir/node_modules/$1/package.json').version"; }
-echo "node $(node --version), jsonc-parser $(version jsonc-parser), yaml $(version yaml)"
+echo "node $(node --version), jsonc-parser $(version jsonc-parser), yaml $(version yaml), oidc-provider $(node -p "require('$oidc_dir/node_modules/oidc-provider/package.json').version")"
 pyyaml() { "$1" -c 'import yaml; print(yaml.__version__)' 2>/dev/null; }
 echo "PyYAML $(pyyaml python3 || pyyaml /usr/bin/python3)"

@@ -37,8 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check reachability, TLS, proxies, auth, fail-open and each tool''s config')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'Run a local relay that streams to the org gateway and can fail open')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the gateway environment, touching no file')
-            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Store your Anyray key in the OS keyring')
-            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove your stored Anyray key')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: remove your stored key, revoke and delete your SSO session')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print your current gateway key on stdout, for the tools'' credential helpers')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read or change anyray''s own settings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completion scripts and man pages into a directory (for packagers)')
@@ -167,7 +168,9 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
             [CompletionResult]::new('--token-stdin', '--token-stdin', [CompletionResultType]::ParameterName, 'Read the key from standard input instead of prompting')
-            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Say where the key is stored (never prints it)')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Say where the key is stored and how long an SSO session lasts (never prints a token)')
+            [CompletionResult]::new('--sso', '--sso', [CompletionResultType]::ParameterName, 'Sign in with your organisation''s SSO instead of a key: anyray shows a code to enter on any device (the OAuth device login, for SSH and headless machines too)')
+            [CompletionResult]::new('--browser', '--browser', [CompletionResultType]::ParameterName, 'Sign in with your organisation''s SSO in this machine''s browser (implies --sso)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout (a stable schema; errors are JSON too)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
@@ -186,6 +189,18 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'anyray;token' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout (a stable schema; errors are JSON too)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -311,8 +326,9 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check reachability, TLS, proxies, auth, fail-open and each tool''s config')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'Run a local relay that streams to the org gateway and can fail open')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the gateway environment, touching no file')
-            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Store your Anyray key in the OS keyring')
-            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove your stored Anyray key')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: remove your stored key, revoke and delete your SSO session')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print your current gateway key on stdout, for the tools'' credential helpers')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read or change anyray''s own settings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completion scripts and man pages into a directory (for packagers)')
@@ -344,6 +360,9 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             break
         }
         'anyray;help;logout' {
+            break
+        }
+        'anyray;help;token' {
             break
         }
         'anyray;help;config' {

@@ -55,6 +55,9 @@ _anyray() {
             anyray,status)
                 cmd="anyray__subcmd__status"
                 ;;
+            anyray,token)
+                cmd="anyray__subcmd__token"
+                ;;
             anyray__subcmd__config,get)
                 cmd="anyray__subcmd__config__subcmd__get"
                 ;;
@@ -124,6 +127,9 @@ _anyray() {
             anyray__subcmd__help,status)
                 cmd="anyray__subcmd__help__subcmd__status"
                 ;;
+            anyray__subcmd__help,token)
+                cmd="anyray__subcmd__help__subcmd__token"
+                ;;
             anyray__subcmd__help__subcmd__config,get)
                 cmd="anyray__subcmd__help__subcmd__config__subcmd__get"
                 ;;
@@ -143,7 +149,7 @@ _anyray() {
 
     case "${cmd}" in
         anyray)
-            opts="-q -h -V --json --quiet --color --config --help --version connect disconnect status env doctor gateway run login logout config completions generate help"
+            opts="-q -h -V --json --quiet --color --config --help --version connect disconnect status env doctor gateway run login logout token config completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,7 +579,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__help)
-            opts="connect disconnect status env doctor gateway run login logout config completions generate help"
+            opts="connect disconnect status env doctor gateway run login logout token config completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -824,8 +830,22 @@ _anyray() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        anyray__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         anyray__subcmd__login)
-            opts="-q -h -V --token-stdin --status --provider --json --quiet --color --config --help --version"
+            opts="-q -h -V --token-stdin --status --sso --browser --provider --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -908,6 +928,28 @@ _anyray() {
             ;;
         anyray__subcmd__status)
             opts="-q -h -V --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anyray__subcmd__token)
+            opts="-q -h -V --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -34,8 +34,9 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand doctor 'Check reachability, TLS, proxies, auth, fail-open and each tool''s config'
             cand gateway 'Run a local relay that streams to the org gateway and can fail open'
             cand run 'Run a command with the gateway environment, touching no file'
-            cand login 'Store your Anyray key in the OS keyring'
-            cand logout 'Remove your stored Anyray key'
+            cand login 'Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)'
+            cand logout 'Sign out: remove your stored key, revoke and delete your SSO session'
+            cand token 'Print your current gateway key on stdout, for the tools'' credential helpers'
             cand config 'Read or change anyray''s own settings'
             cand completions 'Print a shell completion script'
             cand generate 'Write completion scripts and man pages into a directory (for packagers)'
@@ -156,7 +157,9 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
             cand --token-stdin 'Read the key from standard input instead of prompting'
-            cand --status 'Say where the key is stored (never prints it)'
+            cand --status 'Say where the key is stored and how long an SSO session lasts (never prints a token)'
+            cand --sso 'Sign in with your organisation''s SSO instead of a key: anyray shows a code to enter on any device (the OAuth device login, for SSH and headless machines too)'
+            cand --browser 'Sign in with your organisation''s SSO in this machine''s browser (implies --sso)'
             cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
             cand -q 'Print only errors and warnings'
             cand --quiet 'Print only errors and warnings'
@@ -174,6 +177,17 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --quiet 'Print only errors and warnings'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;token'= {
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -285,8 +299,9 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand doctor 'Check reachability, TLS, proxies, auth, fail-open and each tool''s config'
             cand gateway 'Run a local relay that streams to the org gateway and can fail open'
             cand run 'Run a command with the gateway environment, touching no file'
-            cand login 'Store your Anyray key in the OS keyring'
-            cand logout 'Remove your stored Anyray key'
+            cand login 'Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)'
+            cand logout 'Sign out: remove your stored key, revoke and delete your SSO session'
+            cand token 'Print your current gateway key on stdout, for the tools'' credential helpers'
             cand config 'Read or change anyray''s own settings'
             cand completions 'Print a shell completion script'
             cand generate 'Write completion scripts and man pages into a directory (for packagers)'
@@ -309,6 +324,8 @@ set edit:completion:arg-completer[anyray] = {|@words|
         &'anyray;help;login'= {
         }
         &'anyray;help;logout'= {
+        }
+        &'anyray;help;token'= {
         }
         &'anyray;help;config'= {
             cand path 'Print the config file''s path'

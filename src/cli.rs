@@ -72,10 +72,18 @@ pub(crate) enum Command {
     Gateway(GatewayArgs),
     /// Run a command with the gateway environment, touching no file
     Run(RunArgs),
-    /// Store your Anyray key in the OS keyring
+    /// Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)
     Login(LoginArgs),
-    /// Remove your stored Anyray key
+    /// Sign out: remove your stored key, revoke and delete your SSO session
     Logout(LogoutArgs),
+    /// Print your current gateway key on stdout, for the tools' credential helpers
+    #[command(
+        long_about = "Print your current gateway key and a newline on stdout, for \
+the tools' credential helpers (Claude Code's apiKeyHelper, Codex's provider auth command), which \
+`anyray connect` sets up. It never prompts and never reads stdin. With no key stored it prints \
+one line on stderr naming `anyray login` and exits 1."
+    )]
+    Token(TokenArgs),
     /// Read or change anyray's own settings
     #[command(after_long_help = crate::config_file::keys_help())]
     Config(ConfigArgs),
@@ -256,9 +264,18 @@ pub(crate) struct LoginArgs {
     #[arg(long)]
     pub token_stdin: bool,
 
-    /// Say where the key is stored (never prints it)
+    /// Say where the key is stored and how long an SSO session lasts (never prints a token)
     #[arg(long, conflicts_with = "token_stdin")]
     pub status: bool,
+
+    /// Sign in with your organisation's SSO instead of a key: anyray shows a code to enter
+    /// on any device (the OAuth device login, for SSH and headless machines too)
+    #[arg(long, conflicts_with_all = ["token_stdin", "status", "provider"])]
+    pub sso: bool,
+
+    /// Sign in with your organisation's SSO in this machine's browser (implies --sso)
+    #[arg(long, conflicts_with_all = ["token_stdin", "status", "provider"])]
+    pub browser: bool,
 
     /// Store your own key for this provider instead, used only when the relay fails open
     /// while the gateway's key is the tools' API key (auth.scheme = key)
@@ -272,6 +289,9 @@ pub(crate) struct LogoutArgs {
     #[arg(long, value_name = "PROVIDER")]
     pub provider: Option<crate::auth::OwnKeyProvider>,
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {}
 
 #[derive(Debug, Args)]
 pub(crate) struct ConfigArgs {

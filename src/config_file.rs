@@ -33,6 +33,11 @@ pub enum Kind {
     /// A fixed, non-secret header's value; the key's last part is the header name
     /// (`headers.NAME`, `routes.PROVIDER.headers.NAME`).
     HeaderValue,
+    /// An OpenID issuer: an `https://` URL, or `http://` on a loopback address (tests, a
+    /// provider on this machine). Kept exactly as written: issuers compare as strings.
+    Issuer,
+    /// Printable text without spaces at its ends (an OAuth client id, scopes).
+    Text,
 }
 
 /// One known setting.
@@ -126,6 +131,36 @@ pub const KEYS: &[KeySpec] = &[
         kind: Kind::Url,
         default: None,
         help: "the gateway auth.detected_scheme was detected for",
+    },
+    KeySpec {
+        key: "auth.oidc.issuer",
+        env: None,
+        kind: Kind::Issuer,
+        default: None,
+        help: "the OpenID issuer for `anyray login --sso` (default: discovery's auth.oidc)",
+    },
+    KeySpec {
+        key: "auth.oidc.client_id",
+        env: None,
+        kind: Kind::Text,
+        default: None,
+        help: "anyray's client id at the issuer, a public client (default: discovery's)",
+    },
+    KeySpec {
+        key: "auth.oidc.scopes",
+        env: None,
+        kind: Kind::Text,
+        default: None,
+        help: "the scopes `login --sso` asks for, space-separated (default: discovery's, \
+               else \"openid offline_access\")",
+    },
+    KeySpec {
+        key: "auth.oidc.resource",
+        env: None,
+        kind: Kind::Text,
+        default: None,
+        help: "the resource (RFC 8707) the tokens are for, when the issuer needs it named, \
+               e.g. the gateway URL (default: discovery's, else none)",
     },
     KeySpec {
         key: "routes.enabled",
@@ -522,6 +557,8 @@ pub enum Setting {
     Providers(Vec<crate::gateway_url::Provider>),
     Prefixes(Vec<String>),
     HeaderValue(String),
+    /// `Kind::Issuer` and `Kind::Text`.
+    Text(String),
 }
 
 /// A type a setting's parsed value converts to. The settings table fixes each key's
@@ -625,11 +662,40 @@ pub fn parse(spec: &KeySpec, raw: &str) -> Result<Setting, UserError> {
             ))
         }
         Kind::PrefixList => Err(invalid("header-name prefixes such as x-litellm-")),
+        Kind::Issuer if valid_issuer(raw) => Ok(Setting::Text(raw.to_string())),
+        Kind::Issuer => Err(invalid(
+            "an https:// URL such as https://login.example.com/realms/acme (http:// only on 127.0.0.1 or localhost)",
+        )),
+        Kind::Text
+            if !raw.is_empty() && raw.trim() == raw && !raw.chars().any(char::is_control) =>
+        {
+            Ok(Setting::Text(raw.to_string()))
+        }
+        Kind::Text => Err(invalid("non-empty text")),
         // The value is not repeated: it may be the very secret being refused.
         Kind::HeaderValue => crate::auth::check_fixed_value(raw)
             .map(|()| Setting::HeaderValue(raw.to_string()))
             .map_err(|why| UserError::usage(format!("invalid value for `{}`: {why}", spec.key))),
     }
+}
+
+/// An issuer URL anyray will talk to: https, or plain http only on loopback; no query
+/// or fragment (OpenID Connect Discovery §3).
+pub(crate) fn valid_issuer(raw: &str) -> bool {
+    let Ok(url) = url::Url::parse(raw) else {
+        return false;
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    (url.scheme() == "https" || (url.scheme() == "http" && loopback))
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none()
 }
 
 fn typed_value(spec: &KeySpec, raw: &str) -> Result<Value, UserError> {

@@ -33,13 +33,47 @@ pub(crate) struct Discovery {
     pub headers: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-/// Discovery's `auth` block: `{"scheme": "key"|"header", "header": "x-…"}`.
+/// Discovery's `auth` block: `{"scheme": "key"|"header", "header": "x-…", "oidc": {…}}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AuthDoc {
     #[serde(default)]
     pub scheme: Option<String>,
     #[serde(default)]
     pub header: Option<String>,
+    /// Where `anyray login --sso` signs in (issue 16).
+    #[serde(default)]
+    pub oidc: Option<OidcDoc>,
+}
+
+/// `auth.oidc`: `{"issuer": URL, "client_id": "…", "scopes": "a b" | ["a","b"], "resource": "…"}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct OidcDoc {
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Scopes>,
+    #[serde(default)]
+    pub resource: Option<String>,
+}
+
+/// Scopes as OAuth writes them (one space-separated string) or as a JSON list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Scopes {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl Scopes {
+    /// Space-separated.
+    pub(crate) fn joined(&self) -> String {
+        match self {
+            Scopes::Text(s) => s.split_whitespace().collect::<Vec<_>>().join(" "),
+            Scopes::List(l) => l.join(" "),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -70,6 +104,11 @@ impl Discovery {
             .as_ref()
             .and_then(|a| a.header.as_deref())
             .or(self.identity_header.as_deref())
+    }
+
+    /// Discovery's `auth.oidc` block, if it has one.
+    pub(crate) fn oidc(&self) -> Option<&OidcDoc> {
+        self.auth.as_ref().and_then(|a| a.oidc.as_ref())
     }
 
     /// The fixed headers discovery names; one anyray would refuse in the config (a
@@ -219,5 +258,24 @@ mod tests {
             "a credential header is dropped"
         );
         assert_eq!(h.routes[&Provider::Openai]["x-route"], "oa");
+    }
+
+    #[test]
+    fn oidc_block_with_scopes_as_text_or_list() {
+        let d: Discovery = serde_json::from_str(
+            r#"{"auth":{"scheme":"key","oidc":{"issuer":"https://idp.example","client_id":"anyray","scopes":["openid","gateway"]}}}"#,
+        )
+        .unwrap();
+        let oidc = d.oidc().unwrap();
+        assert_eq!(oidc.issuer.as_deref(), Some("https://idp.example"));
+        assert_eq!(oidc.scopes.as_ref().unwrap().joined(), "openid gateway");
+        let d: Discovery =
+            serde_json::from_str(r#"{"auth":{"oidc":{"scopes":" openid  offline_access "}}}"#)
+                .unwrap();
+        assert_eq!(
+            d.oidc().unwrap().scopes.as_ref().unwrap().joined(),
+            "openid offline_access"
+        );
+        assert!(Discovery::default().oidc().is_none());
     }
 }

@@ -145,6 +145,16 @@ pub(crate) fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             "anyray logout",
             "Remove the stored key from the keyring and the token file.",
         )],
+        "token" => &[
+            (
+                "anyray token",
+                "Print the current gateway key and a newline (what the tools' credential helpers run).",
+            ),
+            (
+                "anyray token >/dev/null && echo logged in",
+                "Check that a key is there; without one, one line on stderr and exit 1.",
+            ),
+        ],
         "config" => &[
             (
                 "anyray config set gateway https://anyray.corp.example:8787",

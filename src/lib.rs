@@ -33,6 +33,7 @@ mod fs_safe;
 pub mod gateway_url;
 mod http;
 mod launch;
+mod oidc;
 mod output;
 mod paths;
 pub mod provider_env;

@@ -120,6 +120,13 @@ impl Printer {
         }
     }
 
+    /// What the user must read to go on (a code to enter, a page to open) while the
+    /// command waits: on stderr, so stdout stays the result; also with `--quiet` and
+    /// `--json`.
+    pub fn instruct(&self, text: impl AsRef<str>) {
+        eprintln!("{}", text.as_ref());
+    }
+
     /// The command's JSON document on stdout.
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();

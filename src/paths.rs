@@ -59,3 +59,26 @@ pub(crate) fn display_path(path: &Path) -> String {
     }
     path.display().to_string()
 }
+
+/// The absolute path the tools' credential helpers run anyray by: an `anyray` on `PATH`
+/// that is this very program (a package manager's link, such as
+/// `/opt/homebrew/bin/anyray`, survives an upgrade where the versioned file it points
+/// to does not), else this program's own path.
+pub(crate) fn own_program() -> PathBuf {
+    let name = if cfg!(windows) {
+        "anyray.exe"
+    } else {
+        "anyray"
+    };
+    let Ok(exe) = std::env::current_exe() else {
+        return PathBuf::from(name);
+    };
+    let real = std::fs::canonicalize(&exe).ok();
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .filter(|dir| dir.is_absolute())
+            .map(|dir| dir.join(name))
+            .find(|candidate| real.is_some() && std::fs::canonicalize(candidate).ok() == real)
+    });
+    on_path.unwrap_or(exe)
+}

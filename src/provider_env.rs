@@ -102,6 +102,9 @@ pub(crate) struct ToolEnv {
     pub need_relay: Vec<Provider>,
     /// Every variable to set: the provider URLs, then `NO_PROXY`/`no_proxy` with the relay.
     pub vars: Vec<EnvVar>,
+    /// How the gateway wants the key, as far as it is known without asking it
+    /// ([`known_scheme`]); `None`: unknown (no `login` yet).
+    pub scheme: Option<Scheme>,
 }
 
 /// The routes the gateway serves, on the gateway: `routes.enabled` chooses among them
@@ -208,6 +211,7 @@ pub(crate) fn tool_env(settings: &Settings, discovery: Option<Discovery>) -> Too
             envvars::get("no_proxy").as_deref(),
         ));
     }
+    let scheme = known_scheme(settings, discovery.as_ref()).map(|(scheme, _)| scheme);
     ToolEnv {
         endpoint,
         via: settings.via.value,
@@ -216,6 +220,7 @@ pub(crate) fn tool_env(settings: &Settings, discovery: Option<Discovery>) -> Too
         headers,
         need_relay,
         vars,
+        scheme,
     }
 }
 
@@ -253,13 +258,10 @@ pub(crate) async fn auth_plan(
         (None, Some(h)) => (h.to_string(), "discovery"),
         (None, None) => (discovery::DEFAULT_IDENTITY_HEADER.to_string(), "default"),
     };
-    let configured = settings.auth_scheme.as_ref();
     let mut note = None;
-    let (scheme, scheme_from) = match (configured, discovery.and_then(Discovery::scheme)) {
-        (Some(s), _) if !matches!(s.source, Source::Detected(_)) => (s.value, "config"),
-        (_, Some(scheme)) => (scheme, "discovery"),
-        (Some(s), None) => (s.value, "detected"),
-        (None, None) => match &key {
+    let (scheme, scheme_from) = match known_scheme(settings, discovery) {
+        Some(known) => known,
+        None => match &key {
             Some(key) => match detect(settings, gw, discovery, &header.0, key).await {
                 Ok(Some(scheme)) => {
                     if remember && let Err(err) = remember_scheme(settings, gw, scheme) {
@@ -305,6 +307,24 @@ pub(crate) async fn auth_plan(
         credential,
         note,
     })
+}
+
+/// The scheme as far as it is known without asking the gateway, and who said so: the
+/// config's `auth.scheme`, else discovery's, else the one detected earlier for this
+/// gateway (at `login`). `None`: unknown.
+pub(crate) fn known_scheme(
+    settings: &Settings,
+    discovery: Option<&Discovery>,
+) -> Option<(Scheme, &'static str)> {
+    match (
+        settings.auth_scheme.as_ref(),
+        discovery.and_then(Discovery::scheme),
+    ) {
+        (Some(s), _) if !matches!(s.source, Source::Detected(_)) => Some((s.value, "config")),
+        (_, Some(scheme)) => Some((scheme, "discovery")),
+        (Some(s), None) => Some((s.value, "detected")),
+        (None, None) => None,
+    }
 }
 
 /// Probes the gateway's model list with the key as a Bearer token and in the identity

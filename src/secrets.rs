@@ -1,4 +1,4 @@
-//! The user's Anyray key. It is read from `ANYRAY_TOKEN` when that is set, else from the
+//! The user's Anyray key (and the SSO token set, `Account::SsoSession`). The key is read from `ANYRAY_TOKEN` when that is set, else from the
 //! OS keyring, else from a 0600 file in anyray's config dir; it is stored in the keyring
 //! when the keyring keeps what it is given (read back to be sure), else in that file.
 //! A key never goes into argv, a log line, an error message or a world-readable file.
@@ -23,6 +23,9 @@ const SERVICE: &str = "anyray";
 pub enum Account {
     Anyray,
     Provider(Provider),
+    /// The SSO token set from `anyray login --sso` (access and refresh tokens, their
+    /// expiry, the issuer): one JSON secret, so a refresh replaces it in one write.
+    SsoSession,
 }
 
 impl Account {
@@ -31,6 +34,7 @@ impl Account {
         match self {
             Account::Anyray => "anyray-key".into(),
             Account::Provider(p) => format!("provider-{}", p.key()),
+            Account::SsoSession => "sso-session".into(),
         }
     }
 
@@ -39,6 +43,7 @@ impl Account {
         match self {
             Account::Anyray => "token".into(),
             Account::Provider(p) => format!("provider-{}.key", p.key()),
+            Account::SsoSession => "sso-session.json".into(),
         }
     }
 }
@@ -133,7 +138,10 @@ fn keyring<T: Send + 'static>(
     Ok(rx.recv_timeout(KEYRING_WAIT).ok())
 }
 
-/// Finds the key: `ANYRAY_TOKEN`, then the keyring, then the token file.
+/// The stored key: `ANYRAY_TOKEN`, then the keyring, then the token file. Never prompts
+/// and never touches the network. The current gateway credential, which an SSO session
+/// takes the place of, is `commands::sso::credential` (`anyray token`, the relay, `run`):
+/// the one place an SSO access token is refreshed.
 pub fn load() -> Result<Option<(Secret, Store)>> {
     keyring_enabled()?; // a bad value is an error even when ANYRAY_TOKEN decides
     if let Some(token) = envvars::get(envvars::ANYRAY_TOKEN) {
@@ -155,12 +163,25 @@ pub fn load_provider(provider: Provider) -> Result<Option<(Secret, Store)>> {
 }
 
 /// A secret from the keyring, else its 0600 file.
-fn load_stored(account: Account) -> Result<Option<(Secret, Store)>> {
-    if let Some(Ok(token)) = keyring(account, |e| e.get_password())? {
+pub(crate) fn load_stored(account: Account) -> Result<Option<(Secret, Store)>> {
+    let from_keyring = keyring(account, |e| e.get_password())?;
+    if let Some(Ok(token)) = from_keyring {
         return Ok(Some((Secret(token), Store::Keyring)));
     }
     let path = secret_file(account)?;
     let Some(bytes) = fs_safe::read_optional(&path)? else {
+        // A keyring that never answered may hold the key: "no key" would be a guess.
+        if from_keyring.is_none() && keyring_enabled()? {
+            return Err(UserError::problem(format!(
+                "the OS keyring did not answer within {} s",
+                KEYRING_WAIT.as_secs()
+            ))
+            .with_hint(format!(
+                "unlock it and try again, or set {}=off to use the 0600 file",
+                envvars::ANYRAY_KEYRING
+            ))
+            .into());
+        }
         return Ok(None);
     };
     check_private(&path)?;

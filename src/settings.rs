@@ -11,9 +11,11 @@ use serde::Serialize;
 
 use crate::auth::{self, FixedHeaders, Scheme};
 use crate::config_file::{self, ConfigFile, FromSetting, KeySpec, Setting};
+use crate::discovery::{Discovery, OidcDoc, Scopes};
 use crate::envvars;
 use crate::error::UserError;
 use crate::gateway_url::{GatewayUrl, Provider};
+use crate::oidc::OidcConfig;
 use crate::paths;
 use crate::relay::{
     DEFAULT_RETRY_INTERVAL, Fallback, LogFormat, LogTarget, ProviderTargets, RelayConfig,
@@ -105,6 +107,9 @@ pub struct Settings {
     pub routes_enabled: Option<Vec<Provider>>,
     /// `[headers]` and `[routes.<p>.headers]`: fixed, non-secret headers.
     pub headers: FixedHeaders,
+    /// `auth.oidc.*`: where `login --sso` signs in; discovery's `auth.oidc` fills the
+    /// keys left unset ([`Settings::oidc_config`]).
+    pub oidc: OidcSettings,
     /// The local relay's configuration (its identity is decided when it starts).
     pub relay: RelayConfig,
     /// Non-fatal findings (unknown keys, plain-http gateway), shown once.
@@ -160,6 +165,12 @@ impl Settings {
             auth_scheme,
             routes_enabled: resolver.get("routes.enabled")?.map(Vec::from_setting),
             headers,
+            oidc: OidcSettings {
+                issuer: resolver.text("auth.oidc.issuer")?,
+                client_id: resolver.text("auth.oidc.client_id")?,
+                scopes: resolver.text("auth.oidc.scopes")?,
+                resource: resolver.text("auth.oidc.resource")?,
+            },
             gateway,
             via,
             ca_file,
@@ -188,6 +199,61 @@ impl Settings {
         };
         GatewayUrl::parse(&format!("http://{host}:{}", listen.port()))
             .expect("a socket address is a valid http URL")
+    }
+}
+
+/// The `auth.oidc.*` keys as set (each may be unset).
+#[derive(Debug, Clone, Default)]
+pub struct OidcSettings {
+    pub issuer: Option<Sourced<String>>,
+    pub client_id: Option<Sourced<String>>,
+    pub scopes: Option<Sourced<String>>,
+    pub resource: Option<Sourced<String>>,
+}
+
+impl Settings {
+    /// Where `login --sso` signs in: each `auth.oidc.*` key from the config, else from
+    /// discovery's `auth.oidc` block (the config wins per key, as every setting does).
+    /// An issuer or client id that neither names is a usage error saying where to set it.
+    pub(crate) fn oidc_config(
+        &self,
+        discovery: Option<&Discovery>,
+    ) -> Result<OidcConfig, UserError> {
+        let doc = discovery.and_then(Discovery::oidc);
+        let from_doc = |f: fn(&OidcDoc) -> Option<String>| doc.and_then(f);
+        let pick = |set: &Option<Sourced<String>>, f: fn(&OidcDoc) -> Option<String>| {
+            set.as_ref()
+                .map(|s| s.value.clone())
+                .or_else(|| from_doc(f))
+        };
+        let missing = |key: &str, what: &str| {
+            UserError::usage(format!(
+                "no {what} for `anyray login --sso`: the gateway's discovery names none and `{key}` is not set"
+            ))
+            .with_hint(format!(
+                "ask your admin for it and run `anyray config set {key} VALUE`, or log in with a key: `anyray login`"
+            ))
+        };
+        let issuer = pick(&self.oidc.issuer, |d| d.issuer.clone())
+            .ok_or_else(|| missing("auth.oidc.issuer", "OpenID issuer"))?;
+        if self.oidc.issuer.is_none() && !config_file::valid_issuer(&issuer) {
+            return Err(UserError::problem(format!(
+                "the gateway's discovery names the issuer {issuer:?}, which is not https"
+            ))
+            .with_hint("ask your admin to fix the gateway's auth.oidc.issuer, or set your own with `anyray config set auth.oidc.issuer URL`"));
+        }
+        let client_id = pick(&self.oidc.client_id, |d| d.client_id.clone())
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| missing("auth.oidc.client_id", "OAuth client id"))?;
+        let scopes = pick(&self.oidc.scopes, |d| d.scopes.as_ref().map(Scopes::joined))
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| crate::oidc::DEFAULT_SCOPES.to_string());
+        Ok(OidcConfig {
+            issuer,
+            client_id,
+            scopes,
+            resource: pick(&self.oidc.resource, |d| d.resource.clone()),
+        })
     }
 }
 
@@ -240,6 +306,18 @@ impl Resolver<'_> {
 
     fn get(&self, key: &str) -> Result<Option<Setting>, UserError> {
         Ok(self.layered(key)?.value)
+    }
+
+    /// A text setting and where it came from.
+    fn text(&self, key: &str) -> Result<Option<Sourced<String>>, UserError> {
+        let layered = self.layered(key)?;
+        Ok(layered.value.map(|setting| match setting {
+            Setting::Text(value) => Sourced {
+                value,
+                source: layered.source,
+            },
+            other => panic!("`{key}` is not a text setting: {other:?}"),
+        }))
     }
 
     /// The flag's value when given (clap parsed it), else the layers'.
@@ -543,6 +621,53 @@ gemini = "https://g.example"
         let err = relay_from("[relay]\nworkers = 0\n").unwrap_err();
         assert!(err.message.contains("relay.workers"), "{}", err.message);
         assert!(err.message.contains("config.toml"), "{}", err.message);
+    }
+
+    #[test]
+    fn oidc_keys_win_over_discovery_key_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[auth.oidc]\nclient_id = \"mine\"\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        };
+        let settings = Settings::resolve(&overrides).unwrap();
+        let doc = |json: &str| serde_json::from_str::<Discovery>(json).unwrap();
+        let d = doc(
+            r#"{"auth":{"oidc":{"issuer":"https://idp.example","client_id":"theirs","scopes":["openid","gateway"]}}}"#,
+        );
+        let c = settings.oidc_config(Some(&d)).unwrap();
+        assert_eq!(c.issuer, "https://idp.example");
+        assert_eq!(c.client_id, "mine");
+        assert_eq!(c.scopes, "openid gateway");
+        assert_eq!(c.resource, None);
+
+        let err = settings.oidc_config(None).unwrap_err();
+        assert!(err.message.contains("no OpenID issuer"), "{}", err.message);
+        assert!(err.hint.unwrap().contains("auth.oidc.issuer"));
+        // A gateway cannot send the login to a plain-http issuer on the network.
+        let err = settings
+            .oidc_config(Some(&doc(
+                r#"{"auth":{"oidc":{"issuer":"http://idp.example","client_id":"x"}}}"#,
+            )))
+            .unwrap_err();
+        assert!(err.message.contains("not https"), "{}", err.message);
+
+        std::fs::write(
+            &path,
+            "[auth.oidc]\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"c\"\n",
+        )
+        .unwrap();
+        let c = Settings::resolve(&overrides)
+            .unwrap()
+            .oidc_config(None)
+            .unwrap();
+        assert_eq!(c.issuer, "http://127.0.0.1:9");
+        assert_eq!(c.scopes, crate::oidc::DEFAULT_SCOPES);
+        std::fs::write(&path, "[auth.oidc]\nissuer = \"http://idp.example\"\n").unwrap();
+        let err = Settings::resolve(&overrides).unwrap_err().to_string();
+        assert!(err.contains("auth.oidc.issuer"), "{err}");
     }
 
     /// A choice setting converts to its enum by name: the table and the enum must list

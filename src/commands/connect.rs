@@ -29,6 +29,7 @@ use crate::runtime::{self, Threads};
 use crate::session::{self, render};
 use crate::settings::{Overrides, Settings};
 use crate::targets::{self, Ctx, Target};
+use crate::{auth::Scheme, provider_env, secrets};
 
 pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
@@ -45,7 +46,15 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         .then(|| Spinner::start(preflight::STEPS.len(), finished.clone()));
     let (tctx, preflight) = runtime::block_on(Threads::Current, async {
         tokio::join!(
-            session::context(&settings, p, args.identity, args.all_platforms),
+            session::context(
+                &settings,
+                p,
+                session::CtxOptions {
+                    identity: args.identity,
+                    all_platforms: args.all_platforms,
+                    replace_helpers: args.force,
+                },
+            ),
             async {
                 if check_gateway {
                     Some(preflight::check(&settings, preflight::CONNECT_BOUND, finished).await)
@@ -56,8 +65,11 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         )
     })?;
     drop(spinner);
-    let tctx = tctx?;
+    let mut tctx = tctx?;
     let preflight = preflight.as_ref();
+    if tctx.scheme.is_none() && preflight.is_some_and(|p| p.failed().is_none()) {
+        tctx.scheme = detect_scheme(&settings, p)?;
+    }
     let store = Store::open()?;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
     let selected = select(args, interactive)?;
@@ -106,6 +118,25 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         p.line("Check it with `anyray doctor`; undo it with `anyray disconnect`.");
     }
     Ok(())
+}
+
+/// Nothing says yet how the gateway wants the key (no `auth.scheme`, none in discovery,
+/// no detection at `login`, say because the gateway was not set then): with a stored
+/// key, find out now as `login` does (no tokens spent) and remember it, so the tools that
+/// need a credential helper get one.
+fn detect_scheme(settings: &Settings, p: &crate::output::Printer) -> Result<Option<Scheme>> {
+    let Some((key, _)) = secrets::load()? else {
+        return Ok(None);
+    };
+    let gw = &settings.gateway.value;
+    let plan = runtime::block_on(
+        Threads::Current,
+        provider_env::auth_plan(settings, gw, None, Some(key), true),
+    )??;
+    if let Some(note) = &plan.note {
+        p.warn(note);
+    }
+    Ok((plan.scheme_from == "detected").then_some(plan.scheme))
 }
 
 /// `--via relay` with the relay listening on the gateway's own address would point the

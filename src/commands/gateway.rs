@@ -39,7 +39,8 @@ pub(super) fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
         ));
     }
     // The keys first: the keyring blocks, so they are read before the runtime starts.
-    let key = secrets::load()?.map(|(key, _store)| key);
+    let key = super::sso::credential(ctx)?.map(|(key, _store)| key);
+    super::sso::warn_if_session_expires(ctx);
     let mut settings = settings;
     settings.relay.provider_keys = provider_keys(&settings)?;
     // relay.workers is within 1..=64 (checked when the settings were read). One worker is
@@ -225,7 +226,7 @@ fn check_listen(listen: SocketAddr, allow_remote: bool) -> Result<(), UserError>
 }
 
 fn check_config(settings: &Settings, ctx: &Context) -> Result<()> {
-    let stored = secrets::load()?;
+    let stored = super::sso::credential(ctx)?;
     let identity = match (&settings.identity_header, &stored) {
         (Some(header), Some((key, _))) => {
             Some(Identity::new(settings.relay.scheme, header, key.clone())?)

@@ -1,4 +1,5 @@
-//! `anyray login`: store the user's Anyray key (keyring, else a 0600 file).
+//! `anyray login`: store the user's Anyray key (keyring, else a 0600 file), or sign in
+//! with SSO (`--sso`, `--browser`: `super::sso`).
 
 use std::io::Read;
 
@@ -21,8 +22,13 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
     if let Some(provider) = args.provider {
         return store_provider_key(args, provider, ctx);
     }
+    if args.sso || args.browser {
+        return super::sso::login(args.browser, ctx);
+    }
     let token = read_token(args, ctx, "Anyray key:")?;
     let store = secrets::store(Account::Anyray, &token)?;
+    // One credential at a time: a key replaces an SSO session (revoked at the provider).
+    let replaced_sso = super::sso::replace_with_key(ctx)?;
     let scheme = detect_scheme(ctx, &token);
     let p = &ctx.printer;
     if p.json {
@@ -40,12 +46,21 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
             )),
             Store::Env { .. } => unreachable!("store never writes the environment"),
         }
+        if replaced_sso {
+            p.line("Your SSO session was signed out: the key replaces it.");
+        }
     }
     if let (false, Some((scheme, header, from))) = (p.json, &scheme) {
         p.line(format!(
             "The gateway takes your key {}, {from}.",
             super::gateway::describe(scheme, header)
         ));
+        if *scheme == Scheme::Key {
+            p.line(
+                "Claude Code and Codex get it from `anyray token`: run `anyray connect` (again, \
+                 if they are connected) to set that up.",
+            );
+        }
     }
     if envvars::get(envvars::ANYRAY_TOKEN).is_some() {
         p.warn("ANYRAY_TOKEN is set in your environment and takes precedence over the stored key");
@@ -146,17 +161,31 @@ fn read_token(args: &LoginArgs, ctx: &Context, prompt: &str) -> Result<Secret> {
 
 fn status(ctx: &Context) -> Result<()> {
     let found = secrets::load()?;
+    let sso = super::sso::status()?;
     let p = &ctx.printer;
     if p.json {
-        p.json(&json!({ "stored": found.is_some(), "store": found.as_ref().map(|(_, s)| s) }))?;
+        p.json(&json!({
+            "stored": found.is_some(),
+            "store": found.as_ref().map(|(_, s)| s),
+            "sso": sso.as_ref().map(|(doc, ..)| doc),
+        }))?;
     } else {
-        match &found {
-            Some((_, store)) => p.line(format!("Your Anyray key is in {store}.")),
-            None => p.line("No Anyray key is stored. Run `anyray login` to store one."),
+        if let Some((_, line, _)) = &sso {
+            p.line(line);
+        }
+        match (&found, &sso) {
+            (Some((_, store)), _) => p.line(format!("Your Anyray key is in {store}.")),
+            (None, None) => p.line(
+                "No Anyray key is stored and no SSO session. Run `anyray login` to store a key, \
+                 or `anyray login --sso` to sign in.",
+            ),
+            (None, Some(_)) => {}
         }
     }
-    match found {
-        Some(_) => Ok(()),
-        None => Err(SilentExit(ExitStatus::Problem).into()),
+    // Exit 1 when the tools would get no credential: nothing stored, or only an SSO
+    // session that has expired and cannot be renewed.
+    match (found, sso) {
+        (Some(_), _) | (None, Some((_, _, true))) => Ok(()),
+        _ => Err(SilentExit(ExitStatus::Problem).into()),
     }
 }

@@ -1,5 +1,5 @@
-//! `anyray logout`: remove the stored Anyray key (or, with `--provider`, your own key
-//! for that provider).
+//! `anyray logout`: remove the stored Anyray key and revoke and delete the SSO session
+//! (or, with `--provider`, remove your own key for that provider).
 
 use anyhow::Result;
 use serde_json::json;
@@ -18,14 +18,21 @@ pub(super) fn run(args: &LogoutArgs, ctx: &Context) -> Result<()> {
         None => (Account::Anyray, "your Anyray key".to_string()),
     };
     let removed = secrets::remove(account)?;
+    let sso = match args.provider {
+        None => super::sso::logout(ctx)?,
+        Some(_) => None,
+    };
     let p = &ctx.printer;
     if p.json {
-        p.json(&json!({ "removed": removed }))?;
+        p.json(&json!({ "removed": removed, "sso": sso }))?;
     } else if removed.is_empty() {
-        p.line(format!(
-            "No stored {} to remove.",
-            what.trim_start_matches("your ")
-        ));
+        // The SSO session's lines are already out (`sso::logout`).
+        if sso.is_none() {
+            p.line(format!(
+                "No stored {} to remove.",
+                what.trim_start_matches("your ")
+            ));
+        }
     } else {
         for store in &removed {
             p.line(format!("Removed {what} from {store}."));

@@ -19,7 +19,9 @@ pub mod generate;
 mod login;
 mod logout;
 mod run;
+mod sso;
 mod status;
+mod token;
 
 /// What every command receives: the global flags and the printer.
 pub struct Context<'a> {
@@ -62,6 +64,7 @@ pub(crate) fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
         Command::Run(args) => run::run(args, &ctx),
         Command::Login(args) => login::run(args, &ctx),
         Command::Logout(args) => logout::run(args, &ctx),
+        Command::Token(args) => token::run(args, &ctx),
         Command::Config(args) => config::run(args, &ctx),
         Command::Completions(args) => completions::run(args, &ctx),
         Command::Generate(args) => generate::run(args, &ctx),

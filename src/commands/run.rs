@@ -74,7 +74,7 @@ pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         .as_ref()
         .is_some_and(|s| s.value == Scheme::Header);
     let key = if args.relay || !header_scheme {
-        crate::secrets::load()?.map(|(key, _store)| key)
+        super::sso::credential(ctx)?.map(|(key, _store)| key)
     } else {
         None
     };

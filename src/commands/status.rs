@@ -20,7 +20,7 @@ pub(super) fn run(args: &StatusArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(ctx.overrides())?;
     let (tctx, gateway) = runtime::block_on(Threads::Current, async {
         tokio::join!(
-            session::context(&settings, &ctx.printer, false, false),
+            session::context(&settings, &ctx.printer, session::CtxOptions::default()),
             preflight::check(&settings, preflight::STATUS_BOUND, Arc::default()),
         )
     })?;

@@ -309,7 +309,7 @@ fn ensure_unchanged(path: &Path, planned: Option<&[u8]>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::{Format, KeyRecord};
+    use crate::connect::{Format, KeyRecord, Kind};
     use crate::edit::KeyPath;
 
     fn settings(url: &str) -> String {
@@ -329,6 +329,7 @@ mod tests {
                 prior: None,
                 written: url.into(),
                 seed: false,
+                kind: Kind::String,
             }],
             created_containers: vec![KeyPath::keys(["env"])],
         }

@@ -25,7 +25,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Format, TargetName};
+use super::{Format, Kind, TargetName};
 use crate::edit::{KeyPath, Scalar};
 use crate::error::UserError;
 use crate::fs_safe;
@@ -33,8 +33,10 @@ use crate::fs_safe;
 /// Bumped when the ledger's shape changes so that an older anyray must not use it:
 /// version 2 added the pending intent, which an older anyray would silently ignore;
 /// version 3 added targets (opencode, continue, aider, goose, zed, droid, crush) and a file format
-/// (dotenv) an older one cannot name.
-const VERSION: u32 = 3;
+/// (dotenv) an older one cannot name; version 4 added keys that hold a literal (a TOML
+/// array or integer) or must be absent ([`Kind`]), which an older one would treat as
+/// strings.
+const VERSION: u32 = 4;
 /// How long a second anyray waits for the first to finish changing files.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
 
@@ -139,6 +141,9 @@ pub struct KeyRecord {
     /// [`super::plan_disconnect`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub seed: bool,
+    /// A string (the default, not written), a literal, or a key that must be absent.
+    #[serde(default, skip_serializing_if = "Kind::is_string")]
+    pub kind: Kind,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

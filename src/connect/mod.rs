@@ -174,6 +174,66 @@ impl Format {
     }
 }
 
+/// What a wanted value is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A string: what almost every key anyray manages holds.
+    #[default]
+    String,
+    /// A value in the file's own syntax, in the editor's canonical form (a TOML array
+    /// `["token"]` or integer `5000`); only formats whose editor reads literals.
+    Literal,
+    /// The key must not be there (a tool refuses it beside a key anyray sets). Its
+    /// value, if any, is recorded as the prior and put back by `disconnect`.
+    Absent,
+}
+
+impl Kind {
+    pub(crate) fn is_string(&self) -> bool {
+        *self == Kind::String
+    }
+
+    /// The current value at `key` as this kind reads it.
+    fn get(self, doc: &dyn Editor, key: &KeyPath) -> Result<Option<edit::Scalar>, EditError> {
+        match self {
+            Kind::String => doc.get(key),
+            Kind::Literal | Kind::Absent => doc.get_literal(key),
+        }
+    }
+
+    /// Whether `now` is what anyray wrote (`written`).
+    fn holds(self, now: Option<&str>, written: &str) -> bool {
+        match self {
+            Kind::String | Kind::Literal => now == Some(written),
+            Kind::Absent => now.is_none(),
+        }
+    }
+
+    /// Writes `value` at `key`.
+    fn set(self, doc: &mut dyn Editor, key: &KeyPath, value: &str) -> Result<(), EditError> {
+        match self {
+            Kind::String => doc.set(key, value),
+            Kind::Literal => doc.set_literal(key, value),
+            Kind::Absent => doc.remove(key),
+        }
+    }
+
+    /// Puts back what `key` held before the first `connect`.
+    fn restore(
+        self,
+        doc: &mut dyn Editor,
+        key: &KeyPath,
+        prior: Option<&edit::Scalar>,
+    ) -> Result<(), EditError> {
+        match (self, prior) {
+            (_, None) => doc.remove(key),
+            (Kind::String, Some(prior)) => doc.restore(key, prior),
+            (Kind::Literal | Kind::Absent, Some(prior)) => doc.restore_literal(key, prior),
+        }
+    }
+}
+
 /// A value a target wants at a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Want {
@@ -181,6 +241,7 @@ pub struct Want {
     pub value: String,
     /// Written only because the key is absent, and the user's to change afterwards.
     pub seed: bool,
+    pub kind: Kind,
 }
 
 impl Want {
@@ -189,6 +250,23 @@ impl Want {
             key,
             value: value.into(),
             seed: false,
+            kind: Kind::String,
+        }
+    }
+
+    /// A literal in the file's syntax, in its editor's canonical form: see [`Kind::Literal`].
+    pub fn literal(key: KeyPath, value: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Literal,
+            ..Self::new(key, value)
+        }
+    }
+
+    /// The key must not be there: see [`Kind::Absent`].
+    pub fn absent(key: KeyPath) -> Self {
+        Self {
+            kind: Kind::Absent,
+            ..Self::new(key, "")
         }
     }
 
@@ -288,28 +366,53 @@ pub fn plan_connect(
     let current = spec
         .wants
         .iter()
-        .map(|want| doc.get(&want.key).map_err(|e| file_error(&spec.path, e)))
+        .map(|want| {
+            want.kind
+                .get(doc.as_ref(), &want.key)
+                .map_err(|e| file_error(&spec.path, e))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut edited = false;
     for (want, current) in spec.wants.iter().zip(current) {
-        let in_place = current.as_ref().is_some_and(|s| s.value == want.value);
-        for container in want.key.ancestors() {
-            if !doc.has_container(&container) && !created_containers.contains(&container) {
-                created_containers.push(container);
+        let in_place = want
+            .kind
+            .holds(current.as_ref().map(|s| s.value.as_str()), &want.value);
+        if want.kind != Kind::Absent {
+            for container in want.key.ancestors() {
+                if !doc.has_container(&container) && !created_containers.contains(&container) {
+                    created_containers.push(container);
+                }
             }
         }
         match record_keys.iter_mut().find(|k| k.key == want.key) {
-            Some(known) => known.written = want.value.clone(),
+            Some(known) => {
+                known.written = want.value.clone();
+                known.kind = want.kind;
+            }
             None => record_keys.push(KeyRecord {
                 key: want.key.clone(),
                 prior: current,
                 written: want.value.clone(),
                 seed: want.seed,
+                kind: want.kind,
             }),
         }
         if !in_place {
-            doc.set(&want.key, &want.value)
+            want.kind
+                .set(doc.as_mut(), &want.key, &want.value)
                 .map_err(|e| file_error(&spec.path, e))?;
+            edited = true;
+        }
+    }
+    // A container anyray created that removing an absent key left empty goes too (an
+    // empty Codex `auth` table would not load), innermost first.
+    for want in spec.wants.iter().filter(|w| w.kind == Kind::Absent) {
+        let mut parents: Vec<KeyPath> = want.key.ancestors().collect();
+        parents.reverse();
+        for parent in parents {
+            if !created_containers.contains(&parent) || !doc.remove_if_empty(&parent) {
+                break;
+            }
             edited = true;
         }
     }
@@ -426,10 +529,13 @@ pub fn plan_disconnect(
     let mut doc = parse_file(path, record.format, Some(bytes))?;
     let mut conflicts = Vec::new();
     for key in &record.keys {
-        let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
+        let now = key
+            .kind
+            .get(doc.as_ref(), &key.key)
+            .map_err(|e| file_error(path, e))?;
         let now_value = now.as_ref().map(|s| s.value.clone());
         let prior_value = key.prior.as_ref().map(|s| s.value.clone());
-        let changed = now_value.as_deref() != Some(key.written.as_str());
+        let changed = !key.kind.holds(now_value.as_deref(), &key.written);
         if changed && now_value != prior_value && !key.seed {
             conflicts.push(Conflict {
                 key: key.key.to_string(),
@@ -479,11 +585,9 @@ pub fn plan_disconnect(
                 continue;
             }
         }
-        let result = match &key.prior {
-            Some(prior) => doc.restore(&key.key, prior),
-            None => doc.remove(&key.key),
-        };
-        result.map_err(|e| file_error(path, e))?;
+        key.kind
+            .restore(doc.as_mut(), &key.key, key.prior.as_ref())
+            .map_err(|e| file_error(path, e))?;
     }
     for container in record.created_containers.iter().rev() {
         doc.remove_if_empty(container);
@@ -537,8 +641,14 @@ pub(crate) fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState
     };
     let mut in_place = 0;
     for want in &spec.wants {
-        match doc.get(&want.key) {
-            Ok(Some(s)) if s.value == want.value => in_place += 1,
+        match want.kind.get(doc.as_ref(), &want.key) {
+            Ok(now)
+                if want
+                    .kind
+                    .holds(now.as_ref().map(|s| s.value.as_str()), &want.value) =>
+            {
+                in_place += 1
+            }
             Ok(_) => {}
             Err(e) => return FileState::Invalid(format!("{:#}", file_error(&spec.path, e))),
         }

@@ -13,7 +13,7 @@ use crate::auth::{self, Credential, FixedHeaders, Scheme};
 use crate::discovery::{self, Discovery, Optimizer};
 use crate::gateway_url::{Provider, Routes};
 use crate::provider_env::{self, AuthPlan};
-use crate::secrets::{self, Secret, Store};
+use crate::secrets::{Secret, Store};
 use crate::settings::Via;
 
 /// The optimizer budget from the design; above it, every request may wait longer.
@@ -98,13 +98,16 @@ pub(super) async fn fetch_discovery(cx: &Cx) -> Option<Discovery> {
     }
 }
 
-/// The stored key. The keyring may block (a hung daemon), so off the async threads
-/// and within the bound.
-pub(super) async fn load_key(cx: &Cx) -> Result<Option<(Secret, Store)>, String> {
-    match tokio::time::timeout(cx.remaining(), tokio::task::spawn_blocking(secrets::load)).await {
-        Ok(Ok(Ok(key))) => Ok(key),
-        Ok(Ok(Err(err))) => Err(format!("{err:#}")),
-        Ok(Err(err)) => Err(err.to_string()),
+/// The current credential: the stored key, or the SSO session's access token (renewed
+/// when due, as `anyray token` would). Within the bound (a hung keyring daemon).
+pub(super) async fn load_key(
+    cx: &Cx,
+    client: &reqwest::Client,
+) -> Result<Option<(Secret, Store)>, String> {
+    let found = crate::oidc::session::credential(|| Ok(client.clone()));
+    match tokio::time::timeout(cx.remaining(), found).await {
+        Ok(Ok(key)) => Ok(key),
+        Ok(Err(err)) => Err(format!("{err:#}")),
         Err(_) => Err("the keyring did not answer in time".to_string()),
     }
 }

@@ -92,12 +92,13 @@ pub(crate) async fn check(
     }
 }
 
-/// Whether a gateway key is stored (the keyring may block: off the async threads).
+/// Whether a gateway key or an SSO session is stored (the keyring may block: off the
+/// async threads).
 async fn key_stored() -> bool {
-    matches!(
-        tokio::task::spawn_blocking(crate::secrets::load).await,
-        Ok(Ok(Some(_)))
-    )
+    let stored = || -> anyhow::Result<bool> {
+        Ok(crate::secrets::load()?.is_some() || crate::oidc::session::load()?.is_some())
+    };
+    matches!(tokio::task::spawn_blocking(stored).await, Ok(Ok(true)))
 }
 
 /// What the tools would meet while the gateway does not answer.

@@ -281,7 +281,7 @@ async fn gateway_chain(run: &Run) {
     };
     let (discovery, key) = tokio::join!(
         run.step(CheckId::Discovery, gateway::discovery(cx, &client)),
-        gateway::load_key(cx),
+        gateway::load_key(cx, &client),
     );
     let probe = gateway::Probe::new(cx, client, discovery.unwrap_or_default(), key).await;
     tokio::join!(

@@ -10,6 +10,8 @@
 //! stale `ANTHROPIC_BASE_URL`/`OPENAI_BASE_URL`, and an `ANTHROPIC_API_KEY` left beside
 //! `ANTHROPIC_AUTH_TOKEN`.
 
+use std::time::{Duration, Instant};
+
 use super::{CheckId, Env, Finding, Level};
 use crate::connect::TargetName;
 use crate::connect::{FileState, Store};
@@ -68,10 +70,138 @@ pub(super) fn check(settings: &Settings, env: &Env, discovery: Option<Discovery>
                 // Stale variables in this shell are the more urgent news than the rc files.
                 (TargetName::Shell, Ok(status)) => shell_env_warning(&ctx.endpoint, env)
                     .unwrap_or_else(|| from_status(check, &status, &ctx.endpoint)),
-                (_, Ok(status)) => from_status(check, &status, &ctx.endpoint),
+                (_, Ok(status)) => with_helper(
+                    from_status(check, &status, &ctx.endpoint),
+                    targets::get(name),
+                ),
             }
         })
         .collect()
+}
+
+/// How long doctor lets a credential helper run (the tools allow longer: Claude Code 10
+/// minutes, Codex its `timeout_ms`).
+const HELPER_BOUND: Duration = Duration::from_secs(5);
+
+/// The finding with the tool's credential helper run as the tool runs it, when it is
+/// anyray's (`anyray token`); a helper of the user's own is named, never run. The key it
+/// prints is never shown: only whether there was one.
+fn with_helper(finding: Finding, target: &dyn targets::Target) -> Finding {
+    let helper = match target.credential_helper() {
+        Ok(Some(helper)) => helper,
+        Ok(None) => return finding,
+        Err(err) => return finding.hint(format!("cannot read the credential helper: {err:#}")),
+    };
+    let mut detail: Vec<String> = finding.detail.iter().cloned().collect();
+    let setting = helper.setting;
+    if helper.anyray.is_none() {
+        detail.push(format!(
+            "{setting}: your own command (doctor does not run it)"
+        ));
+        return finding.detail(detail.join("\n"));
+    }
+    let target = target.name();
+    match run_helper(&helper.run, HELPER_BOUND) {
+        Ok(took) => {
+            detail.push(format!(
+                "{setting}: `anyray token` printed a key in {} ms",
+                took.as_millis()
+            ));
+            finding.detail(detail.join("\n"))
+        }
+        Err(why) => {
+            let missing = helper.anyray.as_deref().and_then(targets::helper::unusable);
+            let hint = match missing {
+                Some(_) => format!("run `anyray connect {target}` to point it at this anyray"),
+                None => "run `anyray token` to see the same; `anyray login` stores a key".into(),
+            };
+            Finding::fail(finding.id, format!("{setting} fails: {why}"))
+                .detail(detail.join("\n"))
+                .hint(hint)
+        }
+    }
+}
+
+/// Runs a credential helper the way its tool does (Claude Code: `/bin/sh -c`, stdin
+/// closed; Codex: the program itself, no shell, its timeout), in the current directory,
+/// bounded by `bound`. `Ok` with how long it took when it exited 0 and printed something.
+fn run_helper(run: &targets::helper::Run, bound: Duration) -> Result<Duration, String> {
+    use std::process::{Command, Stdio};
+    let (mut cmd, limit) = match run {
+        targets::helper::Run::Shell { command } => {
+            let mut cmd = if cfg!(windows) {
+                let mut cmd = Command::new("cmd");
+                cmd.arg("/C");
+                cmd
+            } else {
+                let mut cmd = Command::new("/bin/sh");
+                cmd.arg("-c");
+                cmd
+            };
+            cmd.arg(command);
+            (cmd, bound)
+        }
+        targets::helper::Run::Exec {
+            program,
+            args,
+            timeout,
+        } => {
+            let mut cmd = Command::new(program);
+            cmd.args(args);
+            (cmd, bound.min(*timeout))
+        }
+    };
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start it: {e}"))?;
+    // Read both pipes on threads so a chatty helper cannot block on a full pipe.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {} s", limit.as_secs()));
+            }
+            Err(e) => return Err(format!("cannot wait for it: {e}")),
+        }
+    };
+    let took = started.elapsed();
+    let printed = stdout.join().unwrap_or_default();
+    let said = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    let said = said
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    if !status.success() {
+        let code = status
+            .code()
+            .map_or("a signal".to_string(), |c| c.to_string());
+        return Err(format!("exited {code}: {said}")
+            .trim_end_matches(": ")
+            .to_string());
+    }
+    if printed.iter().all(u8::is_ascii_whitespace) {
+        return Err("it printed nothing".into());
+    }
+    Ok(took)
 }
 
 fn file_state(state: &FileState) -> &str {

@@ -200,6 +200,20 @@ pub trait Editor {
     fn set(&mut self, path: &KeyPath, value: &str) -> Result<(), EditError>;
     /// Puts back a value exactly as it was written before.
     fn restore(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError>;
+    /// The value at `path` whatever its type, its `value` in the editor's canonical
+    /// literal form (`["token"]`, `5000`, `"text"`), for [`crate::connect::Kind::Literal`]
+    /// and [`crate::connect::Kind::Absent`] keys. Formats without literals refuse.
+    fn get_literal(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError> {
+        Err(no_literals(path))
+    }
+    /// Sets `path` to the literal `text` (canonical form), replacing any value there.
+    fn set_literal(&mut self, path: &KeyPath, _text: &str) -> Result<(), EditError> {
+        Err(no_literals(path))
+    }
+    /// Puts back a value [`Self::get_literal`] read, exactly as it was written.
+    fn restore_literal(&mut self, path: &KeyPath, _prior: &Scalar) -> Result<(), EditError> {
+        Err(no_literals(path))
+    }
     /// Removes the value at `path` (a named list entry is removed whole). Absent is fine.
     fn remove(&mut self, path: &KeyPath) -> Result<(), EditError>;
     /// Whether a container (object, table, list) exists at `path`.
@@ -208,6 +222,14 @@ pub trait Editor {
     fn remove_if_empty(&mut self, path: &KeyPath) -> bool;
     /// The whole document as text, including a BOM it had.
     fn render(&self) -> String;
+}
+
+fn no_literals(path: &KeyPath) -> EditError {
+    EditError::at(
+        None,
+        format!("`{path}`: this file format takes only string values"),
+    )
+    .with_hint("this is a bug in anyray's target definition; please report it")
 }
 
 /// Splits a UTF-8 byte order mark off the text; editors put it back on render.

@@ -121,17 +121,20 @@ impl TomlDoc {
         Ok(table)
     }
 
-    fn put(&mut self, path: &KeyPath, mut value: Value) -> Result<(), EditError> {
+    /// Sets `path` to `value`, keeping the replaced value's decor. What it replaces must
+    /// be a string, or with `any_value` any value (never a table).
+    fn put(&mut self, path: &KeyPath, mut value: Value, any_value: bool) -> Result<(), EditError> {
         path.check_steps("TOML", false)?;
         let (last, parents) = path.segs().split_last().expect("a path has a key");
         let table = self.table_mut(parents)?;
         match table.get_mut(key(last)) {
             Some(item) => {
                 let found = describe(item);
+                let expected = if any_value { "a value" } else { "a string" };
                 let old = item
                     .as_value()
-                    .filter(|v| v.is_str())
-                    .ok_or_else(|| EditError::unexpected(path, &found, "a string"))?;
+                    .filter(|v| any_value || v.is_str())
+                    .ok_or_else(|| EditError::unexpected(path, &found, expected))?;
                 *value.decor_mut() = old.decor().clone();
                 *item = Item::Value(value);
             }
@@ -141,6 +144,39 @@ impl TomlDoc {
         }
         Ok(())
     }
+}
+
+/// A value in one canonical spelling, whatever its source formatting: strings in basic
+/// quotes, arrays and inline tables with toml_edit's default spacing, no comments.
+fn canonical(value: &Value) -> String {
+    /// The same value built afresh, so it has toml_edit's default spelling throughout.
+    fn fresh(value: &Value) -> Value {
+        match value {
+            Value::String(s) => Value::from(s.value().as_str()),
+            Value::Integer(i) => Value::from(*i.value()),
+            Value::Float(f) => Value::from(*f.value()),
+            Value::Boolean(b) => Value::from(*b.value()),
+            Value::Datetime(d) => Value::from(*d.value()),
+            Value::Array(items) => Value::Array(items.iter().map(fresh).collect()),
+            Value::InlineTable(table) => Value::InlineTable(
+                table
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), fresh(v)))
+                    .collect(),
+            ),
+        }
+    }
+    let mut value = fresh(value);
+    value.decor_mut().clear();
+    value.to_string()
+}
+
+/// Parses a literal anyray writes or restores.
+fn literal(path: &KeyPath, text: &str) -> Result<Value, EditError> {
+    text.parse::<Value>().map_err(|e| {
+        EditError::at(None, format!("`{path}`: {text:?} is not a TOML value: {e}"))
+            .with_hint("this is a bug in anyray; please report it")
+    })
 }
 
 impl Editor for TomlDoc {
@@ -163,7 +199,34 @@ impl Editor for TomlDoc {
     }
 
     fn set(&mut self, path: &KeyPath, value: &str) -> Result<(), EditError> {
-        self.put(path, Value::from(value))
+        self.put(path, Value::from(value), false)
+    }
+
+    fn get_literal(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError> {
+        path.check_steps("TOML", false)?;
+        let (last, parents) = path.segs().split_last().expect("a path has a key");
+        let Some(item) = self.table(parents)?.and_then(|t| t.get(key(last))) else {
+            return Ok(None);
+        };
+        let value = item
+            .as_value()
+            .ok_or_else(|| self.unexpected(path.segs(), item, "a value"))?;
+        let mut raw = value.clone();
+        raw.decor_mut().clear();
+        Ok(Some(Scalar {
+            value: canonical(value),
+            raw: raw.to_string(),
+        }))
+    }
+
+    fn set_literal(&mut self, path: &KeyPath, text: &str) -> Result<(), EditError> {
+        let value = literal(path, text)?;
+        self.put(path, value, true)
+    }
+
+    fn restore_literal(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError> {
+        let value = literal(path, &prior.raw)?;
+        self.put(path, value, true)
     }
 
     fn restore(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError> {
@@ -173,7 +236,7 @@ impl Editor for TomlDoc {
             .ok()
             .filter(|v| v.as_str() == Some(prior.value.as_str()))
             .unwrap_or_else(|| Value::from(prior.value.as_str()));
-        self.put(path, value)
+        self.put(path, value, false)
     }
 
     fn remove(&mut self, path: &KeyPath) -> Result<(), EditError> {
@@ -303,6 +366,48 @@ mod tests {
             assert!(doc.remove_if_empty(&container), "{container}");
         }
         assert_eq!(doc.render(), text);
+    }
+
+    #[test]
+    fn literals_read_canonically_and_restore_exactly() {
+        let text = "[p]\nargs = [ 'a',\"b\" ] # mine\nt = 0x10\ns = 'x'\n";
+        let mut doc = parse(text).unwrap();
+        let args = KeyPath::keys(["p", "args"]);
+        let prior = doc.get_literal(&args).unwrap().unwrap();
+        assert_eq!(prior.value, r#"["a", "b"]"#);
+        assert_eq!(prior.raw, r#"[ 'a',"b" ]"#);
+        let t = doc
+            .get_literal(&KeyPath::keys(["p", "t"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.value.as_str(), t.raw.as_str()), ("16", "0x10"));
+        let s = doc
+            .get_literal(&KeyPath::keys(["p", "s"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.value, "\"x\"");
+        assert!(doc.get_literal(&KeyPath::keys(["p"])).is_err(), "a table");
+        assert_eq!(
+            doc.get_literal(&KeyPath::keys(["p", "none"])).unwrap(),
+            None
+        );
+
+        doc.set_literal(&args, r#"["token"]"#).unwrap();
+        assert_eq!(
+            doc.get_literal(&args).unwrap().unwrap().value,
+            r#"["token"]"#
+        );
+        assert!(
+            doc.render().contains("args = [\"token\"] # mine\n"),
+            "{}",
+            doc.render()
+        );
+        doc.set_literal(&KeyPath::keys(["p", "n"]), "5000").unwrap();
+        assert!(doc.render().contains("n = 5000\n"), "{}", doc.render());
+        doc.remove(&KeyPath::keys(["p", "n"])).unwrap();
+        doc.restore_literal(&args, &prior).unwrap();
+        assert_eq!(doc.render(), text);
+        assert!(doc.set_literal(&args, "not toml [").is_err());
     }
 
     #[test]

@@ -31,11 +31,21 @@ pub(crate) use status::{StatusReport, report as status};
 pub(crate) async fn context(
     settings: &Settings,
     printer: &Printer,
-    identity: bool,
-    all_platforms: bool,
+    options: CtxOptions,
 ) -> Result<Ctx> {
     let env = provider_env::resolve(settings, printer).await?;
-    Ok(ctx_of(settings, env, identity, all_platforms))
+    Ok(ctx_of(settings, env, options))
+}
+
+/// `connect`'s flags that shape the targets' context (all off for `status` and doctor).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CtxOptions {
+    /// `--identity`: send the identity header where a tool can.
+    pub identity: bool,
+    /// `--all-platforms`: editor terminal env for every OS.
+    pub all_platforms: bool,
+    /// `--force`: replace a credential helper of the user's own.
+    pub replace_helpers: bool,
 }
 
 /// The targets' context with what discovery said, without asking the gateway (doctor's
@@ -44,17 +54,11 @@ pub(crate) fn offline_context(settings: &Settings, discovery: Option<Discovery>)
     ctx_of(
         settings,
         provider_env::tool_env(settings, discovery),
-        false,
-        false,
+        CtxOptions::default(),
     )
 }
 
-fn ctx_of(
-    settings: &Settings,
-    env: provider_env::ToolEnv,
-    identity: bool,
-    all_platforms: bool,
-) -> Ctx {
+fn ctx_of(settings: &Settings, env: provider_env::ToolEnv, options: CtxOptions) -> Ctx {
     let discovered = env
         .discovery
         .as_ref()
@@ -64,10 +68,13 @@ fn ctx_of(
         via: env.via,
         routes: env.routes,
         vars: env.vars,
-        identity_header: identity_header(settings, identity, discovered),
+        identity_header: identity_header(settings, options.identity, discovered),
         headers: env.headers,
         need_relay: env.need_relay,
-        all_platforms,
+        all_platforms: options.all_platforms,
+        scheme: env.scheme,
+        program: crate::paths::own_program(),
+        replace_helpers: options.replace_helpers,
     }
 }
 

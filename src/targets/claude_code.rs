@@ -12,8 +12,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{Ctx, Detection, Effective, Target, TargetPlan, detect, no_proxy_wants, truthy};
-use crate::auth::FixedHeaders;
+use super::{
+    Ctx, Detection, Effective, Target, TargetPlan, detect, helper, no_proxy_wants, truthy,
+};
+use crate::auth::{FixedHeaders, Scheme};
 use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
 use crate::edit::KeyPath;
@@ -167,6 +169,68 @@ fn custom_headers(
     Ok(Some(lines.join("\n")))
 }
 
+/// Where Claude Code reads the command that prints its API key.
+const API_KEY_HELPER: &str = "apiKeyHelper";
+
+fn helper_key() -> KeyPath {
+    KeyPath::keys([API_KEY_HELPER])
+}
+
+/// In the `key` scheme, straight to the gateway: `apiKeyHelper` runs `anyray token`, so
+/// Claude Code sends the key (as `Authorization: Bearer` and `x-api-key`) and no file
+/// holds it. A helper of the user's own stays unless `--force`; one of anyray's that
+/// runs another anyray (moved, deleted) is repointed.
+fn helper_want(ctx: &Ctx, file: &std::path::Path, notes: &mut Vec<String>) -> Result<Option<Want>> {
+    let current = connect::read_value(file, Format::Json, &helper_key())?;
+    let anyray = current.as_deref().and_then(helper::anyray_in_shell_command);
+    if !ctx.wants_helpers() {
+        if anyray.is_some() && ctx.scheme == Some(Scheme::Header) {
+            notes.push(format!(
+                "{API_KEY_HELPER} still runs `anyray token` from an earlier connect, but the \
+                 gateway now takes your key in a header: run `anyray disconnect claude-code`, \
+                 then connect again"
+            ));
+        }
+        return Ok(None);
+    }
+    let ours = helper::shell_command(&ctx.program);
+    match (&current, &anyray) {
+        (Some(theirs), None) if *theirs != ours && !ctx.replace_helpers => {
+            notes.push(format!(
+                "your own {API_KEY_HELPER} stays and gives Claude Code its key; `anyray connect \
+                 claude-code --force` replaces it with `anyray token` (disconnect puts yours back)"
+            ));
+            return Ok(None);
+        }
+        (_, Some(old)) if *old != ctx.program => {
+            if let Some(why) = helper::unusable(old) {
+                notes.push(format!(
+                    "{API_KEY_HELPER} ran {}, which {why}: it now runs {}",
+                    old.display(),
+                    ctx.program.display()
+                ));
+            }
+        }
+        _ => {}
+    }
+    notes.push(format!(
+        "Claude Code gets your key from `anyray token` ({API_KEY_HELPER}); no file holds it"
+    ));
+    Ok(Some(Want::new(helper_key(), ours)))
+}
+
+/// The `apiKeyHelper` in the user's settings, as Claude Code runs it.
+fn current_helper() -> Result<Option<helper::Helper>> {
+    let Some(command) = connect::read_value(&settings_file()?, Format::Json, &helper_key())? else {
+        return Ok(None);
+    };
+    Ok(Some(helper::Helper {
+        setting: API_KEY_HELPER,
+        anyray: helper::anyray_in_shell_command(&command),
+        run: helper::Run::Shell { command },
+    }))
+}
+
 impl Target for ClaudeCode {
     fn name(&self) -> TargetName {
         TargetName::ClaudeCode
@@ -203,6 +267,9 @@ impl Target for ClaudeCode {
             );
         }
         let mut wants = vec![Want::new(env_key(mode.var()), url)];
+        if mode == Mode::Anthropic {
+            wants.extend(helper_want(ctx, &file, &mut plan.notes)?);
+        }
         if let Some(value) = custom_headers(&file, &ctx.headers, mode.provider())? {
             wants.push(Want::new(env_key(CUSTOM_HEADERS), value));
         }
@@ -214,6 +281,10 @@ impl Target for ClaudeCode {
             wants,
         });
         Ok(plan)
+    }
+
+    fn credential_helper(&self) -> Result<Option<helper::Helper>> {
+        current_helper()
     }
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {

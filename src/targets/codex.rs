@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{Ctx, Detection, Effective, LeftoverTable, Target, TargetPlan, detect};
+use super::{Ctx, Detection, Effective, LeftoverTable, Target, TargetPlan, detect, helper};
 use crate::auth::FixedHeaders;
 use crate::connect::TargetName;
 use crate::connect::{self, FileSpec, Format, Want};
@@ -111,19 +111,158 @@ fn env_key(file: &Path) -> Result<String> {
     Ok(from.unwrap_or_else(|| DEFAULT_ENV_KEY.to_string()))
 }
 
+/// Where our provider gets the gateway key from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KeySource {
+    /// The environment variable the user's provider read (`env_key`).
+    Env(String),
+    /// `anyray token`, run by Codex (`[model_providers.anyray.auth]`).
+    Command(PathBuf),
+}
+
+/// The keys Codex refuses beside `auth` ("provider auth cannot be combined with …",
+/// model-provider-info `validate`).
+const AUTH_CONFLICTS: [&str; 3] = [
+    "env_key",
+    "experimental_bearer_token",
+    "requires_openai_auth",
+];
+/// How long Codex waits for `anyray token` (its default is 5 s; a keyring that must be
+/// unlocked can take longer).
+const AUTH_TIMEOUT_MS: u64 = 10_000;
+/// How often Codex runs it again (its default; it also does after a 401).
+const AUTH_REFRESH_MS: u64 = 300_000;
+/// The first Codex with provider auth commands (openai/codex#16288, 0.118.0).
+const AUTH_SINCE: (u64, u64, u64) = (0, 118, 0);
+
+/// The keys of the `auth` table anyray writes.
+const AUTH_KEYS: [&str; 4] = ["command", "args", "timeout_ms", "refresh_interval_ms"];
+
+fn auth_key(key: &str) -> KeyPath {
+    KeyPath::keys(["model_providers", PROVIDER_ID, "auth", key])
+}
+
 /// The keys that select our provider and describe it: what `connect` writes and what
 /// `anyray run` passes as `-c` overrides. `profile` is the active profile that sets its
 /// own `model_provider` (see the module docs).
-fn provider_wants(url: &str, env_key: &str, profile: Option<&str>) -> Vec<Want> {
+fn provider_wants(url: &str, key: &KeySource, profile: Option<&str>) -> Vec<Want> {
     let mut wants = vec![Want::new(selected_provider(), PROVIDER_ID)];
     wants.extend(profile.map(|p| Want::new(profile_provider(p), PROVIDER_ID)));
     wants.extend([
         Want::new(provider_key(PROVIDER_ID, "name"), PROVIDER_NAME),
         Want::new(provider_key(PROVIDER_ID, "base_url"), url),
         Want::new(provider_key(PROVIDER_ID, "wire_api"), "responses"),
-        Want::new(provider_key(PROVIDER_ID, "env_key"), env_key),
     ]);
+    match key {
+        KeySource::Env(var) => wants.push(Want::new(provider_key(PROVIDER_ID, "env_key"), var)),
+        KeySource::Command(program) => {
+            wants.extend(
+                AUTH_CONFLICTS.map(|conflict| Want::absent(provider_key(PROVIDER_ID, conflict))),
+            );
+            let args = toml_edit::Value::from_iter([helper::TOKEN_ARG]).to_string();
+            wants.extend([
+                Want::new(auth_key("command"), program.display().to_string()),
+                Want::literal(auth_key("args"), args),
+                Want::literal(auth_key("timeout_ms"), AUTH_TIMEOUT_MS.to_string()),
+                Want::literal(auth_key("refresh_interval_ms"), AUTH_REFRESH_MS.to_string()),
+            ]);
+        }
+    }
     wants
+}
+
+/// The installed Codex's version (`codex --version`: `codex-cli 0.169.0`); `None` when
+/// there is no `codex` on PATH or it does not say in 5 s.
+fn installed_version() -> Option<(u64, u64, u64)> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("codex")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while child.try_wait().ok()?.is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+    parse_version(&out)
+}
+
+/// `codex-cli 0.169.0` (or `codex 0.118.0-alpha.2`) → `(0, 169, 0)`.
+fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let word = text
+        .split_whitespace()
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
+    let mut parts = word.split(['.', '-', '+']).map(|p| p.parse::<u64>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+/// Where our provider gets the key: `anyray token` in the `key` scheme straight to the
+/// gateway, unless the installed Codex is too old for `auth` (it would refuse to load
+/// the config: `deny_unknown_fields`); else the variable the user's provider read.
+fn key_source(ctx: &Ctx, env_key: String, notes: &mut Vec<String>) -> KeySource {
+    if !ctx.wants_helpers() {
+        return KeySource::Env(env_key);
+    }
+    if let Some(version) = installed_version().filter(|v| *v < AUTH_SINCE) {
+        notes.push(format!(
+            "Codex {}.{}.{} predates provider auth commands (0.118.0), so it reads the gateway \
+             key from ${env_key}: upgrade Codex and connect again to have it run `anyray \
+             token`, or use `anyray run -- codex`",
+            version.0, version.1, version.2
+        ));
+        return KeySource::Env(env_key);
+    }
+    notes.push(
+        "Codex gets your key from `anyray token` (model_providers.anyray.auth); no file holds it"
+            .into(),
+    );
+    KeySource::Command(ctx.program.clone())
+}
+
+/// Our provider's `auth` command as Codex runs it, if the config has one.
+fn current_helper() -> Result<Option<helper::Helper>> {
+    let file = config_file()?;
+    let Some(command) = read(&file, &auth_key("command"))? else {
+        return Ok(None);
+    };
+    let text = crate::fs_safe::read_optional(&file)?.unwrap_or_default();
+    let doc: toml_edit::DocumentMut = String::from_utf8_lossy(&text)
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let auth = &doc["model_providers"][PROVIDER_ID]["auth"];
+    let args: Vec<String> = auth["args"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let timeout = auth["timeout_ms"]
+        .as_integer()
+        .and_then(|ms| u64::try_from(ms).ok())
+        .unwrap_or(5_000);
+    let program = PathBuf::from(&command);
+    let anyray =
+        (args == [helper::TOKEN_ARG] && helper::is_anyray(&program)).then(|| program.clone());
+    Ok(Some(helper::Helper {
+        setting: "model_providers.anyray.auth",
+        anyray,
+        run: helper::Run::Exec {
+            program,
+            args,
+            timeout: std::time::Duration::from_millis(timeout),
+        },
+    }))
 }
 
 /// `http_headers` in our provider table: the fixed headers of the OpenAI route (Codex
@@ -183,8 +322,14 @@ pub(super) fn run_args(routes: &Routes, headers: &FixedHeaders) -> Vec<OsString>
         .as_deref()
         .and_then(|file| provider_profile(file).ok().flatten())
         .filter(|p| !p.contains('.'));
-    provider_wants(url, &env_key, profile.as_deref())
+    // A connected config whose provider runs `anyray token` gets the key from it; an
+    // `env_key` override beside that `auth` would make Codex refuse the config.
+    let has_auth = file
+        .as_deref()
+        .is_some_and(|file| read(file, &auth_key("command")).ok().flatten().is_some());
+    provider_wants(url, &KeySource::Env(env_key), profile.as_deref())
         .into_iter()
+        .filter(|want| !(has_auth && want.key == provider_key(PROVIDER_ID, "env_key")))
         .chain(header_wants(headers))
         .flat_map(|want| {
             // `-c` takes a dotted key and a TOML value: quote strings as TOML does.
@@ -232,7 +377,13 @@ impl Target for Codex {
                 names.join(", ")
             ));
         }
-        let mut wants = provider_wants(url, &env_key, profile.as_deref());
+        let key = key_source(ctx, env_key.clone(), &mut plan.notes);
+        let mut wants = provider_wants(url, &key, profile.as_deref());
+        if matches!(key, KeySource::Env(_)) && current_helper()?.is_some_and(|h| h.anyray.is_some())
+        {
+            // Connected in the `key` scheme before: Codex refuses `auth` beside `env_key`.
+            wants.extend(AUTH_KEYS.map(|k| Want::absent(auth_key(k))));
+        }
         wants.extend(header_wants(&ctx.headers));
         if let Some(header) = &ctx.identity_header {
             wants.push(Want::new(
@@ -244,9 +395,11 @@ impl Target for Codex {
                 envvars::ANYRAY_TOKEN
             ));
         }
-        plan.notes.push(format!(
-            "Codex reads your API key from ${env_key}, as before"
-        ));
+        if let KeySource::Env(_) = key {
+            plan.notes.push(format!(
+                "Codex reads your API key from ${env_key}, as before"
+            ));
+        }
         plan.files.push(FileSpec {
             path: file,
             format: Format::Toml,
@@ -284,6 +437,10 @@ impl Target for Codex {
             why: "Codex refuses to load a provider without a name",
             without: doc.to_string().into_bytes(),
         })
+    }
+
+    fn credential_helper(&self) -> Result<Option<helper::Helper>> {
+        current_helper()
     }
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::auth::FixedHeaders;
+use crate::auth::{FixedHeaders, Scheme};
 use crate::connect::{self, FileSpec, TargetName};
 use crate::gateway_url::{GatewayUrl, Provider, Routes};
 use crate::paths::display_path;
@@ -24,6 +24,7 @@ mod declared;
 mod droid;
 mod gemini;
 mod goose;
+pub(crate) mod helper;
 mod opencode;
 mod shell;
 mod vscode;
@@ -48,6 +49,21 @@ pub(crate) struct Ctx {
     pub need_relay: Vec<Provider>,
     /// Write editor terminal env for every OS, not only this one.
     pub all_platforms: bool,
+    /// How the gateway wants the key (`None`: unknown). In the `key` scheme, with tools
+    /// pointed straight at the gateway, the tools that run a credential helper get one.
+    pub scheme: Option<Scheme>,
+    /// The anyray program the tools' credential helpers run (`anyray token`).
+    pub program: PathBuf,
+    /// Replace a credential helper of the user's own with anyray's (`connect --force`).
+    pub replace_helpers: bool,
+}
+
+impl Ctx {
+    /// Whether the tools must fetch the gateway key themselves: the `key` scheme, straight
+    /// to the gateway (the relay adds the key itself).
+    pub(crate) fn wants_helpers(&self) -> bool {
+        self.scheme == Some(Scheme::Key) && self.via == Via::Direct
+    }
 }
 
 /// The targets named on the command line, each once, in the order given.
@@ -130,6 +146,11 @@ pub(crate) trait Target: Sync {
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan>;
     /// What the tool will use now.
     fn effective(&self, ctx: &Ctx) -> Result<Effective>;
+    /// The credential helper the tool's settings name now (anyray's or the user's), for
+    /// doctor to run as the tool would.
+    fn credential_helper(&self) -> Result<Option<helper::Helper>> {
+        Ok(None)
+    }
     /// After `disconnect` restored `path` key by key to `bytes`: a table anyray created
     /// that is left holding only the user's keys, which the tool cannot load (Codex: a
     /// provider without `name`).

@@ -3,7 +3,8 @@
   requests LOG --from N [filters] [--min K] [--max K] [--what TEXT]
       Checks the requests a fake gateway appended to LOG (its --log JSON lines) after
       line N. Filters: --method M, --path P, --case C (x-e2e-case header), --ua PREFIX
-      (user-agent), --header NAME=VALUE, --has-header NAME, --lacks-header NAME. Exits 1
+      (user-agent), --header NAME=VALUE, --has-header NAME, --lacks-header NAME, --sub S
+      (the subject of the verified JWT access token the fake logged). Exits 1
       with what was seen when the count of matches is outside [--min, --max].
   free-port                     prints a free loopback TCP port
   wait-port PORT SECS           waits until 127.0.0.1:PORT accepts a connection
@@ -58,6 +59,8 @@ def matches(req, args):
         return False
     if any(name.lower() in headers for name in args.lacks_header):
         return False
+    if args.sub and req.get("sub") != args.sub:
+        return False
     return True
 
 
@@ -65,6 +68,8 @@ def describe(req):
     h = req.get("headers") or {}
     query = f"?{req['query']}" if req.get("query") else ""
     tags = [f"ua={h.get('user-agent', '-')[:40]}"]
+    if req.get("sub"):
+        tags.append(f"sub={req['sub']}")
     for name in ("x-e2e-case", "x-anyray-key"):
         if name in h:
             tags.append(f"{name}={'<set>' if name == 'x-anyray-key' else h[name]}")
@@ -220,6 +225,7 @@ def main():
     p.add_argument("--header", action="append", default=[])
     p.add_argument("--has-header", action="append", default=[])
     p.add_argument("--lacks-header", action="append", default=[])
+    p.add_argument("--sub")
     p.add_argument("--min", type=int, default=1)
     p.add_argument("--max", type=int)
     p.add_argument("--what")

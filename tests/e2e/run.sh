@@ -18,7 +18,9 @@
 # ANYRAY_E2E_STEPS picks the parts to run: `core` (steps 1-11: Claude Code, Codex, the
 # SDKs, the shells), `tools` (step 12: the other AI tools, tools.sh), default both;
 # ANYRAY_E2E_TOOLS narrows step 12 to some tools (e.g. "opencode aider").
-# ANYRAY_E2E_ONLY=gateways runs only the LiteLLM and header-routing steps (gateways.sh).
+# ANYRAY_E2E_ONLY=gateways runs only the LiteLLM and header-routing steps (gateways.sh);
+# ANYRAY_E2E_ONLY=helpers only the credential-helper step (helpers.sh);
+# ANYRAY_E2E_ONLY=sso only the SSO step (sso.sh).
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -116,6 +118,15 @@ install_litellm() {
   say "LiteLLM $("$dir/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))')"
 }
 
+# The certified OpenID provider the SSO steps sign in at (sso.sh), pinned by
+# tests/oidc/package-lock.json; its scripts are copied next to its node_modules.
+install_oidc() {
+  npm_dir oidc "$REPO/tests/oidc" npm ci
+  cp "$REPO/tests/oidc/provider.mjs" "$REPO/tests/oidc/approve-device.mjs" "$DIR/"
+  E2E_OIDC=$DIR
+  say "oidc-provider $(node -p "require('$DIR/node_modules/oidc-provider/package.json').version")"
+}
+
 build() {
   say "building anyray and the fake gateway"
   (cd "$REPO" && cargo build --locked --quiet --bin anyray --bin fake_gateway)
@@ -129,7 +140,7 @@ build() {
 
 # Runs suite.sh with nothing but loopback to talk to.
 run_suite() {
-  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE E2E_TOOLS E2E_AIDER E2E_STEPS E2E_LITELLM
+  export E2E_PY E2E_BIN E2E_ANYRAY E2E_FAKE E2E_TOOLS E2E_AIDER E2E_STEPS E2E_LITELLM E2E_OIDC
   export ANYRAY_E2E_TOOLS=${ANYRAY_E2E_TOOLS:-}
   unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
   export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
@@ -167,6 +178,7 @@ main() {
   install_sdks
   if [[ " $E2E_STEPS " == *" tools "* ]]; then install_tools; fi
   install_litellm
+  install_oidc
   exec 9>&-
   build
   run_suite

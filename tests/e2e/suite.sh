@@ -14,6 +14,10 @@ source "$E2E_DIR/lib.sh"
 source "$E2E_DIR/tools.sh"
 # shellcheck source=tests/e2e/gateways.sh
 source "$E2E_DIR/gateways.sh"
+# shellcheck source=tests/e2e/helpers.sh
+source "$E2E_DIR/helpers.sh"
+# shellcheck source=tests/e2e/sso.sh
+source "$E2E_DIR/sso.sh"
 
 : "${E2E_PY:?}" "${E2E_BIN:?}" "${E2E_ANYRAY:?}" "${E2E_FAKE:?}"
 
@@ -584,8 +588,20 @@ main() {
   start_fake prior "$PRIOR_TEXT" --no-discovery || exit 1
   echo "e2e: org gateway ${URLS[gateway]}, provider ${URLS[provider]}, prior ${URLS[prior]}"
   probe_commands
-  litellm_boot
+  [[ ${ANYRAY_E2E_ONLY:-} == helpers || ${ANYRAY_E2E_ONLY:-} == sso ]] || litellm_boot
 
+  if [[ ${ANYRAY_E2E_ONLY:-} == helpers ]]; then
+    step_helpers
+    summary
+    [[ $FAILED == 0 ]]
+    return
+  fi
+  if [[ ${ANYRAY_E2E_ONLY:-} == sso ]]; then
+    step_sso
+    summary
+    [[ $FAILED == 0 ]]
+    return
+  fi
   if [[ ${ANYRAY_E2E_ONLY:-} == gateways ]]; then
     step_gateways
     summary
@@ -605,6 +621,8 @@ main() {
     step_profile
     step_run
     step_gateways
+    step_helpers
+    step_sso
   fi
   if [[ " ${E2E_STEPS:-core tools} " == *" tools "* ]]; then
     step_tools

@@ -25,6 +25,7 @@ fn every_command_has_help() {
         "run",
         "login",
         "logout",
+        "token",
         "config",
         "completions",
     ] {

@@ -1,5 +1,6 @@
 //! Random sequences of what happens to a connected file, run with the real binary:
-//! `connect` to one of three gateways, directly or through the relay; the user (or the
+//! `connect` to one of three gateways, directly or through the relay, with the gateway
+//! taking the key in a header or as the tools' key (credential helpers); the user (or the
 //! tool itself) editing keys anyray does not manage; `disconnect`. After the last
 //! `disconnect` the file is the original with the user's edits applied, byte for byte,
 //! for Claude Code's settings.json, Codex's config.toml and `~/.bashrc` (issue 13).
@@ -17,7 +18,10 @@
 //! - an rc file that did not end in a newline when anyray connected gets a separating
 //!   newline before anyray's line, taken away again on disconnect; if the user deleted
 //!   the lines around it meanwhile, whose newline ends the file is not knowable, so the
-//!   file is compared without its final newlines.
+//!   file is compared without its final newlines;
+//! - an rc file anyray created that the user's edits leave exactly as anyray wrote it
+//!   (a line added, then removed) is anyray's to delete on disconnect: for rc files an
+//!   empty file and no file are the same.
 //!
 //! Case counts are CI-sized (each case runs the binary a handful of times).
 
@@ -47,6 +51,11 @@ enum Step {
         value: Option<String>,
     },
     Disconnect,
+    /// The gateway's `auth.scheme` becomes `key` (the tools run `anyray token` through a
+    /// credential helper when connected directly) or `header`.
+    Scheme {
+        key: bool,
+    },
 }
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
@@ -56,6 +65,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
         3 => (0..4usize, prop::option::weighted(0.8, "[a-z0-9 ._/-]{0,10}"))
             .prop_map(|(key, value)| Step::Edit { key, value }),
         1 => Just(Step::Disconnect),
+        1 => any::<bool>().prop_map(|key| Step::Scheme { key }),
     ];
     prop::collection::vec(step, 1..7)
 }
@@ -201,9 +211,21 @@ fn run_sequence(case: &Case, original: Option<&str>, steps: &[Step]) -> Result<(
                 let out = env.run(["disconnect", "--yes"]);
                 prop_assert_eq!(out.code, 0, "{}", out.stderr);
             }
+            Step::Scheme { key } => {
+                let scheme = if *key { "key" } else { "header" };
+                let out = env.run(["config", "set", "auth.scheme", scheme]);
+                prop_assert_eq!(out.code, 0, "{}", out.stderr);
+            }
         }
     }
-    let now = std::fs::read(env.path(case.rel)).ok();
+    let mut now = std::fs::read(env.path(case.rel)).ok();
+    if case.format == Format::Lines {
+        for file in [&mut now, &mut expected] {
+            if file.as_ref().is_some_and(Vec::is_empty) {
+                *file = None;
+            }
+        }
+    }
     if connected_empty && case.format == Format::Toml {
         let lines = |b: &Option<Vec<u8>>| -> Option<Vec<String>> {
             let text = String::from_utf8(b.clone()?).unwrap();

@@ -79,6 +79,24 @@ pub fn node_packages(packages: &[&str]) -> Option<PathBuf> {
     Some(dir)
 }
 
+/// The OpenID provider of the SSO tests: `node` and tests/oidc/node_modules/oidc-provider
+/// (pinned by tests/oidc/package-lock.json). Returns tests/oidc.
+pub fn oidc_provider() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
+    let mut missing = Vec::new();
+    if on_path("node").is_none() {
+        missing.push("`node` (Node.js)".to_string());
+    }
+    if !dir.join("node_modules/oidc-provider").is_dir() {
+        missing.push("the npm package `oidc-provider` in tests/oidc/node_modules".to_string());
+    }
+    if !missing.is_empty() {
+        skip(&missing, INSTALL, true);
+        return None;
+    }
+    Some(dir)
+}
+
 /// A Python that can `import yaml` (PyYAML, the parser aider reads its config with):
 /// `python3` on `PATH`, else Debian's, which `apt-get install python3-yaml` serves.
 pub fn pyyaml() -> Option<PathBuf> {

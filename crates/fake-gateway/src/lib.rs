@@ -64,6 +64,8 @@ pub const RECORDED_BODY_CAP: usize = 1024 * 1024;
 /// Request bodies up to this size are buffered to read `stream`/`model`; larger ones are
 /// only counted (and answered as non-streaming).
 const PARSE_CAP: usize = 16 * 1024 * 1024;
+pub mod jwt;
+
 const DISCOVERY_PATH: &str = "/.well-known/anyray.json";
 
 /// How the fake misbehaves. Set in [`FakeConfig::fault`] or at runtime with
@@ -144,9 +146,42 @@ pub struct FakeConfig {
     /// stays flat.
     pub record: bool,
     /// Append one JSON line per request (method, path, query, headers, body_len,
-    /// connection) to this file.
+    /// connection, sub) to this file.
     pub log_file: Option<PathBuf>,
+    /// In that file, credential headers carry a fingerprint instead of the key:
+    /// [`REQUIRED_KEY`] for `require_key` (or `require_identity`), else
+    /// `<another key of N chars>` (so a test can grep every log for the key).
+    pub redact_keys: bool,
+    /// Accept the identity provider's JWT access tokens as the key (the `key` scheme:
+    /// `Authorization: Bearer`, else `x-api-key`), verified against its JWKS, and name
+    /// the provider in discovery's `auth.oidc`.
+    pub oidc: Option<OidcConfig>,
 }
+
+/// The identity provider whose access tokens the fake accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcConfig {
+    pub issuer: String,
+    /// Required in `aud` when set.
+    pub audience: Option<String>,
+    /// Named in discovery, for `anyray login --sso`.
+    pub client_id: String,
+    pub scopes: String,
+}
+
+/// What a logged credential header says instead of the required key (`redact_keys`).
+pub const REQUIRED_KEY: &str = "<the required key>";
+
+/// Headers that carry a key, whose values `redact_keys` replaces: anyray's
+/// `auth::TOOL_KEY_HEADERS` (this crate cannot use anyray, which uses it for its tests).
+const CREDENTIAL_HEADERS: [&str; 6] = [
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "x-litellm-api-key",
+    "ocp-apim-subscription-key",
+];
 
 impl Default for FakeConfig {
     fn default() -> Self {
@@ -167,6 +202,8 @@ impl Default for FakeConfig {
             keep_discovery: false,
             record: true,
             log_file: None,
+            redact_keys: false,
+            oidc: None,
         }
     }
 }
@@ -185,6 +222,8 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// Id of the TCP connection (1, 2, ... in accept order).
     pub connection: u64,
+    /// The `sub` of a verified JWT access token (with [`FakeConfig::oidc`]).
+    pub subject: Option<String>,
 }
 
 impl RecordedRequest {
@@ -232,6 +271,10 @@ impl FakeGateway {
         } else {
             (Some(socket.listen(1024)?), None)
         };
+        let verifier = config
+            .oidc
+            .as_ref()
+            .map(|o| jwt::Verifier::new(o.issuer.clone(), o.audience.clone()));
         let shared = Arc::new(Shared {
             addr,
             runtime: tokio::runtime::Handle::current(),
@@ -250,6 +293,7 @@ impl FakeGateway {
             total: AtomicU64::new(0),
             cancelled: AtomicUsize::new(0),
             ids: AtomicU64::new(0),
+            verifier,
         });
         tokio::spawn(accept_loop(shared.clone()));
         Ok(Self {
@@ -405,6 +449,7 @@ struct Shared {
     cancelled: AtomicUsize,
     /// Source of response ids.
     ids: AtomicU64,
+    verifier: Option<jwt::Verifier>,
 }
 
 type Accepted = (TcpStream, watch::Receiver<u64>);
@@ -474,20 +519,53 @@ impl Shared {
         }
     }
 
+    /// A credential header's value as the log shows it with `redact_keys`.
+    fn fingerprint(&self, value: &str) -> String {
+        let (scheme, key) = match value.split_once(' ') {
+            Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => {
+                (format!("{scheme} "), key)
+            }
+            _ => (String::new(), value),
+        };
+        let cfg = &self.config;
+        let known = [&cfg.require_key, &cfg.require_identity];
+        let shown = if key.is_empty() {
+            String::new()
+        } else if known.iter().any(|k| k.as_deref() == Some(key)) {
+            REQUIRED_KEY.to_string()
+        } else {
+            format!("<another key of {} chars>", key.chars().count())
+        };
+        format!("{scheme}{shown}")
+    }
+
     fn record(&self, req: RecordedRequest) {
         if let Some(log) = &self.log {
             let mut headers = serde_json::Map::new();
             for (n, v) in &req.headers {
+                let credential =
+                    CREDENTIAL_HEADERS.contains(&n.as_str()) || *n == self.config.identity_header;
+                let shown;
+                // A JWT access token is a bearer credential: the log names its subject only.
+                let v = if v.split(' ').next_back().is_some_and(jwt::Verifier::is_jwt) {
+                    "<jwt>"
+                } else if self.config.redact_keys && credential {
+                    shown = self.fingerprint(v);
+                    &shown
+                } else {
+                    v
+                };
                 match headers.get_mut(n) {
                     Some(Value::String(prev)) => *prev = format!("{prev}, {v}"),
                     _ => {
-                        headers.insert(n.clone(), v.clone().into());
+                        headers.insert(n.clone(), v.into());
                     }
                 }
             }
             let line = json!({
                 "method": req.method, "path": req.path, "query": req.query,
                 "headers": headers, "body_len": req.body_len, "connection": req.connection,
+                "sub": req.subject,
             });
             // One write per line so concurrent lines don't interleave.
             let _ = lock(log).write_all(format!("{line}\n").as_bytes());
@@ -654,6 +732,15 @@ async fn handle(
         }
     }
     let path = parts.uri.path().to_owned();
+    let sent_key = match parts.headers.get("authorization") {
+        Some(v) => v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")),
+        None => parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+    };
+    // With an issuer configured, a JWT in the key's place is verified; None: not a JWT.
+    let jwt = match (&shared.verifier, sent_key) {
+        (Some(v), Some(token)) if jwt::Verifier::is_jwt(token) => Some(v.verify(token).await),
+        _ => None,
+    };
     if shared.config.record || shared.log.is_some() {
         shared.record(RecordedRequest {
             method: parts.method.to_string(),
@@ -671,6 +758,10 @@ async fn handle(
                 Vec::new()
             },
             connection: conn,
+            subject: jwt
+                .as_ref()
+                .and_then(|j| j.as_ref().ok())
+                .map(|v| v.sub.clone()),
         });
     }
 
@@ -711,15 +802,20 @@ async fn handle(
         return Ok(error_resp(401, "authentication_error", &msg));
     }
 
-    if let (false, Some(key)) = (meta, &cfg.require_key) {
-        let sent = match parts.headers.get("authorization") {
-            Some(v) => v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")),
-            None => parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()),
-        };
-        if sent != Some(key.as_str()) {
-            let msg =
-                "fake gateway: invalid API key (send it as Authorization: Bearer or x-api-key)";
-            return Ok(error_resp(401, "authentication_error", msg));
+    if !meta && (cfg.require_key.is_some() || shared.verifier.is_some()) {
+        let key_ok = cfg.require_key.is_some() && sent_key == cfg.require_key.as_deref();
+        match &jwt {
+            _ if key_ok => {}
+            Some(Ok(_)) => {}
+            Some(Err(why)) => {
+                let msg = format!("fake gateway: invalid access token ({why})");
+                return Ok(error_resp(401, "authentication_error", &msg));
+            }
+            None => {
+                let msg =
+                    "fake gateway: invalid API key (send it as Authorization: Bearer or x-api-key)";
+                return Ok(error_resp(401, "authentication_error", msg));
+            }
         }
     }
     if cfg.route_by_header
@@ -837,13 +933,18 @@ fn default_discovery(cfg: &FakeConfig, fault: &Fault) -> Value {
     } else {
         cfg.optimizer_status.as_str()
     };
-    json!({
+    let mut doc = json!({
         "version": "fake-1",
         "routes": {"openai": "/v1", "anthropic": "/", "gemini": "/gemini",
                    "bedrock": "/bedrock", "vertex": "/vertex", "azure": "/azure"},
         "optimizer": {"status": status, "budget_ms": cfg.budget_ms, "fail_open": cfg.fail_open},
         "identity_header": cfg.identity_header,
-    })
+    });
+    if let Some(oidc) = &cfg.oidc {
+        doc["auth"] = json!({"scheme": "key", "oidc": {"issuer": oidc.issuer,
+            "client_id": oidc.client_id, "scopes": oidc.scopes, "resource": oidc.audience}});
+    }
+    doc
 }
 
 /// Works as both an OpenAI and an Anthropic model list (each ignores the other's fields).

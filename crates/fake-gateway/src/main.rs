@@ -2,12 +2,15 @@
 //!
 //! cargo run --release -p fake-gateway -- [--port N] [--chunks N]
 //!     [--chunk-delay-ms N] [--text S] [--fault F] [--no-discovery] [--no-fail-open]
-//!     [--keep-discovery] [--identity-header H] [--require-identity KEY] [--require-key KEY]
-//!     [--route-by-header] [--log FILE]
+//!     [--keep-discovery] [--identity-header H] [--require-identity KEY]
+//!     [--require-key KEY | --require-key-env VAR]
+//!     [--route-by-header] [--log FILE [--redact-keys]]
+//!     [--oidc-issuer URL [--oidc-audience AUD] [--oidc-client-id ID] [--oidc-scopes S]]
 //!
 //! F is none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down.
 //! Prints `listening on http://127.0.0.1:PORT` once ready, then serves until killed.
-//! Requests are not kept in memory; `--log FILE` appends one JSON line per request.
+//! Requests are not kept in memory; `--log FILE` appends one JSON line per request;
+//! `--redact-keys` logs a fingerprint of each credential header instead of the key.
 
 use std::io::Write;
 use std::time::Duration;
@@ -17,7 +20,9 @@ use fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
 const USAGE: &str = "usage: fake_gateway [--port N] [--chunks N] [--chunk-delay-ms N] [--text S]
     [--fault none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down]
     [--no-discovery] [--no-fail-open] [--keep-discovery] [--identity-header H]
-    [--require-identity KEY] [--require-key KEY] [--route-by-header] [--log FILE]";
+    [--require-identity KEY] [--require-key KEY | --require-key-env VAR]
+    [--route-by-header] [--log FILE] [--redact-keys]
+    [--oidc-issuer URL [--oidc-audience AUD] [--oidc-client-id ID] [--oidc-scopes S]]";
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
     let num = |v: &str| {
@@ -44,6 +49,12 @@ fn parse_args() -> Result<FakeConfig, String> {
         record: false, // a long benchmark must not grow memory
         ..FakeConfig::default()
     };
+    let mut oidc = fake_gateway::OidcConfig {
+        issuer: String::new(),
+        audience: None,
+        client_id: "anyray-cli".into(),
+        scopes: "openid offline_access".into(),
+    };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -63,14 +74,28 @@ fn parse_args() -> Result<FakeConfig, String> {
             "--identity-header" => cfg.identity_header = value()?.to_ascii_lowercase(),
             "--require-identity" => cfg.require_identity = Some(value()?),
             "--require-key" => cfg.require_key = Some(value()?),
+            // The key from an environment variable, so it is not in the process list.
+            "--require-key-env" => {
+                let var = value()?;
+                cfg.require_key =
+                    Some(std::env::var(&var).map_err(|_| format!("{var} is not set"))?);
+            }
             "--route-by-header" => cfg.route_by_header = true,
             "--log" => cfg.log_file = Some(value()?.into()),
+            "--redact-keys" => cfg.redact_keys = true,
+            "--oidc-issuer" => oidc.issuer = value()?,
+            "--oidc-audience" => oidc.audience = Some(value()?),
+            "--oidc-client-id" => oidc.client_id = value()?,
+            "--oidc-scopes" => oidc.scopes = value()?,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}")),
         }
+    }
+    if !oidc.issuer.is_empty() {
+        cfg.oidc = Some(oidc);
     }
     Ok(cfg)
 }

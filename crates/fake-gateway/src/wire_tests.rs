@@ -981,6 +981,67 @@ async fn the_key_scheme_reads_authorization_first() {
 }
 
 #[tokio::test]
+async fn redact_keys_logs_fingerprints_never_the_key() {
+    bounded(async {
+        let dir = std::env::temp_dir().join(format!("fake-redact-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("log.jsonl");
+        let gw = gateway(FakeConfig {
+            require_key: Some("sk-gw-secret".into()),
+            log_file: Some(log.clone()),
+            redact_keys: true,
+            ..Default::default()
+        })
+        .await;
+        send(
+            &gw,
+            "GET",
+            "/v1/models",
+            None,
+            &[
+                ("authorization", "Bearer sk-gw-secret"),
+                ("x-api-key", "sk-gw-secret"),
+            ],
+        )
+        .await;
+        send(
+            &gw,
+            "GET",
+            "/v1/models",
+            None,
+            &[
+                ("authorization", "Bearer sk-other"),
+                ("x-anyray-key", "sk-gw-secret"),
+                ("x-team", "blue"),
+            ],
+        )
+        .await;
+        let text = std::fs::read_to_string(&log).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            !text.contains("sk-gw-secret") && !text.contains("sk-other"),
+            "{text}"
+        );
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines[0]["headers"]["authorization"],
+            "Bearer <the required key>"
+        );
+        assert_eq!(lines[0]["headers"]["x-api-key"], "<the required key>");
+        assert_eq!(
+            lines[1]["headers"]["authorization"],
+            "Bearer <another key of 8 chars>"
+        );
+        assert_eq!(lines[1]["headers"]["x-anyray-key"], "<the required key>");
+        assert_eq!(lines[1]["headers"]["x-team"], "blue");
+    })
+    .await
+}
+
+#[tokio::test]
 async fn routing_by_header_answers_portkeys_400() {
     bounded(async {
         let gw = gateway(FakeConfig {
