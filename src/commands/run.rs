@@ -173,19 +173,26 @@ fn warn_headers(env: &ToolEnv, program: &OsString, ctx: &Context) {
     ));
 }
 
-/// The command with the gateway variables and the tool's own per-run arguments.
+/// The command with the gateway variables and the tool's own per-run arguments and
+/// variables.
 fn launch(program: &OsString, rest: &[OsString], env: &ToolEnv) -> Launch {
     let mut args = targets::run_args(program, &env.routes, &env.headers);
     args.extend(rest.iter().cloned());
     Launch {
         program: program.clone(),
         args,
-        env: env
-            .vars
+        env: tool_vars(program, env)
             .iter()
             .map(|v| (v.name.into(), v.value.clone().into()))
             .collect(),
     }
+}
+
+/// The gateway variables, then the ones this tool needs of its own (Copilot CLI's).
+fn tool_vars(program: &OsString, env: &ToolEnv) -> Vec<EnvVar> {
+    let mut vars = env.vars.clone();
+    vars.extend(targets::run_env(program, &env.routes, &env.headers));
+    vars
 }
 
 /// An in-process relay on a free loopback port; its access log stays quiet so it never
@@ -248,6 +255,7 @@ fn print_env(
     identity: Option<String>,
 ) -> Result<()> {
     let text = |s: &OsString| s.to_string_lossy().into_owned();
+    let vars = tool_vars(&launch.program, env);
     let report = PrintEnv {
         command: std::iter::once(&launch.program)
             .chain(&launch.args)
@@ -261,7 +269,7 @@ fn print_env(
         via: env.via.as_str(),
         relay,
         identity,
-        vars: &env.vars,
+        vars: &vars,
     };
     let p = &ctx.printer;
     if p.json {

@@ -26,15 +26,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Format, TargetName};
-use crate::edit::{KeyPath, Scalar};
+use crate::edit::{KeyPath, Scalar, Type};
 use crate::error::UserError;
 use crate::fs_safe;
 
 /// Bumped when the ledger's shape changes so that an older anyray must not use it:
 /// version 2 added the pending intent, which an older anyray would silently ignore;
 /// version 3 added targets (opencode, continue, aider, goose, zed, droid, crush) and a file format
-/// (dotenv) an older one cannot name.
-const VERSION: u32 = 3;
+/// (dotenv) an older one cannot name; version 4 added the qwen and copilot targets and
+/// typed (number, boolean) keys, which an older one would read as strings.
+const VERSION: u32 = 4;
 /// How long a second anyray waits for the first to finish changing files.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
 
@@ -139,6 +140,9 @@ pub struct KeyRecord {
     /// [`super::plan_disconnect`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub seed: bool,
+    /// A JSON number or boolean, where a tool needs one; a string when absent.
+    #[serde(default, skip_serializing_if = "Type::is_string")]
+    pub ty: Type,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

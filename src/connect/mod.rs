@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::edit::{self, EditError, Editor, KeyPath, Seg};
+use crate::edit::{self, EditError, Editor, KeyPath, Seg, Type};
 use crate::error::UserError;
 use crate::fs_safe;
 
@@ -73,11 +73,15 @@ pub enum TargetName {
     Droid,
     /// Crush: ~/.config/crush/crush.json
     Crush,
+    /// Qwen Code: ~/.qwen/settings.json
+    Qwen,
+    /// GitHub Copilot CLI (bring your own key), through the shell env file
+    Copilot,
 }
 
 impl TargetName {
     /// Every name, in the order targets are shown.
-    pub const ALL: [TargetName; 13] = [
+    pub const ALL: [TargetName; 15] = [
         TargetName::ClaudeCode,
         TargetName::Cursor,
         TargetName::Windsurf,
@@ -91,6 +95,8 @@ impl TargetName {
         TargetName::Zed,
         TargetName::Droid,
         TargetName::Crush,
+        TargetName::Qwen,
+        TargetName::Copilot,
     ];
 
     /// The stable name, as on the command line, in JSON and in the ledger.
@@ -109,6 +115,8 @@ impl TargetName {
             TargetName::Zed => "zed",
             TargetName::Droid => "droid",
             TargetName::Crush => "crush",
+            TargetName::Qwen => "qwen",
+            TargetName::Copilot => "copilot",
         }
     }
 }
@@ -127,6 +135,9 @@ pub enum Format {
     Json,
     /// JSON with comments and trailing commas (VS Code forks' settings.json).
     Jsonc,
+    /// JSON with comments but no trailing commas (Qwen Code's settings.json).
+    #[serde(rename = "json-comments")]
+    JsonComments,
     Toml,
     /// YAML, edited in place by text splices checked by re-parsing (src/edit/yaml).
     Yaml,
@@ -143,6 +154,9 @@ impl Format {
         Ok(match self {
             Format::Json => Box::new(edit::json::parse(text, edit::json::Dialect::Strict)?),
             Format::Jsonc => Box::new(edit::json::parse(text, edit::json::Dialect::Jsonc)?),
+            Format::JsonComments => {
+                Box::new(edit::json::parse(text, edit::json::Dialect::Commented)?)
+            }
             Format::Toml => Box::new(edit::toml::parse(text)?),
             Format::Yaml => Box::new(edit::yaml::parse(text)?),
             Format::Dotenv => Box::new(edit::dotenv::parse(text)?),
@@ -164,7 +178,7 @@ impl Format {
     fn is_blank(self, text: &str) -> bool {
         let text = text.trim_start_matches('\u{feff}');
         match self {
-            Format::Json | Format::Jsonc => {
+            Format::Json | Format::Jsonc | Format::JsonComments => {
                 let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                 compact.is_empty() || compact == "{}"
             }
@@ -181,6 +195,8 @@ pub struct Want {
     pub value: String,
     /// Written only because the key is absent, and the user's to change afterwards.
     pub seed: bool,
+    /// A string, except where a tool needs a JSON number or boolean (`value` is its text).
+    pub ty: Type,
 }
 
 impl Want {
@@ -189,7 +205,13 @@ impl Want {
             key,
             value: value.into(),
             seed: false,
+            ty: Type::String,
         }
+    }
+
+    /// This value as a JSON number or boolean (`value` is its JSON text).
+    pub fn typed(self, ty: Type) -> Self {
+        Self { ty, ..self }
     }
 
     /// A seed: see [`KeyRecord::seed`].
@@ -288,7 +310,10 @@ pub fn plan_connect(
     let current = spec
         .wants
         .iter()
-        .map(|want| doc.get(&want.key).map_err(|e| file_error(&spec.path, e)))
+        .map(|want| {
+            doc.get_typed(&want.key, want.ty)
+                .map_err(|e| file_error(&spec.path, e))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut edited = false;
     for (want, current) in spec.wants.iter().zip(current) {
@@ -305,10 +330,11 @@ pub fn plan_connect(
                 prior: current,
                 written: want.value.clone(),
                 seed: want.seed,
+                ty: want.ty,
             }),
         }
         if !in_place {
-            doc.set(&want.key, &want.value)
+            doc.set_typed(&want.key, &want.value, want.ty)
                 .map_err(|e| file_error(&spec.path, e))?;
             edited = true;
         }
@@ -426,7 +452,9 @@ pub fn plan_disconnect(
     let mut doc = parse_file(path, record.format, Some(bytes))?;
     let mut conflicts = Vec::new();
     for key in &record.keys {
-        let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
+        let now = doc
+            .get_typed(&key.key, key.ty)
+            .map_err(|e| file_error(path, e))?;
         let now_value = now.as_ref().map(|s| s.value.clone());
         let prior_value = key.prior.as_ref().map(|s| s.value.clone());
         let changed = now_value.as_deref() != Some(key.written.as_str());
@@ -474,7 +502,9 @@ pub fn plan_disconnect(
             .iter()
             .any(|seg| matches!(seg, Seg::Named(_) | Seg::Entry { .. }));
         if key.seed && !in_entry {
-            let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
+            let now = doc
+                .get_typed(&key.key, key.ty)
+                .map_err(|e| file_error(path, e))?;
             if now.is_some_and(|now| now.value != key.written) {
                 continue;
             }
@@ -537,7 +567,7 @@ pub(crate) fn inspect(spec: &FileSpec, record: Option<&FileRecord>) -> FileState
     };
     let mut in_place = 0;
     for want in &spec.wants {
-        match doc.get(&want.key) {
+        match doc.get_typed(&want.key, want.ty) {
             Ok(Some(s)) if s.value == want.value => in_place += 1,
             Ok(_) => {}
             Err(e) => return FileState::Invalid(format!("{:#}", file_error(&spec.path, e))),
@@ -557,6 +587,23 @@ pub(crate) fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<O
     Ok(read_values(path, format, std::slice::from_ref(key))?
         .pop()
         .flatten())
+}
+
+/// Reads one scalar of type `ty` (its JSON text for a number or boolean) from a file.
+pub(crate) fn read_typed(
+    path: &Path,
+    format: Format,
+    key: &KeyPath,
+    ty: Type,
+) -> Result<Option<String>> {
+    let Some(bytes) = fs_safe::read_optional(path)? else {
+        return Ok(None);
+    };
+    let doc = parse_file(path, format, Some(&bytes))?;
+    Ok(doc
+        .get_typed(key, ty)
+        .map_err(|e| file_error(path, e))?
+        .map(|s| s.value))
 }
 
 /// Reads several strings from a file, parsing it once (settings files can be large).

@@ -2,9 +2,11 @@
 //! the string at a key path, then render the document. Everything else in the file
 //! (comments, key order, indentation, CRLF, a BOM, trailing commas) is kept as it was.
 //!
-//! `connect` only ever manages string values, so the interface is about strings; a
-//! managed key that holds something else (a number, an object) is reported as an
-//! error instead of being overwritten.
+//! `connect` manages string values almost everywhere, so the interface is about strings;
+//! a managed key that holds something else (a number, an object) is reported as an
+//! error instead of being overwritten. A tool that needs a number or a boolean (Qwen
+//! Code's `"$version": 4`) gets one through [`Editor::get_typed`]/[`Editor::set_typed`],
+//! which only the JSON editor supports.
 
 use std::fmt;
 
@@ -143,6 +145,32 @@ pub struct Scalar {
     pub raw: String,
 }
 
+/// The type of a managed scalar. Everything anyray writes is a string, except where a
+/// tool needs a JSON number or boolean.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Type {
+    #[default]
+    String,
+    Number,
+    Bool,
+}
+
+impl Type {
+    pub fn is_string(&self) -> bool {
+        *self == Type::String
+    }
+
+    /// The noun with its article, for messages ("a number").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Type::String => "a string",
+            Type::Number => "a number",
+            Type::Bool => "a boolean",
+        }
+    }
+}
+
 /// Why a document cannot be read or changed. The engine adds the file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditError {
@@ -198,7 +226,22 @@ pub trait Editor {
     /// Sets `path` to `value`, creating containers on the way. A replaced value keeps
     /// its surrounding comments.
     fn set(&mut self, path: &KeyPath, value: &str) -> Result<(), EditError>;
-    /// Puts back a value exactly as it was written before.
+    /// The scalar of type `ty` at `path` (a number's or boolean's `value` is its JSON
+    /// text). Only JSON has other types than strings.
+    fn get_typed(&self, path: &KeyPath, ty: Type) -> Result<Option<Scalar>, EditError> {
+        match ty {
+            Type::String => self.get(path),
+            _ => Err(untyped(path, ty)),
+        }
+    }
+    /// Sets `path` to `value` as a `ty` (a number's or boolean's JSON text).
+    fn set_typed(&mut self, path: &KeyPath, value: &str, ty: Type) -> Result<(), EditError> {
+        match ty {
+            Type::String => self.set(path, value),
+            _ => Err(untyped(path, ty)),
+        }
+    }
+    /// Puts back a value exactly as it was written before (of whatever type it was).
     fn restore(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError>;
     /// Removes the value at `path` (a named list entry is removed whole). Absent is fine.
     fn remove(&mut self, path: &KeyPath) -> Result<(), EditError>;
@@ -208,6 +251,18 @@ pub trait Editor {
     fn remove_if_empty(&mut self, path: &KeyPath) -> bool;
     /// The whole document as text, including a BOM it had.
     fn render(&self) -> String;
+}
+
+/// A typed value asked of a format that only has strings: a target definition's bug.
+fn untyped(path: &KeyPath, ty: Type) -> EditError {
+    EditError::at(
+        None,
+        format!(
+            "`{path}` would be {}, which only JSON files hold",
+            ty.noun()
+        ),
+    )
+    .with_hint("this is a bug in anyray's target definition; please report it")
 }
 
 /// Splits a UTF-8 byte order mark off the text; editors put it back on render.

@@ -19,12 +19,14 @@ mod aider;
 mod claude_code;
 mod codex;
 mod continue_cli;
+mod copilot;
 mod crush;
 mod declared;
 mod droid;
 mod gemini;
 mod goose;
 mod opencode;
+mod qwen;
 mod shell;
 mod vscode;
 mod zed;
@@ -61,6 +63,19 @@ pub(crate) fn named(names: &[TargetName]) -> Vec<&'static dyn Target> {
     out
 }
 
+/// Extra variables a tool needs to use the gateway for one run (`anyray run`), beyond
+/// the providers' standard ones, chosen by the command's file name.
+pub(crate) fn run_env(
+    program: &std::ffi::OsStr,
+    routes: &Routes,
+    headers: &FixedHeaders,
+) -> Vec<EnvVar> {
+    match program_name(program) {
+        "copilot" => copilot::run_env(routes, headers),
+        _ => Vec::new(),
+    }
+}
+
 /// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
 /// the command's file name; none for tools that take their endpoint from the environment.
 pub(crate) fn run_args(
@@ -77,7 +92,7 @@ pub(crate) fn run_args(
 
 /// Whether `anyray run` can give this program the fixed headers ([`run_args`]).
 pub(crate) fn sends_headers(program: &std::ffi::OsStr) -> bool {
-    matches!(program_name(program), "claude" | "codex")
+    matches!(program_name(program), "claude" | "codex" | "copilot")
 }
 
 fn program_name(program: &std::ffi::OsStr) -> &str {
@@ -167,6 +182,8 @@ pub(crate) fn all() -> Vec<&'static dyn Target> {
         &zed::ZED,
         &droid::DROID,
         &crush::CRUSH,
+        &qwen::Qwen,
+        &copilot::Copilot,
     ]
 }
 
@@ -186,6 +203,8 @@ pub(crate) fn get(name: TargetName) -> &'static dyn Target {
         TargetName::Zed => &zed::ZED,
         TargetName::Droid => &droid::DROID,
         TargetName::Crush => &crush::CRUSH,
+        TargetName::Qwen => &qwen::Qwen,
+        TargetName::Copilot => &copilot::Copilot,
     }
 }
 
