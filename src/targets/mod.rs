@@ -187,6 +187,12 @@ pub(crate) fn all() -> Vec<&'static dyn Target> {
     ]
 }
 
+/// The variables other targets keep in the shell target's env files (Copilot CLI's,
+/// once `connect copilot` put them there), so that connecting the shell keeps them.
+pub(crate) fn env_file_extras(ctx: &Ctx) -> Result<Vec<EnvVar>> {
+    copilot::env_file_vars(ctx, false)
+}
+
 /// The target for a name (every name has one).
 pub(crate) fn get(name: TargetName) -> &'static dyn Target {
     match name {

@@ -1,6 +1,6 @@
 //! Qwen Code: `$QWEN_HOME/settings.json`, else `~/.qwen/settings.json` on every OS
-//! (QwenLM/qwen-code `Storage.getGlobalQwenDir`; docs/users/configuration/
-//! model-providers.md @01fe82f7). Read as `JSON.parse(stripJsonComments(…))`: comments
+//! (`Storage.getGlobalQwenDir`; QwenLM/qwen-code/docs/users/configuration/model-providers.md
+//! @01fe82f7). Read as `JSON.parse(stripJsonComments(…))`: comments
 //! are fine, a trailing comma stops Qwen from starting (it then copies the file to
 //! `settings.json.corrupted`), so the file is [`Format::JsonComments`].
 //!

@@ -54,7 +54,7 @@ impl Target for ShellTarget {
     }
 
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan> {
-        self.plan_with(ctx, super::copilot::env_file_vars(ctx, false)?)
+        self.plan_with(ctx, super::env_file_extras(ctx)?)
     }
 
     fn effective(&self, _ctx: &Ctx) -> Result<Effective> {

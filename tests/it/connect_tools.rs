@@ -664,3 +664,237 @@ fn crush_adds_a_provider_that_crushs_own_schema_accepts() {
         "the check can fail"
     );
 }
+
+const QWEN: &str = ".qwen/settings.json";
+
+#[test]
+fn qwen_creates_its_settings_at_version_4_and_deletes_them_again() {
+    let env = TestEnv::new();
+    let connected = round_trip(&env, "qwen", QWEN, None);
+    insta::assert_snapshot!(visible(&connected), @r#"
+    {
+      "$version": 4,
+      "modelProviders": {
+        "openai": [
+          {
+            "name": "Anyray gateway (OpenAI)",
+            "id": "gpt-4o-mini",
+            "baseUrl": "https://gw.example:8787/v1",
+            "envKey": "OPENAI_API_KEY"
+          }
+        ],
+        "anthropic": [
+          {
+            "name": "Anyray gateway (Anthropic)",
+            "id": "claude-sonnet-4-5",
+            "baseUrl": "https://gw.example:8787",
+            "envKey": "ANTHROPIC_API_KEY"
+          }
+        ]
+      },
+      "security": {
+        "auth": {
+          "selectedType": "openai"
+        }
+      },
+      "model": {
+        "name": "gpt-4o-mini"
+      }
+    }
+    "#);
+    // What Qwen's JSON.parse sees: `$version` is the number it checks for, not "4".
+    let doc: serde_json::Value = serde_json::from_slice(&connected).unwrap();
+    assert_eq!(doc["$version"], serde_json::json!(4));
+}
+
+#[test]
+fn qwen_keeps_comments_and_the_users_providers_and_gives_back_their_auth() {
+    let env = TestEnv::new();
+    let original = "{\n  // mine\n  \"$version\": 4,\n  \"modelProviders\": {\n    \"openai\": [\n      { \"id\": \"qwen3-coder\", \"name\": \"Local\", \"baseUrl\": \"http://localhost:8000/v1\", \"envKey\": \"LOCAL_KEY\" }\n    ]\n  },\n  \"security\": { \"auth\": { \"selectedType\": \"qwen-oauth\" } }, /* chosen at login */\n  \"model\": { \"name\": \"coder-model\" }\n}\n";
+    let connected = round_trip(&env, "qwen", QWEN, Some(original.as_bytes()));
+    insta::assert_snapshot!(visible(&connected), @r#"
+    {
+      // mine
+      "$version": 4,
+      "modelProviders": {
+        "openai": [
+          { "id": "qwen3-coder", "name": "Local", "baseUrl": "http://localhost:8000/v1", "envKey": "LOCAL_KEY" },
+          {
+            "name": "Anyray gateway (OpenAI)",
+            "id": "gpt-4o-mini",
+            "baseUrl": "https://gw.example:8787/v1",
+            "envKey": "OPENAI_API_KEY"
+          }
+        ],
+        "anthropic": [
+          {
+            "name": "Anyray gateway (Anthropic)",
+            "id": "claude-sonnet-4-5",
+            "baseUrl": "https://gw.example:8787",
+            "envKey": "ANTHROPIC_API_KEY"
+          }
+        ]
+      },
+      "security": { "auth": { "selectedType": "openai" } }, /* chosen at login */
+      "model": { "name": "gpt-4o-mini" }
+    }
+    "#);
+}
+
+#[test]
+fn qwen_does_not_stamp_a_version_on_a_file_qwen_has_not_migrated_yet() {
+    let env = TestEnv::new();
+    // An older, flat layout: a `$version` would make Qwen skip migrating it.
+    let original = "{\n  \"theme\": \"GitHub\"\n}\n";
+    env.write(QWEN, original);
+    let out = env.run(["connect", "qwen", "--force", "--gateway", GW]);
+    out.ok();
+    assert!(
+        out.stdout.contains("has no \"$version\": 4"),
+        "{}",
+        out.stdout
+    );
+    let doc: serde_json::Value = serde_json::from_str(&env.read(QWEN)).unwrap();
+    assert!(doc.get("$version").is_none(), "{doc}");
+    env.run(["disconnect", "qwen"]).ok();
+    assert_eq!(env.read(QWEN), original);
+}
+
+#[test]
+fn qwen_refuses_a_trailing_comma_that_would_stop_it_and_follows_qwen_home() {
+    let env = TestEnv::new();
+    let broken = "{\n  \"model\": { \"name\": \"x\" },\n}\n";
+    env.write(QWEN, broken);
+    let out = env.run(["connect", "qwen", "--force", "--gateway", GW]);
+    out.code(3);
+    assert!(
+        out.stderr.contains(".qwen/settings.json:2:27"),
+        "at the comma: {}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("trailing comma"), "{}", out.stderr);
+    assert_eq!(env.read(QWEN), broken);
+
+    let mut env = TestEnv::new();
+    env.set_var("QWEN_HOME", env.path("qh"));
+    round_trip(&env, "qwen", "qh/settings.json", None);
+    assert!(!env.path(QWEN).exists());
+}
+
+const ENV_SH: &str = ".config/anyray/env.sh";
+
+/// The lines of anyray's env.sh that set a Copilot variable.
+fn copilot_lines(env: &TestEnv) -> Vec<String> {
+    env.read(ENV_SH)
+        .lines()
+        .filter(|l| l.starts_with("export COPILOT_"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn copilot_gets_its_byok_variables_in_the_shell_env_file_and_they_stay() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    env.run([
+        "connect",
+        "copilot",
+        "--force",
+        "--offline",
+        "--gateway",
+        GW,
+    ])
+    .ok();
+    assert_eq!(
+        copilot_lines(&env),
+        [
+            "export COPILOT_PROVIDER_BASE_URL='https://gw.example:8787/v1'",
+            "export COPILOT_PROVIDER_TYPE='openai'",
+            "export COPILOT_PROVIDER_API_KEY_COMMAND='printenv OPENAI_API_KEY'",
+            "export COPILOT_MODEL='gpt-4o-mini'",
+        ]
+    );
+    assert!(env.read(ENV_SH).contains("export OPENAI_BASE_URL="));
+    // Connecting the shell again keeps them; every target that shares the file agrees.
+    let again = env.run(["connect", "shell", "--force", "--offline"]);
+    again.ok();
+    assert!(
+        again.stdout.contains("already connected"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(copilot_lines(&env).len(), 4);
+    let status = env.run(["status", "copilot", "shell", "--json"]).json();
+    for target in status["targets"].as_array().unwrap() {
+        assert_eq!(target["state"], "connected", "{target}");
+    }
+    assert_eq!(
+        status["targets"][0]["endpoint"],
+        format!("{GW}/v1 (new terminals)")
+    );
+    env.run(["connect", "--check", "--force", "--offline", "copilot"])
+        .ok();
+
+    env.run(["disconnect", "copilot"]).ok();
+    assert_eq!(env.read(".bashrc"), "# mine\n");
+    assert!(!env.path(ENV_SH).exists());
+}
+
+#[test]
+fn copilot_leaves_the_users_model_alone_and_sends_the_routes_headers() {
+    let mut env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    env.set_var("COPILOT_MODEL", "gpt-5");
+    env.run(["config", "set", "routes.enabled", "anthropic"])
+        .ok();
+    env.run([
+        "config",
+        "set",
+        "routes.anthropic.headers.x-portkey-provider",
+        "anthropic",
+    ])
+    .ok();
+    env.run(["config", "set", "headers.x-team", "platform"])
+        .ok();
+    let out = env.run([
+        "connect",
+        "copilot",
+        "--force",
+        "--offline",
+        "--gateway",
+        GW,
+    ]);
+    out.ok();
+    assert!(
+        out.stdout.contains("COPILOT_MODEL is already set"),
+        "{}",
+        out.stdout
+    );
+    // The headers are one value over two lines (Copilot's `Name: value` per line).
+    assert!(
+        env.read(ENV_SH)
+            .contains("x-portkey-provider: anthropic\nx-team: platform'\n"),
+        "{}",
+        env.read(ENV_SH)
+    );
+    assert_eq!(
+        copilot_lines(&env),
+        [
+            "export COPILOT_PROVIDER_BASE_URL='https://gw.example:8787'",
+            "export COPILOT_PROVIDER_TYPE='anthropic'",
+            "export COPILOT_PROVIDER_API_KEY_COMMAND='printenv ANTHROPIC_API_KEY'",
+            "export COPILOT_PROVIDER_HEADERS='x-portkey-provider: anthropic",
+        ]
+    );
+}
+
+#[test]
+fn a_shell_connect_alone_never_turns_copilot_byok_on() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    env.run(["connect", "shell", "--force", "--offline", "--gateway", GW])
+        .ok();
+    assert!(copilot_lines(&env).is_empty(), "{}", env.read(ENV_SH));
+    let status = env.run(["status", "copilot", "--json"]).json();
+    assert_ne!(status["targets"][0]["state"], "connected");
+}
