@@ -230,8 +230,10 @@ qwen_run() {
 
 # GitHub Copilot CLI (BYOK): nothing but the environment sets its endpoint, so a new
 # login shell (bash --login reads ~/.profile, which sources anyray's env.sh) starts it;
-# no GitHub login. Its key is what `printenv OPENAI_API_KEY` prints.
+# no GitHub login. Its key is what `printenv OPENAI_API_KEY` prints. ~/.copilot is
+# there as after a first start (it is how anyray detects Copilot off PATH).
 copilot_seed() {
+  mkdir -p "$TH/.copilot"
   printf '# my profile\nexport EDITOR=vi\n' >"$TH/.profile"
   printf '# my bashrc\nalias ll="ls -l"\n' >"$TH/.bashrc"
 }
