@@ -898,3 +898,85 @@ fn a_shell_connect_alone_never_turns_copilot_byok_on() {
     let status = env.run(["status", "copilot", "--json"]).json();
     assert_ne!(status["targets"][0]["state"], "connected");
 }
+
+/// Qwen Code's settings files (tests/fixtures/json/qwen-*): as written, with CRLF, a BOM
+/// and no final line break, connect then a key-by-key disconnect gives back the bytes;
+/// the connected file reads as JSON with comments and no trailing comma (Qwen's
+/// `stripJsonComments` + `JSON.parse`) with the managed values in place.
+#[test]
+fn qwen_corpus_round_trips_and_reads_as_qwen_reads_it() {
+    use anyray::connect::Format;
+    use anyray::edit::KeyPath;
+
+    let ours = |field: &str| {
+        KeyPath::keys(["modelProviders", "openai"])
+            .named("Anyray gateway (OpenAI)")
+            .key(field)
+    };
+    let wants: Vec<(KeyPath, &str)> = vec![
+        (ours("id"), "gpt-4o-mini"),
+        (ours("baseUrl"), "https://gw.example:8787/v1"),
+        (ours("envKey"), "OPENAI_API_KEY"),
+        (
+            KeyPath::keys(["security", "auth", "selectedType"]),
+            "openai",
+        ),
+        (KeyPath::keys(["model", "name"]), "gpt-4o-mini"),
+    ];
+    let qwen_reads = |text: &str| -> serde_json::Value {
+        let options = jsonc_parser::ParseOptions {
+            allow_comments: true,
+            allow_trailing_commas: false,
+            allow_loose_object_property_names: false,
+            allow_missing_commas: false,
+            allow_single_quoted_strings: false,
+            allow_hexadecimal_numbers: false,
+            allow_unary_plus_numbers: false,
+            allow_bare_decimal_point_numbers: false,
+            allow_non_finite_numbers: false,
+            allow_extended_string_escapes: false,
+        };
+        jsonc_parser::parse_to_serde_value(text.trim_start_matches('\u{feff}'), &options)
+            .unwrap_or_else(|e| panic!("Qwen could not read it: {e}\n{text}"))
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/json");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("qwen-")
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "the corpus is in {}", dir.display());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let crlf = text.replace('\n', "\r\n");
+        for variant in [
+            text.clone(),
+            crlf.clone(),
+            format!("\u{feff}{crlf}"),
+            text.trim_end().to_string(),
+        ] {
+            let connected = editor_support::check(Format::JsonComments, &variant, &wants)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let read = qwen_reads(&connected);
+            for (key, value) in &wants {
+                assert_eq!(
+                    editor_support::at(&read, key).and_then(|v| v.as_str()),
+                    Some(*value),
+                    "{}: {key}",
+                    file.display()
+                );
+            }
+            assert_eq!(
+                read["$version"],
+                qwen_reads(&variant)["$version"],
+                "the user's $version is theirs"
+            );
+        }
+    }
+}
