@@ -64,7 +64,7 @@ pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         } else {
             None
         };
-        return print_env(ctx, &launch, &env, args.relay, identity);
+        return print_env(ctx, &launch, rest, &env, args.relay, identity);
     }
     // The keys first: the keyring blocks, so they are read before the runtime starts.
     // Without the relay the key is needed only where it is the tools' API key (or to
@@ -176,7 +176,7 @@ fn warn_headers(env: &ToolEnv, program: &OsString, ctx: &Context) {
 /// The command with the gateway variables and the tool's own per-run arguments and
 /// variables.
 fn launch(program: &OsString, rest: &[OsString], env: &ToolEnv) -> Launch {
-    let mut args = targets::run_args(program, &env.routes, &env.headers);
+    let mut args = targets::run_args(program, rest, &env.routes, &env.headers);
     args.extend(rest.iter().cloned());
     Launch {
         program: program.clone(),
@@ -250,6 +250,7 @@ struct PrintEnv<'a> {
 fn print_env(
     ctx: &Context,
     launch: &Launch,
+    rest: &[OsString],
     env: &ToolEnv,
     relay: bool,
     identity: Option<String>,
@@ -261,7 +262,7 @@ fn print_env(
             .chain(&launch.args)
             .map(text)
             .collect(),
-        added_args: targets::run_args(&launch.program, &env.routes, &env.headers)
+        added_args: targets::run_args(&launch.program, rest, &env.routes, &env.headers)
             .iter()
             .map(text)
             .collect(),

@@ -72,20 +72,24 @@ pub(crate) fn run_env(
 ) -> Vec<EnvVar> {
     match program_name(program) {
         "copilot" => copilot::run_env(routes, headers),
+        "opencode" => opencode::run_env(routes),
         _ => Vec::new(),
     }
 }
 
 /// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
-/// the command's file name; none for tools that take their endpoint from the environment.
+/// the command's file name (`rest`: the user's own arguments); none for tools that take
+/// their endpoint from the environment.
 pub(crate) fn run_args(
     program: &std::ffi::OsStr,
+    rest: &[std::ffi::OsString],
     routes: &Routes,
     headers: &FixedHeaders,
 ) -> Vec<std::ffi::OsString> {
     match program_name(program) {
         "claude" => claude_code::run_args(routes, headers),
         "codex" => codex::run_args(routes, headers),
+        "qwen" => qwen::run_args(rest, routes),
         _ => Vec::new(),
     }
 }

@@ -20,7 +20,12 @@
 //! (a stamp would make Qwen skip them); Qwen rewrites it once, as it would have anyway,
 //! and `disconnect` then restores key by key. A project `.qwen/settings.json` replaces
 //! `modelProviders` wholesale.
+//!
+//! `anyray run -- qwen` passes `--auth-type openai --openai-base-url {gw}/v1`: CLI flags
+//! rank above the environment and `selectedType` (model-providers.md, "Resolution Layers"),
+//! though a model the user set up in `modelProviders` keeps its own `baseUrl`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -29,7 +34,7 @@ use super::declared::{Declared, File, Key, Step, env_dir};
 use super::{Ctx, Detection, Effective, Target, TargetPlan};
 use crate::connect::{Format, TargetName, Want};
 use crate::edit::{KeyPath, Type};
-use crate::gateway_url::Provider;
+use crate::gateway_url::{Provider, Routes};
 
 fn home() -> Result<PathBuf> {
     env_dir(crate::envvars::QWEN_HOME, || {
@@ -205,5 +210,22 @@ impl Target for Qwen {
 
     fn effective(&self, ctx: &Ctx) -> Result<Effective> {
         ENTRIES_DECLARED.effective(ctx)
+    }
+}
+
+/// The arguments `anyray run -- qwen` adds, unless the user passes either flag.
+pub(super) fn run_args(rest: &[OsString], routes: &Routes) -> Vec<OsString> {
+    const FLAGS: [&str; 2] = ["--auth-type", "--openai-base-url"];
+    let given = rest.iter().filter_map(|arg| arg.to_str()).any(|arg| {
+        FLAGS
+            .iter()
+            .any(|flag| arg == *flag || arg.strip_prefix(flag).is_some_and(|v| v.starts_with('=')))
+    });
+    match routes.get(Provider::Openai) {
+        Some(url) if !given => [FLAGS[0], "openai", FLAGS[1], url]
+            .into_iter()
+            .map(OsString::from)
+            .collect(),
+        _ => Vec::new(),
     }
 }

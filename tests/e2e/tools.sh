@@ -256,6 +256,43 @@ tool_case() {
   check "$name" "disconnect" tool_disconnect "$target"
 }
 
+# `anyray run -- TOOL` in a HOME with nothing of the tool's: no file is written, the
+# endpoint comes from the arguments and variables anyray adds for that one run (Qwen:
+# --auth-type/--openai-base-url; Copilot: its BYOK variables; opencode: its inline config
+# OPENCODE_CONFIG_CONTENT; aider: the standard variables). run_case NAME PATH CMD...: the answer and the request, then
+# the HOME holds no file from anyray.
+run_case() {
+  local name=$1 path=$2
+  shift 2
+  wanted "$name" || return 0
+  tool_home "$name-run"
+  check "$name" "anyray run" run_answers "$name" "$path" "$@"
+}
+run_answers() {
+  local name=$1 path=$2
+  shift 2
+  run_tool "$name-run" 180 "$@"
+  tool_answers "$name (anyray run)" "$path" "$W/tool-$name-run.out" \
+    --header "authorization=Bearer sk-e2e-dummy" || return
+  [[ ! -e $TH/.config/anyray/env.sh && ! -e $TH/.qwen/settings.json ]] ||
+    { fail "anyray run wrote a file"; return 1; }
+}
+run_cases() {
+  local gw=${URLS[gateway]}
+  run_case qwen /v1/chat/completions "$E2E_ANYRAY" run --gateway "$gw" -- \
+    "$E2E_TOOLS/.bin/qwen" -p "$PROMPT"
+  run_case copilot /v1/chat/completions COPILOT_AUTO_UPDATE=false "$E2E_ANYRAY" run \
+    --gateway "$gw" -- "$E2E_TOOLS/.bin/copilot" -p "$PROMPT" --allow-all-tools
+  run_case opencode /v1/responses OPENCODE_DISABLE_AUTOUPDATE=1 OPENCODE_DISABLE_MODELS_FETCH=1 \
+    OPENCODE_DISABLE_SHARE=1 OPENCODE_DISABLE_LSP_DOWNLOAD=1 "$E2E_ANYRAY" run --gateway "$gw" -- \
+    "$E2E_TOOLS/.bin/opencode" run -m openai/gpt-4o-mini "$PROMPT"
+  # aider (litellm) reads the standard OPENAI_BASE_URL: nothing of its own is added.
+  [[ -z ${E2E_AIDER:-} ]] ||
+    run_case aider /v1/chat/completions "$E2E_ANYRAY" run --gateway "$gw" -- "$E2E_AIDER" \
+      --model gpt-4o-mini --message "$PROMPT" --no-git --yes-always --no-check-update \
+      --analytics-disable --no-show-model-warnings --no-pretty --no-show-release-notes
+}
+
 step_tools() {
   section "12. the other AI tools: connect alone, a real answer, disconnect (issue 17)"
   local why
@@ -275,6 +312,7 @@ step_tools() {
   tool_case droid droid
   tool_case qwen qwen
   tool_case copilot copilot
+  run_cases
   if wanted crush; then
     skip crush "answers" "npm @charmland/crush downloads its binary from GitHub when installed (no offline install); crush.json is checked against Crush's own schema in tests/it/connect_tools.rs"
   fi
