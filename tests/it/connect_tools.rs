@@ -347,7 +347,7 @@ fn malformed_files_are_refused_with_their_position_and_left_untouched() {
 #[test]
 fn status_and_check_see_each_target_connected_then_drifted() {
     let env = TestEnv::new();
-    let targets = ["opencode", "continue", "aider", "goose", "zed"];
+    let targets = ["opencode", "continue", "aider", "goose", "zed", "qwen"];
     let mut args = vec!["connect", "--force", "--gateway", GW];
     args.extend(targets);
     env.run(&args).ok();
@@ -364,6 +364,17 @@ fn status_and_check_see_each_target_connected_then_drifted() {
     let out = env.run(["connect", "--check", "--json", "aider", "--gateway", GW]);
     out.code(1);
     assert_eq!(out.json()["targets"][0]["state"], "drifted");
+    // Qwen's number too: the user's selected auth type is theirs again.
+    let text = env
+        .read(QWEN)
+        .replace("\"openai\"\n    }", "\"qwen-oauth\"\n    }");
+    env.write(QWEN, text);
+    let out = env.run(["connect", "--check", "--json", "qwen", "--gateway", GW]);
+    out.code(1);
+    assert_eq!(out.json()["targets"][0]["state"], "drifted");
+    let doctor = env.run(["doctor", "--json", "--only", "tools.qwen"]).json();
+    assert_eq!(doctor["checks"][0]["id"], "tools.qwen", "{doctor}");
+    assert_ne!(doctor["checks"][0]["level"], "ok", "{doctor}");
     // doctor reads the same status.
     let doctor = env
         .run(["doctor", "--json", "--only", "tools.opencode"])
