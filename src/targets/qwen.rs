@@ -49,7 +49,8 @@ fn settings_file() -> Result<PathBuf> {
 /// The settings layout this Qwen writes and leaves alone (`SETTINGS_VERSION`).
 const SETTINGS_VERSION: &str = "4";
 
-/// Each protocol's entry: its list, its `name`, the model id and the key variable.
+/// What selects each protocol's entry: the route it needs, Qwen's auth type for it, and
+/// its model id (the entry's `id`, which `model.name` names).
 struct Entry {
     provider: Provider,
     auth_type: &'static str,
