@@ -10,7 +10,10 @@
 //!   overrides it per run.
 //! - `COPILOT_PROVIDER_API_KEY_COMMAND`: `printenv OPENAI_API_KEY` (or
 //!   `ANTHROPIC_API_KEY`). Copilot runs it per request and sends what it prints as the
-//!   key, so the key stays in the variable the user already has: never in a file.
+//!   key, so the key stays in the variable the user already has: never in a file. An
+//!   empty key stops Copilot ("returned an empty API key"), so with the relay, which
+//!   supplies the key, the command falls back to the relay's placeholder. Not on Windows,
+//!   which has no `printenv`/`sh`: the user sets `COPILOT_PROVIDER_API_KEY` there.
 //! - `COPILOT_PROVIDER_HEADERS`: the route's fixed headers, `Name: value` per line
 //!   (sent only to the provider), so a route that needs headers works without the relay.
 //!
@@ -31,19 +34,22 @@ use crate::auth::FixedHeaders;
 use crate::connect::TargetName;
 use crate::gateway_url::{Provider, Routes};
 use crate::provider_env::EnvVar;
+use crate::settings::Via;
 use crate::shell::Syntax;
 
 pub(super) struct Copilot;
 
 const BASE_URL: &str = "COPILOT_PROVIDER_BASE_URL";
 const MODEL: &str = "COPILOT_MODEL";
+const KEY_COMMAND: &str = "COPILOT_PROVIDER_API_KEY_COMMAND";
 
 /// How Copilot reaches one gateway route.
 struct Route {
     provider: Provider,
     provider_type: &'static str,
     model: &'static str,
-    key_command: &'static str,
+    /// The variable the key command prints.
+    key_var: &'static str,
 }
 
 /// In order of preference.
@@ -52,13 +58,13 @@ const ROUTES: [Route; 2] = [
         provider: Provider::Openai,
         provider_type: "openai",
         model: "gpt-4o-mini",
-        key_command: "printenv OPENAI_API_KEY",
+        key_var: "OPENAI_API_KEY",
     },
     Route {
         provider: Provider::Anthropic,
         provider_type: "anthropic",
         model: "claude-sonnet-4-5",
-        key_command: "printenv ANTHROPIC_API_KEY",
+        key_var: "ANTHROPIC_API_KEY",
     },
 ];
 
@@ -68,9 +74,24 @@ fn home() -> Result<PathBuf> {
     })
 }
 
+/// The command that prints the key from `var`: with the relay, its placeholder when
+/// `var` is unset (the relay supplies the key). `None` on Windows (no `printenv`, no `sh`).
+fn key_command(var: &str, via: Via) -> Option<String> {
+    if cfg!(windows) {
+        return None;
+    }
+    Some(match via {
+        Via::Direct => format!("printenv {var}"),
+        Via::Relay => format!(
+            "sh -c 'printf %s \"${{{var}:-{}}}\"'",
+            crate::auth::RELAY_PLACEHOLDER_KEY
+        ),
+    })
+}
+
 /// The variables that point Copilot CLI at the gateway; `model`: with `COPILOT_MODEL`.
 /// Empty when the gateway serves neither route Copilot speaks.
-fn vars(routes: &Routes, headers: &FixedHeaders, model: bool) -> Vec<EnvVar> {
+fn vars(routes: &Routes, headers: &FixedHeaders, via: Via, model: bool) -> Vec<EnvVar> {
     let Some((route, url)) = ROUTES
         .iter()
         .find_map(|r| routes.get(r.provider).map(|url| (r, url)))
@@ -80,8 +101,10 @@ fn vars(routes: &Routes, headers: &FixedHeaders, model: bool) -> Vec<EnvVar> {
     let mut vars = vec![
         EnvVar::new(BASE_URL, url),
         EnvVar::new("COPILOT_PROVIDER_TYPE", route.provider_type),
-        EnvVar::new("COPILOT_PROVIDER_API_KEY_COMMAND", route.key_command),
     ];
+    if let Some(command) = key_command(route.key_var, via) {
+        vars.push(EnvVar::new(KEY_COMMAND, command));
+    }
     if model {
         vars.push(EnvVar::new(MODEL, route.model));
     }
@@ -112,12 +135,14 @@ pub(super) fn env_file_vars(ctx: &Ctx, wanted: bool) -> Result<Vec<EnvVar>> {
         return Ok(Vec::new());
     }
     let model = env_files_set(&dir, MODEL) || crate::envvars::get(MODEL).is_none();
-    Ok(vars(&ctx.routes, &ctx.headers, model))
+    Ok(vars(&ctx.routes, &ctx.headers, ctx.via, model))
 }
 
 /// The variables `anyray run -- copilot` adds (a `COPILOT_MODEL` already set stays).
+/// `run --relay` sets the key variable to the relay's placeholder itself when unset.
 pub(super) fn run_env(routes: &Routes, headers: &FixedHeaders) -> Vec<EnvVar> {
-    vars(routes, headers, crate::envvars::get(MODEL).is_none())
+    let model = crate::envvars::get(MODEL).is_none();
+    vars(routes, headers, Via::Direct, model)
 }
 
 impl Target for Copilot {
@@ -147,14 +172,19 @@ impl Target for Copilot {
             });
         }
         let mut plan = ShellTarget.plan_with(ctx, extra.clone())?;
-        let key_command = extra
-            .iter()
-            .find(|v| v.name == "COPILOT_PROVIDER_API_KEY_COMMAND")
-            .map_or("", |v| v.value.as_str());
+        let key = match extra.iter().find(|v| v.name == KEY_COMMAND) {
+            Some(command) => format!(
+                "its key is what `{}` prints, run per request",
+                command.value
+            ),
+            None => "set COPILOT_PROVIDER_API_KEY yourself: on Windows anyray writes no key \
+                     command (no printenv)"
+                .into(),
+        };
         plan.notes = vec![
             format!(
                 "Copilot CLI uses the gateway in new terminals (BYOK mode, no GitHub model \
-                 routing); its key is what `{key_command}` prints, run per request"
+                 routing); {key}"
             ),
             "`disconnect copilot` also restores the shell env files (they are the shell \
              target's)"

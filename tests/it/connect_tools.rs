@@ -803,6 +803,8 @@ fn copilot_lines(env: &TestEnv) -> Vec<String> {
         .collect()
 }
 
+// The key command is POSIX only (none is written on Windows).
+#[cfg(unix)]
 #[test]
 fn copilot_gets_its_byok_variables_in_the_shell_env_file_and_they_stay() {
     let env = TestEnv::new();
@@ -851,6 +853,8 @@ fn copilot_gets_its_byok_variables_in_the_shell_env_file_and_they_stay() {
     assert!(!env.path(ENV_SH).exists());
 }
 
+// The key command is POSIX only (none is written on Windows).
+#[cfg(unix)]
 #[test]
 fn copilot_leaves_the_users_model_alone_and_sends_the_routes_headers() {
     let mut env = TestEnv::new();
@@ -896,6 +900,47 @@ fn copilot_leaves_the_users_model_alone_and_sends_the_routes_headers() {
             "export COPILOT_PROVIDER_API_KEY_COMMAND='printenv ANTHROPIC_API_KEY'",
             "export COPILOT_PROVIDER_HEADERS='x-portkey-provider: anthropic",
         ]
+    );
+}
+
+// The key command is POSIX only (none is written on Windows).
+#[cfg(unix)]
+#[test]
+fn copilot_through_the_relay_gets_the_placeholder_key_when_the_user_has_none() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    env.run([
+        "connect",
+        "copilot",
+        "--force",
+        "--offline",
+        "--via",
+        "relay",
+        "--gateway",
+        GW,
+    ])
+    .ok();
+    // Copilot refuses an empty key; the relay replaces this placeholder with the key.
+    let command = "sh -c 'printf %s \"${OPENAI_API_KEY:-anyray-relay}\"'";
+    let lines = copilot_lines(&env);
+    assert!(
+        lines[0].starts_with("export COPILOT_PROVIDER_BASE_URL='http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    let printed = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "{}; printf %s \"$COPILOT_PROVIDER_API_KEY_COMMAND\"",
+                lines[2]
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&printed.stdout),
+        command,
+        "{lines:?}"
     );
 }
 

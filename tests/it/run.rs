@@ -122,6 +122,8 @@ fn with_env_printer(env: &mut TestEnv, name: &str, vars: &[&str]) {
     env.set_var("PATH", path);
 }
 
+// The key command is POSIX only (none is written on Windows).
+#[cfg(unix)]
 #[test]
 fn copilot_gets_its_byok_variables_and_keeps_the_users_model() {
     let gw = gateway();
