@@ -386,6 +386,24 @@ mod tests {
     }
 
     #[test]
+    fn only_json_holds_numbers_and_booleans() {
+        let path = KeyPath::keys(["version"]);
+        let others: Vec<Box<dyn Editor>> = vec![
+            Box::new(toml::parse("version = 4\n").unwrap()),
+            Box::new(yaml::parse("version: 4\n").unwrap()),
+            Box::new(dotenv::parse("version=4\n").unwrap()),
+        ];
+        for mut doc in others {
+            let err = doc.set_typed(&path, "4", Type::Number).unwrap_err();
+            assert!(err.message.contains("only JSON"), "{}", err.message);
+            assert!(doc.get_typed(&path, Type::Bool).is_err());
+        }
+        let mut json = json::parse("{}", json::Dialect::Strict).unwrap();
+        json.set_typed(&path, "4", Type::Number).unwrap();
+        assert_eq!(json.render(), "{\n  \"version\": 4\n}");
+    }
+
+    #[test]
     fn ancestors_are_the_containers() {
         let path = KeyPath::keys(["a", "b", "c"]);
         let got: Vec<String> = path.ancestors().map(|p| p.to_string()).collect();
