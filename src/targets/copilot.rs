@@ -6,8 +6,8 @@
 //! - `COPILOT_PROVIDER_TYPE`: `openai` (the default) or `anthropic`; the OpenAI route when
 //!   the gateway serves it, else the Anthropic one.
 //! - `COPILOT_MODEL`: required in BYOK mode. `gpt-4o-mini` / `claude-sonnet-4-5` unless
-//!   the user's own environment sets it already (never clobbered); `copilot --model`
-//!   overrides it per run.
+//!   the user's own environment sets it already (never clobbered); Copilot's own
+//!   `--model` picks another per run.
 //! - `COPILOT_PROVIDER_API_KEY_COMMAND`: `printenv OPENAI_API_KEY` (or
 //!   `ANTHROPIC_API_KEY`). Copilot runs it per request and sends what it prints as the
 //!   key, so the key stays in the variable the user already has: never in a file. An
