@@ -387,7 +387,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__connect)
-            opts="-y -q -h -V --gateway --via --dry-run --check --yes --offline --force --all-platforms --identity --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush"
+            opts="-y -q -h -V --gateway --via --dry-run --check --yes --offline --force --all-platforms --identity --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush qwen copilot"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -417,7 +417,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__disconnect)
-            opts="-y -q -h -V --dry-run --yes --force --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush"
+            opts="-y -q -h -V --dry-run --yes --force --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush qwen copilot"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -446,11 +446,11 @@ _anyray() {
             fi
             case "${prev}" in
                 --only)
-                    COMPREPLY=($(compgen -W "config net.dns net.tcp net.tls net.http net.proxy gateway.discovery gateway.routes gateway.auth gateway.optimizer gateway.deep failopen.path relay tools.claude-code tools.cursor tools.windsurf tools.codex tools.shell tools.gemini tools.opencode tools.continue tools.aider tools.goose tools.zed tools.droid tools.crush net gateway tools" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "config net.dns net.tcp net.tls net.http net.proxy gateway.discovery gateway.routes gateway.auth gateway.optimizer gateway.deep failopen.path relay tools.claude-code tools.cursor tools.windsurf tools.codex tools.shell tools.gemini tools.opencode tools.continue tools.aider tools.goose tools.zed tools.droid tools.crush tools.qwen tools.copilot net gateway tools" -- "${cur}"))
                     return 0
                     ;;
                 --skip)
-                    COMPREPLY=($(compgen -W "config net.dns net.tcp net.tls net.http net.proxy gateway.discovery gateway.routes gateway.auth gateway.optimizer gateway.deep failopen.path relay tools.claude-code tools.cursor tools.windsurf tools.codex tools.shell tools.gemini tools.opencode tools.continue tools.aider tools.goose tools.zed tools.droid tools.crush net gateway tools" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "config net.dns net.tcp net.tls net.http net.proxy gateway.discovery gateway.routes gateway.auth gateway.optimizer gateway.deep failopen.path relay tools.claude-code tools.cursor tools.windsurf tools.codex tools.shell tools.gemini tools.opencode tools.continue tools.aider tools.goose tools.zed tools.droid tools.crush tools.qwen tools.copilot net gateway tools" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -927,7 +927,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__status)
-            opts="-q -h -V --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush"
+            opts="-q -h -V --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush qwen copilot"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

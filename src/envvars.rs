@@ -46,6 +46,10 @@ pub(crate) const OPENCODE_CONFIG_DIR: &str = "OPENCODE_CONFIG_DIR";
 pub(crate) const CONTINUE_GLOBAL_DIR: &str = "CONTINUE_GLOBAL_DIR";
 /// Crush's global config dir (default `$XDG_CONFIG_HOME/crush`).
 pub(crate) const CRUSH_GLOBAL_CONFIG: &str = "CRUSH_GLOBAL_CONFIG";
+/// Qwen Code's global dir (default `~/.qwen`).
+pub(crate) const QWEN_HOME: &str = "QWEN_HOME";
+/// GitHub Copilot CLI's state dir (default `~/.copilot`).
+pub(crate) const COPILOT_HOME: &str = "COPILOT_HOME";
 /// Goose's root dir (its config is `<root>/config`).
 pub(crate) const GOOSE_PATH_ROOT: &str = "GOOSE_PATH_ROOT";
 /// zsh's dotfile dir.

@@ -64,7 +64,7 @@ pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         } else {
             None
         };
-        return print_env(ctx, &launch, &env, args.relay, identity);
+        return print_env(ctx, &launch, rest, &env, args.relay, identity);
     }
     // The keys first: the keyring blocks, so they are read before the runtime starts.
     // Without the relay the key is needed only where it is the tools' API key (or to
@@ -173,19 +173,26 @@ fn warn_headers(env: &ToolEnv, program: &OsString, ctx: &Context) {
     ));
 }
 
-/// The command with the gateway variables and the tool's own per-run arguments.
+/// The command with the gateway variables and the tool's own per-run arguments and
+/// variables.
 fn launch(program: &OsString, rest: &[OsString], env: &ToolEnv) -> Launch {
-    let mut args = targets::run_args(program, &env.routes, &env.headers);
+    let mut args = targets::run_args(program, rest, &env.routes, &env.headers);
     args.extend(rest.iter().cloned());
     Launch {
         program: program.clone(),
         args,
-        env: env
-            .vars
+        env: tool_vars(program, env)
             .iter()
             .map(|v| (v.name.into(), v.value.clone().into()))
             .collect(),
     }
+}
+
+/// The gateway variables, then the ones this tool needs of its own (Copilot CLI's).
+fn tool_vars(program: &OsString, env: &ToolEnv) -> Vec<EnvVar> {
+    let mut vars = env.vars.clone();
+    vars.extend(targets::run_env(program, &env.routes, &env.headers));
+    vars
 }
 
 /// An in-process relay on a free loopback port; its access log stays quiet so it never
@@ -243,17 +250,19 @@ struct PrintEnv<'a> {
 fn print_env(
     ctx: &Context,
     launch: &Launch,
+    rest: &[OsString],
     env: &ToolEnv,
     relay: bool,
     identity: Option<String>,
 ) -> Result<()> {
     let text = |s: &OsString| s.to_string_lossy().into_owned();
+    let vars = tool_vars(&launch.program, env);
     let report = PrintEnv {
         command: std::iter::once(&launch.program)
             .chain(&launch.args)
             .map(text)
             .collect(),
-        added_args: targets::run_args(&launch.program, &env.routes, &env.headers)
+        added_args: targets::run_args(&launch.program, rest, &env.routes, &env.headers)
             .iter()
             .map(text)
             .collect(),
@@ -261,7 +270,7 @@ fn print_env(
         via: env.via.as_str(),
         relay,
         identity,
-        vars: &env.vars,
+        vars: &vars,
     };
     let p = &ctx.printer;
     if p.json {

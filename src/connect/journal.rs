@@ -93,7 +93,12 @@ fn keep_uncertain(ledger: &mut Ledger, intent: Intent, now: Option<&[u8]>) {
                 && let Ok(doc) = parse_file(&intent.path, record.format, Some(bytes))
             {
                 for key in &mut record.keys {
-                    let held = doc.get(&key.key).ok().flatten().map(|s| s.value);
+                    let held = key
+                        .kind
+                        .get(doc.as_ref(), &key.key)
+                        .ok()
+                        .flatten()
+                        .map(|s| s.value);
                     let earlier = old.keys.iter().find(|k| k.key == key.key);
                     if let (Some(held), Some(earlier)) = (held, earlier)
                         && held == earlier.written

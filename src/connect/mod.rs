@@ -73,11 +73,15 @@ pub enum TargetName {
     Droid,
     /// Crush: ~/.config/crush/crush.json
     Crush,
+    /// Qwen Code: ~/.qwen/settings.json
+    Qwen,
+    /// GitHub Copilot CLI (bring your own key), through the shell env file
+    Copilot,
 }
 
 impl TargetName {
     /// Every name, in the order targets are shown.
-    pub const ALL: [TargetName; 13] = [
+    pub const ALL: [TargetName; 15] = [
         TargetName::ClaudeCode,
         TargetName::Cursor,
         TargetName::Windsurf,
@@ -91,6 +95,8 @@ impl TargetName {
         TargetName::Zed,
         TargetName::Droid,
         TargetName::Crush,
+        TargetName::Qwen,
+        TargetName::Copilot,
     ];
 
     /// The stable name, as on the command line, in JSON and in the ledger.
@@ -109,6 +115,8 @@ impl TargetName {
             TargetName::Zed => "zed",
             TargetName::Droid => "droid",
             TargetName::Crush => "crush",
+            TargetName::Qwen => "qwen",
+            TargetName::Copilot => "copilot",
         }
     }
 }
@@ -127,6 +135,9 @@ pub enum Format {
     Json,
     /// JSON with comments and trailing commas (VS Code forks' settings.json).
     Jsonc,
+    /// JSON with comments but no trailing commas (Qwen Code's settings.json).
+    #[serde(rename = "json-comments")]
+    JsonComments,
     Toml,
     /// YAML, edited in place by text splices checked by re-parsing (src/edit/yaml).
     Yaml,
@@ -143,6 +154,9 @@ impl Format {
         Ok(match self {
             Format::Json => Box::new(edit::json::parse(text, edit::json::Dialect::Strict)?),
             Format::Jsonc => Box::new(edit::json::parse(text, edit::json::Dialect::Jsonc)?),
+            Format::JsonComments => {
+                Box::new(edit::json::parse(text, edit::json::Dialect::Commented)?)
+            }
             Format::Toml => Box::new(edit::toml::parse(text)?),
             Format::Yaml => Box::new(edit::yaml::parse(text)?),
             Format::Dotenv => Box::new(edit::dotenv::parse(text)?),
@@ -164,7 +178,7 @@ impl Format {
     fn is_blank(self, text: &str) -> bool {
         let text = text.trim_start_matches('\u{feff}');
         match self {
-            Format::Json | Format::Jsonc => {
+            Format::Json | Format::Jsonc | Format::JsonComments => {
                 let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                 compact.is_empty() || compact == "{}"
             }
@@ -580,7 +594,10 @@ pub fn plan_disconnect(
             .iter()
             .any(|seg| matches!(seg, Seg::Named(_) | Seg::Entry { .. }));
         if key.seed && !in_entry {
-            let now = doc.get(&key.key).map_err(|e| file_error(path, e))?;
+            let now = key
+                .kind
+                .get(doc.as_ref(), &key.key)
+                .map_err(|e| file_error(path, e))?;
             if now.is_some_and(|now| now.value != key.written) {
                 continue;
             }
@@ -667,6 +684,18 @@ pub(crate) fn read_value(path: &Path, format: Format, key: &KeyPath) -> Result<O
     Ok(read_values(path, format, std::slice::from_ref(key))?
         .pop()
         .flatten())
+}
+
+/// Reads one literal (see [`Kind::Literal`]) from a file.
+pub(crate) fn read_literal(path: &Path, format: Format, key: &KeyPath) -> Result<Option<String>> {
+    let Some(bytes) = fs_safe::read_optional(path)? else {
+        return Ok(None);
+    };
+    let doc = parse_file(path, format, Some(&bytes))?;
+    Ok(Kind::Literal
+        .get(doc.as_ref(), key)
+        .map_err(|e| file_error(path, e))?
+        .map(|s| s.value))
 }
 
 /// Reads several strings from a file, parsing it once (settings files can be large).

@@ -35,11 +35,13 @@ pub(crate) enum CheckId {
     Zed,
     Droid,
     Crush,
+    Qwen,
+    Copilot,
 }
 
 impl CheckId {
     /// Every check, in report order.
-    pub(crate) const ALL: [CheckId; 26] = [
+    pub(crate) const ALL: [CheckId; 28] = [
         CheckId::Config,
         CheckId::Dns,
         CheckId::Tcp,
@@ -66,6 +68,8 @@ impl CheckId {
         CheckId::Zed,
         CheckId::Droid,
         CheckId::Crush,
+        CheckId::Qwen,
+        CheckId::Copilot,
     ];
 
     /// The stable id, e.g. `net.tcp`.
@@ -97,6 +101,8 @@ impl CheckId {
             CheckId::Zed => "tools.zed",
             CheckId::Droid => "tools.droid",
             CheckId::Crush => "tools.crush",
+            CheckId::Qwen => "tools.qwen",
+            CheckId::Copilot => "tools.copilot",
         }
     }
 
@@ -123,7 +129,9 @@ impl CheckId {
             | CheckId::Goose
             | CheckId::Zed
             | CheckId::Droid
-            | CheckId::Crush => Some(Group::Tools),
+            | CheckId::Crush
+            | CheckId::Qwen
+            | CheckId::Copilot => Some(Group::Tools),
             CheckId::Config | CheckId::FailOpen | CheckId::Relay => None,
         }
     }

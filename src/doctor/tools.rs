@@ -24,7 +24,7 @@ use crate::settings::Settings;
 use crate::targets;
 
 /// Every tool check, with the target it reads.
-const TOOLS: [(CheckId, TargetName); 13] = [
+const TOOLS: [(CheckId, TargetName); 15] = [
     (CheckId::ClaudeCode, TargetName::ClaudeCode),
     (CheckId::Cursor, TargetName::Cursor),
     (CheckId::Windsurf, TargetName::Windsurf),
@@ -38,6 +38,8 @@ const TOOLS: [(CheckId, TargetName); 13] = [
     (CheckId::Zed, TargetName::Zed),
     (CheckId::Droid, TargetName::Droid),
     (CheckId::Crush, TargetName::Crush),
+    (CheckId::Qwen, TargetName::Qwen),
+    (CheckId::Copilot, TargetName::Copilot),
 ];
 
 /// The checks [`check`] answers.

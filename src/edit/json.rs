@@ -66,6 +66,38 @@ pub enum Dialect {
     Strict,
     /// VS Code's JSONC: comments and trailing commas allowed.
     Jsonc,
+    /// JSON with comments but no trailing commas: comments stripped, then Node's
+    /// `JSON.parse` (Qwen Code's `strip-json-comments`), which a trailing comma breaks.
+    Commented,
+}
+
+/// The JSON scalar types a managed key may hold: strings almost everywhere; a number or
+/// a boolean where a tool needs one (a literal key, e.g. Qwen Code's `"$version": 4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Type {
+    String,
+    Number,
+    Bool,
+}
+
+impl Type {
+    /// The noun with its article, for messages ("a number").
+    fn noun(self) -> &'static str {
+        match self {
+            Type::String => "a string",
+            Type::Number => "a number",
+            Type::Bool => "a boolean",
+        }
+    }
+
+    /// Which type a literal's source text is.
+    fn of_raw(raw: &str) -> Type {
+        match raw {
+            raw if raw.starts_with('"') => Type::String,
+            "true" | "false" => Type::Bool,
+            _ => Type::Number,
+        }
+    }
 }
 
 pub struct JsonDoc {
@@ -175,7 +207,7 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<JsonDoc, EditError> {
         })?;
     }
     let options = ParseOptions {
-        allow_comments: dialect == Dialect::Jsonc,
+        allow_comments: dialect != Dialect::Strict,
         allow_trailing_commas: dialect == Dialect::Jsonc,
         allow_loose_object_property_names: false,
         allow_missing_commas: false,
@@ -188,7 +220,7 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<JsonDoc, EditError> {
     };
     let root = CstRootNode::parse(body, &options).map_err(|e| {
         let label = match dialect {
-            Dialect::Strict => "invalid JSON",
+            Dialect::Strict | Dialect::Commented => "invalid JSON",
             Dialect::Jsonc => "invalid JSONC",
         };
         let error = EditError::at(
@@ -197,6 +229,10 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<JsonDoc, EditError> {
         );
         match dialect {
             Dialect::Strict => error.with_hint(strict_hint),
+            Dialect::Commented => error.with_hint(
+                "the tool reads this file as JSON with comments but no trailing commas (a \
+                 trailing comma stops it from starting); fix it, then run the command again",
+            ),
             Dialect::Jsonc => error,
         }
     })?;
@@ -363,6 +399,52 @@ impl JsonDoc {
             .ok_or_else(|| self.unexpected(path, describe(node), "a string"))
     }
 
+    /// The scalar a literal node holds, when it is a `ty`.
+    fn scalar(&self, path: &KeyPath, node: &CstNode, ty: Type) -> Result<Scalar, EditError> {
+        let wrong = || self.unexpected(path, describe(node), ty.noun());
+        let (value, raw) = match ty {
+            Type::String => {
+                let lit = self.string_lit(path, node)?;
+                let value = lit.decoded_value().map_err(|_| {
+                    self.unexpected(path, "a string with invalid escapes", "a string")
+                })?;
+                (value, lit.raw_value())
+            }
+            Type::Number => {
+                let raw = node.as_number_lit().ok_or_else(wrong)?.to_string();
+                (raw.clone(), raw)
+            }
+            Type::Bool => {
+                let raw = node.as_boolean_lit().ok_or_else(wrong)?.value().to_string();
+                (raw.clone(), raw)
+            }
+        };
+        Ok(Scalar { value, raw })
+    }
+
+    /// Gives a literal node of type `ty` the literal text `raw`.
+    fn set_node_literal(
+        &self,
+        path: &KeyPath,
+        node: &CstNode,
+        ty: Type,
+        raw: &str,
+    ) -> Result<(), EditError> {
+        let wrong = || self.unexpected(path, describe(node), ty.noun());
+        match ty {
+            Type::String => self.string_lit(path, node)?.set_raw_value(raw.to_string()),
+            Type::Number => node
+                .as_number_lit()
+                .ok_or_else(wrong)?
+                .set_raw_value(raw.to_string()),
+            Type::Bool => node
+                .as_boolean_lit()
+                .ok_or_else(wrong)?
+                .set_value(raw == "true"),
+        }
+        Ok(())
+    }
+
     /// An unexpected value, at its line and column in the file as parsed.
     fn unexpected(&self, path: &KeyPath, found: &str, expected: &str) -> EditError {
         let position = self
@@ -390,7 +472,7 @@ impl JsonDoc {
                 _ => (format!("`{prefix}`"), "object"),
             };
             let reader = match self.dialect {
-                Dialect::Strict => {
+                Dialect::Strict | Dialect::Commented => {
                     "the tool reads it with a JSON parser that takes the last one (Node's JSON.parse)"
                 }
                 Dialect::Jsonc => {
@@ -409,31 +491,40 @@ impl JsonDoc {
         Ok(())
     }
 
-    /// Sets the raw literal at `path`, inserting the key or entry when absent.
-    fn set_raw(&mut self, path: &KeyPath, value: &str, raw: &str) -> Result<(), EditError> {
+    /// Sets the literal at `path` to `raw` (meaning `value`, a `ty`), inserting the key
+    /// or entry when absent.
+    fn set_raw(
+        &mut self,
+        path: &KeyPath,
+        ty: Type,
+        value: &str,
+        raw: &str,
+    ) -> Result<(), EditError> {
         if let Some(node) = self.value_node(path, true)? {
-            self.string_lit(path, &node)?.set_raw_value(raw.to_string());
-            return Ok(());
+            return self.set_node_literal(path, &node, ty, raw);
         }
+        let input = match ty {
+            Type::String => CstInputValue::String(value.to_string()),
+            Type::Number => CstInputValue::Number(raw.to_string()),
+            Type::Bool => CstInputValue::Bool(raw == "true"),
+        };
         let parent = self.parent(path, true)?.expect("created");
         let node = match (parent, path.segs().last()) {
-            (Container::Object(obj), Some(Seg::Key(key))) => obj
-                .append(key, CstInputValue::String(value.to_string()))
-                .value(),
+            (Container::Object(obj), Some(Seg::Key(key))) => obj.append(key, input).value(),
             (Container::Array(list), Some(Seg::Named(name))) => list
                 .append(CstInputValue::Object(vec![
                     ("name".into(), CstInputValue::String(name.clone())),
-                    ("value".into(), CstInputValue::String(value.to_string())),
+                    ("value".into(), input),
                 ]))
                 .as_object()
                 .and_then(|entry| entry.get("value"))
                 .and_then(|prop| prop.value()),
-            _ => return Err(self.unexpected(path, "an unexpected shape", "a string")),
+            _ => return Err(self.unexpected(path, "an unexpected shape", ty.noun())),
         };
-        if let Some(node) = node {
-            self.string_lit(path, &node)?.set_raw_value(raw.to_string());
+        match node {
+            Some(node) => self.set_node_literal(path, &node, ty, raw),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The container at `path` itself (not its parent).
@@ -457,25 +548,72 @@ impl JsonDoc {
 
 impl Editor for JsonDoc {
     fn get(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError> {
-        let Some(node) = self.value_node(path, false)? else {
-            return Ok(None);
-        };
-        let lit = self.string_lit(path, &node)?;
-        let value = lit
-            .decoded_value()
-            .map_err(|_| self.unexpected(path, "a string with invalid escapes", "a string"))?;
-        Ok(Some(Scalar {
-            value,
-            raw: lit.raw_value(),
-        }))
+        match self.value_node(path, false)? {
+            Some(node) => self.scalar(path, &node, Type::String).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn set(&mut self, path: &KeyPath, value: &str) -> Result<(), EditError> {
-        self.set_raw(path, value, &literal(value))
+        self.set_raw(path, Type::String, value, &literal(value))
     }
 
     fn restore(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError> {
-        self.set_raw(path, &prior.value, &prior.raw)
+        // The prior literal's own text says which type it was.
+        self.set_raw(path, Type::of_raw(&prior.raw), &prior.value, &prior.raw)
+    }
+
+    /// A string's literal is its canonical JSON form (`"text"`); a number's or a
+    /// boolean's is its text.
+    fn get_literal(&self, path: &KeyPath) -> Result<Option<Scalar>, EditError> {
+        let Some(node) = self.value_node(path, false)? else {
+            return Ok(None);
+        };
+        let ty = if node.as_number_lit().is_some() {
+            Type::Number
+        } else if node.as_boolean_lit().is_some() {
+            Type::Bool
+        } else {
+            Type::String
+        };
+        let scalar = self.scalar(path, &node, ty)?;
+        Ok(Some(match ty {
+            Type::String => Scalar {
+                value: literal(&scalar.value),
+                raw: scalar.raw,
+            },
+            Type::Number | Type::Bool => scalar,
+        }))
+    }
+
+    fn set_literal(&mut self, path: &KeyPath, text: &str) -> Result<(), EditError> {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::String(value)) => {
+                self.set_raw(path, Type::String, &value, &literal(&value))
+            }
+            Ok(serde_json::Value::Number(_)) => self.set_raw(path, Type::Number, text, text),
+            Ok(serde_json::Value::Bool(_)) => self.set_raw(path, Type::Bool, text, text),
+            _ => Err(
+                EditError::at(None, format!("`{text}` is not a JSON string, number or boolean"))
+                    .with_hint("this is a bug in anyray's target definition; please report it"),
+            ),
+        }
+    }
+
+    fn restore_literal(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError> {
+        // A string's literal `value` is its quoted form; `restore` wants the meaning.
+        let value = match Type::of_raw(&prior.raw) {
+            Type::String => serde_json::from_str::<String>(&prior.value)
+                .unwrap_or_else(|_| prior.value.clone()),
+            Type::Number | Type::Bool => prior.value.clone(),
+        };
+        self.restore(
+            path,
+            &Scalar {
+                value,
+                raw: prior.raw.clone(),
+            },
+        )
     }
 
     fn remove(&mut self, path: &KeyPath) -> Result<(), EditError> {
@@ -587,6 +725,13 @@ mod tests {
         assert!(parse("{\"a\": 1,}", Dialect::Strict).is_err());
         assert!(parse("{\"a\": 1,} // ok here", Dialect::Jsonc).is_ok());
         assert!(parse("[1]", Dialect::Jsonc).is_err());
+        // Comments, but no trailing comma (Qwen Code's reader).
+        assert!(parse("{\"a\": 1 // c\n}", Dialect::Commented).is_ok());
+        let err = parse("{\n  \"a\": 1,\n}", Dialect::Commented)
+            .err()
+            .unwrap();
+        assert_eq!(err.position.map(|p| p.0), Some(2), "{err:?}");
+        assert!(err.hint.contains("trailing comma"), "{}", err.hint);
     }
 
     #[test]
@@ -631,6 +776,46 @@ mod tests {
         doc.remove(&path).unwrap();
         assert!(!doc.remove_if_empty(&list));
         assert_eq!(doc.render(), text);
+    }
+
+    #[test]
+    fn literals_are_written_as_json_numbers_and_booleans_and_restored_exactly() {
+        let version = KeyPath::keys(["$version"]);
+        let flag = KeyPath::keys(["ui", "hide"]);
+        let text = "{\n  // mine\n  \"model\": {\"name\": \"x\"}\n}\n";
+        let mut doc = parse(text, Dialect::Jsonc).unwrap();
+        assert_eq!(doc.get_literal(&version).unwrap(), None);
+        doc.set_literal(&version, "4").unwrap();
+        doc.set_literal(&flag, "true").unwrap();
+        let written = doc.render();
+        let value: serde_json::Value =
+            serde_json::from_str(&written.replace("// mine", "")).unwrap();
+        assert_eq!(value["$version"], serde_json::json!(4), "{written}");
+        assert_eq!(value["ui"]["hide"], serde_json::json!(true), "{written}");
+        assert_eq!(doc.get_literal(&version).unwrap().unwrap().value, "4");
+        // A string's literal is its quoted form, so it never equals a number's.
+        let name = doc.get_literal(&KeyPath::keys(["model", "name"])).unwrap();
+        assert_eq!(name.unwrap().value, "\"x\"");
+        assert!(doc.get(&version).is_err(), "a number is not a string");
+        doc.remove(&flag).unwrap();
+        assert!(doc.remove_if_empty(&KeyPath::keys(["ui"])));
+        doc.remove(&version).unwrap();
+        assert_eq!(doc.render(), text);
+
+        // A prior number or boolean comes back with its exact text.
+        let text = "{\"$version\": 4.0e0, \"on\": false}";
+        let mut doc = parse(text, Dialect::Strict).unwrap();
+        let number = doc.get_literal(&version).unwrap().unwrap();
+        let on = KeyPath::keys(["on"]);
+        let boolean = doc.get_literal(&on).unwrap().unwrap();
+        doc.set_literal(&version, "4").unwrap();
+        doc.set_literal(&on, "true").unwrap();
+        assert_eq!(doc.render(), "{\"$version\": 4, \"on\": true}");
+        doc.restore_literal(&version, &number).unwrap();
+        doc.restore_literal(&on, &boolean).unwrap();
+        assert_eq!(doc.render(), text);
+        assert!(doc.set_literal(&version, "four").is_err());
+        assert!(doc.set_literal(&on, "[1]").is_err());
     }
 
     #[test]

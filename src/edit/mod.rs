@@ -2,9 +2,11 @@
 //! the string at a key path, then render the document. Everything else in the file
 //! (comments, key order, indentation, CRLF, a BOM, trailing commas) is kept as it was.
 //!
-//! `connect` only ever manages string values, so the interface is about strings; a
-//! managed key that holds something else (a number, an object) is reported as an
-//! error instead of being overwritten.
+//! `connect` manages string values almost everywhere, so the interface is about strings;
+//! a managed key that holds something else (a number, an object) is reported as an
+//! error instead of being overwritten. A key that needs another value (Codex's `args`
+//! array, Qwen Code's `"$version": 4`) is a literal in the file's own syntax, through
+//! [`Editor::get_literal`]/[`Editor::set_literal`], which the JSON and TOML editors support.
 
 use std::fmt;
 
@@ -198,7 +200,7 @@ pub trait Editor {
     /// Sets `path` to `value`, creating containers on the way. A replaced value keeps
     /// its surrounding comments.
     fn set(&mut self, path: &KeyPath, value: &str) -> Result<(), EditError>;
-    /// Puts back a value exactly as it was written before.
+    /// Puts back a value exactly as it was written before (of whatever type it was).
     fn restore(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError>;
     /// The value at `path` whatever its type, its `value` in the editor's canonical
     /// literal form (`["token"]`, `5000`, `"text"`), for [`crate::connect::Kind::Literal`]
@@ -350,6 +352,26 @@ mod tests {
         json.remove(&by_field.clone().key("baseUrl")).unwrap();
         assert!(json.remove_if_empty(&by_field), "only its identity is left");
         assert_eq!(json.render(), "{\"models\": []}");
+    }
+
+    #[test]
+    fn only_json_and_toml_hold_literals() {
+        let path = KeyPath::keys(["version"]);
+        let others: Vec<Box<dyn Editor>> = vec![
+            Box::new(yaml::parse("version: 4\n").unwrap()),
+            Box::new(dotenv::parse("version=4\n").unwrap()),
+        ];
+        for mut doc in others {
+            let err = doc.set_literal(&path, "4").unwrap_err();
+            assert!(err.message.contains("only string"), "{}", err.message);
+            assert!(doc.get_literal(&path).is_err());
+        }
+        let mut json = json::parse("{}", json::Dialect::Strict).unwrap();
+        json.set_literal(&path, "4").unwrap();
+        assert_eq!(json.render(), "{\n  \"version\": 4\n}");
+        let mut toml = toml::parse("").unwrap();
+        toml.set_literal(&path, "4").unwrap();
+        assert_eq!(toml.render(), "version = 4\n");
     }
 
     #[test]

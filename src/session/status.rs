@@ -135,15 +135,18 @@ pub(crate) fn target(target: &dyn Target, ctx: &Ctx, ledger: &Ledger) -> TargetS
     // (another target's: gemini reads the shell env files) carry its setting.
     // A tool that is not installed is judged by its own files: those another target owns
     // (gemini's shell route lives in the shell target's env files) may carry its
-    // setting without it being connected.
+    // setting without it being connected. A target with no file of its own (copilot,
+    // whose variables only `connect copilot` puts in the shell's env files) is connected
+    // when every file is.
     let (own, others): (Vec<&FileStatus>, Vec<&FileStatus>) = status
         .files
         .iter()
         .partition(|f| target.owner(&f.path) == target.name());
-    if !status.installed && !others.is_empty() && status.state != State::Invalid {
+    let settled = matches!(status.state, State::Invalid | State::Connected);
+    if !status.installed && !others.is_empty() && !settled {
         let own_state = combine(own.iter().map(|f| &f.state));
         if own.is_empty() || own_state == State::NotConnected {
-            let carried = others.iter().any(|f| f.state == FileState::Connected);
+            let carried = others.iter().all(|f| f.state == FileState::Connected);
             let owner = target.owner(&others[0].path);
             status.state = State::NotConnected;
             if carried {

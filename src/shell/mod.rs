@@ -54,6 +54,16 @@ impl Syntax {
         }
     }
 
+    /// Whether `contents`, an env file of this syntax that anyray wrote, sets `name`.
+    pub fn sets(self, contents: &str, name: &str) -> bool {
+        let prefix = match self {
+            Syntax::Posix => format!("export {name}="),
+            Syntax::Fish => format!("set -gx {name} "),
+            Syntax::PowerShell => format!("$env:{name} = "),
+        };
+        contents.lines().any(|line| line.starts_with(&prefix))
+    }
+
     /// The statement that sets `var` in the environment of this shell and its children.
     fn assignment(self, var: &EnvVar) -> String {
         let value = self.quote(&var.value);
@@ -237,6 +247,20 @@ mod tests {
             Some("https://gw.example/it's $HOME")
         );
         assert_eq!(exported_value(&text, "GOOGLE_GEMINI_BASE_URL"), None);
+    }
+
+    #[test]
+    fn sets_finds_each_syntaxs_assignment_and_nothing_else() {
+        let vars = [EnvVar::new("COPILOT_MODEL", "gpt-4o-mini")];
+        for syntax in Syntax::ALL {
+            let file = render_env_file(syntax, &vars);
+            assert!(syntax.sets(&file, "COPILOT_MODEL"), "{file}");
+            assert!(
+                !syntax.sets(&file, "COPILOT"),
+                "a prefix of a name is not the name"
+            );
+            assert!(!syntax.sets(&file, "OPENAI_BASE_URL"));
+        }
     }
 
     #[test]

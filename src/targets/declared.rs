@@ -22,7 +22,7 @@ use anyhow::Result;
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
 use crate::connect::{self, FileSpec, Format, TargetName, Want};
 use crate::edit::lines::OwnedDoc;
-use crate::edit::{KeyPath, Seg};
+use crate::edit::{Editor, KeyPath, Seg};
 use crate::gateway_url::{Provider, Routes};
 
 /// One step of a declared key path (see [`Seg`]).
@@ -159,14 +159,14 @@ pub(super) struct Declared {
 }
 
 impl Declared {
-    fn serves(&self, ctx: &Ctx, key: &Key) -> bool {
+    fn serves(&self, routes: &Routes, key: &Key) -> bool {
         key.provider()
-            .is_none_or(|provider| ctx.routes.get(provider).is_some())
+            .is_none_or(|provider| routes.get(provider).is_some())
     }
 
     /// The wanted value of `key` on this gateway (`None` for a seed or an unserved route).
-    fn wanted(&self, ctx: &Ctx, key: &Key) -> Option<String> {
-        if !self.serves(ctx, key) {
+    fn wanted(&self, routes: &Routes, key: &Key) -> Option<String> {
+        if !self.serves(routes, key) {
             return None;
         }
         match key.value {
@@ -174,14 +174,29 @@ impl Declared {
                 provider,
                 prefix,
                 suffix,
-            } => ctx
-                .routes
+            } => routes
                 .get(provider)
                 .map(|url| format!("{prefix}{url}{suffix}")),
             Value::Text(text) => Some(text.into()),
             Value::Seed(_) => None,
-            Value::Document(make) => make(&ctx.routes),
+            Value::Document(make) => make(routes),
         }
+    }
+
+    /// The first file's keys with their values on `routes` (seeds left out), as a new
+    /// compact JSON document: what `anyray run` hands a tool that takes an inline config
+    /// (opencode's `OPENCODE_CONFIG_CONTENT`). `None` when no key applies.
+    pub(super) fn inline_json(&self, routes: &Routes) -> Option<String> {
+        let mut doc = crate::edit::json::parse("", crate::edit::json::Dialect::Strict).ok()?;
+        let mut any = false;
+        for key in self.files.first()?.keys {
+            if let Some(value) = self.wanted(routes, key) {
+                doc.set(&key.key_path(), &value).ok()?;
+                any = true;
+            }
+        }
+        let value: serde_json::Value = serde_json::from_str(&doc.render()).ok()?;
+        any.then(|| value.to_string())
     }
 }
 
@@ -229,10 +244,11 @@ impl Target for Declared {
                 let want = match key.value {
                     Value::Seed(text) => {
                         let absent = !present.next().unwrap_or(true);
-                        (absent && self.serves(ctx, key)).then(|| Want::seed(key.key_path(), text))
+                        (absent && self.serves(&ctx.routes, key))
+                            .then(|| Want::seed(key.key_path(), text))
                     }
                     _ => self
-                        .wanted(ctx, key)
+                        .wanted(&ctx.routes, key)
                         .map(|value| Want::new(key.key_path(), value)),
                 };
                 wants.extend(want);

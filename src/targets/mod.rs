@@ -19,6 +19,7 @@ mod aider;
 mod claude_code;
 mod codex;
 mod continue_cli;
+mod copilot;
 mod crush;
 mod declared;
 mod droid;
@@ -26,6 +27,7 @@ mod gemini;
 mod goose;
 pub(crate) mod helper;
 mod opencode;
+mod qwen;
 mod shell;
 mod vscode;
 mod zed;
@@ -77,23 +79,40 @@ pub(crate) fn named(names: &[TargetName]) -> Vec<&'static dyn Target> {
     out
 }
 
+/// Extra variables a tool needs to use the gateway for one run (`anyray run`), beyond
+/// the providers' standard ones, chosen by the command's file name.
+pub(crate) fn run_env(
+    program: &std::ffi::OsStr,
+    routes: &Routes,
+    headers: &FixedHeaders,
+) -> Vec<EnvVar> {
+    match program_name(program) {
+        "copilot" => copilot::run_env(routes, headers),
+        "opencode" => opencode::run_env(routes),
+        _ => Vec::new(),
+    }
+}
+
 /// Extra arguments a tool needs to use the gateway for one run (`anyray run`), chosen by
-/// the command's file name; none for tools that take their endpoint from the environment.
+/// the command's file name (`rest`: the user's own arguments); none for tools that take
+/// their endpoint from the environment.
 pub(crate) fn run_args(
     program: &std::ffi::OsStr,
+    rest: &[std::ffi::OsString],
     routes: &Routes,
     headers: &FixedHeaders,
 ) -> Vec<std::ffi::OsString> {
     match program_name(program) {
         "claude" => claude_code::run_args(routes, headers),
         "codex" => codex::run_args(routes, headers),
+        "qwen" => qwen::run_args(rest, routes),
         _ => Vec::new(),
     }
 }
 
 /// Whether `anyray run` can give this program the fixed headers ([`run_args`]).
 pub(crate) fn sends_headers(program: &std::ffi::OsStr) -> bool {
-    matches!(program_name(program), "claude" | "codex")
+    matches!(program_name(program), "claude" | "codex" | "copilot")
 }
 
 fn program_name(program: &std::ffi::OsStr) -> &str {
@@ -188,7 +207,15 @@ pub(crate) fn all() -> Vec<&'static dyn Target> {
         &zed::ZED,
         &droid::DROID,
         &crush::CRUSH,
+        &qwen::Qwen,
+        &copilot::Copilot,
     ]
+}
+
+/// The variables other targets keep in the shell target's env files (Copilot CLI's,
+/// once `connect copilot` put them there), so that connecting the shell keeps them.
+pub(crate) fn env_file_extras(ctx: &Ctx) -> Result<Vec<EnvVar>> {
+    copilot::env_file_vars(ctx, false)
 }
 
 /// The target for a name (every name has one).
@@ -207,6 +234,8 @@ pub(crate) fn get(name: TargetName) -> &'static dyn Target {
         TargetName::Zed => &zed::ZED,
         TargetName::Droid => &droid::DROID,
         TargetName::Crush => &crush::CRUSH,
+        TargetName::Qwen => &qwen::Qwen,
+        TargetName::Copilot => &copilot::Copilot,
     }
 }
 

@@ -13,7 +13,8 @@
 //!
 //! Project files (`opencode.json` up to the git root, `.opencode/`) and
 //! `OPENCODE_CONFIG_CONTENT` override the global file; the managed dir (`/etc/opencode`)
-//! overrides everything.
+//! overrides everything. `anyray run -- opencode` puts the same provider options in
+//! `OPENCODE_CONFIG_CONTENT` (inline JSON, merged over the files per key) for one run.
 
 use std::path::PathBuf;
 
@@ -21,7 +22,8 @@ use anyhow::Result;
 
 use super::declared::{Declared, File, Key, Step, env_dir, xdg_config_home};
 use crate::connect::{Format, TargetName};
-use crate::gateway_url::Provider;
+use crate::gateway_url::{Provider, Routes};
+use crate::provider_env::EnvVar;
 
 fn home() -> Result<PathBuf> {
     env_dir(crate::envvars::OPENCODE_CONFIG_DIR, || {
@@ -78,3 +80,18 @@ pub(super) static OPENCODE: Declared = Declared {
     ],
     effective: None,
 };
+
+/// The variable `anyray run -- opencode` adds: opencode's inline config with the
+/// providers' base URLs. None when the user sets `OPENCODE_CONFIG_CONTENT` (never
+/// clobbered) or the gateway serves neither provider.
+pub(super) fn run_env(routes: &Routes) -> Vec<EnvVar> {
+    const VAR: &str = "OPENCODE_CONFIG_CONTENT";
+    if crate::envvars::get(VAR).is_some() {
+        return Vec::new();
+    }
+    OPENCODE
+        .inline_json(routes)
+        .map(|json| EnvVar::new(VAR, json))
+        .into_iter()
+        .collect()
+}

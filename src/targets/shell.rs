@@ -13,6 +13,7 @@ use crate::connect::TargetName;
 use crate::connect::{FileSpec, Format, Want};
 use crate::edit::KeyPath;
 use crate::edit::lines::OwnedDoc;
+use crate::provider_env::EnvVar;
 use crate::shell::rc::{self, RcKind, RcTarget, ShellProbe};
 use crate::{envvars, paths, shell};
 
@@ -53,6 +54,20 @@ impl Target for ShellTarget {
     }
 
     fn plan(&self, ctx: &Ctx) -> Result<TargetPlan> {
+        self.plan_with(ctx, super::env_file_extras(ctx)?)
+    }
+
+    fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
+        new_terminal_endpoint("OPENAI_BASE_URL")
+    }
+}
+
+impl ShellTarget {
+    /// The env files with the gateway variables and `extra` ones (Copilot CLI's), and
+    /// the startup-file lines that source them.
+    pub(super) fn plan_with(&self, ctx: &Ctx, extra: Vec<EnvVar>) -> Result<TargetPlan> {
+        let mut vars = ctx.vars.clone();
+        vars.extend(extra);
         let mut plan = TargetPlan {
             notes: vec![
                 "new terminals get the gateway; apps started from the Dock, Start menu or a \
@@ -70,7 +85,7 @@ impl Target for ShellTarget {
                 routes.join(", ")
             ));
         }
-        if ctx.vars.is_empty() && !ctx.need_relay.is_empty() {
+        if vars.is_empty() && !ctx.need_relay.is_empty() {
             plan.skip = Some(
                 "every route needs fixed headers, which shells cannot send: use \
                  `anyray connect --via relay`"
@@ -78,7 +93,7 @@ impl Target for ShellTarget {
             );
             return Ok(plan);
         }
-        if ctx.vars.is_empty() {
+        if vars.is_empty() {
             plan.skip = Some("the gateway serves no provider route".into());
             return Ok(plan);
         }
@@ -94,7 +109,7 @@ impl Target for ShellTarget {
         };
         let env_dir = paths::config_dir()?;
         plan.files.extend(
-            shell::env_files(&env_dir, &ctx.vars)
+            shell::env_files(&env_dir, &vars)
                 .into_iter()
                 .filter(|env| rc_files.iter().any(|rc| rc.shell.syntax() == env.syntax))
                 .map(|env| owned(env.path, env.contents)),
@@ -109,10 +124,6 @@ impl Target for ShellTarget {
                 RcKind::DropIn => owned(rc.path, rc.text),
             }));
         Ok(plan)
-    }
-
-    fn effective(&self, _ctx: &Ctx) -> Result<Effective> {
-        new_terminal_endpoint("OPENAI_BASE_URL")
     }
 }
 

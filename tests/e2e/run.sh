@@ -86,7 +86,7 @@ install_sdks() {
 }
 
 # The other AI coding tools (step 12, tools.sh): npm packages from tools/package.json
-# (Qwen Code and Copilot CLI are pinned there for their targets to come), aider in a
+# (opencode, Continue, Gemini CLI, droid, Qwen Code, Copilot CLI), aider in a
 # venv of its own (its pinned dependencies are many). `npm install` on the lock rather
 # than `npm ci`: the lock cannot list the other platforms' optional binaries
 # (opencode-darwin-*, …) where a registry mirror lacks them, and `npm ci` refuses a lock

@@ -19,7 +19,7 @@ TOOLS_STATE=(
 # (droid keeps `*.settings.json.bak` files of its own under .factory/sessions.)
 TOOLS_NEVER=('*/.anyray*' '.anyray*' '*.orig' '*~' '.factory/settings.json.*'
   '.config/opencode/opencode.json.*' '.continue/config.yaml.*' '.aider.conf.yml.*'
-  '.gemini/.env.*')
+  '.gemini/.env.*' '.qwen/settings.json.*')
 
 PROMPT="Say hi in one line"
 
@@ -202,6 +202,48 @@ droid_run() {
     --header "authorization=Bearer sk-e2e-dummy"
 }
 
+# Qwen Code: a user's settings.json (with a comment, already at "$version": 4, as Qwen
+# leaves every file it has read) that uses Qwen OAuth; anyray adds its modelProviders
+# entry, selects it, and Qwen reads the key from OPENAI_API_KEY (named by envKey). Qwen
+# must not rewrite the file while it runs (it would, without "$version": 4).
+qwen_seed() {
+  mkdir -p "$TH/.qwen"
+  cat >"$TH/.qwen/settings.json" <<'EOF'
+{
+  // my Qwen Code settings
+  "$version": 4,
+  "ui": { "theme": "GitHub" },
+  "security": { "auth": { "selectedType": "qwen-oauth" } }
+}
+EOF
+}
+qwen_run() {
+  local settings="$TH/.qwen/settings.json" before
+  before=$(sha256sum <"$settings")
+  run_tool qwen 120 "$E2E_TOOLS/.bin/qwen" -p "$PROMPT"
+  tool_answers qwen /v1/chat/completions "$W/tool-qwen.out" \
+    --header "authorization=Bearer sk-e2e-dummy" || return
+  [[ $(sha256sum <"$settings") == "$before" ]] ||
+    { fail "Qwen Code rewrote settings.json while it ran"; return 1; }
+  detail "settings.json unchanged by Qwen Code"
+}
+
+# GitHub Copilot CLI (BYOK): nothing but the environment sets its endpoint, so a new
+# login shell (bash --login reads ~/.profile, which sources anyray's env.sh) starts it;
+# no GitHub login. Its key is what `printenv OPENAI_API_KEY` prints. ~/.copilot is
+# there as after a first start (it is how anyray detects Copilot off PATH).
+copilot_seed() {
+  mkdir -p "$TH/.copilot"
+  printf '# my profile\nexport EDITOR=vi\n' >"$TH/.profile"
+  printf '# my bashrc\nalias ll="ls -l"\n' >"$TH/.bashrc"
+}
+copilot_run() {
+  run_tool copilot 120 COPILOT_AUTO_UPDATE=false /bin/bash --login -c \
+    '"$0" -p "$1" --allow-all-tools' "$E2E_TOOLS/.bin/copilot" "$PROMPT"
+  tool_answers copilot /v1/chat/completions "$W/tool-copilot.out" \
+    --header "authorization=Bearer sk-e2e-dummy"
+}
+
 # tool_case NAME TARGET: seed, connect, answer, disconnect, each a checked row.
 tool_case() {
   local name=$1 target=$2
@@ -214,16 +256,53 @@ tool_case() {
   check "$name" "disconnect" tool_disconnect "$target"
 }
 
+# `anyray run -- TOOL` in a HOME with nothing of the tool's: no file is written, the
+# endpoint comes from the arguments and variables anyray adds for that one run (Qwen:
+# --auth-type/--openai-base-url; Copilot: its BYOK variables; opencode: its inline config
+# OPENCODE_CONFIG_CONTENT; aider: the standard variables). run_case NAME PATH CMD...: the answer and the request, then
+# the HOME holds no file from anyray.
+run_case() {
+  local name=$1 path=$2
+  shift 2
+  wanted "$name" || return 0
+  tool_home "$name-run"
+  check "$name" "anyray run" run_answers "$name" "$path" "$@"
+}
+run_answers() {
+  local name=$1 path=$2
+  shift 2
+  run_tool "$name-run" 180 "$@"
+  tool_answers "$name (anyray run)" "$path" "$W/tool-$name-run.out" \
+    --header "authorization=Bearer sk-e2e-dummy" || return
+  [[ ! -e $TH/.config/anyray/env.sh && ! -e $TH/.qwen/settings.json ]] ||
+    { fail "anyray run wrote a file"; return 1; }
+}
+run_cases() {
+  local gw=${URLS[gateway]}
+  run_case qwen /v1/chat/completions "$E2E_ANYRAY" run --gateway "$gw" -- \
+    "$E2E_TOOLS/.bin/qwen" -p "$PROMPT"
+  run_case copilot /v1/chat/completions COPILOT_AUTO_UPDATE=false "$E2E_ANYRAY" run \
+    --gateway "$gw" -- "$E2E_TOOLS/.bin/copilot" -p "$PROMPT" --allow-all-tools
+  run_case opencode /v1/responses OPENCODE_DISABLE_AUTOUPDATE=1 OPENCODE_DISABLE_MODELS_FETCH=1 \
+    OPENCODE_DISABLE_SHARE=1 OPENCODE_DISABLE_LSP_DOWNLOAD=1 "$E2E_ANYRAY" run --gateway "$gw" -- \
+    "$E2E_TOOLS/.bin/opencode" run -m openai/gpt-4o-mini "$PROMPT"
+  # aider (litellm) reads the standard OPENAI_BASE_URL: nothing of its own is added.
+  [[ -z ${E2E_AIDER:-} ]] ||
+    run_case aider /v1/chat/completions "$E2E_ANYRAY" run --gateway "$gw" -- "$E2E_AIDER" \
+      --model gpt-4o-mini --message "$PROMPT" --no-git --yes-always --no-check-update \
+      --analytics-disable --no-show-model-warnings --no-pretty --no-show-release-notes
+}
+
 step_tools() {
   section "12. the other AI tools: connect alone, a real answer, disconnect (issue 17)"
   local why
   why=$(blocked connect disconnect)
   if [[ -n $why ]]; then
-    skip_rows tools "$why" opencode continue aider gemini droid
+    skip_rows tools "$why" opencode continue aider gemini droid qwen copilot
     return
   fi
   if [[ -z ${E2E_TOOLS:-} ]]; then
-    skip_rows tools "run.sh installed no tools (ANYRAY_E2E_STEPS)" opencode continue aider gemini droid
+    skip_rows tools "run.sh installed no tools (ANYRAY_E2E_STEPS)" opencode continue aider gemini droid qwen copilot
     return
   fi
   tool_case opencode opencode
@@ -231,6 +310,9 @@ step_tools() {
   tool_case aider aider
   tool_case gemini gemini
   tool_case droid droid
+  tool_case qwen qwen
+  tool_case copilot copilot
+  run_cases
   if wanted crush; then
     skip crush "answers" "npm @charmland/crush downloads its binary from GitHub when installed (no offline install); crush.json is checked against Crush's own schema in tests/it/connect_tools.rs"
   fi

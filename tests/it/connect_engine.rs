@@ -53,7 +53,7 @@ fn without_a_terminal_every_detected_tool_is_connected() {
         installed,
         [
             true, false, false, true, false, false, false, false, false, false, false, false,
-            false,
+            false, false, false,
         ]
     );
 }

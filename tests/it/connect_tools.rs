@@ -347,7 +347,7 @@ fn malformed_files_are_refused_with_their_position_and_left_untouched() {
 #[test]
 fn status_and_check_see_each_target_connected_then_drifted() {
     let env = TestEnv::new();
-    let targets = ["opencode", "continue", "aider", "goose", "zed"];
+    let targets = ["opencode", "continue", "aider", "goose", "zed", "qwen"];
     let mut args = vec!["connect", "--force", "--gateway", GW];
     args.extend(targets);
     env.run(&args).ok();
@@ -364,6 +364,17 @@ fn status_and_check_see_each_target_connected_then_drifted() {
     let out = env.run(["connect", "--check", "--json", "aider", "--gateway", GW]);
     out.code(1);
     assert_eq!(out.json()["targets"][0]["state"], "drifted");
+    // Qwen's number too: the user's selected auth type is theirs again.
+    let text = env
+        .read(QWEN)
+        .replace("\"openai\"\n    }", "\"qwen-oauth\"\n    }");
+    env.write(QWEN, text);
+    let out = env.run(["connect", "--check", "--json", "qwen", "--gateway", GW]);
+    out.code(1);
+    assert_eq!(out.json()["targets"][0]["state"], "drifted");
+    let doctor = env.run(["doctor", "--json", "--only", "tools.qwen"]).json();
+    assert_eq!(doctor["checks"][0]["id"], "tools.qwen", "{doctor}");
+    assert_ne!(doctor["checks"][0]["level"], "ok", "{doctor}");
     // doctor reads the same status.
     let doctor = env
         .run(["doctor", "--json", "--only", "tools.opencode"])
@@ -663,4 +674,365 @@ fn crush_adds_a_provider_that_crushs_own_schema_accepts() {
         !validate(&env.path(CRUSH)).status.success(),
         "the check can fail"
     );
+}
+
+const QWEN: &str = ".qwen/settings.json";
+
+#[test]
+fn qwen_creates_its_settings_at_version_4_and_deletes_them_again() {
+    let env = TestEnv::new();
+    let connected = round_trip(&env, "qwen", QWEN, None);
+    insta::assert_snapshot!(visible(&connected), @r#"
+    {
+      "$version": 4,
+      "modelProviders": {
+        "openai": [
+          {
+            "name": "Anyray gateway (OpenAI)",
+            "id": "gpt-4o-mini",
+            "baseUrl": "https://gw.example:8787/v1",
+            "envKey": "OPENAI_API_KEY"
+          }
+        ],
+        "anthropic": [
+          {
+            "name": "Anyray gateway (Anthropic)",
+            "id": "claude-sonnet-4-5",
+            "baseUrl": "https://gw.example:8787",
+            "envKey": "ANTHROPIC_API_KEY"
+          }
+        ]
+      },
+      "security": {
+        "auth": {
+          "selectedType": "openai"
+        }
+      },
+      "model": {
+        "name": "gpt-4o-mini"
+      }
+    }
+    "#);
+    // What Qwen's JSON.parse sees: `$version` is the number it checks for, not "4".
+    let doc: serde_json::Value = serde_json::from_slice(&connected).unwrap();
+    assert_eq!(doc["$version"], serde_json::json!(4));
+}
+
+#[test]
+fn qwen_keeps_comments_and_the_users_providers_and_gives_back_their_auth() {
+    let env = TestEnv::new();
+    let original = "{\n  // mine\n  \"$version\": 4,\n  \"modelProviders\": {\n    \"openai\": [\n      { \"id\": \"qwen3-coder\", \"name\": \"Local\", \"baseUrl\": \"http://localhost:8000/v1\", \"envKey\": \"LOCAL_KEY\" }\n    ]\n  },\n  \"security\": { \"auth\": { \"selectedType\": \"qwen-oauth\" } }, /* chosen at login */\n  \"model\": { \"name\": \"coder-model\" }\n}\n";
+    let connected = round_trip(&env, "qwen", QWEN, Some(original.as_bytes()));
+    insta::assert_snapshot!(visible(&connected), @r#"
+    {
+      // mine
+      "$version": 4,
+      "modelProviders": {
+        "openai": [
+          { "id": "qwen3-coder", "name": "Local", "baseUrl": "http://localhost:8000/v1", "envKey": "LOCAL_KEY" },
+          {
+            "name": "Anyray gateway (OpenAI)",
+            "id": "gpt-4o-mini",
+            "baseUrl": "https://gw.example:8787/v1",
+            "envKey": "OPENAI_API_KEY"
+          }
+        ],
+        "anthropic": [
+          {
+            "name": "Anyray gateway (Anthropic)",
+            "id": "claude-sonnet-4-5",
+            "baseUrl": "https://gw.example:8787",
+            "envKey": "ANTHROPIC_API_KEY"
+          }
+        ]
+      },
+      "security": { "auth": { "selectedType": "openai" } }, /* chosen at login */
+      "model": { "name": "gpt-4o-mini" }
+    }
+    "#);
+}
+
+#[test]
+fn qwen_does_not_stamp_a_version_on_a_file_qwen_has_not_migrated_yet() {
+    let env = TestEnv::new();
+    // An older, flat layout: a `$version` would make Qwen skip migrating it.
+    let original = "{\n  \"theme\": \"GitHub\"\n}\n";
+    env.write(QWEN, original);
+    let out = env.run(["connect", "qwen", "--force", "--gateway", GW]);
+    out.ok();
+    assert!(
+        out.stdout.contains("has no \"$version\": 4"),
+        "{}",
+        out.stdout
+    );
+    let doc: serde_json::Value = serde_json::from_str(&env.read(QWEN)).unwrap();
+    assert!(doc.get("$version").is_none(), "{doc}");
+    env.run(["disconnect", "qwen"]).ok();
+    assert_eq!(env.read(QWEN), original);
+}
+
+#[test]
+fn qwen_refuses_a_trailing_comma_that_would_stop_it_and_follows_qwen_home() {
+    let env = TestEnv::new();
+    let broken = "{\n  \"model\": { \"name\": \"x\" },\n}\n";
+    env.write(QWEN, broken);
+    let out = env.run(["connect", "qwen", "--force", "--gateway", GW]);
+    out.code(3);
+    assert!(
+        out.stderr.contains(".qwen/settings.json:2:27"),
+        "at the comma: {}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("trailing comma"), "{}", out.stderr);
+    assert_eq!(env.read(QWEN), broken);
+
+    let mut env = TestEnv::new();
+    env.set_var("QWEN_HOME", env.path("qh"));
+    round_trip(&env, "qwen", "qh/settings.json", None);
+    assert!(!env.path(QWEN).exists());
+}
+
+const ENV_SH: &str = ".config/anyray/env.sh";
+
+/// The lines of anyray's env.sh that set a Copilot variable.
+fn copilot_lines(env: &TestEnv) -> Vec<String> {
+    env.read(ENV_SH)
+        .lines()
+        .filter(|l| l.starts_with("export COPILOT_"))
+        .map(str::to_string)
+        .collect()
+}
+
+// The key command is POSIX only (none is written on Windows).
+#[cfg(unix)]
+#[test]
+fn copilot_gets_its_byok_variables_in_the_shell_env_file_and_they_stay() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    env.run([
+        "connect",
+        "copilot",
+        "--force",
+        "--offline",
+        "--gateway",
+        GW,
+    ])
+    .ok();
+    assert_eq!(
+        copilot_lines(&env),
+        [
+            "export COPILOT_PROVIDER_BASE_URL='https://gw.example:8787/v1'",
+            "export COPILOT_PROVIDER_TYPE='openai'",
+            "export COPILOT_PROVIDER_API_KEY_COMMAND='printenv OPENAI_API_KEY'",
+            "export COPILOT_MODEL='gpt-4o-mini'",
+        ]
+    );
+    assert!(env.read(ENV_SH).contains("export OPENAI_BASE_URL="));
+    // Connecting the shell again keeps them; every target that shares the file agrees.
+    let again = env.run(["connect", "shell", "--force", "--offline"]);
+    again.ok();
+    assert!(
+        again.stdout.contains("already connected"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(copilot_lines(&env).len(), 4);
+    let status = env.run(["status", "copilot", "shell", "--json"]).json();
+    for target in status["targets"].as_array().unwrap() {
+        assert_eq!(target["state"], "connected", "{target}");
+    }
+    assert_eq!(
+        status["targets"][0]["endpoint"],
+        format!("{GW}/v1 (new terminals)")
+    );
+    env.run(["connect", "--check", "--force", "--offline", "copilot"])
+        .ok();
+
+    env.run(["disconnect", "copilot"]).ok();
+    assert_eq!(env.read(".bashrc"), "# mine\n");
+    assert!(!env.path(ENV_SH).exists());
+}
+
+// The key command is POSIX only (none is written on Windows).
+#[cfg(unix)]
+#[test]
+fn copilot_leaves_the_users_model_alone_and_sends_the_routes_headers() {
+    let mut env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    env.set_var("COPILOT_MODEL", "gpt-5");
+    env.run(["config", "set", "routes.enabled", "anthropic"])
+        .ok();
+    env.run([
+        "config",
+        "set",
+        "routes.anthropic.headers.x-portkey-provider",
+        "anthropic",
+    ])
+    .ok();
+    env.run(["config", "set", "headers.x-team", "platform"])
+        .ok();
+    let out = env.run([
+        "connect",
+        "copilot",
+        "--force",
+        "--offline",
+        "--gateway",
+        GW,
+    ]);
+    out.ok();
+    assert!(
+        out.stdout.contains("COPILOT_MODEL is already set"),
+        "{}",
+        out.stdout
+    );
+    // The headers are one value over two lines (Copilot's `Name: value` per line).
+    assert!(
+        env.read(ENV_SH)
+            .contains("x-portkey-provider: anthropic\nx-team: platform'\n"),
+        "{}",
+        env.read(ENV_SH)
+    );
+    assert_eq!(
+        copilot_lines(&env),
+        [
+            "export COPILOT_PROVIDER_BASE_URL='https://gw.example:8787'",
+            "export COPILOT_PROVIDER_TYPE='anthropic'",
+            "export COPILOT_PROVIDER_API_KEY_COMMAND='printenv ANTHROPIC_API_KEY'",
+            "export COPILOT_PROVIDER_HEADERS='x-portkey-provider: anthropic",
+        ]
+    );
+}
+
+// The key command is POSIX only (none is written on Windows).
+#[cfg(unix)]
+#[test]
+fn copilot_through_the_relay_gets_the_placeholder_key_when_the_user_has_none() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    env.run([
+        "connect",
+        "copilot",
+        "--force",
+        "--offline",
+        "--via",
+        "relay",
+        "--gateway",
+        GW,
+    ])
+    .ok();
+    // Copilot refuses an empty key; the relay replaces this placeholder with the key.
+    let command = "sh -c 'printf %s \"${OPENAI_API_KEY:-anyray-relay}\"'";
+    let lines = copilot_lines(&env);
+    assert!(
+        lines[0].starts_with("export COPILOT_PROVIDER_BASE_URL='http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    let printed = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "{}; printf %s \"$COPILOT_PROVIDER_API_KEY_COMMAND\"",
+                lines[2]
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&printed.stdout),
+        command,
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_shell_connect_alone_never_turns_copilot_byok_on() {
+    let env = TestEnv::new();
+    env.write(".bashrc", "# mine\n");
+    env.run(["connect", "shell", "--force", "--offline", "--gateway", GW])
+        .ok();
+    assert!(copilot_lines(&env).is_empty(), "{}", env.read(ENV_SH));
+    let status = env.run(["status", "copilot", "--json"]).json();
+    assert_ne!(status["targets"][0]["state"], "connected");
+}
+
+/// Qwen Code's settings files (tests/fixtures/json/qwen-*): as written, with CRLF, a BOM
+/// and no final line break, connect then a key-by-key disconnect gives back the bytes;
+/// the connected file reads as JSON with comments and no trailing comma (Qwen's
+/// `stripJsonComments` + `JSON.parse`) with the managed values in place.
+#[test]
+fn qwen_corpus_round_trips_and_reads_as_qwen_reads_it() {
+    use anyray::connect::Format;
+    use anyray::edit::KeyPath;
+
+    let ours = |field: &str| {
+        KeyPath::keys(["modelProviders", "openai"])
+            .named("Anyray gateway (OpenAI)")
+            .key(field)
+    };
+    let wants: Vec<(KeyPath, &str)> = vec![
+        (ours("id"), "gpt-4o-mini"),
+        (ours("baseUrl"), "https://gw.example:8787/v1"),
+        (ours("envKey"), "OPENAI_API_KEY"),
+        (
+            KeyPath::keys(["security", "auth", "selectedType"]),
+            "openai",
+        ),
+        (KeyPath::keys(["model", "name"]), "gpt-4o-mini"),
+    ];
+    let qwen_reads = |text: &str| -> serde_json::Value {
+        let options = jsonc_parser::ParseOptions {
+            allow_comments: true,
+            allow_trailing_commas: false,
+            allow_loose_object_property_names: false,
+            allow_missing_commas: false,
+            allow_single_quoted_strings: false,
+            allow_hexadecimal_numbers: false,
+            allow_unary_plus_numbers: false,
+            allow_bare_decimal_point_numbers: false,
+            allow_non_finite_numbers: false,
+            allow_extended_string_escapes: false,
+        };
+        jsonc_parser::parse_to_serde_value(text.trim_start_matches('\u{feff}'), &options)
+            .unwrap_or_else(|e| panic!("Qwen could not read it: {e}\n{text}"))
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/json");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("qwen-")
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "the corpus is in {}", dir.display());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let crlf = text.replace('\n', "\r\n");
+        for variant in [
+            text.clone(),
+            crlf.clone(),
+            format!("\u{feff}{crlf}"),
+            text.trim_end().to_string(),
+        ] {
+            let connected = editor_support::check(Format::JsonComments, &variant, &wants)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let read = qwen_reads(&connected);
+            for (key, value) in &wants {
+                assert_eq!(
+                    editor_support::at(&read, key).and_then(|v| v.as_str()),
+                    Some(*value),
+                    "{}: {key}",
+                    file.display()
+                );
+            }
+            assert_eq!(
+                read["$version"],
+                qwen_reads(&variant)["$version"],
+                "the user's $version is theirs"
+            );
+        }
+    }
 }

@@ -338,7 +338,7 @@ fn silent_gateway_fails_http_by_timeout_within_the_bound() {
     assert_eq!(level(&report, "net.tcp"), "ok");
     assert_eq!(level(&report, "gateway.routes"), "skip");
     // Complete: every check is in the report.
-    assert_eq!(ids(&report).len(), 26);
+    assert_eq!(ids(&report).len(), 28);
 }
 
 #[test]
@@ -706,7 +706,7 @@ fn human_and_json_list_the_same_checks() {
     let human = env.run(["doctor", "--timeout", "5", "--gateway", &gw.url()]);
     human.ok();
     assert_eq!(human_ids(&human.stdout), ids(&json));
-    assert_eq!(ids(&json).len(), 26);
+    assert_eq!(ids(&json).len(), 28);
     assert!(human.stdout.contains(&format!("gateway {}", gw.url())));
     assert!(human.stdout.contains("problems:"), "{}", human.stdout);
     assert!(human.stdout.contains("hint:"), "{}", human.stdout);

@@ -23,6 +23,7 @@ mod connect_crash;
 mod connect_editors_prop;
 mod connect_engine;
 mod connect_helpers;
+mod connect_entries_prop;
 mod connect_preflight;
 mod connect_safety;
 mod connect_sequences_prop;

@@ -104,6 +104,131 @@ fn codex_gets_a_provider_for_this_run_only() {
     assert_eq!(env.read(".codex/config.toml"), config);
 }
 
+/// What a fake tool sees of `vars`: `NAME=value` lines from a script that prints them.
+fn with_env_printer(env: &mut TestEnv, name: &str, vars: &[&str]) {
+    let prints: String = vars
+        .iter()
+        .map(|v| format!("printf '{v}=%s\\n' \"${v}\"\n"))
+        .collect();
+    env.write_executable(
+        &format!("bin/{name}"),
+        &format!("#!/bin/sh\nfor a in \"$@\"; do printf 'arg:%s\\n' \"$a\"; done\n{prints}"),
+    );
+    let path = format!(
+        "{}:{}",
+        env.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.set_var("PATH", path);
+}
+
+// The key command is POSIX only (none is written on Windows).
+#[cfg(unix)]
+#[test]
+fn copilot_gets_its_byok_variables_and_keeps_the_users_model() {
+    let gw = gateway();
+    let mut env = TestEnv::new();
+    let vars = [
+        "COPILOT_PROVIDER_BASE_URL",
+        "COPILOT_PROVIDER_TYPE",
+        "COPILOT_PROVIDER_API_KEY_COMMAND",
+        "COPILOT_MODEL",
+    ];
+    with_env_printer(&mut env, "copilot", &vars);
+    let out = env.run(["run", "--gateway", &gw.url(), "--", "copilot", "-p", "hi"]);
+    out.ok();
+    let url = format!("COPILOT_PROVIDER_BASE_URL={}/v1", gw.url());
+    for line in [
+        url.as_str(),
+        "COPILOT_PROVIDER_TYPE=openai",
+        "COPILOT_PROVIDER_API_KEY_COMMAND=printenv OPENAI_API_KEY",
+        "COPILOT_MODEL=gpt-4o-mini",
+    ] {
+        assert!(
+            out.stdout.lines().any(|l| l == line),
+            "{line}: {}",
+            out.stdout
+        );
+    }
+    assert_eq!(tool_args(&out.stdout), ["-p", "hi"], "no arguments added");
+
+    env.set_var("COPILOT_MODEL", "gpt-5");
+    let out = env.run(["run", "--gateway", &gw.url(), "--", "copilot"]);
+    out.ok();
+    assert!(
+        out.stdout.contains("COPILOT_MODEL=gpt-5\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn qwen_gets_the_openai_auth_and_base_url_unless_it_is_given_its_own() {
+    let gw = gateway();
+    let mut env = TestEnv::new();
+    with_tools(&mut env, &["qwen"]);
+    let out = env.run(["run", "--gateway", &gw.url(), "--", "qwen", "-p", "hi"]);
+    out.ok();
+    let url = format!("{}/v1", gw.url());
+    assert_eq!(
+        tool_args(&out.stdout),
+        [
+            "--auth-type",
+            "openai",
+            "--openai-base-url",
+            url.as_str(),
+            "-p",
+            "hi"
+        ]
+    );
+    let out = env.run([
+        "run",
+        "--gateway",
+        &gw.url(),
+        "--",
+        "qwen",
+        "--auth-type=qwen-oauth",
+    ]);
+    out.ok();
+    assert_eq!(tool_args(&out.stdout), ["--auth-type=qwen-oauth"]);
+}
+
+#[test]
+fn opencode_gets_its_providers_inline_unless_the_user_has_an_inline_config() {
+    let gw = gateway();
+    let mut env = TestEnv::new();
+    with_env_printer(&mut env, "opencode", &["OPENCODE_CONFIG_CONTENT"]);
+    let out = env.run(["run", "--gateway", &gw.url(), "--", "opencode", "run", "hi"]);
+    out.ok();
+    let json = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("OPENCODE_CONFIG_CONTENT="))
+        .unwrap();
+    let config: serde_json::Value = serde_json::from_str(json).unwrap();
+    let v1 = format!("{}/v1", gw.url());
+    assert_eq!(
+        config["provider"]["openai"]["options"]["baseURL"],
+        v1.as_str()
+    );
+    assert_eq!(
+        config["provider"]["anthropic"]["options"]["baseURL"],
+        v1.as_str(),
+        "the AI SDK's Anthropic base includes /v1"
+    );
+    assert!(config.get("$schema").is_none(), "no seed: {config}");
+
+    env.set_var("OPENCODE_CONFIG_CONTENT", "{\"model\":\"mine\"}");
+    let out = env.run(["run", "--gateway", &gw.url(), "--", "opencode"]);
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("OPENCODE_CONFIG_CONTENT={\"model\":\"mine\"}\n"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn exit_codes_pass_through() {
     let gw = gateway();
