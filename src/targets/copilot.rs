@@ -8,9 +8,12 @@
 //! - `COPILOT_MODEL`: required in BYOK mode. `gpt-4o-mini` / `claude-sonnet-4-5` unless
 //!   the user's own environment sets it already (never clobbered); Copilot's own
 //!   `--model` picks another per run.
-//! - `COPILOT_PROVIDER_API_KEY_COMMAND`: `printenv OPENAI_API_KEY` (or
+//! - `COPILOT_PROVIDER_API_KEY_COMMAND`: in the `key` scheme, connected directly,
+//!   `/path/to/anyray token`, as Claude Code's `apiKeyHelper` (the gateway wants the
+//!   user's Anyray key as the tool's key). Otherwise `printenv OPENAI_API_KEY` (or
 //!   `ANTHROPIC_API_KEY`). Copilot runs it per request and sends what it prints as the
-//!   key, so the key stays in the variable the user already has: never in a file. An
+//!   key, so the key stays in the keyring or the variable the user already has: never in
+//!   a file. An
 //!   empty key stops Copilot ("returned an empty API key"), so with the relay, which
 //!   supplies the key, the command falls back to the relay's placeholder. Not on Windows,
 //!   which has no `printenv`/`sh`: the user sets `COPILOT_PROVIDER_API_KEY` there.
@@ -30,7 +33,8 @@ use anyhow::Result;
 use super::declared::env_dir;
 use super::shell::{ShellTarget, new_terminal_endpoint};
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
-use crate::auth::FixedHeaders;
+use super::helper;
+use crate::auth::{FixedHeaders, Scheme};
 use crate::connect::TargetName;
 use crate::gateway_url::{Provider, Routes};
 use crate::provider_env::EnvVar;
@@ -89,9 +93,16 @@ fn key_command(var: &str, via: Via) -> Option<String> {
     })
 }
 
-/// The variables that point Copilot CLI at the gateway; `model`: with `COPILOT_MODEL`.
-/// Empty when the gateway serves neither route Copilot speaks.
-fn vars(routes: &Routes, headers: &FixedHeaders, via: Via, model: bool) -> Vec<EnvVar> {
+/// The variables that point Copilot CLI at the gateway; `model`: with `COPILOT_MODEL`;
+/// `helper`: the key command when anyray supplies the key (`anyray token`). Empty when
+/// the gateway serves neither route Copilot speaks.
+fn vars(
+    routes: &Routes,
+    headers: &FixedHeaders,
+    via: Via,
+    model: bool,
+    helper: Option<String>,
+) -> Vec<EnvVar> {
     let Some((route, url)) = ROUTES
         .iter()
         .find_map(|r| routes.get(r.provider).map(|url| (r, url)))
@@ -102,7 +113,7 @@ fn vars(routes: &Routes, headers: &FixedHeaders, via: Via, model: bool) -> Vec<E
         EnvVar::new(BASE_URL, url),
         EnvVar::new("COPILOT_PROVIDER_TYPE", route.provider_type),
     ];
-    if let Some(command) = key_command(route.key_var, via) {
+    if let Some(command) = helper.or_else(|| key_command(route.key_var, via)) {
         vars.push(EnvVar::new(KEY_COMMAND, command));
     }
     if model {
@@ -135,14 +146,18 @@ pub(super) fn env_file_vars(ctx: &Ctx, wanted: bool) -> Result<Vec<EnvVar>> {
         return Ok(Vec::new());
     }
     let model = env_files_set(&dir, MODEL) || crate::envvars::get(MODEL).is_none();
-    Ok(vars(&ctx.routes, &ctx.headers, ctx.via, model))
+    // The gateway takes the Anyray key as the tool's own: Copilot asks `anyray token`
+    // for it, as Claude Code and Codex do (not on Windows, as `key_command`).
+    let token = ctx.scheme == Some(Scheme::Key) && ctx.via == Via::Direct && !cfg!(windows);
+    let helper = token.then(|| helper::shell_command(&ctx.program));
+    Ok(vars(&ctx.routes, &ctx.headers, ctx.via, model, helper))
 }
 
 /// The variables `anyray run -- copilot` adds (a `COPILOT_MODEL` already set stays).
 /// `run --relay` sets the key variable to the relay's placeholder itself when unset.
 pub(super) fn run_env(routes: &Routes, headers: &FixedHeaders) -> Vec<EnvVar> {
     let model = crate::envvars::get(MODEL).is_none();
-    vars(routes, headers, Via::Direct, model)
+    vars(routes, headers, Via::Direct, model, None)
 }
 
 impl Target for Copilot {

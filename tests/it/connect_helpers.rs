@@ -388,3 +388,37 @@ fn run_passes_codex_no_env_key_beside_the_auth_table() {
     assert!(!args.contains("env_key"), "{args}");
     assert!(args.contains("model_providers.anyray.base_url"), "{args}");
 }
+
+/// Copilot CLI has a key command too (`COPILOT_PROVIDER_API_KEY_COMMAND`, run per
+/// request): in the `key` scheme it runs `anyray token`, so the shell env file names the
+/// program, never the key; with the relay it falls back to the relay's placeholder.
+#[cfg(unix)]
+#[test]
+fn copilot_runs_anyray_token_as_its_key_command() {
+    let env = key_scheme();
+    env.write(".bashrc", "# mine\n");
+    env.run(["connect", "copilot", "--force", "--offline"]).ok();
+    let env_sh = env.read(".config/anyray/env.sh");
+    let line = env_sh
+        .lines()
+        .find(|l| l.starts_with("export COPILOT_PROVIDER_API_KEY_COMMAND="))
+        .unwrap_or_else(|| panic!("{env_sh}"));
+    assert_eq!(
+        line,
+        format!("export COPILOT_PROVIDER_API_KEY_COMMAND='{BIN} token'")
+    );
+    assert!(!env_sh.contains(CANARY));
+    // The shell expands the variable and Copilot runs it with /bin/sh.
+    let (ok, printed) = sh(
+        &env,
+        &format!(". ./.config/anyray/env.sh && eval \"$COPILOT_PROVIDER_API_KEY_COMMAND\""),
+    );
+    assert_eq!((ok, printed), (true, CANARY.to_string() + "\n"));
+
+    env.run(["connect", "copilot", "--via", "relay", "--offline", "--force"])
+        .ok();
+    let env_sh = env.read(".config/anyray/env.sh");
+    assert!(!env_sh.contains(" token'"), "{env_sh}");
+    env.run(["disconnect", "copilot"]).ok();
+    assert_eq!(env.read(".bashrc"), "# mine\n");
+}
