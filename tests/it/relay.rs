@@ -397,6 +397,18 @@ async fn identity_goes_to_the_gateway_only_and_fail_open_is_marked() {
         }
         let m = metrics(&relay).await;
         assert!(m.contains("anyray_relay_fail_open_total 2"), "{m}");
+        assert!(
+            !m.contains("anyray_relay_last_fail_open_timestamp_seconds 0\n"),
+            "{m}"
+        );
+        // The status line reads this: the last answer came from a provider, unmetered.
+        let h = health(&relay).await;
+        assert_eq!(h["fail_open_total"], 2, "{h}");
+        let (failed_open, gateway) = (&h["last_fail_open"], &h["last_gateway_answer"]);
+        assert!(
+            failed_open.as_u64().unwrap() >= gateway.as_u64().unwrap(),
+            "{h}"
+        );
         // A route without a public API still gets a clear 502.
         let resp = send(
             relay.url(),
