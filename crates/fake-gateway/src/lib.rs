@@ -28,6 +28,9 @@
 //!   In JSON mode (`generationConfig.responseMimeType = application/json`) the answer is
 //!   a JSON value that fits the request's `responseJsonSchema` (or `responseSchema`):
 //!   Gemini CLI's model router asks for one before every turn.
+//! - `GET /anyray/v1/usage?since=YYYY-MM-DD` (the usage endpoint, named in discovery):
+//!   the caller's own spend and tokens by day, model and client, counted from the model
+//!   calls answered so far (see [`usage`]), and the budget ([`FakeConfig::budget_usd`])
 //! - anything else: 404 with a JSON error.
 //!
 //! Streaming (`"stream": true` in the request JSON) sends the configured text split in
@@ -57,6 +60,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
+
+pub mod usage;
 
 /// At most this many body bytes are kept per recorded request (the full length is counted).
 /// 1 MiB, so real agent requests (Claude Code sends ~90 KB) stay parseable with `json()`.
@@ -146,6 +151,10 @@ pub struct FakeConfig {
     /// Append one JSON line per request (method, path, query, headers, body_len,
     /// connection) to this file.
     pub log_file: Option<PathBuf>,
+    /// Serve the usage endpoint and name it in default discovery.
+    pub usage: bool,
+    /// The budget the usage endpoint reports (USD, spent over every day); `None`: none.
+    pub budget_usd: Option<f64>,
 }
 
 impl Default for FakeConfig {
@@ -167,6 +176,8 @@ impl Default for FakeConfig {
             keep_discovery: false,
             record: true,
             log_file: None,
+            usage: true,
+            budget_usd: Some(50.0),
         }
     }
 }
@@ -250,6 +261,7 @@ impl FakeGateway {
             total: AtomicU64::new(0),
             cancelled: AtomicUsize::new(0),
             ids: AtomicU64::new(0),
+            usage: usage::UsageBook::default(),
         });
         tokio::spawn(accept_loop(shared.clone()));
         Ok(Self {
@@ -405,6 +417,8 @@ struct Shared {
     cancelled: AtomicUsize,
     /// Source of response ids.
     ids: AtomicU64,
+    /// The model calls answered, for the usage endpoint.
+    usage: usage::UsageBook,
 }
 
 type Accepted = (TcpStream, watch::Receiver<u64>);
@@ -755,8 +769,29 @@ async fn handle(
         },
     };
 
+    // A model call answered with a 200 is counted for the usage endpoint.
+    let billable = parts.method == Method::POST
+        && (matches!(
+            path.as_str(),
+            "/v1/chat/completions" | "/v1/responses" | "/v1/messages"
+        ) || (path.starts_with(GEMINI_MODELS) && !path.ends_with(":countTokens")));
     let resp = match (&parts.method, path.as_str()) {
         (&Method::GET, "/healthz") => full(200, "text/plain", "ok"),
+        (&Method::GET, usage::USAGE_PATH) if cfg.usage => {
+            match usage::caller_key(&parts.headers, &cfg.identity_header) {
+                Some(key) => json_resp(
+                    200,
+                    &shared
+                        .usage
+                        .answer(&key, usage::since(parts.uri.query()), cfg.budget_usd),
+                ),
+                None => error_resp(
+                    401,
+                    "authentication_error",
+                    "fake gateway: the usage endpoint answers for the caller's own key; send one",
+                ),
+            }
+        }
         (&Method::GET, DISCOVERY_PATH) => match &cfg.discovery {
             Discovery::Disabled => error_resp(404, "not_found_error", "no discovery here"),
             Discovery::Custom(v) => json_resp(200, v),
@@ -798,6 +833,20 @@ async fn handle(
             &format!("fake gateway: no route for {m} {p}"),
         ),
     };
+    if billable && resp.status() == StatusCode::OK {
+        let key = usage::caller_key(&parts.headers, &cfg.identity_header).unwrap_or_default();
+        let tokens = (
+            turn.input_tokens as u64,
+            Turn::output_tokens(&cfg.text) as u64,
+        );
+        shared.usage.record(
+            &key,
+            usage::utc_date(now_secs()),
+            &turn.model,
+            usage::client_of(&parts.headers),
+            tokens,
+        );
+    }
     Ok(with_request_id(resp, turn.id))
 }
 
@@ -837,13 +886,17 @@ fn default_discovery(cfg: &FakeConfig, fault: &Fault) -> Value {
     } else {
         cfg.optimizer_status.as_str()
     };
-    json!({
+    let mut doc = json!({
         "version": "fake-1",
         "routes": {"openai": "/v1", "anthropic": "/", "gemini": "/gemini",
                    "bedrock": "/bedrock", "vertex": "/vertex", "azure": "/azure"},
         "optimizer": {"status": status, "budget_ms": cfg.budget_ms, "fail_open": cfg.fail_open},
         "identity_header": cfg.identity_header,
-    })
+    });
+    if cfg.usage {
+        doc["usage"] = usage::USAGE_PATH.into();
+    }
+    doc
 }
 
 /// Works as both an OpenAI and an Anthropic model list (each ignores the other's fields).

@@ -3,7 +3,7 @@
 //! cargo run --release -p fake-gateway -- [--port N] [--chunks N]
 //!     [--chunk-delay-ms N] [--text S] [--fault F] [--no-discovery] [--no-fail-open]
 //!     [--keep-discovery] [--identity-header H] [--require-identity KEY] [--require-key KEY]
-//!     [--route-by-header] [--log FILE]
+//!     [--route-by-header] [--log FILE] [--budget USD|none] [--no-usage]
 //!
 //! F is none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down.
 //! Prints `listening on http://127.0.0.1:PORT` once ready, then serves until killed.
@@ -17,7 +17,8 @@ use fake_gateway::{Discovery, FakeConfig, FakeGateway, Fault};
 const USAGE: &str = "usage: fake_gateway [--port N] [--chunks N] [--chunk-delay-ms N] [--text S]
     [--fault none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down]
     [--no-discovery] [--no-fail-open] [--keep-discovery] [--identity-header H]
-    [--require-identity KEY] [--require-key KEY] [--route-by-header] [--log FILE]";
+    [--require-identity KEY] [--require-key KEY] [--route-by-header] [--log FILE]
+    [--budget USD|none] [--no-usage]";
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
     let num = |v: &str| {
@@ -65,6 +66,14 @@ fn parse_args() -> Result<FakeConfig, String> {
             "--require-key" => cfg.require_key = Some(value()?),
             "--route-by-header" => cfg.route_by_header = true,
             "--log" => cfg.log_file = Some(value()?.into()),
+            "--no-usage" => cfg.usage = false,
+            "--budget" => {
+                let v = value()?;
+                cfg.budget_usd = match v.as_str() {
+                    "none" => None,
+                    _ => Some(v.parse().map_err(|_| format!("--budget: bad amount {v}"))?),
+                };
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
