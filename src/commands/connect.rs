@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::ConnectArgs;
 use crate::config_file::ConfigFile;
+use crate::connect::TargetName;
 use crate::connect::{Ledger, Store, Txn, journal};
 use crate::doctor::{Level, Preflight, preflight, render::Spinner};
 use crate::error::{ExitStatus, SilentExit, UserError};
@@ -28,7 +29,7 @@ use crate::paths::display_path;
 use crate::runtime::{self, Threads};
 use crate::session::{self, render};
 use crate::settings::{Overrides, Settings};
-use crate::targets::{self, Ctx, Target};
+use crate::targets::{self, Ctx, StatusLineWant, Target};
 
 pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
@@ -56,11 +57,12 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         )
     })?;
     drop(spinner);
-    let tctx = tctx?;
+    let mut tctx = tctx?;
     let preflight = preflight.as_ref();
     let store = Store::open()?;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
     let selected = select(args, interactive)?;
+    tctx.statusline = status_line(args, &selected, interactive)?;
     if selected.is_empty() {
         p.warn("no supported tool found on this machine; name one to connect it anyway, e.g. `anyray connect codex --force`");
     }
@@ -106,6 +108,46 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         p.line("Check it with `anyray doctor`; undo it with `anyray disconnect`.");
     }
     Ok(())
+}
+
+/// `--statusline`: anyray's status command for Claude Code. A status line of the user's
+/// stays unless `--chain-statusline` or `--force`; on a terminal the user is asked
+/// whether to chain it.
+fn status_line(
+    args: &ConnectArgs,
+    selected: &[&'static dyn Target],
+    interactive: bool,
+) -> Result<Option<StatusLineWant>> {
+    if !(args.statusline || args.chain_statusline) {
+        return Ok(None);
+    }
+    if !selected.iter().any(|t| t.name() == TargetName::ClaudeCode) {
+        return Err(UserError::usage("--statusline sets Claude Code's status line, and claude-code is not among the tools to connect")
+            .with_hint("name it: `anyray connect claude-code --statusline`")
+            .into());
+    }
+    let anyray = std::env::current_exe()
+        .and_then(|exe| exe.canonicalize())
+        .map_err(|e| {
+            UserError::problem(format!(
+                "cannot tell where anyray is installed ({e}), so the status command cannot name it"
+            ))
+        })?;
+    let mut chain = args.chain_statusline;
+    if interactive
+        && !chain
+        && !args.force
+        && let Some(theirs) = targets::user_status_line()?
+    {
+        chain = super::confirm(&format!(
+            "Claude Code already has a status line (`{theirs}`). Keep it, and append anyray's to it?"
+        ))?;
+    }
+    Ok(Some(StatusLineWant::Install {
+        anyray,
+        chain,
+        replace: args.force,
+    }))
 }
 
 /// `--via relay` with the relay listening on the gateway's own address would point the

@@ -20,6 +20,8 @@ mod login;
 mod logout;
 mod run;
 mod status;
+mod statusline;
+mod usage;
 
 /// What every command receives: the global flags and the printer.
 pub struct Context<'a> {
@@ -62,6 +64,8 @@ pub(crate) fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
         Command::Run(args) => run::run(args, &ctx),
         Command::Login(args) => login::run(args, &ctx),
         Command::Logout(args) => logout::run(args, &ctx),
+        Command::Usage(args) => usage::run(args, &ctx),
+        Command::Statusline(args) => statusline::run(args, &ctx),
         Command::Config(args) => config::run(args, &ctx),
         Command::Completions(args) => completions::run(args, &ctx),
         Command::Generate(args) => generate::run(args, &ctx),

@@ -15,6 +15,8 @@ use crate::paths::display_path;
 use crate::provider_env::{self, EnvVar};
 use crate::settings::Via;
 
+pub(crate) use claude_code::{StatusLineWant, managed_status_line, user_status_line};
+
 mod aider;
 mod claude_code;
 mod codex;
@@ -48,6 +50,10 @@ pub(crate) struct Ctx {
     pub need_relay: Vec<Provider>,
     /// Write editor terminal env for every OS, not only this one.
     pub all_platforms: bool,
+    /// Claude Code's status line: asked for (`connect --statusline`), or the one anyray
+    /// already manages (from the ledger), so that status sees drift and a later
+    /// `connect` keeps it.
+    pub statusline: Option<StatusLineWant>,
 }
 
 /// The targets named on the command line, each once, in the order given.
