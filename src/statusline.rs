@@ -207,8 +207,8 @@ pub(crate) async fn refresh(settings: &Settings) -> Result<Snapshot> {
         Err(err) => (State::GatewayDown, Some(format!("{err:#}"))),
     };
     // The relay knows better than one request of ours: it sees the tools' traffic.
-    if let Some((relay_state, why)) = relay {
-        (state, detail) = (relay_state, why.or(detail));
+    if let Some(Some((relay_state, why))) = relay {
+        (state, detail) = (relay_state, Some(why));
     }
     let spend = match found {
         Ok(discovery) => spend(settings, &client, gw, discovery.as_ref()).await,
@@ -236,31 +236,32 @@ fn write_cache(snap: &Snapshot) -> Result<()> {
     fs_safe::atomic_write(&path, &bytes, Some(0o600))
 }
 
-/// The relay's own word (`/_anyray/health`): not running, failing open, its gateways
-/// down, or fine (`Connected`, with no detail).
-async fn relay_state(settings: &Settings) -> (State, Option<String>) {
+/// The relay's own word (`/_anyray/health`): not running, failing open, or its gateways
+/// down; `None` when it has nothing to add to what the gateway itself answers.
+async fn relay_state(settings: &Settings) -> Option<(State, String)> {
     let url = settings.relay_url().join(crate::relay::HEALTH_PATH);
     let health = match relay_health(&url).await {
         Ok(health) => health,
-        Err(why) => return (State::RelayDown, Some(why)),
+        Err(why) => return Some((State::RelayDown, why)),
     };
     let any_up = health.upstreams.iter().any(|u| u.state == "up");
     if health.failing_open() && !any_up {
-        return (
+        return Some((
             State::Unmetered,
-            Some(format!(
+            format!(
                 "{} request(s) failed open since the relay started",
                 health.fail_open_total
-            )),
-        );
+            ),
+        ));
     }
-    if !health.upstreams.is_empty() && health.upstreams.iter().all(|u| u.state == "down") {
-        return (
+    let all_down =
+        !health.upstreams.is_empty() && health.upstreams.iter().all(|u| u.state == "down");
+    all_down.then(|| {
+        (
             State::GatewayDown,
-            Some("the relay reaches none of its gateways".into()),
-        );
-    }
-    (State::Connected, None)
+            "the relay reaches none of its gateways".to_string(),
+        )
+    })
 }
 
 /// The fields of `/_anyray/health` the status line reads.

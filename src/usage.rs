@@ -20,7 +20,7 @@ pub(crate) const LITELLM_KEY_INFO: &str = "/key/info";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub(crate) enum Outcome {
-    Report(Report),
+    Report(Box<Report>),
     /// The gateway answers, but offers no usage data for this key; `reason` says why.
     Unavailable {
         reason: String,
@@ -230,7 +230,7 @@ pub(crate) async fn fetch(
         _ => serde_json::from_slice::<KeyInfo>(&body).map(|info| from_key_info(info, url.clone())),
     };
     Ok(match report {
-        Ok(report) => Outcome::Report(report),
+        Ok(report) => Outcome::Report(Box::new(report)),
         Err(err) => Outcome::Unavailable {
             reason: format!("{url} answered JSON anyray cannot read as usage ({err})"),
         },

@@ -43,3 +43,4 @@ mod relay_fast_path;
 mod relay_tls;
 mod run;
 mod shells;
+mod statusline;
