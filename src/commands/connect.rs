@@ -38,6 +38,9 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         ..ctx.overrides()
     })?;
     refuse_self_pointing_relay(&settings)?;
+    if !args.targets.is_empty() && !args.targets.contains(&TargetName::ClaudeCode) {
+        status_line_needs_claude(args)?;
+    }
     let p = &ctx.printer;
     // The gateway is checked while discovery runs: together they cost one round trip.
     let check_gateway = !(args.offline || args.force);
@@ -122,9 +125,7 @@ fn status_line(
         return Ok(None);
     }
     if !selected.iter().any(|t| t.name() == TargetName::ClaudeCode) {
-        return Err(UserError::usage("--statusline sets Claude Code's status line, and claude-code is not among the tools to connect")
-            .with_hint("name it: `anyray connect claude-code --statusline`")
-            .into());
+        status_line_needs_claude(args)?;
     }
     let anyray = std::env::current_exe()
         .and_then(|exe| exe.canonicalize())
@@ -148,6 +149,18 @@ fn status_line(
         chain,
         replace: args.force,
     }))
+}
+
+/// `--statusline` without Claude Code among the tools: a usage error, before anything.
+fn status_line_needs_claude(args: &ConnectArgs) -> Result<(), UserError> {
+    if !(args.statusline || args.chain_statusline) {
+        return Ok(());
+    }
+    Err(UserError::usage(
+        "--statusline sets Claude Code's status line, and claude-code is not among the tools \
+         to connect",
+    )
+    .with_hint("name it: `anyray connect claude-code --statusline`"))
 }
 
 /// `--via relay` with the relay listening on the gateway's own address would point the

@@ -357,3 +357,139 @@ fn usage_says_why_when_the_gateway_has_none_and_fails_when_it_is_down() {
     out.code(1);
     assert!(out.stderr.contains("cannot ask"), "{}", out.stderr);
 }
+
+const SETTINGS: &str = ".claude/settings.json";
+
+/// `connect claude-code --offline` toward a loopback gateway that refuses (no DNS, no
+/// wait), with `extra` flags.
+fn connect(env: &TestEnv, gateway: &str, extra: &[&str]) -> crate::common::Output {
+    let mut args = vec![
+        "connect",
+        "claude-code",
+        "--offline",
+        "--yes",
+        "--gateway",
+        gateway,
+    ];
+    args.extend_from_slice(extra);
+    env.run(args)
+}
+
+fn settings_json(env: &TestEnv) -> Value {
+    serde_json::from_str(&env.read(SETTINGS)).unwrap()
+}
+
+fn our_command() -> String {
+    let bin = std::fs::canonicalize(BIN).unwrap();
+    format!("'{}' statusline", bin.display())
+}
+
+#[test]
+fn connect_statusline_writes_the_command_and_disconnect_restores_every_byte() {
+    let (_held, dead) = dead_upstream();
+    let env = env_for(&dead);
+    let original = "{\n    \"model\": \"opus\",\n    \"statusLine\": {\"padding\": 1}\n}\n";
+    env.write(SETTINGS, original);
+    connect(&env, &dead, &["--statusline"]).ok();
+    let v = settings_json(&env);
+    assert_eq!(v["statusLine"]["type"], "command");
+    assert_eq!(v["statusLine"]["command"], our_command());
+    assert_eq!(
+        v["statusLine"]["padding"], 1,
+        "the user's other fields stay"
+    );
+    assert_eq!(v["model"], "opus");
+
+    // Claude Code runs it through the shell with its JSON on stdin: one line comes out.
+    let command = v["statusLine"]["command"].as_str().unwrap().to_string();
+    let out = env
+        .program("/bin/sh", ["-c", &command])
+        .stdin(CLAUDE_STDIN)
+        .run();
+    out.ok();
+    assert!(out.stdout.starts_with("anyray: "), "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 1);
+
+    // status sees it; a plain connect later keeps it; a hand edit is drift.
+    let status = env.run(["status", "claude-code", "--json"]).json();
+    assert_eq!(status["targets"][0]["state"], "connected", "{status}");
+    connect(&env, &dead, &[]).ok();
+    assert_eq!(settings_json(&env)["statusLine"]["command"], our_command());
+    let edited = env
+        .read(SETTINGS)
+        .replace(" statusline\"", " statusline --oops\"");
+    env.write(SETTINGS, &edited);
+    let status = env.run(["status", "claude-code", "--json"]).json();
+    assert_eq!(status["targets"][0]["state"], "drifted", "{status}");
+    env.run(["connect", "claude-code", "--check"]).code(1);
+    env.write(
+        SETTINGS,
+        edited.replace(" statusline --oops\"", " statusline\""),
+    );
+
+    env.run(["disconnect", "claude-code", "--yes"]).ok();
+    assert_eq!(env.read(SETTINGS), original);
+}
+
+#[test]
+fn a_users_own_status_line_is_kept_chained_or_replaced_only_when_asked() {
+    let (_held, dead) = dead_upstream();
+    let env = env_for(&dead);
+    let theirs = "printf 'mine: %s' \"$(head -c 1)\"";
+    let original = format!(
+        "{{\"statusLine\": {{\"type\": \"command\", \"command\": {}}}}}\n",
+        serde_json::to_string(theirs).unwrap()
+    );
+    env.write(SETTINGS, &original);
+
+    // Not asked to chain or replace: the URL is set, the status line stays, a note says how.
+    let out = connect(&env, &dead, &["--statusline"]);
+    out.ok();
+    assert!(out.stdout.contains("--chain-statusline"), "{}", out.stdout);
+    assert_eq!(settings_json(&env)["statusLine"]["command"], theirs);
+    assert!(settings_json(&env)["env"]["ANTHROPIC_BASE_URL"].is_string());
+    env.run(["disconnect", "claude-code", "--yes"]).ok();
+    assert_eq!(env.read(SETTINGS), original);
+
+    // Chained: theirs runs first, with Claude Code's stdin, and ours is appended.
+    connect(&env, &dead, &["--chain-statusline"]).ok();
+    let command = settings_json(&env)["statusLine"]["command"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(command.starts_with(&our_command()), "{command}");
+    env.run(["statusline", "--refresh"]).ok();
+    let out = env
+        .program("/bin/sh", ["-c", &command])
+        .stdin(CLAUDE_STDIN)
+        .run();
+    out.ok();
+    assert_eq!(out.stdout.trim_end(), "mine: {  anyray: gateway down");
+    // A later --statusline keeps the chain.
+    connect(&env, &dead, &["--statusline"]).ok();
+    assert_eq!(settings_json(&env)["statusLine"]["command"], command);
+    env.run(["disconnect", "claude-code", "--yes"]).ok();
+    assert_eq!(env.read(SETTINGS), original);
+
+    // --force replaces it; disconnect puts it back.
+    connect(&env, &dead, &["--statusline", "--force"]).ok();
+    assert_eq!(settings_json(&env)["statusLine"]["command"], our_command());
+    env.run(["disconnect", "claude-code", "--yes"]).ok();
+    assert_eq!(env.read(SETTINGS), original);
+}
+
+#[test]
+fn statusline_needs_the_claude_code_target() {
+    let (_held, dead) = dead_upstream();
+    let env = env_for(&dead);
+    let out = env.run([
+        "connect",
+        "codex",
+        "--offline",
+        "--statusline",
+        "--gateway",
+        &dead,
+    ]);
+    out.code(2);
+    assert!(out.stderr.contains("claude-code"), "{}", out.stderr);
+}
