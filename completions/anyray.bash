@@ -55,6 +55,12 @@ _anyray() {
             anyray,status)
                 cmd="anyray__subcmd__status"
                 ;;
+            anyray,statusline)
+                cmd="anyray__subcmd__statusline"
+                ;;
+            anyray,usage)
+                cmd="anyray__subcmd__usage"
+                ;;
             anyray__subcmd__config,get)
                 cmd="anyray__subcmd__config__subcmd__get"
                 ;;
@@ -124,6 +130,12 @@ _anyray() {
             anyray__subcmd__help,status)
                 cmd="anyray__subcmd__help__subcmd__status"
                 ;;
+            anyray__subcmd__help,statusline)
+                cmd="anyray__subcmd__help__subcmd__statusline"
+                ;;
+            anyray__subcmd__help,usage)
+                cmd="anyray__subcmd__help__subcmd__usage"
+                ;;
             anyray__subcmd__help__subcmd__config,get)
                 cmd="anyray__subcmd__help__subcmd__config__subcmd__get"
                 ;;
@@ -143,7 +155,7 @@ _anyray() {
 
     case "${cmd}" in
         anyray)
-            opts="-q -h -V --json --quiet --color --config --help --version connect disconnect status env doctor gateway run login logout config completions generate help"
+            opts="-q -h -V --json --quiet --color --config --help --version connect disconnect status env doctor gateway run login logout usage statusline config completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,7 +393,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__connect)
-            opts="-y -q -h -V --gateway --via --dry-run --check --yes --offline --force --all-platforms --identity --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush"
+            opts="-y -q -h -V --gateway --via --dry-run --check --yes --offline --force --all-platforms --identity --statusline --chain-statusline --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,7 +585,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__help)
-            opts="connect disconnect status env doctor gateway run login logout config completions generate help"
+            opts="connect disconnect status env doctor gateway run login logout usage statusline config completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -824,6 +836,34 @@ _anyray() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        anyray__subcmd__help__subcmd__statusline)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anyray__subcmd__help__subcmd__usage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         anyray__subcmd__login)
             opts="-q -h -V --token-stdin --status --provider --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -913,6 +953,58 @@ _anyray() {
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anyray__subcmd__statusline)
+            opts="-q -h -V --chain --refresh --background --json --quiet --color --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anyray__subcmd__usage)
+            opts="-q -h -V --gateway --json --quiet --color --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --gateway)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -25,6 +25,8 @@ fn every_command_has_help() {
         "run",
         "login",
         "logout",
+        "usage",
+        "statusline",
         "config",
         "completions",
     ] {
