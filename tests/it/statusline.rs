@@ -28,11 +28,16 @@ fn env_for(gateway: &str) -> TestEnv {
 
 /// One answered model call on the fake, as Claude Code sends it.
 fn model_call(gw: &FakeGateway, model: &str) {
+    model_call_with(gw, model, "x-anyray-key");
+}
+
+/// A model call with the key in `header`.
+fn model_call_with(gw: &FakeGateway, model: &str, header: &str) {
     let body = format!(r#"{{"model":"{model}","max_tokens":5,"messages":[]}}"#);
     let mut s = TcpStream::connect(gw.addr()).unwrap();
     write!(
         s,
-        "POST /v1/messages HTTP/1.1\r\nHost: {}\r\nx-anyray-key: {KEY}\r\nuser-agent: claude-cli/2.1.197 (external, cli)\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST /v1/messages HTTP/1.1\r\nHost: {}\r\n{header}: {KEY}\r\nuser-agent: claude-cli/2.1.197 (external, cli)\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         gw.addr(),
         body.len()
     )
@@ -492,4 +497,41 @@ fn statusline_needs_the_claude_code_target() {
     ]);
     out.code(2);
     assert!(out.stderr.contains("claude-code"), "{}", out.stderr);
+}
+
+#[test]
+fn usage_and_the_status_line_from_litellms_key_info() {
+    // LiteLLM: no discovery, the key as the tools' API key, /key/info with a database.
+    let gw = FakeGateway::spawn(FakeConfig {
+        discovery: fake_gateway::Discovery::Disabled,
+        usage: false,
+        litellm_key_info: true,
+        require_key: Some(KEY.into()),
+        budget_usd: Some(10.0),
+        ..FakeConfig::default()
+    })
+    .unwrap();
+    model_call_with(&gw, "claude-sonnet-4-5", "x-api-key");
+    let env = env_for(&gw.url());
+    let v = env.run(["usage", "--json"]).json();
+    assert_eq!(v["status"], "report", "{v}");
+    assert_eq!(v["source"], "litellm");
+    assert!(v["today"].is_null(), "LiteLLM reports no days: {v}");
+    let spent = v["budget"]["spent"].as_f64().unwrap();
+    assert!(spent > 0.0, "{v}");
+    assert_eq!(v["budget"]["limit"], 10.0);
+    assert_eq!(v["budget"]["period"], "30d");
+    let human = env.run(["usage"]);
+    human.ok();
+    assert!(
+        human.stdout.contains("from LiteLLM key info"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("Budget (30d): ["), "{}", human.stdout);
+    let line = statusline(&env, &["--refresh"]);
+    assert_eq!(
+        line,
+        format!("anyray: connected · ${:.2} of $10.00 left", 10.0 - spent)
+    );
 }

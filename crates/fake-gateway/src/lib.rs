@@ -155,6 +155,9 @@ pub struct FakeConfig {
     pub usage: bool,
     /// The budget the usage endpoint reports (USD, spent over every day); `None`: none.
     pub budget_usd: Option<f64>,
+    /// Answer `GET /key/info` as a LiteLLM proxy with a database does, from the same
+    /// counts: `{"key", "info": {"spend", "max_budget", "budget_duration", …}}`.
+    pub litellm_key_info: bool,
 }
 
 impl Default for FakeConfig {
@@ -178,6 +181,7 @@ impl Default for FakeConfig {
             log_file: None,
             usage: true,
             budget_usd: Some(50.0),
+            litellm_key_info: false,
         }
     }
 }
@@ -777,6 +781,12 @@ async fn handle(
         ) || (path.starts_with(GEMINI_MODELS) && !path.ends_with(":countTokens")));
     let resp = match (&parts.method, path.as_str()) {
         (&Method::GET, "/healthz") => full(200, "text/plain", "ok"),
+        (&Method::GET, "/key/info") if cfg.litellm_key_info => {
+            match usage::caller_key(&parts.headers, &cfg.identity_header) {
+                Some(key) => json_resp(200, &shared.usage.litellm_key_info(&key, cfg.budget_usd)),
+                None => error_resp(401, "auth_error", "No api key passed in."),
+            }
+        }
         (&Method::GET, usage::USAGE_PATH) if cfg.usage => {
             match usage::caller_key(&parts.headers, &cfg.identity_header) {
                 Some(key) => json_resp(

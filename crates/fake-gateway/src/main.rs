@@ -3,7 +3,7 @@
 //! cargo run --release -p fake-gateway -- [--port N] [--chunks N]
 //!     [--chunk-delay-ms N] [--text S] [--fault F] [--no-discovery] [--no-fail-open]
 //!     [--keep-discovery] [--identity-header H] [--require-identity KEY] [--require-key KEY]
-//!     [--route-by-header] [--log FILE] [--budget USD|none] [--no-usage]
+//!     [--route-by-header] [--log FILE] [--budget USD|none] [--no-usage] [--litellm-key-info]
 //!
 //! F is none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down.
 //! Prints `listening on http://127.0.0.1:PORT` once ready, then serves until killed.
@@ -18,7 +18,7 @@ const USAGE: &str = "usage: fake_gateway [--port N] [--chunks N] [--chunk-delay-
     [--fault none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down]
     [--no-discovery] [--no-fail-open] [--keep-discovery] [--identity-header H]
     [--require-identity KEY] [--require-key KEY] [--route-by-header] [--log FILE]
-    [--budget USD|none] [--no-usage]";
+    [--budget USD|none] [--no-usage] [--litellm-key-info]";
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
     let num = |v: &str| {
@@ -67,6 +67,7 @@ fn parse_args() -> Result<FakeConfig, String> {
             "--route-by-header" => cfg.route_by_header = true,
             "--log" => cfg.log_file = Some(value()?.into()),
             "--no-usage" => cfg.usage = false,
+            "--litellm-key-info" => cfg.litellm_key_info = true,
             "--budget" => {
                 let v = value()?;
                 cfg.budget_usd = match v.as_str() {

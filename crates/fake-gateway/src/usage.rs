@@ -80,6 +80,22 @@ impl UsageBook {
     }
 }
 
+impl UsageBook {
+    /// LiteLLM's `/key/info` for `key` (its shape: litellm/proxy/management_endpoints/
+    /// key_management_endpoints.py `info_key_fn`): the spend of every day.
+    pub(crate) fn litellm_key_info(&self, key: &str, budget: Option<f64>) -> Value {
+        let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        let spend: f64 = rows
+            .iter()
+            .filter(|((k, ..), _)| k == key)
+            .map(|(_, c)| c.spend())
+            .sum();
+        json!({"key": key, "info": {"status": "active", "key_alias": null, "spend": spend,
+               "max_budget": budget, "budget_duration": "30d", "budget_reset_at": null,
+               "models": [], "tpm_limit": null, "rpm_limit": null, "metadata": {}}})
+    }
+}
+
 /// The caller's key as the fake's auth reads it: the identity header, else a Bearer
 /// token, else `x-api-key`.
 pub(crate) fn caller_key(headers: &HeaderMap, identity_header: &str) -> Option<String> {
