@@ -14,6 +14,8 @@ source "$E2E_DIR/lib.sh"
 source "$E2E_DIR/tools.sh"
 # shellcheck source=tests/e2e/gateways.sh
 source "$E2E_DIR/gateways.sh"
+# shellcheck source=tests/e2e/statusline.sh
+source "$E2E_DIR/statusline.sh"
 
 : "${E2E_PY:?}" "${E2E_BIN:?}" "${E2E_ANYRAY:?}" "${E2E_FAKE:?}"
 
@@ -588,6 +590,7 @@ main() {
 
   if [[ ${ANYRAY_E2E_ONLY:-} == gateways ]]; then
     step_gateways
+    step_statusline
     summary
     [[ $FAILED == 0 ]]
     return
@@ -605,6 +608,7 @@ main() {
     step_profile
     step_run
     step_gateways
+    step_statusline
   fi
   if [[ " ${E2E_STEPS:-core tools} " == *" tools "* ]]; then
     step_tools
