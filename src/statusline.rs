@@ -381,16 +381,13 @@ pub(crate) fn run_chained(command: &str, stdin: &[u8], limit: Duration) -> Optio
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
+/// The shell Claude Code runs status commands with: `/bin/sh`, and on Windows the `sh`
+/// of Git Bash, which Claude Code requires there (the command is POSIX-quoted).
 fn shell_command(command: &str) -> std::process::Command {
-    if cfg!(windows) {
-        let mut c = std::process::Command::new("cmd");
-        c.args(["/C", command]);
-        c
-    } else {
-        let mut c = std::process::Command::new("/bin/sh");
-        c.args(["-c", command]);
-        c
-    }
+    let shell = if cfg!(windows) { "sh" } else { "/bin/sh" };
+    let mut c = std::process::Command::new(shell);
+    c.args(["-c", command]);
+    c
 }
 
 #[cfg(test)]
