@@ -21,8 +21,7 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::ConnectArgs;
 use crate::config_file::ConfigFile;
-use crate::connect::TargetName;
-use crate::connect::{Ledger, Store, Txn, journal};
+use crate::connect::{Ledger, Store, TargetName, Txn, journal};
 use crate::doctor::{Level, Preflight, preflight, render::Spinner};
 use crate::error::{ExitStatus, SilentExit, UserError};
 use crate::paths::display_path;
@@ -127,13 +126,7 @@ fn status_line(
     if !selected.iter().any(|t| t.name() == TargetName::ClaudeCode) {
         status_line_needs_claude(args)?;
     }
-    let anyray = std::env::current_exe()
-        .and_then(|exe| exe.canonicalize())
-        .map_err(|e| {
-            UserError::problem(format!(
-                "cannot tell where anyray is installed ({e}), so the status command cannot name it"
-            ))
-        })?;
+    let anyray = anyray_path()?;
     let mut chain = args.chain_statusline;
     if interactive
         && !chain
@@ -149,6 +142,21 @@ fn status_line(
         chain,
         replace: args.force,
     }))
+}
+
+/// The path the status command names: `anyray` as PATH finds it when that is this very
+/// binary (a package manager's symlink keeps working across upgrades), else this binary.
+fn anyray_path() -> Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()
+        .and_then(|exe| exe.canonicalize())
+        .map_err(|e| {
+            UserError::problem(format!(
+                "cannot tell where anyray is installed ({e}), so the status command cannot name it"
+            ))
+        })?;
+    let on_path = crate::shell::rc::find_on_path("anyray")
+        .filter(|found| found.canonicalize().is_ok_and(|real| real == exe));
+    Ok(on_path.unwrap_or(exe))
 }
 
 /// `--statusline` without Claude Code among the tools: a usage error, before anything.

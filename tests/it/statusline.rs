@@ -535,3 +535,26 @@ fn usage_and_the_status_line_from_litellms_key_info() {
         format!("anyray: connected · ${:.2} of $10.00 left", 10.0 - spent)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_status_command_names_anyray_as_path_finds_it() {
+    // A package manager's symlink on PATH survives an upgrade; the binary's own path may not.
+    let (_held, dead) = dead_upstream();
+    let mut env = env_for(&dead);
+    let bin = env.path("brew/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(BIN, bin.join("anyray")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.set_var("PATH", path);
+    env.write(SETTINGS, "{}\n");
+    connect(&env, &dead, &["--statusline"]).ok();
+    assert_eq!(
+        settings_json(&env)["statusLine"]["command"],
+        format!("'{}' statusline", bin.join("anyray").display())
+    );
+}
