@@ -40,6 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: remove your stored key, revoke and delete your SSO session')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print your current gateway key on stdout, for the tools'' credential helpers')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Show your own spend as the gateway reports it: today, this week, by model and tool, and the budget left')
+            [CompletionResult]::new('statusline', 'statusline', [CompletionResultType]::ParameterValue, 'Print one status line for Claude Code''s statusLine setting (never waits on the network: answers from a cache refreshed in the background)')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read or change anyray''s own settings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completion scripts and man pages into a directory (for packagers)')
@@ -59,6 +61,8 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Connect named tools even if they look uninstalled, change read-only files, and skip the gateway check (as --offline)')
             [CompletionResult]::new('--all-platforms', '--all-platforms', [CompletionResultType]::ParameterName, 'Write editor terminal env for macOS, Linux and Windows, not only this OS')
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'Also send your Anyray identity header (by env var reference; never the key itself)')
+            [CompletionResult]::new('--statusline', '--statusline', [CompletionResultType]::ParameterName, 'Also set Claude Code''s status line to `anyray statusline` (gateway state, spend today, budget left); a status line of yours is kept unless --chain-statusline or --force')
+            [CompletionResult]::new('--chain-statusline', '--chain-statusline', [CompletionResultType]::ParameterName, 'With --statusline: keep your own status line, run it first and append anyray''s')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout (a stable schema; errors are JSON too)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
@@ -205,6 +209,34 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'anyray;usage' {
+            [CompletionResult]::new('--gateway', '--gateway', [CompletionResultType]::ParameterName, 'The org gateway URL to ask (not saved)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout (a stable schema; errors are JSON too)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'anyray;statusline' {
+            [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'Run this status command first (through the shell, with the same JSON on stdin, as Claude Code runs it) and append anyray''s line to its output')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Refresh the cache now (this waits on the relay and the gateway, each step bounded) and print the fresh line')
+            [CompletionResult]::new('--background', '--background', [CompletionResultType]::ParameterName, 'The detached refresh a status line starts: releases its mark when done')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout (a stable schema; errors are JSON too)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'anyray;config' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR and only colours a terminal)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]')
@@ -329,6 +361,8 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: remove your stored key, revoke and delete your SSO session')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print your current gateway key on stdout, for the tools'' credential helpers')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Show your own spend as the gateway reports it: today, this week, by model and tool, and the budget left')
+            [CompletionResult]::new('statusline', 'statusline', [CompletionResultType]::ParameterValue, 'Print one status line for Claude Code''s statusLine setting (never waits on the network: answers from a cache refreshed in the background)')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read or change anyray''s own settings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completion scripts and man pages into a directory (for packagers)')
@@ -363,6 +397,12 @@ Register-ArgumentCompleter -Native -CommandName 'anyray' -ScriptBlock {
             break
         }
         'anyray;help;token' {
+            break
+        }
+        'anyray;help;usage' {
+            break
+        }
+        'anyray;help;statusline' {
             break
         }
         'anyray;help;config' {

@@ -55,8 +55,14 @@ _anyray() {
             anyray,status)
                 cmd="anyray__subcmd__status"
                 ;;
+            anyray,statusline)
+                cmd="anyray__subcmd__statusline"
+                ;;
             anyray,token)
                 cmd="anyray__subcmd__token"
+                ;;
+            anyray,usage)
+                cmd="anyray__subcmd__usage"
                 ;;
             anyray__subcmd__config,get)
                 cmd="anyray__subcmd__config__subcmd__get"
@@ -127,8 +133,14 @@ _anyray() {
             anyray__subcmd__help,status)
                 cmd="anyray__subcmd__help__subcmd__status"
                 ;;
+            anyray__subcmd__help,statusline)
+                cmd="anyray__subcmd__help__subcmd__statusline"
+                ;;
             anyray__subcmd__help,token)
                 cmd="anyray__subcmd__help__subcmd__token"
+                ;;
+            anyray__subcmd__help,usage)
+                cmd="anyray__subcmd__help__subcmd__usage"
                 ;;
             anyray__subcmd__help__subcmd__config,get)
                 cmd="anyray__subcmd__help__subcmd__config__subcmd__get"
@@ -149,7 +161,7 @@ _anyray() {
 
     case "${cmd}" in
         anyray)
-            opts="-q -h -V --json --quiet --color --config --help --version connect disconnect status env doctor gateway run login logout token config completions generate help"
+            opts="-q -h -V --json --quiet --color --config --help --version connect disconnect status env doctor gateway run login logout token usage statusline config completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -387,7 +399,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__connect)
-            opts="-y -q -h -V --gateway --via --dry-run --check --yes --offline --force --all-platforms --identity --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush qwen copilot"
+            opts="-y -q -h -V --gateway --via --dry-run --check --yes --offline --force --all-platforms --identity --statusline --chain-statusline --json --quiet --color --config --help --version claude-code cursor windsurf codex shell gemini opencode continue aider goose zed droid crush qwen copilot"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,7 +591,7 @@ _anyray() {
             return 0
             ;;
         anyray__subcmd__help)
-            opts="connect disconnect status env doctor gateway run login logout token config completions generate help"
+            opts="connect disconnect status env doctor gateway run login logout token usage statusline config completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -830,7 +842,35 @@ _anyray() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        anyray__subcmd__help__subcmd__statusline)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         anyray__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anyray__subcmd__help__subcmd__usage)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -948,6 +988,32 @@ _anyray() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        anyray__subcmd__statusline)
+            opts="-q -h -V --chain --refresh --background --json --quiet --color --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         anyray__subcmd__token)
             opts="-q -h -V --json --quiet --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -955,6 +1021,32 @@ _anyray() {
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anyray__subcmd__usage)
+            opts="-q -h -V --gateway --json --quiet --color --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --gateway)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -37,6 +37,8 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand login 'Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)'
             cand logout 'Sign out: remove your stored key, revoke and delete your SSO session'
             cand token 'Print your current gateway key on stdout, for the tools'' credential helpers'
+            cand usage 'Show your own spend as the gateway reports it: today, this week, by model and tool, and the budget left'
+            cand statusline 'Print one status line for Claude Code''s statusLine setting (never waits on the network: answers from a cache refreshed in the background)'
             cand config 'Read or change anyray''s own settings'
             cand completions 'Print a shell completion script'
             cand generate 'Write completion scripts and man pages into a directory (for packagers)'
@@ -55,6 +57,8 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand --force 'Connect named tools even if they look uninstalled, change read-only files, and skip the gateway check (as --offline)'
             cand --all-platforms 'Write editor terminal env for macOS, Linux and Windows, not only this OS'
             cand --identity 'Also send your Anyray identity header (by env var reference; never the key itself)'
+            cand --statusline 'Also set Claude Code''s status line to `anyray statusline` (gateway state, spend today, budget left); a status line of yours is kept unless --chain-statusline or --force'
+            cand --chain-statusline 'With --statusline: keep your own status line, run it first and append anyray''s'
             cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
             cand -q 'Print only errors and warnings'
             cand --quiet 'Print only errors and warnings'
@@ -191,6 +195,32 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'anyray;usage'= {
+            cand --gateway 'The org gateway URL to ask (not saved)'
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'anyray;statusline'= {
+            cand --chain 'Run this status command first (through the shell, with the same JSON on stdin, as Claude Code runs it) and append anyray''s line to its output'
+            cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
+            cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
+            cand --refresh 'Refresh the cache now (this waits on the relay and the gateway, each step bounded) and print the fresh line'
+            cand --background 'The detached refresh a status line starts: releases its mark when done'
+            cand --json 'Print one JSON document on stdout (a stable schema; errors are JSON too)'
+            cand -q 'Print only errors and warnings'
+            cand --quiet 'Print only errors and warnings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'anyray;config'= {
             cand --color 'When to use colour (auto honours NO_COLOR and only colours a terminal)'
             cand --config 'Read and write this config file instead of the default [env: ANYRAY_CONFIG]'
@@ -302,6 +332,8 @@ set edit:completion:arg-completer[anyray] = {|@words|
             cand login 'Sign in: store your Anyray key, or sign in with SSO (--sso, --browser)'
             cand logout 'Sign out: remove your stored key, revoke and delete your SSO session'
             cand token 'Print your current gateway key on stdout, for the tools'' credential helpers'
+            cand usage 'Show your own spend as the gateway reports it: today, this week, by model and tool, and the budget left'
+            cand statusline 'Print one status line for Claude Code''s statusLine setting (never waits on the network: answers from a cache refreshed in the background)'
             cand config 'Read or change anyray''s own settings'
             cand completions 'Print a shell completion script'
             cand generate 'Write completion scripts and man pages into a directory (for packagers)'
@@ -326,6 +358,10 @@ set edit:completion:arg-completer[anyray] = {|@words|
         &'anyray;help;logout'= {
         }
         &'anyray;help;token'= {
+        }
+        &'anyray;help;usage'= {
+        }
+        &'anyray;help;statusline'= {
         }
         &'anyray;help;config'= {
             cand path 'Print the config file''s path'

@@ -84,6 +84,14 @@ the tools' credential helpers (Claude Code's apiKeyHelper, Codex's provider auth
 one line on stderr naming `anyray login` and exits 1."
     )]
     Token(TokenArgs),
+    /// Show your own spend as the gateway reports it: today, this week, by model and tool,
+    /// and the budget left
+    #[command(after_long_help = crate::docs::USAGE_EXIT)]
+    Usage(UsageArgs),
+    /// Print one status line for Claude Code's statusLine setting (never waits on the
+    /// network: answers from a cache refreshed in the background)
+    #[command(after_long_help = crate::docs::STATUSLINE)]
+    Statusline(StatuslineArgs),
     /// Read or change anyray's own settings
     #[command(after_long_help = crate::config_file::keys_help())]
     Config(ConfigArgs),
@@ -137,6 +145,40 @@ pub(crate) struct ConnectArgs {
     /// Also send your Anyray identity header (by env var reference; never the key itself)
     #[arg(long)]
     pub identity: bool,
+
+    /// Also set Claude Code's status line to `anyray statusline` (gateway state, spend
+    /// today, budget left); a status line of yours is kept unless --chain-statusline or
+    /// --force
+    #[arg(long)]
+    pub statusline: bool,
+
+    /// With --statusline: keep your own status line, run it first and append anyray's
+    #[arg(long)]
+    pub chain_statusline: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UsageArgs {
+    /// The org gateway URL to ask (not saved)
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<GatewayUrl>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatuslineArgs {
+    /// Run this status command first (through the shell, with the same JSON on stdin,
+    /// as Claude Code runs it) and append anyray's line to its output
+    #[arg(long, value_name = "COMMAND")]
+    pub chain: Option<String>,
+
+    /// Refresh the cache now (this waits on the relay and the gateway, each step
+    /// bounded) and print the fresh line
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// The detached refresh a status line starts: releases its mark when done
+    #[arg(long, hide = true, requires = "refresh")]
+    pub background: bool,
 }
 
 #[derive(Debug, Args)]

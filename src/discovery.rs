@@ -31,6 +31,9 @@ pub(crate) struct Discovery {
     /// Fixed headers per route (`"*"`: every route), e.g. a routing header.
     #[serde(default)]
     pub headers: BTreeMap<String, BTreeMap<String, String>>,
+    /// The usage endpoint, a path on the gateway (issue 20; `crate::usage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<String>,
 }
 
 /// Discovery's `auth` block: `{"scheme": "key"|"header", "header": "x-…", "oidc": {…}}`.

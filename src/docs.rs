@@ -14,6 +14,22 @@ pub(crate) const CONNECT_PREFLIGHT: &str = "Before writing, connect checks that 
     are asked whether to go on. --offline (or --force) writes without the check; --dry-run \
     and --check show its result and never fail on it.";
 
+/// `anyray usage`: where the numbers come from, and its exit status.
+pub(crate) const USAGE_EXIT: &str = "The numbers are the gateway's own: the usage endpoint its \
+    discovery names (today and this week in UTC days, by model and by tool, the budget), else \
+    LiteLLM's /key/info (the spend and budget of your key in its budget window; LiteLLM keeps \
+    them only with a database). Exit status: 0 with the numbers, or with one line saying why \
+    the gateway offers none; 1 when the gateway cannot be reached; 2 for a usage error.";
+
+/// `anyray statusline`: how Claude Code runs it.
+pub(crate) const STATUSLINE: &str = "For Claude Code's statusLine setting (`anyray connect \
+    --statusline` writes it). Prints one line: the gateway state (connected, UNMETERED while \
+    the local relay fails open to the providers, gateway down, relay not running), the spend \
+    today and the budget left. It answers from a cache file (statusline.json in anyray's state \
+    dir, 0600, no secret) within milliseconds and, when the cache is older than 20 s, starts one \
+    detached refresh that asks the relay and the gateway, each step bounded. Colour unless \
+    NO_COLOR is set or --color never (Claude Code renders ANSI colours).";
+
 /// Examples for each page: `(command line, what it does)`. The key is the subcommand
 /// name, or `""` for `anyray.1`.
 pub(crate) fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
@@ -153,6 +169,27 @@ pub(crate) fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             (
                 "anyray token >/dev/null && echo logged in",
                 "Check that a key is there; without one, one line on stderr and exit 1.",
+            ),
+        ],
+        "usage" => &[
+            (
+                "anyray usage",
+                "Your spend today and this week, by model and by tool, and the budget left.",
+            ),
+            ("anyray usage --json", "The same as one JSON document."),
+        ],
+        "statusline" => &[
+            (
+                "anyray connect claude-code --statusline",
+                "Set Claude Code's status line to anyray's (undone by disconnect).",
+            ),
+            (
+                "echo '{}' | anyray statusline",
+                "Print the line as Claude Code would show it.",
+            ),
+            (
+                "anyray statusline --refresh",
+                "Ask the relay and the gateway now, then print the fresh line.",
             ),
         ],
         "config" => &[

@@ -131,3 +131,15 @@ impl reqwest::dns::Resolve for LocalhostOnly {
         })
     }
 }
+
+/// A client for anyray's own relay on loopback: never through a proxy, whatever the
+/// environment says, and no redirects.
+pub(crate) fn loopback_client(timeout: Duration) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls_config(None)?)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .context("cannot build the HTTP client")
+}

@@ -43,7 +43,9 @@ pub mod secrets;
 mod session;
 mod settings;
 pub mod shell;
+mod statusline;
 mod targets;
+mod usage;
 
 use std::process::ExitCode;
 

@@ -90,6 +90,12 @@ impl Printer {
         !self.json && !self.quiet && std::io::stderr().is_terminal()
     }
 
+    /// This printer with colour on stdout decided by the caller: a status line goes to
+    /// a pipe that Claude Code renders with ANSI colours.
+    pub fn with_color(self, color: bool) -> Self {
+        Self { color, ..self }
+    }
+
     /// `text` in `style` when colour is on for stdout.
     pub fn paint(&self, style: Style, text: &str) -> String {
         paint(self.color, style, text)

@@ -21,14 +21,14 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::ConnectArgs;
 use crate::config_file::ConfigFile;
-use crate::connect::{Ledger, Store, Txn, journal};
+use crate::connect::{Ledger, Store, TargetName, Txn, journal};
 use crate::doctor::{Level, Preflight, preflight, render::Spinner};
 use crate::error::{ExitStatus, SilentExit, UserError};
 use crate::paths::display_path;
 use crate::runtime::{self, Threads};
 use crate::session::{self, render};
 use crate::settings::{Overrides, Settings};
-use crate::targets::{self, Ctx, Target};
+use crate::targets::{self, Ctx, StatusLineWant, Target};
 use crate::{auth::Scheme, provider_env, secrets};
 
 pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
@@ -38,6 +38,9 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
         ..ctx.overrides()
     })?;
     refuse_self_pointing_relay(&settings)?;
+    if !args.targets.is_empty() && !args.targets.contains(&TargetName::ClaudeCode) {
+        status_line_needs_claude(args)?;
+    }
     let p = &ctx.printer;
     // The gateway is checked while discovery runs: together they cost one round trip.
     let check_gateway = !(args.offline || args.force);
@@ -73,6 +76,7 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     let store = Store::open()?;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
     let selected = select(args, interactive)?;
+    tctx.statusline = status_line(args, &selected, interactive)?;
     if selected.is_empty() {
         p.warn("no supported tool found on this machine; name one to connect it anyway, e.g. `anyray connect codex --force`");
     }
@@ -137,6 +141,50 @@ fn detect_scheme(settings: &Settings, p: &crate::output::Printer) -> Result<Opti
         p.warn(note);
     }
     Ok((plan.scheme_from == "detected").then_some(plan.scheme))
+}
+
+/// `--statusline`: anyray's status command for Claude Code. A status line of the user's
+/// stays unless `--chain-statusline` or `--force`; on a terminal the user is asked
+/// whether to chain it.
+fn status_line(
+    args: &ConnectArgs,
+    selected: &[&'static dyn Target],
+    interactive: bool,
+) -> Result<Option<StatusLineWant>> {
+    if !(args.statusline || args.chain_statusline) {
+        return Ok(None);
+    }
+    if !selected.iter().any(|t| t.name() == TargetName::ClaudeCode) {
+        status_line_needs_claude(args)?;
+    }
+    let anyray = crate::paths::own_program();
+    let mut chain = args.chain_statusline;
+    if interactive
+        && !chain
+        && !args.force
+        && let Some(theirs) = targets::user_status_line()?
+    {
+        chain = super::confirm(&format!(
+            "Claude Code already has a status line (`{theirs}`). Keep it, and append anyray's to it?"
+        ))?;
+    }
+    Ok(Some(StatusLineWant::Install {
+        anyray,
+        chain,
+        replace: args.force,
+    }))
+}
+
+/// `--statusline` without Claude Code among the tools: a usage error, before anything.
+fn status_line_needs_claude(args: &ConnectArgs) -> Result<(), UserError> {
+    if !(args.statusline || args.chain_statusline) {
+        return Ok(());
+    }
+    Err(UserError::usage(
+        "--statusline sets Claude Code's status line, and claude-code is not among the tools \
+         to connect",
+    )
+    .with_hint("name it: `anyray connect claude-code --statusline`"))
 }
 
 /// `--via relay` with the relay listening on the gateway's own address would point the

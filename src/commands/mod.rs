@@ -21,7 +21,9 @@ mod logout;
 mod run;
 mod sso;
 mod status;
+mod statusline;
 mod token;
+mod usage;
 
 /// What every command receives: the global flags and the printer.
 pub struct Context<'a> {
@@ -65,6 +67,8 @@ pub(crate) fn dispatch(cli: &Cli, printer: Printer) -> Result<()> {
         Command::Login(args) => login::run(args, &ctx),
         Command::Logout(args) => logout::run(args, &ctx),
         Command::Token(args) => token::run(args, &ctx),
+        Command::Usage(args) => usage::run(args, &ctx),
+        Command::Statusline(args) => statusline::run(args, &ctx),
         Command::Config(args) => config::run(args, &ctx),
         Command::Completions(args) => completions::run(args, &ctx),
         Command::Generate(args) => generate::run(args, &ctx),

@@ -209,14 +209,7 @@ pub(super) async fn relay(cx: &Cx) -> Finding {
     let limit = cx.remaining();
     let start_hint = "start it with `anyray gateway` (or check `relay.listen`)";
     // Loopback, so never through a proxy, whatever the environment says.
-    let client = match crate::http::tls_config(None).and_then(|tls| {
-        reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(anyhow::Error::from)
-    }) {
+    let client = match crate::http::loopback_client(limit) {
         Ok(client) => client,
         Err(err) => return Finding::fail(CheckId::Relay, format!("{err:#}")),
     };

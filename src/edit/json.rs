@@ -593,18 +593,20 @@ impl Editor for JsonDoc {
             }
             Ok(serde_json::Value::Number(_)) => self.set_raw(path, Type::Number, text, text),
             Ok(serde_json::Value::Bool(_)) => self.set_raw(path, Type::Bool, text, text),
-            _ => Err(
-                EditError::at(None, format!("`{text}` is not a JSON string, number or boolean"))
-                    .with_hint("this is a bug in anyray's target definition; please report it"),
-            ),
+            _ => Err(EditError::at(
+                None,
+                format!("`{text}` is not a JSON string, number or boolean"),
+            )
+            .with_hint("this is a bug in anyray's target definition; please report it")),
         }
     }
 
     fn restore_literal(&mut self, path: &KeyPath, prior: &Scalar) -> Result<(), EditError> {
         // A string's literal `value` is its quoted form; `restore` wants the meaning.
         let value = match Type::of_raw(&prior.raw) {
-            Type::String => serde_json::from_str::<String>(&prior.value)
-                .unwrap_or_else(|_| prior.value.clone()),
+            Type::String => {
+                serde_json::from_str::<String>(&prior.value).unwrap_or_else(|_| prior.value.clone())
+            }
             Type::Number | Type::Bool => prior.value.clone(),
         };
         self.restore(

@@ -485,6 +485,8 @@ struct Health {
     fallback: &'static str,
     in_flight: i64,
     upstreams: Vec<UpstreamReport>,
+    #[serde(flatten)]
+    fail_open: super::metrics::FailOpenState,
 }
 
 fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Response<RelayBody> {
@@ -505,6 +507,7 @@ fn own_endpoint(state: &State, req: &Request<Incoming>, mut ex: Exchange) -> Res
                 // This request is one of them.
                 in_flight: state.recorder.metrics.in_flight() - 1,
                 upstreams: state.upstreams.iter().map(|u| u.report()).collect(),
+                fail_open: state.recorder.metrics.fail_open_state(),
             };
             (
                 "application/json",

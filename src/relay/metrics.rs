@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::routes::Route;
 
@@ -21,6 +21,10 @@ pub(super) struct Metrics {
     in_flight: AtomicI64,
     connect_errors: Mutex<BTreeMap<String, u64>>,
     fail_open: AtomicU64,
+    /// Unix seconds of the last request that failed open, and of the last one a gateway
+    /// answered (0: none yet): the status line says "unmetered" while the first is newer.
+    last_fail_open: AtomicU64,
+    last_gateway: AtomicU64,
     total_seconds: [Histogram; Route::ALL.len()],
     ttfb_seconds: [Histogram; Route::ALL.len()],
 }
@@ -110,10 +114,23 @@ impl Metrics {
         drop(requests);
         if fail_open {
             self.fail_open.fetch_add(1, Ordering::Relaxed);
+            self.last_fail_open.store(unix_now(), Ordering::Relaxed);
+        } else if upstream != "-" {
+            self.last_gateway.store(unix_now(), Ordering::Relaxed);
         }
         self.total_seconds[route.index()].observe(total);
         if let Some(ttfb) = ttfb {
             self.ttfb_seconds[route.index()].observe(ttfb);
+        }
+    }
+
+    /// What the relay's health endpoint says about failing open.
+    pub(super) fn fail_open_state(&self) -> FailOpenState {
+        let at = |t: &AtomicU64| Some(t.load(Ordering::Relaxed)).filter(|&t| t > 0);
+        FailOpenState {
+            fail_open_total: self.fail_open.load(Ordering::Relaxed),
+            last_fail_open: at(&self.last_fail_open),
+            last_gateway_answer: at(&self.last_gateway),
         }
     }
 
@@ -178,6 +195,13 @@ impl Metrics {
             "anyray_relay_fail_open_total {}",
             self.fail_open.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP anyray_relay_last_fail_open_timestamp_seconds When a request last failed open (0: never).\n");
+        out.push_str("# TYPE anyray_relay_last_fail_open_timestamp_seconds gauge\n");
+        let _ = writeln!(
+            out,
+            "anyray_relay_last_fail_open_timestamp_seconds {}",
+            self.last_fail_open.load(Ordering::Relaxed)
+        );
         for (name, help, hists) in [
             (
                 "anyray_relay_request_duration_seconds",
@@ -198,6 +222,22 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The relay's fail-open record, in `/_anyray/health` (docs/gateway-contract.md).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub(super) struct FailOpenState {
+    pub fail_open_total: u64,
+    /// Unix seconds; `null` when no request has failed open since the relay started.
+    pub last_fail_open: Option<u64>,
+    /// Unix seconds of the last request a gateway answered.
+    pub last_gateway_answer: Option<u64>,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn escape(label: &str) -> String {

@@ -19,7 +19,7 @@ use crate::output::Printer;
 use crate::paths::display_path;
 use crate::provider_env;
 use crate::settings::{Settings, Via};
-use crate::targets::{Ctx, Target, TargetPlan};
+use crate::targets::{self, Ctx, Target, TargetPlan};
 
 pub(crate) mod render;
 pub(crate) mod status;
@@ -75,6 +75,7 @@ fn ctx_of(settings: &Settings, env: provider_env::ToolEnv, options: CtxOptions) 
         scheme: env.scheme,
         program: crate::paths::own_program(),
         replace_helpers: options.replace_helpers,
+        statusline: None,
     }
 }
 
@@ -205,6 +206,7 @@ pub(crate) fn plan_all(
     ledger: &Ledger,
     force: bool,
 ) -> Vec<Planned> {
+    let ctx = &with_managed(ctx, ledger);
     targets
         .iter()
         .map(|&target| Planned {
@@ -212,6 +214,17 @@ pub(crate) fn plan_all(
             result: plan_target(target, ctx, ledger, force),
         })
         .collect()
+}
+
+/// `ctx` with the status line anyray manages in Claude Code's settings (the ledger's),
+/// when the command line asked for none: a later `connect` keeps it, and `status` and
+/// `connect --check` see it drift.
+pub(crate) fn with_managed(ctx: &Ctx, ledger: &Ledger) -> Ctx {
+    let mut ctx = ctx.clone();
+    if ctx.statusline.is_none() {
+        ctx.statusline = targets::managed_status_line(ledger);
+    }
+    ctx
 }
 
 fn plan_target(
@@ -255,6 +268,7 @@ pub(crate) fn apply(
     force: bool,
 ) -> Result<ConnectReport> {
     let mut targets = Vec::new();
+    let ctx = &with_managed(ctx, txn.ledger());
     for &target in selected {
         let planned = Planned {
             target,

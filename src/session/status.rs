@@ -26,6 +26,7 @@ pub(crate) struct StatusReport {
 
 /// The status of `selected`, for `status` and `connect --check`; writes nothing.
 pub(crate) fn report(ctx: &Ctx, selected: &[&'static dyn Target], ledger: &Ledger) -> StatusReport {
+    let ctx = &super::with_managed(ctx, ledger);
     let targets: Vec<TargetStatus> = selected.iter().map(|&t| target(t, ctx, ledger)).collect();
     StatusReport {
         endpoint: ctx.endpoint.to_string(),

@@ -145,15 +145,21 @@ impl ShellProbe {
 
 /// Whether `program` is an executable file in a `PATH` directory.
 pub fn on_path(program: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
+    find_on_path(program).is_some()
+}
+
+/// The first executable file named `program` in a `PATH` directory, as PATH names it
+/// (a symlink is not resolved).
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
     let name = if cfg!(windows) {
         format!("{program}.exe")
     } else {
         program.to_string()
     };
-    std::env::split_paths(&path).any(|dir| is_executable(&dir.join(&name)))
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(&name))
+        .find(|candidate| is_executable(candidate))
 }
 
 #[cfg(unix)]

@@ -17,11 +17,12 @@ use super::{
 };
 use crate::auth::{FixedHeaders, Scheme};
 use crate::connect::TargetName;
-use crate::connect::{self, FileSpec, Format, Want};
+use crate::connect::{self, FileSpec, Format, Ledger, Want};
 use crate::edit::KeyPath;
 use crate::envvars;
 use crate::gateway_url::{Provider, Routes};
 use crate::settings::Via;
+use crate::shell::quote_posix;
 
 pub(super) struct ClaudeCode;
 
@@ -231,6 +232,109 @@ fn current_helper() -> Result<Option<helper::Helper>> {
     }))
 }
 
+/// Claude Code's status line (`statusLine: {"type": "command", "command": …}`,
+/// code.claude.com/docs/en/statusline); Claude Code runs the command through the shell
+/// with its session JSON on stdin.
+const STATUS_LINE_TYPE: [&str; 2] = ["statusLine", "type"];
+const STATUS_LINE_COMMAND: [&str; 2] = ["statusLine", "command"];
+
+/// What `connect` does with Claude Code's status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StatusLineWant {
+    /// `connect --statusline`: anyray's command, `<anyray> statusline`. A status line of
+    /// the user's is left alone unless `chain` (anyray's command runs it first and
+    /// appends its own line) or `replace` (`--force`).
+    Install {
+        anyray: PathBuf,
+        chain: bool,
+        replace: bool,
+    },
+    /// The command anyray wrote before (the ledger's): kept as it is.
+    Keep(String),
+}
+
+/// `'<anyray>' statusline`, with `--chain '<theirs>'` when chaining.
+fn our_command(anyray: &std::path::Path, chained: Option<&str>) -> String {
+    let mut command = format!("{} statusline", quote_posix(&anyray.to_string_lossy()));
+    if let Some(theirs) = chained {
+        command.push_str(" --chain ");
+        command.push_str(&quote_posix(theirs));
+    }
+    command
+}
+
+/// Whether a status command is one anyray wrote: `'…/anyray' statusline …`.
+fn is_ours(command: &str) -> bool {
+    let Some(rest) = command.strip_prefix('\'') else {
+        return false;
+    };
+    let Some((program, args)) = rest.split_once('\'') else {
+        return false;
+    };
+    let stem = std::path::Path::new(program)
+        .file_stem()
+        .and_then(|s| s.to_str());
+    stem == Some("anyray") && (args == " statusline" || args.starts_with(" statusline "))
+}
+
+/// The user's command an anyray command chains, if any.
+fn chained_in(command: &str) -> Option<String> {
+    let (_, quoted) = command.split_once(" statusline --chain ")?;
+    let inner = quoted.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.replace(r"'\''", "'"))
+}
+
+/// The status command Claude Code's user settings hold now, when it is not anyray's.
+pub(crate) fn user_status_line() -> Result<Option<String>> {
+    let file = settings_file()?;
+    let current = connect::read_value(&file, Format::Json, &KeyPath::keys(STATUS_LINE_COMMAND))?;
+    Ok(current.filter(|c| !is_ours(c)))
+}
+
+/// The status command anyray wrote into Claude Code's settings, as the ledger records it.
+pub(crate) fn managed_status_line(ledger: &Ledger) -> Option<StatusLineWant> {
+    let file = settings_file().ok()?;
+    let key = KeyPath::keys(STATUS_LINE_COMMAND);
+    let record = ledger.files.get(&file)?;
+    let written = record.keys.iter().find(|k| k.key == key)?;
+    Some(StatusLineWant::Keep(written.written.clone()))
+}
+
+/// The wanted `statusLine` keys, or a note saying why the user's own stays.
+fn status_line_wants(
+    file: &std::path::Path,
+    want: &StatusLineWant,
+) -> Result<Result<Vec<Want>, String>> {
+    let command = match want {
+        StatusLineWant::Keep(command) => command.clone(),
+        StatusLineWant::Install {
+            anyray,
+            chain,
+            replace,
+        } => {
+            let current =
+                connect::read_value(file, Format::Json, &KeyPath::keys(STATUS_LINE_COMMAND))?;
+            match current {
+                // Ours already: a chain it holds is kept.
+                Some(c) if is_ours(&c) => our_command(anyray, chained_in(&c).as_deref()),
+                Some(theirs) if *chain => our_command(anyray, Some(&theirs)),
+                Some(_) if *replace => our_command(anyray, None),
+                Some(theirs) => {
+                    return Ok(Err(format!(
+                        "Claude Code already has a status line (`{theirs}`), left as it is: \
+                         `--chain-statusline` runs it and appends anyray's, `--force` replaces it"
+                    )));
+                }
+                None => our_command(anyray, None),
+            }
+        }
+    };
+    Ok(Ok(vec![
+        Want::new(KeyPath::keys(STATUS_LINE_TYPE), "command"),
+        Want::new(KeyPath::keys(STATUS_LINE_COMMAND), command),
+    ]))
+}
+
 impl Target for ClaudeCode {
     fn name(&self) -> TargetName {
         TargetName::ClaudeCode
@@ -275,6 +379,12 @@ impl Target for ClaudeCode {
         }
         // Claude Code has sent loopback through HTTPS_PROXY unless NO_PROXY says otherwise.
         wants.extend(no_proxy_wants(ctx, &file, Format::Json, env_key)?);
+        if let Some(want) = &ctx.statusline {
+            match status_line_wants(&file, want)? {
+                Ok(status_line) => wants.extend(status_line),
+                Err(note) => plan.notes.push(note),
+            }
+        }
         plan.files.push(FileSpec {
             path: file,
             format: Format::Json,
@@ -311,5 +421,31 @@ impl Target for ClaudeCode {
             endpoint: Some(endpoint),
             overridden_by: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_command_is_recognised_and_its_chain_read_back() {
+        let anyray = std::path::Path::new("/opt/any ray/bin/anyray");
+        let plain = our_command(anyray, None);
+        assert_eq!(plain, "'/opt/any ray/bin/anyray' statusline");
+        assert!(is_ours(&plain));
+        assert_eq!(chained_in(&plain), None);
+        let theirs = "bash ~/.claude/line.sh 'it''s' | head -1";
+        let chained = our_command(anyray, Some(theirs));
+        assert!(is_ours(&chained));
+        assert_eq!(chained_in(&chained).as_deref(), Some(theirs));
+        for other in [
+            "~/bin/anyray statusline",
+            "'/x/anyray' status",
+            "'/x/ccline' statusline",
+            "npx ccstatusline",
+        ] {
+            assert!(!is_ours(other), "{other}");
+        }
     }
 }

@@ -31,9 +31,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::declared::env_dir;
+use super::helper;
 use super::shell::{ShellTarget, new_terminal_endpoint};
 use super::{Ctx, Detection, Effective, Target, TargetPlan, detect};
-use super::helper;
 use crate::auth::{FixedHeaders, Scheme};
 use crate::connect::TargetName;
 use crate::gateway_url::{Provider, Routes};

@@ -15,6 +15,8 @@ use crate::paths::display_path;
 use crate::provider_env::{self, EnvVar};
 use crate::settings::Via;
 
+pub(crate) use claude_code::{StatusLineWant, managed_status_line, user_status_line};
+
 mod aider;
 mod claude_code;
 mod codex;
@@ -58,6 +60,10 @@ pub(crate) struct Ctx {
     pub program: PathBuf,
     /// Replace a credential helper of the user's own with anyray's (`connect --force`).
     pub replace_helpers: bool,
+    /// Claude Code's status line: asked for (`connect --statusline`), or the one anyray
+    /// already manages (from the ledger), so that status sees drift and a later
+    /// `connect` keeps it.
+    pub statusline: Option<StatusLineWant>,
 }
 
 impl Ctx {

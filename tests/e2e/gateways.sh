@@ -7,7 +7,11 @@
 #     (plain and streaming) answer through `anyray run` directly and through the relay;
 #     with LiteLLM stopped, the relay fails open to the mock with the user's own provider
 #     keys, and the mock's log never shows the gateway key or a gateway header;
-#     `disconnect` restores every file byte for byte.
+#     `disconnect` restores every file byte for byte. `anyray usage` asks LiteLLM's
+#     /key/info with the key: this LiteLLM has no database (Prisma's engine cannot be
+#     fetched here), so it answers 500 "Database not connected", and usage must say so
+#     in one line (exit 0), never print the key; the 200 path is proven on the fake
+#     gateway's LiteLLM double (tests/it/statusline.rs).
 # 13. the fake gateway routing by header (Portkey's 400 without it): doctor fails before
 #     the route headers are set and passes after; real Claude Code and Codex answer in
 #     direct mode from their files alone; the SDKs through the relay; a key the user adds
@@ -156,6 +160,23 @@ litellm_failopen() {
   detail "provider answered with the own keys; gateway key in mock.log: 0 times"
 }
 
+# anyray usage against real LiteLLM: the exact answer of a LiteLLM without a database.
+litellm_usage() {
+  anyray "$L" usage --json || { fail "anyray usage --json exited $?"; return 1; }
+  "$E2E_PY" -c 'import json, sys; d = json.load(sys.stdin)
+ok = d["status"] == "unavailable" and "database" in d["reason"]
+sys.exit(not ok)' <"$W/last.out" ||
+    { fail "usage did not report LiteLLM's missing database"; return 1; }
+  anyray "$L" usage || { fail "anyray usage exited $?"; return 1; }
+  grep -q "LiteLLM keeps per-key spend only with a database" "$W/last.out" ||
+    { fail "no clear line"; return 1; }
+  if grep -q "$LITELLM_KEY" "$W/last.out" "$W/last.err"; then
+    fail "usage printed the key"
+    return 1
+  fi
+  detail "/key/info: 500 without a database -> one line, exit 0"
+}
+
 litellm_disconnect() {
   anyray "$L" disconnect --yes || { fail "anyray disconnect exited $?"; return 1; }
   tool compare "$W/litellm-before.json" "$L" --allow-new "${TOOL_STATE[@]}" \
@@ -182,7 +203,8 @@ litellm_boot() {
 
 step_litellm() {
   section "12. a real LiteLLM proxy: connect + login and nothing else (issue 15)"
-  local rows=(litellm "anyray doctor" "anyray env" claude-code codex sdk "anyray disconnect")
+  local rows=(litellm "anyray doctor" "anyray env" "anyray usage" claude-code codex sdk
+    "anyray disconnect")
   if [[ -z ${E2E_LITELLM:-} ]]; then
     skip_rows litellm "LiteLLM is not installed (run.sh installs it)" "${rows[@]}"
     return
@@ -203,6 +225,7 @@ step_litellm() {
   if check "anyray connect" litellm litellm_connect; then
     check "anyray doctor" litellm litellm_doctor
     check "anyray env" litellm litellm_env
+    check "anyray usage" litellm litellm_usage
     LAUNCH=("$E2E_ANYRAY" run --)
     check claude-code "litellm run" mock_claude
     check codex "litellm run" mock_codex

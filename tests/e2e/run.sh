@@ -18,9 +18,9 @@
 # ANYRAY_E2E_STEPS picks the parts to run: `core` (steps 1-11: Claude Code, Codex, the
 # SDKs, the shells), `tools` (step 12: the other AI tools, tools.sh), default both;
 # ANYRAY_E2E_TOOLS narrows step 12 to some tools (e.g. "opencode aider").
-# ANYRAY_E2E_ONLY=gateways runs only the LiteLLM and header-routing steps (gateways.sh);
-# ANYRAY_E2E_ONLY=helpers only the credential-helper step (helpers.sh);
-# ANYRAY_E2E_ONLY=sso only the SSO step (sso.sh).
+# ANYRAY_E2E_ONLY=gateways runs only the LiteLLM and header-routing steps (gateways.sh)
+# and the status-line step (statusline.sh); ANYRAY_E2E_ONLY=helpers only the
+# credential-helper step (helpers.sh); ANYRAY_E2E_ONLY=sso only the SSO step (sso.sh).
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -18,6 +18,8 @@ source "$E2E_DIR/gateways.sh"
 source "$E2E_DIR/helpers.sh"
 # shellcheck source=tests/e2e/sso.sh
 source "$E2E_DIR/sso.sh"
+# shellcheck source=tests/e2e/statusline.sh
+source "$E2E_DIR/statusline.sh"
 
 : "${E2E_PY:?}" "${E2E_BIN:?}" "${E2E_ANYRAY:?}" "${E2E_FAKE:?}"
 
@@ -604,6 +606,7 @@ main() {
   fi
   if [[ ${ANYRAY_E2E_ONLY:-} == gateways ]]; then
     step_gateways
+    step_statusline
     summary
     [[ $FAILED == 0 ]]
     return
@@ -623,6 +626,7 @@ main() {
     step_gateways
     step_helpers
     step_sso
+    step_statusline
   fi
   if [[ " ${E2E_STEPS:-core tools} " == *" tools "* ]]; then
     step_tools

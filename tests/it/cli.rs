@@ -26,6 +26,8 @@ fn every_command_has_help() {
         "login",
         "logout",
         "token",
+        "usage",
+        "statusline",
         "config",
         "completions",
     ] {

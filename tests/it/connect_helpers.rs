@@ -415,8 +415,15 @@ fn copilot_runs_anyray_token_as_its_key_command() {
     );
     assert_eq!((ok, printed), (true, CANARY.to_string() + "\n"));
 
-    env.run(["connect", "copilot", "--via", "relay", "--offline", "--force"])
-        .ok();
+    env.run([
+        "connect",
+        "copilot",
+        "--via",
+        "relay",
+        "--offline",
+        "--force",
+    ])
+    .ok();
     let env_sh = env.read(".config/anyray/env.sh");
     assert!(!env_sh.contains(" token'"), "{env_sh}");
     env.run(["disconnect", "copilot"]).ok();

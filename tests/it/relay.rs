@@ -374,6 +374,8 @@ async fn identity_goes_to_the_gateway_only_and_fail_open_is_marked() {
         assert_eq!(seen.header("x-api-key"), Some("sk-ant-user"));
 
         // Gateway down: the provider's public API answers, without any identity header.
+        // (The gateway is plain http://, so the fast path takes these requests, cannot
+        // connect and hands them to the hyper path, which fails open and counts them.)
         gw.set_fault(Fault::Refuse);
         for path in ["/v1/messages", "/v1/chat/completions"] {
             let resp = send(
@@ -397,6 +399,18 @@ async fn identity_goes_to_the_gateway_only_and_fail_open_is_marked() {
         }
         let m = metrics(&relay).await;
         assert!(m.contains("anyray_relay_fail_open_total 2"), "{m}");
+        assert!(
+            !m.contains("anyray_relay_last_fail_open_timestamp_seconds 0\n"),
+            "{m}"
+        );
+        // The status line reads this: the last answer came from a provider, unmetered.
+        let h = health(&relay).await;
+        assert_eq!(h["fail_open_total"], 2, "{h}");
+        let (failed_open, gateway) = (&h["last_fail_open"], &h["last_gateway_answer"]);
+        assert!(
+            failed_open.as_u64().unwrap() >= gateway.as_u64().unwrap(),
+            "{h}"
+        );
         // A route without a public API still gets a clear 502.
         let resp = send(
             relay.url(),

@@ -467,9 +467,12 @@ async fn a_burst_of_malformed_requests_leaves_a_healthy_gateway_serving_without_
         let h = health(&relay).await;
         assert_eq!(h["upstreams"][0]["state"], "up", "{h}");
         assert!(h["upstreams"][0]["last_error"].is_null(), "{h}");
+        assert!(h["last_fail_open"].is_null(), "{h}");
+        assert_eq!(h["fail_open_total"], 0, "{h}");
         let m = metrics(&relay).await;
         assert_eq!(connect_errors(&m), 0, "{m}");
         assert!(m.contains("anyray_relay_fail_open_total 0"), "{m}");
+        assert!(m.contains("anyray_relay_last_fail_open_timestamp_seconds 0\n"), "{m}");
         assert!(provider.requests().is_empty(), "{:?}", provider.requests());
         assert_eq!(gw.requests().len(), 1, "only the good request reached the gateway");
         let resp = send(relay.url(), "POST", "/v1/messages", Some(json!({})), &[]).await;

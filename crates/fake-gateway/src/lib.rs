@@ -28,6 +28,9 @@
 //!   In JSON mode (`generationConfig.responseMimeType = application/json`) the answer is
 //!   a JSON value that fits the request's `responseJsonSchema` (or `responseSchema`):
 //!   Gemini CLI's model router asks for one before every turn.
+//! - `GET /anyray/v1/usage?since=YYYY-MM-DD` (the usage endpoint, named in discovery):
+//!   the caller's own spend and tokens by day, model and client, counted from the model
+//!   calls answered so far (see [`usage`]), and the budget ([`FakeConfig::budget_usd`])
 //! - anything else: 404 with a JSON error.
 //!
 //! Streaming (`"stream": true` in the request JSON) sends the configured text split in
@@ -57,6 +60,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
+
+pub mod usage;
 
 /// At most this many body bytes are kept per recorded request (the full length is counted).
 /// 1 MiB, so real agent requests (Claude Code sends ~90 KB) stay parseable with `json()`.
@@ -156,6 +161,13 @@ pub struct FakeConfig {
     /// `Authorization: Bearer`, else `x-api-key`), verified against its JWKS, and name
     /// the provider in discovery's `auth.oidc`.
     pub oidc: Option<OidcConfig>,
+    /// Serve the usage endpoint and name it in default discovery.
+    pub usage: bool,
+    /// The budget the usage endpoint reports (USD, spent over every day); `None`: none.
+    pub budget_usd: Option<f64>,
+    /// Answer `GET /key/info` as a LiteLLM proxy with a database does, from the same
+    /// counts: `{"key", "info": {"spend", "max_budget", "budget_duration", …}}`.
+    pub litellm_key_info: bool,
 }
 
 /// The identity provider whose access tokens the fake accepts.
@@ -204,6 +216,9 @@ impl Default for FakeConfig {
             log_file: None,
             redact_keys: false,
             oidc: None,
+            usage: true,
+            budget_usd: Some(50.0),
+            litellm_key_info: false,
         }
     }
 }
@@ -294,6 +309,7 @@ impl FakeGateway {
             cancelled: AtomicUsize::new(0),
             ids: AtomicU64::new(0),
             verifier,
+            usage: usage::UsageBook::default(),
         });
         tokio::spawn(accept_loop(shared.clone()));
         Ok(Self {
@@ -450,6 +466,8 @@ struct Shared {
     /// Source of response ids.
     ids: AtomicU64,
     verifier: Option<jwt::Verifier>,
+    /// The model calls answered, for the usage endpoint.
+    usage: usage::UsageBook,
 }
 
 type Accepted = (TcpStream, watch::Receiver<u64>);
@@ -851,8 +869,35 @@ async fn handle(
         },
     };
 
+    // A model call answered with a 200 is counted for the usage endpoint.
+    let billable = parts.method == Method::POST
+        && (matches!(
+            path.as_str(),
+            "/v1/chat/completions" | "/v1/responses" | "/v1/messages"
+        ) || (path.starts_with(GEMINI_MODELS) && !path.ends_with(":countTokens")));
     let resp = match (&parts.method, path.as_str()) {
         (&Method::GET, "/healthz") => full(200, "text/plain", "ok"),
+        (&Method::GET, "/key/info") if cfg.litellm_key_info => {
+            match usage::caller_key(&parts.headers, &cfg.identity_header) {
+                Some(key) => json_resp(200, &shared.usage.litellm_key_info(&key, cfg.budget_usd)),
+                None => error_resp(401, "auth_error", "No api key passed in."),
+            }
+        }
+        (&Method::GET, usage::USAGE_PATH) if cfg.usage => {
+            match usage::caller_key(&parts.headers, &cfg.identity_header) {
+                Some(key) => json_resp(
+                    200,
+                    &shared
+                        .usage
+                        .answer(&key, usage::since(parts.uri.query()), cfg.budget_usd),
+                ),
+                None => error_resp(
+                    401,
+                    "authentication_error",
+                    "fake gateway: the usage endpoint answers for the caller's own key; send one",
+                ),
+            }
+        }
         (&Method::GET, DISCOVERY_PATH) => match &cfg.discovery {
             Discovery::Disabled => error_resp(404, "not_found_error", "no discovery here"),
             Discovery::Custom(v) => json_resp(200, v),
@@ -894,6 +939,20 @@ async fn handle(
             &format!("fake gateway: no route for {m} {p}"),
         ),
     };
+    if billable && resp.status() == StatusCode::OK {
+        let key = usage::caller_key(&parts.headers, &cfg.identity_header).unwrap_or_default();
+        let tokens = (
+            turn.input_tokens as u64,
+            Turn::output_tokens(&cfg.text) as u64,
+        );
+        shared.usage.record(
+            &key,
+            usage::utc_date(now_secs()),
+            &turn.model,
+            usage::client_of(&parts.headers),
+            tokens,
+        );
+    }
     Ok(with_request_id(resp, turn.id))
 }
 
@@ -943,6 +1002,9 @@ fn default_discovery(cfg: &FakeConfig, fault: &Fault) -> Value {
     if let Some(oidc) = &cfg.oidc {
         doc["auth"] = json!({"scheme": "key", "oidc": {"issuer": oidc.issuer,
             "client_id": oidc.client_id, "scopes": oidc.scopes, "resource": oidc.audience}});
+    }
+    if cfg.usage {
+        doc["usage"] = usage::USAGE_PATH.into();
     }
     doc
 }

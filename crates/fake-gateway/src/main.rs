@@ -6,6 +6,7 @@
 //!     [--require-key KEY | --require-key-env VAR]
 //!     [--route-by-header] [--log FILE [--redact-keys]]
 //!     [--oidc-issuer URL [--oidc-audience AUD] [--oidc-client-id ID] [--oidc-scopes S]]
+//!     [--budget USD|none] [--no-usage] [--litellm-key-info]
 //!
 //! F is none|refuse|silent|slow:MS|status:CODE|midstream:N|html|optimizer-down.
 //! Prints `listening on http://127.0.0.1:PORT` once ready, then serves until killed.
@@ -22,7 +23,8 @@ const USAGE: &str = "usage: fake_gateway [--port N] [--chunks N] [--chunk-delay-
     [--no-discovery] [--no-fail-open] [--keep-discovery] [--identity-header H]
     [--require-identity KEY] [--require-key KEY | --require-key-env VAR]
     [--route-by-header] [--log FILE] [--redact-keys]
-    [--oidc-issuer URL [--oidc-audience AUD] [--oidc-client-id ID] [--oidc-scopes S]]";
+    [--oidc-issuer URL [--oidc-audience AUD] [--oidc-client-id ID] [--oidc-scopes S]]
+    [--budget USD|none] [--no-usage] [--litellm-key-info]";
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
     let num = |v: &str| {
@@ -87,6 +89,15 @@ fn parse_args() -> Result<FakeConfig, String> {
             "--oidc-audience" => oidc.audience = Some(value()?),
             "--oidc-client-id" => oidc.client_id = value()?,
             "--oidc-scopes" => oidc.scopes = value()?,
+            "--no-usage" => cfg.usage = false,
+            "--litellm-key-info" => cfg.litellm_key_info = true,
+            "--budget" => {
+                let v = value()?;
+                cfg.budget_usd = match v.as_str() {
+                    "none" => None,
+                    _ => Some(v.parse().map_err(|_| format!("--budget: bad amount {v}"))?),
+                };
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);

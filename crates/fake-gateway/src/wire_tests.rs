@@ -109,10 +109,82 @@ async fn discovery_default() {
                    "routes": {"openai": "/v1", "anthropic": "/", "gemini": "/gemini",
                               "bedrock": "/bedrock", "vertex": "/vertex", "azure": "/azure"},
                    "optimizer": {"status": "up", "budget_ms": 800, "fail_open": true},
-                   "identity_header": "x-anyray-key"})
+                   "identity_header": "x-anyray-key", "usage": "/anyray/v1/usage"})
         );
     })
     .await
+}
+
+#[tokio::test]
+async fn usage_counts_the_callers_own_answered_calls() {
+    bounded(async {
+        let gw = gateway(FakeConfig {
+            text: "one two three".into(),
+            ..FakeConfig::default()
+        })
+        .await;
+        let body = json!({"model": "claude-sonnet-4-5", "messages": []});
+        let len = body.to_string().len() as u64;
+        for key in ["k-me", "k-me", "k-other"] {
+            let headers = [
+                ("x-anyray-key", key),
+                ("user-agent", "claude-cli/2.1.197 (external, cli)"),
+            ];
+            let resp = send(&gw, "POST", "/v1/messages", Some(body.clone()), &headers).await;
+            assert_eq!(resp.status(), 200);
+            let _ = text_of(resp).await;
+        }
+        // A refused call (unknown route) costs nothing.
+        let _ = text_of(
+            send(
+                &gw,
+                "POST",
+                "/v1/nope",
+                Some(body.clone()),
+                &[("x-anyray-key", "k-me")],
+            )
+            .await,
+        )
+        .await;
+        let resp = send(
+            &gw,
+            "GET",
+            "/anyray/v1/usage?since=2000-01-01",
+            None,
+            &[("authorization", "Bearer k-me")],
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        let v = json_of(resp).await;
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{v}");
+        let row = &rows[0];
+        assert_eq!(row["model"], "claude-sonnet-4-5");
+        assert_eq!(row["client"], "claude-code");
+        assert_eq!(row["requests"], 2);
+        assert_eq!(row["input_tokens"], 2 * (len / 4));
+        assert_eq!(row["output_tokens"], 6);
+        let spend = (2.0 * (len / 4) as f64 * 3.0 + 6.0 * 15.0) / 1e6;
+        assert!(
+            (row["spend"].as_f64().unwrap() - spend).abs() < 1e-12,
+            "{v}"
+        );
+        assert_eq!(v["budget"]["limit"], 50.0);
+        assert!((v["budget"]["spent"].as_f64().unwrap() - spend).abs() < 1e-12);
+        // Without a key there is no "own" usage.
+        let resp = send(&gw, "GET", "/anyray/v1/usage", None, &[]).await;
+        assert_eq!(resp.status(), 401);
+        // Rows before `since` are left out; the budget still counts them.
+        let (_, v) = get_json_with(&gw, "/anyray/v1/usage?since=2999-01-01", "k-me").await;
+        assert_eq!(v["rows"], json!([]));
+        assert!(v["budget"]["spent"].as_f64().unwrap() > 0.0);
+    })
+    .await
+}
+
+async fn get_json_with(gw: &FakeGateway, path: &str, key: &str) -> (StatusCode, Value) {
+    let resp = send(gw, "GET", path, None, &[("x-anyray-key", key)]).await;
+    (resp.status(), json_of(resp).await)
 }
 
 #[tokio::test]
