@@ -411,7 +411,7 @@ fn copilot_runs_anyray_token_as_its_key_command() {
     // The shell expands the variable and Copilot runs it with /bin/sh.
     let (ok, printed) = sh(
         &env,
-        &format!(". ./.config/anyray/env.sh && eval \"$COPILOT_PROVIDER_API_KEY_COMMAND\""),
+        ". ./.config/anyray/env.sh && eval \"$COPILOT_PROVIDER_API_KEY_COMMAND\"",
     );
     assert_eq!((ok, printed), (true, CANARY.to_string() + "\n"));
 
