@@ -71,7 +71,7 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
 /// How the configured gateway wants the key just stored: the config's or discovery's
 /// answer, else detected now (no tokens spent) and remembered in the config. `None`
 /// (with a warning) when the gateway cannot tell us; the key is stored either way.
-fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, String, &'static str)> {
+pub(super) fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, String, &'static str)> {
     let settings = ctx.settings(ctx.overrides()).ok()?;
     let found = runtime::block_on(Threads::Current, async {
         let client = crate::http::client(

@@ -77,12 +77,15 @@ pub(super) fn login(browser: bool, ctx: &Context) -> Result<()> {
     // One credential at a time: the SSO session replaces a stored key.
     let replaced_key = secrets::remove(Account::Anyray)?;
     drop(lock);
+    // How the gateway wants the token, found out as for a key (no tokens spent).
+    let scheme = super::login::detect_scheme(ctx, &session.access_token);
     if p.json {
         return p.json(&json!({
             "stored": true,
             "store": store,
             "method": if browser { "browser" } else { "device" },
             "sso": session_doc(&session, &store),
+            "auth_scheme": scheme.as_ref().map(|(s, _, from)| json!({"value": s, "source": from})),
         }));
     }
     let who = session
@@ -97,6 +100,12 @@ pub(super) fn login(browser: bool, ctx: &Context) -> Result<()> {
     ));
     if !replaced_key.is_empty() {
         p.line("The Anyray key stored before was removed: the SSO session replaces it.");
+    }
+    if let Some((scheme, header, from)) = &scheme {
+        p.line(format!(
+            "The gateway takes your access token {}, {from}.",
+            super::gateway::describe(scheme, header)
+        ));
     }
     if session.refresh_token.is_none() {
         p.warn(format!(
