@@ -80,7 +80,7 @@ if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemo
     set -euo pipefail
     printf "%s" "$key" | "$BIN" login --token-stdin 2>/dev/null | grep -q "OS keyring"
     measure "Secret Service (gnome-keyring)"
-  ' 2> >(grep -v "Failed to set fd limit" >&2)
+  ' 2> >(grep -vE "^dbus-daemon\[|discover_other_daemon" >&2)
 else
   echo "Secret Service: skipped (needs dbus-run-session and gnome-keyring-daemon)"
 fi

@@ -10,7 +10,7 @@
 //! stale `ANTHROPIC_BASE_URL`/`OPENAI_BASE_URL`, and an `ANTHROPIC_API_KEY` left beside
 //! `ANTHROPIC_AUTH_TOKEN`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{CheckId, Env, Finding, Level};
 use crate::connect::TargetName;
@@ -126,19 +126,16 @@ fn with_helper(finding: Finding, target: &dyn targets::Target) -> Finding {
 /// closed; Codex: the program itself, no shell, its timeout), in the current directory,
 /// bounded by `bound`. `Ok` with how long it took when it exited 0 and printed something.
 fn run_helper(run: &targets::helper::Run, bound: Duration) -> Result<Duration, String> {
-    use std::process::{Command, Stdio};
-    let (mut cmd, limit) = match run {
+    use std::process::Command;
+    let (cmd, limit) = match run {
         targets::helper::Run::Shell { command } => {
-            let mut cmd = if cfg!(windows) {
-                let mut cmd = Command::new("cmd");
-                cmd.arg("/C");
-                cmd
+            let (shell, flag) = if cfg!(windows) {
+                ("cmd", "/C")
             } else {
-                let mut cmd = Command::new("/bin/sh");
-                cmd.arg("-c");
-                cmd
+                ("/bin/sh", "-c")
             };
-            cmd.arg(command);
+            let mut cmd = Command::new(shell);
+            cmd.arg(flag).arg(command);
             (cmd, bound)
         }
         targets::helper::Run::Exec {
@@ -151,57 +148,23 @@ fn run_helper(run: &targets::helper::Run, bound: Duration) -> Result<Duration, S
             (cmd, bound.min(*timeout))
         }
     };
-    let started = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start it: {e}"))?;
-    // Read both pipes on threads so a chatty helper cannot block on a full pipe.
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {} s", limit.as_secs()));
-            }
-            Err(e) => return Err(format!("cannot wait for it: {e}")),
-        }
-    };
-    let took = started.elapsed();
-    let printed = stdout.join().unwrap_or_default();
-    let said = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
-    let said = said
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default();
-    if !status.success() {
-        let code = status
+    let done = crate::launch::run_bounded(cmd, limit)?;
+    if !done.status.success() {
+        let said = String::from_utf8_lossy(&done.stderr).into_owned();
+        let said = said.lines().map(str::trim).find(|l| !l.is_empty());
+        let code = done
+            .status
             .code()
             .map_or("a signal".to_string(), |c| c.to_string());
-        return Err(format!("exited {code}: {said}")
-            .trim_end_matches(": ")
-            .to_string());
+        return Err(match said {
+            Some(said) => format!("exited {code}: {said}"),
+            None => format!("exited {code}"),
+        });
     }
-    if printed.iter().all(u8::is_ascii_whitespace) {
+    if done.stdout.iter().all(u8::is_ascii_whitespace) {
         return Err("it printed nothing".into());
     }
-    Ok(took)
+    Ok(done.took)
 }
 
 fn file_state(state: &FileState) -> &str {

@@ -174,26 +174,10 @@ fn provider_wants(url: &str, key: &KeySource, profile: Option<&str>) -> Vec<Want
 /// The installed Codex's version (`codex --version`: `codex-cli 0.169.0`); `None` when
 /// there is no `codex` on PATH or it does not say in 5 s.
 fn installed_version() -> Option<(u64, u64, u64)> {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new("codex")
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while child.try_wait().ok()?.is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
-    parse_version(&out)
+    let mut cmd = std::process::Command::new("codex");
+    cmd.arg("--version");
+    let done = crate::launch::run_bounded(cmd, std::time::Duration::from_secs(5)).ok()?;
+    parse_version(&String::from_utf8_lossy(&done.stdout))
 }
 
 /// `codex-cli 0.169.0` (or `codex 0.118.0-alpha.2`) → `(0, 169, 0)`.
@@ -454,5 +438,19 @@ impl Target for Codex {
             endpoint,
             overridden_by: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_read_as_codex_prints_them() {
+        assert_eq!(parse_version("codex-cli 0.169.0\n"), Some((0, 169, 0)));
+        assert_eq!(parse_version("codex 0.118.0-alpha.2"), Some((0, 118, 0)));
+        assert_eq!(parse_version("codex-cli 1.2"), None);
+        assert_eq!(parse_version("no version here"), None);
+        assert!(parse_version("codex-cli 0.117.9").unwrap() < AUTH_SINCE);
     }
 }
