@@ -23,7 +23,16 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
         return store_provider_key(args, provider, ctx);
     }
     if args.sso || args.browser {
-        return super::sso::login(args.browser, ctx);
+        let done = super::sso::sign_in(args.browser, ctx)?;
+        // How the gateway wants the token, found out as for a key (no tokens spent).
+        let scheme = detect_scheme(ctx, &done.session.access_token).map(|(s, header, from)| {
+            let line = format!(
+                "The gateway takes your access token {}, {from}.",
+                super::gateway::describe(&s, &header)
+            );
+            (json!({"value": s, "source": from}), line)
+        });
+        return super::sso::report(ctx, &done, scheme);
     }
     let token = read_token(args, ctx, "Anyray key:")?;
     let store = secrets::store(Account::Anyray, &token)?;
@@ -71,7 +80,7 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
 /// How the configured gateway wants the key just stored: the config's or discovery's
 /// answer, else detected now (no tokens spent) and remembered in the config. `None`
 /// (with a warning) when the gateway cannot tell us; the key is stored either way.
-pub(super) fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, String, &'static str)> {
+fn detect_scheme(ctx: &Context, key: &Secret) -> Option<(Scheme, String, &'static str)> {
     let settings = ctx.settings(ctx.overrides()).ok()?;
     let found = runtime::block_on(Threads::Current, async {
         let client = crate::http::client(
