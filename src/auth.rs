@@ -9,7 +9,8 @@
 //!   keys, Claude Code's gateway protocol), sent where each SDK sends its key.
 //!
 //! [`Credential::headers_for`] is the one answer to "which headers carry the key on a
-//! request for route X": the relay, `run`, doctor and (later) `anyray token` share it.
+//! request for route X": the relay, `run` and doctor share it. (`anyray token` prints the
+//! key itself, for the tools' credential helpers, which put it in their own headers.)
 
 use std::collections::BTreeMap;
 use std::time::Duration;

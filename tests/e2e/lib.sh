@@ -143,20 +143,20 @@ LAUNCH=()      # a launcher in front of each client (`anyray run ... --`), step 
 # on (left out with E2E_NO_KEYS=1, where a credential helper supplies the key); the
 # Claude Code knobs only silence non-essential traffic and retries.
 client_env() {
-  local home=$1
+  local home=$1 keys=()
+  if [[ -z ${E2E_NO_KEYS:-} ]]; then
+    keys=("OPENAI_API_KEY=sk-e2e-dummy" "ANTHROPIC_API_KEY=sk-ant-e2e-dummy")
+  fi
   E2E_ENV=(
     "HOME=$home" "USER=e2e" "LOGNAME=e2e" "SHELL=/bin/bash"
     "PATH=/usr/local/bin:/usr/bin:/bin"
     "LANG=C.UTF-8" "TERM=dumb" "TMPDIR=$W/tmp"
     "NO_PROXY=127.0.0.1,localhost" "no_proxy=127.0.0.1,localhost"
-    "ANYRAY_KEYRING=off"
+    "ANYRAY_KEYRING=off" "${keys[@]}"
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1" "DISABLE_TELEMETRY=1"
     "DISABLE_AUTOUPDATER=1" "CLAUDE_CODE_MAX_RETRIES=0"
     "${E2E_EXTRA[@]}"
   )
-  if [[ -z ${E2E_NO_KEYS:-} ]]; then
-    E2E_ENV+=("OPENAI_API_KEY=sk-e2e-dummy" "ANTHROPIC_API_KEY=sk-ant-e2e-dummy")
-  fi
 }
 
 # in_home HOME SECS CMD...: runs CMD with only the clean environment (plus any

@@ -371,3 +371,20 @@ fn connect_finds_out_the_scheme_when_login_could_not() {
     assert!(out.stdout.contains("key"), "{}", out.stdout);
     assert!(!out.all().contains(CANARY));
 }
+
+/// `anyray run -- codex` over a config whose provider runs `anyray token`: an `env_key`
+/// override beside that `auth` table would make Codex refuse the config.
+#[test]
+fn run_passes_codex_no_env_key_beside_the_auth_table() {
+    let env = key_scheme();
+    let out = env.run(["--json", "run", "--print-env", "--", "codex"]);
+    out.ok();
+    let args = out.json()["added_args"].to_string();
+    assert!(args.contains("env_key"), "before connect: {args}");
+    env.run(["connect", "codex", "--offline", "--force"]).ok();
+    let out = env.run(["--json", "run", "--print-env", "--", "codex"]);
+    out.ok();
+    let args = out.json()["added_args"].to_string();
+    assert!(!args.contains("env_key"), "{args}");
+    assert!(args.contains("model_providers.anyray.base_url"), "{args}");
+}

@@ -125,6 +125,16 @@ fn login_token_and_logout_use_the_real_secret_service() {
     let out = env.run(["token"]);
     out.ok();
     assert_eq!(out.stdout, format!("{first}\n"));
+    // Claude Code's helper, run as Claude Code runs it, reads the keyring too.
+    env.run(["config", "set", "auth.scheme", "key"]).ok();
+    env.run(["connect", "claude-code", "--offline", "--force"])
+        .ok();
+    let settings: serde_json::Value =
+        serde_json::from_str(&env.read(".claude/settings.json")).unwrap();
+    let helper = settings["apiKeyHelper"].as_str().unwrap().to_string();
+    let out = env.program("/bin/sh", ["-c", helper.as_str()]).run();
+    out.ok();
+    assert_eq!(out.stdout, format!("{first}\n"));
     let out = env.run(["--json", "login", "--status"]);
     out.ok();
     assert_eq!(out.json()["store"]["kind"], "keyring");

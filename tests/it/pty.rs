@@ -65,6 +65,14 @@ impl Pty {
         self.session.send(keys).expect("write to the pty");
     }
 
+    /// Waits for `prompt`, then types `keys` and Enter.
+    #[track_caller]
+    pub fn answer(&mut self, prompt: &str, keys: &str) {
+        self.expect(prompt);
+        self.send(keys);
+        self.send(ENTER);
+    }
+
     /// Waits for the program to end: its exit code and the whole screen.
     #[track_caller]
     pub fn finish(mut self) -> (i32, String) {
@@ -114,9 +122,7 @@ fn the_checklist_connects_only_what_stays_ticked() {
     pty.send(DOWN);
     pty.send(" ");
     pty.send(ENTER);
-    pty.expect("Apply these changes?");
-    pty.send("y");
-    pty.send(ENTER);
+    pty.answer("Apply these changes?", "y");
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(env.read(CLAUDE).contains(GW), "{screen}");
@@ -129,9 +135,7 @@ fn no_to_apply_changes_nothing() {
     let original = "{\"theme\": \"dark\"}\n";
     env.write(CLAUDE, original);
     let mut pty = Pty::spawn(env.cmd(["connect", "claude-code", "--offline"]).command);
-    pty.expect("Apply these changes?");
-    pty.send("n");
-    pty.send(ENTER);
+    pty.answer("Apply these changes?", "n");
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("Nothing was changed."), "{screen}");
@@ -161,12 +165,8 @@ fn connect_anyway_defaults_to_no_and_yes_goes_on() {
     assert!(!env.state_dir().join("ledger.json").exists());
 
     let mut pty = Pty::spawn(env.cmd(["connect", "claude-code"]).command);
-    pty.expect("Connect anyway?");
-    pty.send("y");
-    pty.send(ENTER);
-    pty.expect("Apply these changes?");
-    pty.send("y");
-    pty.send(ENTER);
+    pty.answer("Connect anyway?", "y");
+    pty.answer("Apply these changes?", "y");
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(env.read(CLAUDE).contains("http://127.0.0.1:9"), "{screen}");
