@@ -205,12 +205,18 @@ pub fn store(account: Account, token: &Secret) -> Result<Store> {
         return Ok(Store::Keyring);
     }
     let path = secret_file(account)?;
-    // Removing first makes the new file 0600 from its first byte, whatever the old mode was.
-    match std::fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(e).with_context(|| format!("cannot replace {}", path.display()));
+    // A private regular file is replaced by one rename, so a process reading it at that
+    // moment (ten `anyray token` while one renews the SSO session) never finds it
+    // missing. Anything else (a wider mode, a symlink) is removed first, so the new file
+    // is 0600 from its first byte whatever the old one was.
+    let in_place = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && is_private(&m));
+    if !in_place {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot replace {}", path.display()));
+            }
+            _ => {}
         }
-        _ => {}
     }
     fs_safe::atomic_write(&path, format!("{}\n", token.0).as_bytes(), Some(0o600))?;
     Ok(Store::File { path })
@@ -252,6 +258,18 @@ fn check_private(path: &std::path::Path) -> Result<()> {
 #[cfg(not(unix))]
 fn check_private(_path: &std::path::Path) -> Result<()> {
     Ok(())
+}
+
+/// Whether only the owner may read or write the file.
+#[cfg(unix)]
+fn is_private(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o077 == 0
+}
+
+#[cfg(not(unix))]
+fn is_private(_meta: &std::fs::Metadata) -> bool {
+    true
 }
 
 #[cfg(test)]

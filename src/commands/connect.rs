@@ -29,7 +29,7 @@ use crate::runtime::{self, Threads};
 use crate::session::{self, render};
 use crate::settings::{Overrides, Settings};
 use crate::targets::{self, Ctx, StatusLineWant, Target};
-use crate::{auth::Scheme, provider_env, secrets};
+use crate::{auth::Scheme, provider_env};
 
 pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.settings(Overrides {
@@ -71,7 +71,7 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
     let mut tctx = tctx?;
     let preflight = preflight.as_ref();
     if tctx.scheme.is_none() && preflight.is_some_and(|p| p.failed().is_none()) {
-        tctx.scheme = detect_scheme(&settings, p)?;
+        tctx.scheme = detect_scheme(&settings, ctx)?;
     }
     let store = Store::open()?;
     let interactive = p.interactive() && !args.yes && !args.check && !args.dry_run;
@@ -126,10 +126,11 @@ pub(super) fn run(args: &ConnectArgs, ctx: &Context) -> Result<()> {
 
 /// Nothing says yet how the gateway wants the key (no `auth.scheme`, none in discovery,
 /// no detection at `login`, say because the gateway was not set then): with a stored
-/// key, find out now as `login` does (no tokens spent) and remember it, so the tools that
-/// need a credential helper get one.
-fn detect_scheme(settings: &Settings, p: &crate::output::Printer) -> Result<Option<Scheme>> {
-    let Some((key, _)) = secrets::load()? else {
+/// key (or an SSO session's access token), find out now as `login` does (no tokens
+/// spent) and remember it, so the tools that need a credential helper get one.
+fn detect_scheme(settings: &Settings, ctx: &Context) -> Result<Option<Scheme>> {
+    let p = &ctx.printer;
+    let Some((key, _)) = super::sso::credential(ctx)? else {
         return Ok(None);
     };
     let gw = &settings.gateway.value;

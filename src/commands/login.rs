@@ -23,7 +23,16 @@ pub(super) fn run(args: &LoginArgs, ctx: &Context) -> Result<()> {
         return store_provider_key(args, provider, ctx);
     }
     if args.sso || args.browser {
-        return super::sso::login(args.browser, ctx);
+        let done = super::sso::sign_in(args.browser, ctx)?;
+        // How the gateway wants the token, found out as for a key (no tokens spent).
+        let scheme = detect_scheme(ctx, &done.session.access_token).map(|(s, header, from)| {
+            let line = format!(
+                "The gateway takes your access token {}, {from}.",
+                super::gateway::describe(&s, &header)
+            );
+            (json!({"value": s, "source": from}), line)
+        });
+        return super::sso::report(ctx, &done, scheme);
     }
     let token = read_token(args, ctx, "Anyray key:")?;
     let store = secrets::store(Account::Anyray, &token)?;

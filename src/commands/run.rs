@@ -60,7 +60,7 @@ pub(super) fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         )??;
         let launch = launch(program, rest, &env);
         let identity = if args.relay {
-            identity_header(&settings)?
+            identity_header(&settings, ctx)?
         } else {
             None
         };
@@ -216,8 +216,8 @@ async fn start_relay(
 }
 
 /// The identity header the relay would add (from the config; discovery may name one too).
-fn identity_header(settings: &Settings) -> Result<Option<String>> {
-    Ok(crate::secrets::load()?.map(|_| {
+fn identity_header(settings: &Settings, ctx: &Context) -> Result<Option<String>> {
+    Ok(super::sso::credential(ctx)?.map(|_| {
         settings
             .identity_header
             .clone()

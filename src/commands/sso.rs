@@ -49,8 +49,17 @@ pub(crate) fn warn_if_session_expires(ctx: &Context) {
     }
 }
 
-/// `anyray login --sso` / `--browser`.
-pub(super) fn login(browser: bool, ctx: &Context) -> Result<()> {
+/// A finished SSO login: the session, where it is stored, and whether it replaced a key.
+pub(super) struct SignedIn {
+    pub session: Session,
+    store: Store,
+    replaced_key: bool,
+    browser: bool,
+}
+
+/// `anyray login --sso` / `--browser`: signs in and stores the session ([`report`]
+/// tells the user).
+pub(super) fn sign_in(browser: bool, ctx: &Context) -> Result<SignedIn> {
     let settings = ctx.settings(ctx.overrides())?;
     let p = &ctx.printer;
     let before = session::load().ok().flatten();
@@ -77,12 +86,30 @@ pub(super) fn login(browser: bool, ctx: &Context) -> Result<()> {
     // One credential at a time: the SSO session replaces a stored key.
     let replaced_key = secrets::remove(Account::Anyray)?;
     drop(lock);
+    Ok(SignedIn {
+        session,
+        store,
+        replaced_key: !replaced_key.is_empty(),
+        browser,
+    })
+}
+
+/// What `login --sso` says: the session, and how the gateway takes the token
+/// (`scheme`: the JSON and the human line, when it is known).
+pub(super) fn report(
+    ctx: &Context,
+    done: &SignedIn,
+    scheme: Option<(Value, String)>,
+) -> Result<()> {
+    let p = &ctx.printer;
+    let SignedIn { session, store, .. } = done;
     if p.json {
         return p.json(&json!({
             "stored": true,
             "store": store,
-            "method": if browser { "browser" } else { "device" },
-            "sso": session_doc(&session, &store),
+            "method": if done.browser { "browser" } else { "device" },
+            "sso": session_doc(session, store),
+            "auth_scheme": scheme.map(|(doc, _)| doc),
         }));
     }
     let who = session
@@ -95,8 +122,11 @@ pub(super) fn login(browser: bool, ctx: &Context) -> Result<()> {
         session.issuer,
         duration(session.expires_in(oidc::now()))
     ));
-    if !replaced_key.is_empty() {
+    if done.replaced_key {
         p.line("The Anyray key stored before was removed: the SSO session replaces it.");
+    }
+    if let Some((_, line)) = scheme {
+        p.line(line);
     }
     if session.refresh_token.is_none() {
         p.warn(format!(

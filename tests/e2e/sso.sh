@@ -20,10 +20,6 @@ S=""           # the step's HOME
 SSO_ISSUER=""
 SSO_TOKENS=()  # every access and refresh token seen, to look for afterwards (memory only)
 
-# Before each client: no API key in its environment (client_env sets dummy ones the
-# other steps need); the key comes from `anyray token`, run by the client's helper.
-NO_KEYS=(env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY)
-
 # sso_session FIELD: a field of the stored session (the keyring is off in the suite).
 sso_session() {
   "$E2E_PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
@@ -98,19 +94,13 @@ sso_connect() {
   detail "apiKeyHelper and Codex's auth command point at anyray token"
 }
 
-# sso_turn claude|codex WHAT: the client answers with no API key, and the gateway
-# verified alice's token on its request.
+# sso_turn claude|codex WHAT: the client answers (with no API key in its environment:
+# E2E_NO_KEYS), and the gateway verified alice's token on its request.
 sso_turn() {
-  # shellcheck disable=SC2034 # lib.sh's launcher, read by claude_turn and codex_turn
-  LAUNCH=("${NO_KEYS[@]}")
-  local rc=0
   case $1 in
-    claude) claude_turn "$S" sso "$SSO_TEXT" --sub alice || rc=1 ;;
-    codex) codex_turn "$S" sso "$SSO_TEXT" --sub alice || rc=1 ;;
+    claude) claude_turn "$S" sso "$SSO_TEXT" --sub alice || return 1 ;;
+    codex) codex_turn "$S" sso "$SSO_TEXT" --sub alice || return 1 ;;
   esac
-  # shellcheck disable=SC2034
-  LAUNCH=()
-  [[ $rc == 0 ]] || return 1
   remember_tokens
   detail "answered; the gateway verified alice's JWT ($2)"
 }
@@ -148,7 +138,7 @@ sso_logout() {
 }
 
 sso_claude_after_logout() {
-  (cd "$W/project" && in_home "$S" 120 "${NO_KEYS[@]}" "$E2E_BIN/claude" -p "Say hello." \
+  (cd "$W/project" && in_home "$S" 120 "$E2E_BIN/claude" -p "Say hello." \
     --output-format json) >"$W/claude.json" 2>"$W/claude.err"
   echo "claude: $(head -c 600 "$W/claude.json")"
   cat "$W/claude.err"
@@ -163,7 +153,7 @@ sso_claude_after_logout() {
 
 sso_codex_after_logout() {
   local rc=0
-  (cd "$W/project" && in_home "$S" 120 "${NO_KEYS[@]}" "$E2E_BIN/codex" exec \
+  (cd "$W/project" && in_home "$S" 120 "$E2E_BIN/codex" exec \
     --skip-git-repo-check -c analytics.enabled=false -c features.plugins=false \
     -c features.apps=false "Say hello." >"$W/codex.out" 2>"$W/codex.err") || rc=$?
   tail -n 15 "$W/codex.err"
@@ -190,15 +180,6 @@ sso_no_token_anywhere() {
   detail "none of $n tokens in any file, log, output or the process list"
 }
 
-# ps_sampler: samples every process's argv and environment-free command line while the
-# clients run (to $W/ps.txt), until $W/ps.stop exists.
-ps_sampler() {
-  while [[ ! -e $W/ps.stop ]]; do
-    ps -eww -o args= >>"$W/ps.txt" 2>/dev/null
-    sleep 0.2
-  done
-}
-
 step_sso() {
   section "15. SSO with a real OpenID provider: device login, refresh, logout (issue 16)"
   if [[ -z ${E2E_OIDC:-} ]]; then
@@ -211,20 +192,22 @@ step_sso() {
   check oidc-provider start sso_start || return
   check "anyray login" "--sso" sso_login || return
   check "anyray connect" sso sso_connect || return
-  rm -f "$W/ps.stop"
-  ps_sampler &
-  local sampler=$!
+  # No API key in the clients' environment (lib.sh), and the process list sampled.
+  # shellcheck disable=SC2034
+  E2E_NO_KEYS=1
+  start_ps_sample "$W/ps-sso.txt"
   check claude-code "sso" sso_turn claude "first token"
   check codex "sso" sso_turn codex "first token"
   check "anyray token" "expiry" sso_expire
   check claude-code "sso renewed" sso_turn claude "renewed token"
   check codex "sso renewed" sso_turn codex "renewed token"
   check "anyray token" "renewal" sso_renewed
-  touch "$W/ps.stop"
-  wait "$sampler"
   check "anyray logout" sso sso_logout
   check claude-code "after logout" sso_claude_after_logout
   check codex "after logout" sso_codex_after_logout
+  stop ps
+  # shellcheck disable=SC2034
+  E2E_NO_KEYS=""
   check "no token leaks" sso sso_no_token_anywhere
   stop sso
   stop oidc

@@ -350,6 +350,10 @@ fn browser_login_with_pkce_through_the_provider_pages() {
     out.ok();
     let doc = out.json();
     assert_eq!(doc["method"], "browser");
+    assert_eq!(
+        doc["auth_scheme"]["value"], "key",
+        "the scheme from discovery"
+    );
     assert_eq!(doc["sso"]["subject"], "carol");
     assert!(
         out.stderr.contains("code_challenge_method=S256"),
