@@ -40,7 +40,6 @@ pub(super) fn run(args: &GatewayArgs, ctx: &Context) -> Result<()> {
     }
     // The keys first: the keyring blocks, so they are read before the runtime starts.
     let key = super::sso::credential(ctx)?.map(|(key, _store)| key);
-    super::sso::warn_if_session_expires(ctx);
     let mut settings = settings;
     settings.relay.provider_keys = provider_keys(&settings)?;
     // relay.workers is within 1..=64 (checked when the settings were read). One worker is
@@ -58,10 +57,14 @@ async fn serve(settings: &Settings, key: Option<Secret>, ctx: &Context<'_>) -> R
     if let Some(note) = &plan.note {
         ctx.printer.warn(note);
     }
+    let identity = plan.identity.clone();
     let config = plan.apply(&settings.relay);
     let mut signals = StopSignals::install()?;
     let logs_to_file = matches!(config.log, relay::LogTarget::File(_));
     let relay = Relay::bind(config).await?;
+    if let Some(identity) = &identity {
+        super::sso::keep_relay_credential_fresh(&relay, identity, settings.clone());
+    }
     if logs_to_file {
         // The startup line went to the log file; say where we are on the terminal too,
         // on stderr beside where the access log would be (and in --json and --quiet).

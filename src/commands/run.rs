@@ -206,13 +206,17 @@ async fn start_relay(
     if let Some(note) = &plan.note {
         ctx.printer.warn(note);
     }
-    let supplies_key = plan.identity.is_some();
+    let identity = plan.identity.clone();
     let config = RelayConfig {
         listen: "127.0.0.1:0".parse().expect("a socket address"),
         log: LogTarget::Quiet,
         ..plan.apply(&settings.relay)
     };
-    Ok((Relay::bind(config).await?, supplies_key))
+    let relay = Relay::bind(config).await?;
+    if let Some(identity) = &identity {
+        super::sso::keep_relay_credential_fresh(&relay, identity, settings.clone());
+    }
+    Ok((relay, identity.is_some()))
 }
 
 /// The identity header the relay would add (from the config; discovery may name one too).

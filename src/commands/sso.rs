@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 use super::Context;
 use crate::discovery::{self, Discovery};
-use crate::envvars;
 use crate::error::UserError;
 use crate::oidc::session::{self, Revocation, Session};
 use crate::oidc::{self, Provider, browser, device};
@@ -34,19 +33,38 @@ pub(crate) fn credential(ctx: &Context) -> Result<Option<(Secret, Store)>> {
     runtime::block_on(Threads::Current, session::credential(http))?
 }
 
-/// For a command that holds the credential for a long time (the relay): a warning when
-/// it is an SSO access token, which it does not renew.
-pub(crate) fn warn_if_session_expires(ctx: &Context) {
-    if envvars::get(envvars::ANYRAY_TOKEN).is_some() {
-        return;
-    }
-    if let Ok(Some((found, _))) = session::load() {
-        ctx.printer.warn(format!(
-            "the relay sends your SSO access token as it is now, valid for {}: restart it \
-             before then, or connect the tools directly (their helpers renew it)",
-            duration(found.expires_in(oidc::now()))
-        ));
-    }
+/// How often a running relay asks for the current credential: well inside the margin an
+/// SSO session is renewed ahead of its expiry, and cheap (one keyring read; a renewal
+/// only when due).
+const RELAY_RENEW_EVERY: Duration = Duration::from_secs(15);
+
+/// Keeps a running relay's credential current, in the background: an SSO access token
+/// renewed shortly before it expires, a key stored again by `anyray login`. Runs until
+/// the runtime stops; a lookup that fails keeps the credential the relay has.
+pub(crate) fn keep_relay_credential_fresh(
+    relay: &crate::relay::RelayHandle,
+    identity: &crate::relay::Identity,
+    settings: Settings,
+) {
+    let updater = relay.identity_updater();
+    let (scheme, header) = (identity.scheme, identity.header.to_string());
+    let mut current = identity.secret().clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(RELAY_RENEW_EVERY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Ok(Some((key, _))) = session::credential(|| client(&settings)).await else {
+                continue;
+            };
+            if key != current
+                && let Ok(identity) = crate::auth::Credential::new(scheme, &header, key.clone())
+            {
+                updater.set(identity);
+                current = key;
+            }
+        }
+    });
 }
 
 /// A finished SSO login: the session, where it is stored, and whether it replaced a key.

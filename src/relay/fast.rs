@@ -601,7 +601,7 @@ fn prepare(
     push_header(out, b"host", &target.host);
     // The credential and fixed headers exactly as the hyper path sets them
     // (`Outgoing::to_gateway`), replacing any the client sent under those names.
-    let outgoing = &state.outgoing;
+    let outgoing = state.outgoing();
     for (i, h) in head.headers.iter().enumerate() {
         if head.dropped & (1 << i) == 0 && !outgoing.replaces(route, h.name) {
             push_header(out, h.name.as_bytes(), h.value);

@@ -207,7 +207,9 @@ async fn try_gateway(
     let meter = ex.request_meter();
     let (up_body, mut give_back) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
     let mut request = upstream_request(parts, uri, up_body);
-    state.outgoing.to_gateway(ex.route(), request.headers_mut());
+    state
+        .outgoing()
+        .to_gateway(ex.route(), request.headers_mut());
     let failure = match attempt(state, request).await {
         Attempt::Answered(response) => {
             up.succeeded();
@@ -340,7 +342,7 @@ async fn fail_open(
     let meter = ex.request_meter();
     let (up_body, _) = UpstreamBody::new(body, meter.clone(), config.max_body_bytes);
     let mut request = upstream_request(parts, uri, up_body);
-    if let Err(why) = state.outgoing.to_provider(route, request.headers_mut()) {
+    if let Err(why) = state.outgoing().to_provider(route, request.headers_mut()) {
         return Err((ex, why));
     }
     let origin = &target.origin;

@@ -83,8 +83,19 @@ struct State {
     dialer: Bounded<Dialer>,
     idle_legs: IdleLegs,
     recorder: Arc<Recorder>,
-    /// The headers added toward the gateways and stripped toward the providers.
-    outgoing: outgoing::Outgoing,
+    /// The headers added toward the gateways and stripped toward the providers; replaced
+    /// whole when the credential is renewed ([`IdentityUpdater`]).
+    outgoing: std::sync::RwLock<Arc<outgoing::Outgoing>>,
+}
+
+impl State {
+    /// The outgoing headers as they are now (a renewal swaps them between requests).
+    fn outgoing(&self) -> Arc<outgoing::Outgoing> {
+        self.outgoing
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// The most bytes of request line and headers a request may have (nginx: 32 KiB).
@@ -131,7 +142,7 @@ impl Relay {
                 log,
                 metrics: Metrics::default(),
             }),
-            outgoing: outgoing::Outgoing::new((&config).into()),
+            outgoing: std::sync::RwLock::new(Arc::new(outgoing::Outgoing::new((&config).into()))),
             config,
         });
         let url = loopback_url(local_addr);
@@ -181,6 +192,11 @@ impl RelayHandle {
         self.state.recorder.metrics.in_flight()
     }
 
+    /// What renews the credential of this running relay.
+    pub fn identity_updater(&self) -> IdentityUpdater {
+        IdentityUpdater(self.state.clone())
+    }
+
     /// Stops accepting, lets in-flight requests finish up to the grace period, then
     /// cuts the rest.
     pub async fn shutdown(mut self) {
@@ -188,6 +204,22 @@ impl RelayHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+/// Puts a renewed credential (an SSO access token refreshed, a new key stored by
+/// `anyray login`) in a running relay: requests that start afterwards carry it.
+#[derive(Clone)]
+pub struct IdentityUpdater(Arc<State>);
+
+impl IdentityUpdater {
+    pub fn set(&self, identity: Identity) {
+        let parts = outgoing::Parts {
+            identity: Some(&identity),
+            ..(&self.0.config).into()
+        };
+        let fresh = Arc::new(outgoing::Outgoing::new(parts));
+        *self.0.outgoing.write().unwrap_or_else(|e| e.into_inner()) = fresh;
     }
 }
 

@@ -844,3 +844,45 @@ async fn a_relay_that_would_forward_to_itself_is_refused() {
     let err = Relay::bind(cfg).await.err().expect("refused").to_string();
     assert!(err.contains("forward to itself"), "{err}");
 }
+
+/// A renewed credential (an SSO access token refreshed, a key stored again) reaches the
+/// gateway from the next request on, on the fast path (plain http gateway) and when the
+/// fast path hands a request to the hyper path; the provider never sees either key.
+#[tokio::test]
+async fn a_renewed_credential_is_sent_from_the_next_request_on() {
+    bounded(async {
+        let gw = fake(FakeConfig::default()).await;
+        let mut cfg = config(&[gw.url()]);
+        let identity =
+            |key: &str| Identity::new(Scheme::Key, "x-anyray-key", Secret::new(key)).unwrap();
+        cfg.scheme = Scheme::Key;
+        cfg.identity = Some(identity("sk-first-token"));
+        let relay = relay(cfg).await;
+        let ask = || async {
+            let resp = send(
+                relay.url(),
+                "POST",
+                "/v1/chat/completions",
+                Some(json!({"model": "gpt-e2e", "messages": []})),
+                &[("authorization", "Bearer placeholder")],
+            )
+            .await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            let _ = bytes_of(resp).await;
+            gw.requests().pop().unwrap()
+        };
+        assert_eq!(
+            ask().await.header("authorization"),
+            Some("Bearer sk-first-token")
+        );
+
+        relay.identity_updater().set(identity("sk-renewed-token"));
+        for _ in 0..3 {
+            assert_eq!(
+                ask().await.header("authorization"),
+                Some("Bearer sk-renewed-token")
+            );
+        }
+    })
+    .await;
+}

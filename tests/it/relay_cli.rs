@@ -554,3 +554,50 @@ fn the_upstream_connection_goes_through_the_proxy_but_loopback_never_does() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
+
+/// A running relay picks up a key stored again with `anyray login` (as it does an SSO
+/// access token renewed ahead of its expiry): it asks for the current credential every
+/// 15 s, so no restart is needed.
+#[test]
+fn a_running_relay_sends_the_key_stored_after_it_started() {
+    let gw = FakeGateway::spawn(FakeConfig {
+        identity_header: "x-team-key".into(),
+        ..FakeConfig::default()
+    })
+    .unwrap();
+    let env = TestEnv::new();
+    env.cmd(["login", "--token-stdin"])
+        .stdin("sk-before-relogin")
+        .run()
+        .ok();
+    let relay = RelayProcess::start(
+        &env,
+        &["--listen", "127.0.0.1:0", "--upstream", &gw.url()],
+        &[],
+    );
+    let sent = || {
+        let mut s = post(&relay.addr(), "/v1/chat/completions", "{}", &[]);
+        let answer = read_to_end(&mut s);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        gw.requests()
+            .pop()
+            .unwrap()
+            .header("x-team-key")
+            .map(str::to_string)
+    };
+    assert_eq!(sent().as_deref(), Some("sk-before-relogin"));
+    env.cmd(["login", "--token-stdin"])
+        .stdin("sk-after-relogin")
+        .run()
+        .ok();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut last = None;
+    while Instant::now() < deadline {
+        last = sent();
+        if last.as_deref() == Some("sk-after-relogin") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(last.as_deref(), Some("sk-after-relogin"));
+}
