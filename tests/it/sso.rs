@@ -28,11 +28,24 @@ pub struct Idp {
 }
 
 impl Idp {
+    /// Starts the provider. Its start-up failed once in a loaded CI run with nothing on
+    /// stderr but Node's version warning (not reproduced in many runs since), so a
+    /// provider that does not come up is started once more, and a second failure says
+    /// how each attempt ended.
     pub fn start(dir: &Path, access_ttl: u32) -> Self {
+        Self::try_start(dir, access_ttl)
+            .or_else(|first| Self::try_start(dir, access_ttl).map_err(|second| (first, second)))
+            .unwrap_or_else(|(first, second)| {
+                panic!("the provider did not start:\n1st: {first}\n2nd: {second}")
+            })
+    }
+
+    fn try_start(dir: &Path, access_ttl: u32) -> Result<Self, String> {
         let mut child = Command::new("node")
             .arg(dir.join("provider.mjs"))
             .args(["--port", "0", "--audience", AUDIENCE])
             .args(["--access-ttl", &access_ttl.to_string()])
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -44,18 +57,22 @@ impl Idp {
                 kept.lock().unwrap().push(line);
             }
         });
-        let line = read_line_within(child.stdout.take().unwrap(), Duration::from_secs(30));
-        let issuer = line
-            .strip_prefix("issuer ")
-            .unwrap_or_else(|| panic!("the provider did not start: {line:?} {:?}", log.lock()))
-            .trim()
-            .to_string();
-        Self {
+        let line = read_line_within(child.stdout.take().unwrap(), Duration::from_secs(60));
+        let Some(issuer) = line.strip_prefix("issuer ") else {
+            let _ = child.kill();
+            let status = child.wait();
+            std::thread::sleep(Duration::from_millis(200));
+            return Err(format!(
+                "first line {line:?}, exit {status:?}, stderr {:?}",
+                log.lock().unwrap()
+            ));
+        };
+        Ok(Self {
+            issuer: issuer.trim().to_string(),
             child,
-            issuer,
             dir: dir.to_path_buf(),
             log,
-        }
+        })
     }
 
     /// How many of the provider's stderr lines contain `needle`.
