@@ -4,6 +4,7 @@
 //! then status, route, upstream, byte counts and timings.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::sync::Arc;
@@ -36,6 +37,10 @@ struct Writer {
 
 enum Message {
     Line(String),
+    /// A finished exchange. The writer thread formats it, so that the request's task
+    /// only moves its fields: formatting was a quarter of a request's instructions
+    /// (bench/RESULTS.md).
+    Record(Box<Record>),
     /// Answered once every earlier line is written and flushed.
     Flush(oneshot::Sender<()>),
 }
@@ -72,7 +77,7 @@ impl LogSink {
         let (queue, received) = sync_channel(QUEUE_LINES);
         let thread = std::thread::Builder::new()
             .name("anyray-access-log".into())
-            .spawn(move || write_lines(out, &received))
+            .spawn(move || write_lines(out, &received, format))
             .map_err(|e| UserError::problem(format!("cannot start the access-log writer: {e}")))?;
         Ok(Self {
             writer: Some(Writer {
@@ -92,6 +97,13 @@ impl LogSink {
     pub(super) fn line(&self, text: String) {
         if let Some(queue) = self.writer.as_ref().and_then(|w| w.queue.as_ref()) {
             let _ = queue.send(Message::Line(text));
+        }
+    }
+
+    /// Queues a finished exchange, to be formatted and written by the writer thread.
+    fn record(&self, record: Record) {
+        if let Some(queue) = self.writer.as_ref().and_then(|w| w.queue.as_ref()) {
+            let _ = queue.send(Message::Record(Box::new(record)));
         }
     }
 
@@ -152,8 +164,9 @@ impl Drop for LogSink {
 /// one write, so a busy relay pays no wake-up per line; when a whole interval brings
 /// nothing it blocks until the next line, so an idle relay never wakes. It ends, having
 /// written everything, when the sink is dropped.
-fn write_lines(mut out: Box<dyn Write + Send>, received: &Receiver<Message>) {
-    let mut batch = String::new();
+fn write_lines(mut out: Box<dyn Write + Send>, received: &Receiver<Message>, format: LogFormat) {
+    yield_to_requests();
+    let mut batch = Vec::new();
     let mut next = received.recv().ok();
     while let Some(first) = next {
         let mut message = Some(first);
@@ -161,16 +174,26 @@ fn write_lines(mut out: Box<dyn Write + Send>, received: &Receiver<Message>) {
         while let Some(m) = message.take() {
             match m {
                 Message::Line(text) => {
-                    batch.push_str(&text);
-                    batch.push('\n');
-                    if batch.len() >= BATCH_BYTES {
-                        write_batch(&mut out, &mut batch);
+                    batch.extend_from_slice(text.as_bytes());
+                    batch.push(b'\n');
+                }
+                Message::Record(record) => {
+                    let line = record.line();
+                    match format {
+                        LogFormat::Human => push_human_line(&mut batch, &line),
+                        LogFormat::Json => {
+                            let _ = serde_json::to_writer(&mut batch, &line);
+                        }
                     }
+                    batch.push(b'\n');
                 }
                 Message::Flush(done) => {
                     write_batch(&mut out, &mut batch);
                     let _ = done.send(());
                 }
+            }
+            if batch.len() >= BATCH_BYTES {
+                write_batch(&mut out, &mut batch);
             }
             match received.try_recv() {
                 Ok(m) => message = Some(m),
@@ -191,9 +214,22 @@ fn write_lines(mut out: Box<dyn Write + Send>, received: &Receiver<Message>) {
     }
 }
 
-fn write_batch(out: &mut Box<dyn Write + Send>, batch: &mut String) {
+/// Makes the calling thread (the writer) a batch thread: its wake-ups then never
+/// preempt a thread serving requests on the same core, which would hold the requests
+/// in flight for the time it formats a batch (Linux; elsewhere it stays as it is).
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)] // a libc call
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 is the calling thread; `param` lives through the call.
+        let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
+    }
+}
+
+fn write_batch(out: &mut Box<dyn Write + Send>, batch: &mut Vec<u8>) {
     if !batch.is_empty() {
-        let _ = out.write_all(batch.as_bytes());
+        let _ = out.write_all(batch);
         let _ = out.flush();
         batch.clear();
     }
@@ -286,6 +322,43 @@ pub(super) struct Exchange {
     outcome: Option<Outcome>,
     /// Handed to another path before anything happened: counted and logged there.
     discarded: bool,
+}
+
+/// What the log keeps of a finished exchange, sent to the writer thread.
+struct Record {
+    time: SystemTime,
+    method: &'static str,
+    path: Cow<'static, str>,
+    status: u16,
+    route: &'static str,
+    via: Via,
+    upstream: Option<Arc<str>>,
+    request_bytes: u64,
+    response_bytes: u64,
+    ttfb_ms: u64,
+    total_ms: u64,
+    outcome: &'static str,
+    error: Option<String>,
+}
+
+impl Record {
+    fn line(&self) -> Line<'_> {
+        Line {
+            time: Rfc3339(self.time),
+            method: self.method,
+            path: &self.path,
+            status: self.status,
+            route: self.route,
+            via: self.via,
+            upstream: self.upstream.as_deref(),
+            request_bytes: self.request_bytes,
+            response_bytes: self.response_bytes,
+            ttfb_ms: self.ttfb_ms,
+            total_ms: self.total_ms,
+            outcome: self.outcome,
+            error: self.error.as_deref(),
+        }
+    }
 }
 
 /// The JSON access-log line.
@@ -403,48 +476,47 @@ impl Drop for Exchange {
         if !self.recorder.log.enabled() {
             return;
         }
-        let error = match &outcome {
-            Outcome::UpstreamError(e) => Some(e.as_str()),
+        let key = outcome.key();
+        let error = match outcome {
+            Outcome::UpstreamError(e) => Some(e),
             _ => None,
         };
-        let line = Line {
-            time: Rfc3339(self.time),
+        self.recorder.log.record(Record {
+            time: self.time,
             method: self.method,
-            path: &self.path,
+            path: std::mem::take(&mut self.path),
             status,
             route: self.route.key(),
             via: self.via,
-            upstream: self.upstream.as_deref(),
+            upstream: self.upstream.take(),
             request_bytes: self.request.bytes(),
             response_bytes: self.response_bytes,
             ttfb_ms: ttfb.map_or(0, millis),
             total_ms: millis(total),
-            outcome: outcome.key(),
+            outcome: key,
             error,
-        };
-        self.recorder.log.event(|| human_line(&line), &line);
+        });
     }
 }
 
-/// The human log line, built by hand: `format!` costs more than the rest of a request's
-/// bookkeeping (bench/RESULTS.md).
-fn human_line(l: &Line<'_>) -> String {
-    let mut text = String::with_capacity(128 + l.path.len());
-    push_rfc3339(&mut text, l.time.0);
+/// Appends the human log line, built by hand: `format!` costs more than the rest of a
+/// request's bookkeeping (bench/RESULTS.md).
+fn push_human_line(out: &mut Vec<u8>, l: &Line<'_>) {
+    out.extend_from_slice(&rfc3339_bytes(l.time.0));
     for part in [" ", l.method, " ", l.path, " "] {
-        text.push_str(part);
+        out.extend_from_slice(part.as_bytes());
     }
-    push_number(&mut text, u64::from(l.status), 1);
-    text.push(' ');
-    text.push_str(l.route);
-    text.push(' ');
+    push_number(out, u64::from(l.status), 1);
+    out.push(b' ');
+    out.extend_from_slice(l.route.as_bytes());
+    out.push(b' ');
     match l.via {
-        Via::Gateway => text.push_str(l.upstream.unwrap_or("-")),
+        Via::Gateway => out.extend_from_slice(l.upstream.unwrap_or("-").as_bytes()),
         Via::FailOpen => {
-            text.push_str("fail-open ");
-            text.push_str(l.upstream.unwrap_or("-"));
+            out.extend_from_slice(b"fail-open ");
+            out.extend_from_slice(l.upstream.unwrap_or("-").as_bytes());
         }
-        Via::Relay => text.push_str("by-relay"),
+        Via::Relay => out.extend_from_slice(b"by-relay"),
     }
     for (label, n, unit) in [
         (" req=", l.request_bytes, "B"),
@@ -452,23 +524,22 @@ fn human_line(l: &Line<'_>) -> String {
         (" ttfb=", l.ttfb_ms, "ms"),
         (" total=", l.total_ms, "ms"),
     ] {
-        text.push_str(label);
-        push_number(&mut text, n, 1);
-        text.push_str(unit);
+        out.extend_from_slice(label.as_bytes());
+        push_number(out, n, 1);
+        out.extend_from_slice(unit.as_bytes());
     }
     if l.outcome != "complete" {
-        text.push(' ');
-        text.push_str(l.outcome);
+        out.push(b' ');
+        out.extend_from_slice(l.outcome.as_bytes());
     }
     if let Some(e) = l.error {
-        text.push_str(": ");
-        text.push_str(e);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(e.as_bytes());
     }
-    text
 }
 
 /// Appends `n` in decimal, zero-padded to at least `width` digits.
-fn push_number(out: &mut String, mut n: u64, width: usize) {
+fn push_number(out: &mut Vec<u8>, mut n: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut start = digits.len();
     while n > 0 || start > digits.len() - width.clamp(1, 20) {
@@ -476,7 +547,7 @@ fn push_number(out: &mut String, mut n: u64, width: usize) {
         digits[start] = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// Year, month (1–12) and day (1–31) of the `days`-th day after 1970-01-01 (Howard
@@ -509,28 +580,54 @@ impl Serialize for Rfc3339 {
 
 /// `2025-01-31T12:34:56.789Z` (UTC), without a date crate.
 pub(super) fn rfc3339(t: SystemTime) -> String {
-    let mut text = String::with_capacity(24);
-    push_rfc3339(&mut text, t);
+    String::from_utf8_lossy(&rfc3339_bytes(t)).into_owned()
+}
+
+/// [`rfc3339`] as bytes. The text up to the second is made once a second (per thread):
+/// at thousands of lines a second, the calendar arithmetic was most of a line's cost.
+fn rfc3339_bytes(t: SystemTime) -> [u8; 24] {
+    thread_local! {
+        static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
+    }
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let head = SECOND.with(|cached| {
+        let (at, head) = cached.get();
+        if at == secs {
+            return head;
+        }
+        let head = second_text(secs);
+        cached.set((secs, head));
+        head
+    });
+    let ms = since.subsec_millis(); // below 1000
+    let mut text = [b'Z'; 24];
+    text[..20].copy_from_slice(&head);
+    for (i, digit) in [ms / 100, ms / 10 % 10, ms % 10].into_iter().enumerate() {
+        text[20 + i] = b'0' + digit as u8;
+    }
     text
 }
 
-fn push_rfc3339(text: &mut String, t: SystemTime) {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
+/// `2025-01-31T12:34:56.` for `secs` after the Unix epoch (years up to 9999).
+fn second_text(secs: u64) -> [u8; 20] {
     let rem = secs % 86_400;
     let (year, month, day) = civil_from_days(secs / 86_400);
-    let date = [(year, 4, '-'), (month, 2, '-'), (day, 2, 'T')];
+    let date = [(year, 4, b'-'), (month, 2, b'-'), (day, 2, b'T')];
     let time = [
-        (rem / 3600, 2, ':'),
-        (rem % 3600 / 60, 2, ':'),
-        (rem % 60, 2, '.'),
+        (rem / 3600, 2, b':'),
+        (rem % 3600 / 60, 2, b':'),
+        (rem % 60, 2, b'.'),
     ];
+    let mut text = Vec::with_capacity(20);
     for (n, width, sep) in date.into_iter().chain(time) {
-        push_number(text, n, width);
+        push_number(&mut text, n, width);
         text.push(sep);
     }
-    push_number(text, u64::from(since.subsec_millis()), 3);
-    text.push('Z');
+    let mut head = [b'0'; 20];
+    let n = text.len().min(20);
+    head[..n].copy_from_slice(&text[..n]);
+    head
 }
 
 #[cfg(test)]
@@ -589,11 +686,11 @@ mod tests {
 
     #[test]
     fn numbers_are_padded_to_their_width() {
-        let mut s = String::new();
+        let mut s = Vec::new();
         for (n, width) in [(0, 1), (7, 2), (42, 1), (5, 3), (1234, 2), (u64::MAX, 1)] {
             push_number(&mut s, n, width);
-            s.push(' ');
+            s.push(b' ');
         }
-        assert_eq!(s, "0 07 42 005 1234 18446744073709551615 ");
+        assert_eq!(s, b"0 07 42 005 1234 18446744073709551615 ");
     }
 }
