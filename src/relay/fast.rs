@@ -1,6 +1,6 @@
 //! The relay's fast path: plain HTTP/1.1 requests to plain-`http://` gateways, served
 //! by the task of the client connection alone. It reads the request, writes it to an
-//! upstream connection it keeps between requests ([`Leg`]) and streams the answer back:
+//! idle upstream connection ([`Leg`], the one parked last) and streams the answer back:
 //! one parse of each head, no header map, no hand-off to another task, and the header
 //! lines copied as they came (hop-by-hop ones dropped). bench/RESULTS.md has the
 //! measurements that called for it: hyper's server and client alone cost more
@@ -75,7 +75,6 @@ pub(super) async fn serve(
         client: stream,
         inbuf: BytesMut::with_capacity(READ_SIZE),
         out: Vec::with_capacity(1024),
-        leg: None,
         admitted_host: Vec::new(),
         header_timer: IdleTimer::new(state.config.header_timeout),
         idle: IdleTimer::new(state.config.idle_timeout),
@@ -85,9 +84,6 @@ pub(super) async fn serve(
         let _ = watching.wait_for(|s| *s).await;
     });
     let run = conn.run(stopped, stop).await;
-    if let Some(leg) = conn.leg.take() {
-        state.idle_legs.park(leg);
-    }
     match run {
         Run::Closed => Served::Closed,
         Run::Handoff(failed) => Served::Handoff {
@@ -145,8 +141,6 @@ struct Conn<'s> {
     inbuf: BytesMut,
     /// The head being written (upstream request, then client response).
     out: Vec<u8>,
-    /// The leg of the last request, kept for the next one.
-    leg: Option<Leg>,
     /// The last `Host` that named the relay (a client sends the same one each time).
     admitted_host: Vec<u8>,
     /// From the start of each wait for a request head (hyper's header read timeout).
@@ -213,18 +207,10 @@ impl Conn<'_> {
         .await
     }
 
-    /// A leg to `gateway` that can take a request: this connection's own, a parked one,
-    /// or a new one. A failed connect is counted against the gateway here.
+    /// A leg to `gateway` that can take a request: the one parked last, or a new one.
+    /// A failed connect is counted against the gateway here.
     async fn leg_for(&mut self, gateway: usize) -> Result<Leg, FailedConnect> {
-        let idle = &self.state.idle_legs;
-        if let Some(mut leg) = self.leg.take() {
-            if leg.gateway != gateway {
-                idle.park(leg);
-            } else if leg.usable().await {
-                return Ok(leg);
-            }
-        }
-        while let Some(mut leg) = idle.unpark(gateway) {
+        while let Some(mut leg) = self.state.idle_legs.unpark(gateway) {
             if leg.usable().await {
                 return Ok(leg);
             }
@@ -312,8 +298,10 @@ impl Conn<'_> {
             return Next::Abort;
         }
         ex.set_outcome(Outcome::Complete);
+        // Back to the gateway's idle list: the next request, of any client connection,
+        // takes the leg parked last (see `leg.rs`).
         if leg_keep_alive && sent_whole && leg.buf.is_empty() {
-            self.leg = Some(leg);
+            self.state.idle_legs.park(leg);
         }
         if closing {
             Next::Close

@@ -1,5 +1,5 @@
-//! The relay's fast path (plain-http gateways): upstream connections kept per client
-//! connection and parked between clients, answers of every framing a gateway may send,
+//! The relay's fast path (plain-http gateways): upstream connections parked after each
+//! response and taken by the next request of any client, answers of every framing a gateway may send,
 //! broken answers, pipelining, and the hand-over to the hyper path mid-connection.
 //! Loopback only; every test is bounded in time.
 
@@ -358,6 +358,30 @@ async fn one_gateway_connection_serves_many_requests_and_clients() {
         assert_eq!(resp.status(), StatusCode::OK);
         let _ = bytes_of(resp).await;
         assert_eq!(gw.requests().len(), 4);
+        assert_eq!(gw.total_connections(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_clients_taking_turns_share_one_gateway_connection() {
+    bounded(async {
+        let gw = fake(FakeConfig::default()).await;
+        let relay = relay(config(&[gw.url()])).await;
+        let own = relay.local_addr();
+        // Both stay open; one request at a time, alternately: the connection the last
+        // answer came on is idle again, so the other client's request takes it (as in
+        // nginx's keepalive cache) instead of the gateway seeing one per client.
+        let mut clients = [
+            TcpStream::connect(own).await.unwrap(),
+            TcpStream::connect(own).await.unwrap(),
+        ];
+        for turn in 0..6 {
+            let request = format!("GET /v1/models HTTP/1.1\r\nHost: {own}\r\n\r\n");
+            let answer = exchange_on(&mut clients[turn % 2], &request).await;
+            assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        }
+        assert_eq!(gw.requests().len(), 6);
         assert_eq!(gw.total_connections(), 1);
     })
     .await;
