@@ -552,10 +552,20 @@ up_round() {
   for t in "${UP_TARGETS[@]}"; do
     if [ $((round % 2)) = 1 ]; then order+=("$t"); else order=("$t" "${order[@]}"); fi
   done
+  # Latency: one loadgen run in which the targets take turns in 100 ms slices, each at
+  # the full rate on its own connections, so the machine's drifts fall on all alike
+  # (separate runs of a few seconds each differed by more than the proxies do).
+  local urls=() names=()
   for t in "${order[@]}"; do
-    loadgen "$t" "$round" fixed-rate --scenario up-fixed-rate --rate "$UP_RATE" \
-      --warmup-s "$WARMUP_S" --duration-s "$FIXED_S" --connections "$CONNECTIONS"
+    urls+=("$(url_of "$t")")
+    names+=("${t#up-}")
   done
+  if ! "$LOADGEN" fixed-rate --url "$(IFS=,; echo "${urls[*]}")" \
+    --target "$(IFS=,; echo "${names[*]}")" --round "$round" --scenario up-fixed-rate \
+    --rate "$UP_RATE" --warmup-s "$WARMUP_S" --duration-s "$FIXED_S" \
+    --connections "$CONNECTIONS" --slice-ms 100 >>"$RESULTS" 2>>"$WORK/loadgen.err"; then
+    log "loadgen fixed-rate against ${names[*]} failed: $(last_line "$WORK/loadgen.err")"
+  fi
   for t in "${order[@]}"; do up_max "$t" "$round"; done
 }
 
@@ -652,7 +662,7 @@ main() {
     "Client: examples/loadgen.rs, 1 thread, $CONNECTIONS keep-alive connections; fixed-rate latency is measured from each request's intended send time (no coordinated omission)."
     "anyray relay: \`anyray gateway --listen 127.0.0.1:PORT --upstream URL\` with default settings, access log to a file."
     "nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $NGINX_WORKERS, upstream keepalive 64, HTTP/1.1, proxy_buffering and proxy_request_buffering off, access_log off, keepalive_requests 1000000."
-    "nginx upstream set-up: nginx (1 worker) returns a fixed 256-byte JSON answer; the relay (relay.workers = 1, access log to a file) and nginx (worker_processes 1, as above) forward to it. Closed loop: wrk -t1 -c$CONNECTIONS -d${UP_MAX_S}s after a 1 s warm-up; latency: loadgen at $UP_RATE req/s."
+    "nginx upstream set-up: nginx (1 worker) returns a fixed 256-byte JSON answer; the relay (relay.workers = 1, access log to a file) and nginx (worker_processes 1, as above) forward to it. Closed loop: wrk -t1 -c$CONNECTIONS -d${UP_MAX_S}s after a 1 s warm-up; latency: loadgen at $UP_RATE req/s, the targets taking turns in 100 ms slices of one run, ${FIXED_S} s each."
     "Figures are medians over rounds with the spread (min–max) in brackets; added latency is the target minus direct in the same round. Memory limits are judged on the worst round."
   )
   [ "$LITELLM" = 1 ] && notes+=("LiteLLM: \`litellm --num_workers 1\`, one model whose api_base is the fake upstream; not measured for the concurrent-streams row.")

@@ -8,7 +8,11 @@
 //! - `fixed-rate --url U [--rate 2000] [--duration-s 5] [--warmup-s 1] [--connections 32]`:
 //!   open loop. A pacer thread releases request *i* at `start + i/rate` and latency is
 //!   measured from that intended time, so a stall is charged for every request it held
-//!   back (no coordinated omission).
+//!   back (no coordinated omission). Several comma-separated URLs (and `--target`
+//!   names) take turns in slices of `--slice-ms` (default 100), each at the full rate
+//!   and on connections of its own, for `duration` each; one line per URL. Interleaved,
+//!   the machine's drifts (a busy neighbour, the clock speed) fall on every target
+//!   alike, which separate runs of a few seconds each do not give.
 //! - `max --url U [--duration-s 3] [--warmup-s 1] [--connections 32] [--requests N]`:
 //!   closed loop, each connection sends back to back; reports req/s. With `--requests`
 //!   the run ends after exactly N measured requests (or the duration), for counting a
@@ -65,6 +69,8 @@ fn main() {
     };
     let rt = rt.enable_all().build().expect("tokio runtime");
     match rt.block_on(run(&mut args)) {
+        // (A string holds several lines, already JSON.)
+        Ok(Some(Value::String(lines))) => println!("{lines}"),
         Ok(Some(line)) => println!("{line}"),
         Ok(None) => {}
         Err(e) => fail(1, &e),
@@ -85,7 +91,8 @@ async fn run(args: &mut Args) -> Result<Option<Value>, String> {
         println!("{port}");
         return Ok(None);
     }
-    let target = Target::parse(&args.take_required::<String>("url")?)?;
+    let urls: String = args.take_required("url")?;
+    let target = Target::parse(urls.split(',').next().unwrap_or_default())?;
     let label: String = args.take("target", String::new())?;
     let scenario: String = args.take("scenario", mode.clone())?;
     let round: u32 = args.take("round", 0)?;
@@ -109,11 +116,34 @@ async fn run(args: &mut Args) -> Result<Option<Value>, String> {
             let duration = secs(args.take("duration-s", 5.0)?);
             let warmup = secs(args.take("warmup-s", 1.0)?);
             let conns = args.take("connections", 32)?;
+            let slice = Duration::from_millis(args.take("slice-ms", 100)?.max(1));
             args.finish()?;
             if !(1.0..=200_000.0).contains(&rate) {
                 return Err("--rate must be between 1 and 200000".into());
             }
-            fixed_rate(&target, &req, rate, warmup, duration, conns).await?
+            let targets = urls
+                .split(',')
+                .map(Target::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            let labels: Vec<&str> = label.split(',').collect();
+            if targets.len() > 1 && labels.len() != targets.len() {
+                return Err("--target needs one name per --url".into());
+            }
+            let plan = Pacing {
+                rate,
+                warmup,
+                duration,
+                slice,
+            };
+            let lines = fixed_rate(&targets, &req, &plan, conns).await?;
+            let lines = lines.into_iter().zip(labels).map(|(mut line, name)| {
+                let obj = line.as_object_mut().expect("results are objects");
+                obj.insert("scenario".into(), scenario.clone().into());
+                obj.insert("target".into(), name.into());
+                obj.insert("round".into(), round.into());
+                line.to_string()
+            });
+            return Ok(Some(Value::String(lines.collect::<Vec<_>>().join("\n"))));
         }
         "max" => {
             let duration = secs(args.take("duration-s", 3.0)?);
@@ -415,17 +445,31 @@ fn nanos(d: Duration) -> u64 {
     d.as_nanos().min(u64::MAX as u128) as u64
 }
 
-async fn fixed_rate(
-    target: &Target,
-    req: &RequestTemplate,
+/// When a fixed-rate run sends: `rate` requests a second, after a warm-up, targets
+/// taking turns in slices.
+struct Pacing {
     rate: f64,
     warmup: Duration,
     duration: Duration,
+    slice: Duration,
+}
+
+async fn fixed_rate(
+    targets: &[Target],
+    req: &RequestTemplate,
+    plan: &Pacing,
     conns: usize,
-) -> Result<Value, String> {
-    let conns = open_all(target, conns).await?;
-    let total = ((warmup + duration).as_secs_f64() * rate).ceil() as u64;
-    let interval_ns = 1e9 / rate;
+) -> Result<Vec<Value>, String> {
+    let mut pools = Vec::with_capacity(targets.len());
+    for target in targets {
+        pools.push(open_all(target, conns).await?);
+    }
+    // With n targets taking turns, the run lasts n times as long, warm-up included.
+    let n = targets.len().max(1);
+    let (warmup, duration) = (plan.warmup * n as u32, plan.duration * n as u32);
+    let total = ((warmup + duration).as_secs_f64() * plan.rate).ceil() as u64;
+    let interval_ns = 1e9 / plan.rate;
+    let slice_ns = plan.slice.as_nanos().max(1);
     let start = Instant::now() + Duration::from_millis(20);
     let measure_from = start + warmup;
     // Requests not yet sent by then are dropped as errors: the run stays bounded even
@@ -434,72 +478,82 @@ async fn fixed_rate(
 
     // std::thread::sleep wakes within ~60 µs; tokio's timer has 1 ms ticks, too coarse
     // for a 500 µs interval.
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..n)
+        .map(|_| tokio::sync::mpsc::unbounded_channel::<Instant>())
+        .unzip();
     let pacer = std::thread::spawn(move || {
         for i in 0..total {
-            let at = start + Duration::from_nanos((i as f64 * interval_ns) as u64);
+            let offset = Duration::from_nanos((i as f64 * interval_ns) as u64);
+            let at = start + offset;
             let now = Instant::now();
             if at > now {
                 std::thread::sleep(at - now);
             }
-            if tx.send(at).is_err() {
+            let turn = (offset.as_nanos() / slice_ns) as usize % n;
+            if txs[turn].send(at).is_err() {
                 break;
             }
         }
     });
-    // Free workers queue on the mutex in order, so each release goes to an idle connection.
-    let rx = Arc::new(tokio::sync::Mutex::new(rx));
     let mut workers = JoinSet::new();
-    for mut conn in conns {
-        let rx = rx.clone();
-        let (make, target) = (req.clone(), target.clone());
-        workers.spawn(async move {
-            let mut samples = Samples::default();
-            let mut lag = Vec::new();
-            let mut last_done = measure_from;
-            loop {
-                let intended = rx.lock().await.recv().await;
-                let Some(intended) = intended else { break };
-                let sent = Instant::now();
-                if sent > deadline {
-                    samples.error("still queued when the run ended: it serves fewer requests per second than offered".into());
-                    continue;
+    for (turn, (conns, rx)) in pools.into_iter().zip(rxs).enumerate() {
+        // Free workers queue on the mutex in order, so each release goes to an idle
+        // connection.
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        for mut conn in conns {
+            let rx = rx.clone();
+            let (make, target) = (req.clone(), targets[turn].clone());
+            workers.spawn(async move {
+                let mut samples = Samples::default();
+                let mut lag = Vec::new();
+                loop {
+                    let intended = rx.lock().await.recv().await;
+                    let Some(intended) = intended else { break };
+                    let sent = Instant::now();
+                    if sent > deadline {
+                        samples.error("still queued when the run ended: it serves fewer requests per second than offered".into());
+                        continue;
+                    }
+                    let result = conn.call(make.small(&target)).await;
+                    let done = Instant::now();
+                    if intended < measure_from {
+                        continue;
+                    }
+                    lag.push(nanos(sent - intended));
+                    match result {
+                        Ok(_) => samples.nanos.push(nanos(done - intended)),
+                        Err(e) => samples.error(e),
+                    }
                 }
-                let result = conn.call(make.small(&target)).await;
-                let done = Instant::now();
-                if intended < measure_from {
-                    continue;
-                }
-                last_done = last_done.max(done);
-                lag.push(nanos(sent - intended));
-                match result {
-                    Ok(_) => samples.nanos.push(nanos(done - intended)),
-                    Err(e) => samples.error(e),
-                }
-            }
-            (samples, lag, last_done)
-        });
+                (turn, samples, lag)
+            });
+        }
     }
-    let mut samples = Samples::default();
-    let mut lag = Vec::new();
-    let mut end = measure_from;
+    let mut results: Vec<(Samples, Vec<u64>)> = (0..n).map(|_| Default::default()).collect();
     while let Some(joined) = workers.join_next().await {
-        let (s, l, last) = joined.map_err(|e| e.to_string())?;
-        samples.merge(s);
-        lag.extend(l);
-        end = end.max(last);
+        let (turn, s, l) = joined.map_err(|e| e.to_string())?;
+        results[turn].0.merge(s);
+        results[turn].1.extend(l);
     }
     let _ = pacer.join();
-    lag.sort_unstable();
-    let ok = samples.nanos.len() as f64;
-    let window = (end - measure_from).as_secs_f64().max(1e-9);
-    let mut out = samples.summary();
-    let o = out.as_object_mut().expect("object");
-    o.insert("rate".into(), rate.into());
-    o.insert("achieved_rps".into(), (ok / window).round().into());
-    o.insert("send_lag_p99_us".into(), us(percentile(&lag, 99.0)).into());
-    o.insert("duration_s".into(), duration.as_secs_f64().into());
-    Ok(out)
+    Ok(results
+        .into_iter()
+        .map(|(samples, mut lag)| {
+            lag.sort_unstable();
+            // Each target had the measured window for 1/n of its length.
+            let served = samples.nanos.len() as f64 / plan.duration.as_secs_f64().max(1e-9);
+            let mut out = samples.summary();
+            let o = out.as_object_mut().expect("object");
+            o.insert("rate".into(), plan.rate.into());
+            o.insert("achieved_rps".into(), served.round().into());
+            o.insert("send_lag_p99_us".into(), us(percentile(&lag, 99.0)).into());
+            o.insert("duration_s".into(), plan.duration.as_secs_f64().into());
+            if n > 1 {
+                o.insert("slice_ms".into(), (plan.slice.as_secs_f64() * 1e3).into());
+            }
+            out
+        })
+        .collect())
 }
 
 async fn max_throughput(
