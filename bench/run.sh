@@ -522,27 +522,45 @@ start_upstream_setup() {
   log "nginx-upstream targets: ${UP_TARGETS[*]}"
 }
 
-# up_max TARGET ROUND: closed-loop req/s with wrk (lighter than loadgen, so more of the
-# two cores is left to the proxy) after a 1 s warm-up; loadgen if wrk is missing.
+# up_max ROUND TARGET...: closed-loop req/s of each target with wrk (lighter than
+# loadgen, so more of the two cores is left to the proxy), after a 1 s warm-up each. The
+# targets take turns in 1 s runs, UP_MAX_S each, so a drift of the machine falls on all
+# alike; a target's figure is the mean of its turns. loadgen if wrk is missing.
 up_max() {
-  local target=$1 round=$2 url out rps errors
-  url=$(url_of "$target")
-  [ -n "$url" ] || return 0
+  local round=$1 t i out rps errors
+  shift
   if ! command -v wrk >/dev/null 2>&1; then
-    loadgen "$target" "$round" max --scenario up-max --warmup-s "$WARMUP_S" \
-      --duration-s "$UP_MAX_S" --connections "$CONNECTIONS"
+    for t; do
+      loadgen "$t" "$round" max --scenario up-max --warmup-s "$WARMUP_S" \
+        --duration-s "$UP_MAX_S" --connections "$CONNECTIONS"
+    done
     return 0
   fi
-  wrk_post "$url" 1 >/dev/null
-  out=$(wrk_post "$url" "$UP_MAX_S")
-  rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ {print $2}')
-  errors=$(printf '%s\n' "$out" | awk '/Non-2xx or 3xx responses:/ {n += $NF}
-    /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}')
-  if [ -n "$rps" ]; then
-    record "{\"scenario\":\"up-max\",\"target\":\"${target#up-}\",\"round\":$round,\"rps\":$rps,\"errors\":$errors}"
-  else
-    log "wrk against $target failed"
-  fi
+  local -A sum=() errs=() turns=()
+  for t; do
+    wrk_post "$(url_of "$t")" 1 >/dev/null
+    sum[$t]=0 errs[$t]=0 turns[$t]=0
+  done
+  for ((i = 0; i < UP_MAX_S; i++)); do
+    for t; do
+      out=$(wrk_post "$(url_of "$t")" 1)
+      rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ {print $2}')
+      errors=$(printf '%s\n' "$out" | awk '/Non-2xx or 3xx responses:/ {n += $NF}
+        /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}')
+      if [ -z "$rps" ]; then
+        log "wrk against $t failed"
+        continue
+      fi
+      sum[$t]=$(awk -v a="${sum[$t]}" -v b="$rps" 'BEGIN {print a + b}')
+      errs[$t]=$((errs[$t] + errors))
+      turns[$t]=$((turns[$t] + 1))
+    done
+  done
+  for t; do
+    [ "${turns[$t]}" -gt 0 ] || continue
+    rps=$(awk -v a="${sum[$t]}" -v n="${turns[$t]}" 'BEGIN {printf "%.2f", a / n}')
+    record "{\"scenario\":\"up-max\",\"target\":\"${t#up-}\",\"round\":$round,\"rps\":$rps,\"errors\":${errs[$t]}}"
+  done
 }
 
 up_round() {
@@ -566,7 +584,7 @@ up_round() {
     --connections "$CONNECTIONS" --slice-ms 100 >>"$RESULTS" 2>>"$WORK/loadgen.err"; then
     log "loadgen fixed-rate against ${names[*]} failed: $(last_line "$WORK/loadgen.err")"
   fi
-  for t in "${order[@]}"; do up_max "$t" "$round"; done
+  up_max "$round" "${order[@]}"
 }
 
 # instructions_run N: user-space instructions per request of the relay and of the nginx
@@ -662,7 +680,7 @@ main() {
     "Client: examples/loadgen.rs, 1 thread, $CONNECTIONS keep-alive connections; fixed-rate latency is measured from each request's intended send time (no coordinated omission)."
     "anyray relay: \`anyray gateway --listen 127.0.0.1:PORT --upstream URL\` with default settings, access log to a file."
     "nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $NGINX_WORKERS, upstream keepalive 64, HTTP/1.1, proxy_buffering and proxy_request_buffering off, access_log off, keepalive_requests 1000000."
-    "nginx upstream set-up: nginx (1 worker) returns a fixed 256-byte JSON answer; the relay (relay.workers = 1, access log to a file) and nginx (worker_processes 1, as above) forward to it. Closed loop: wrk -t1 -c$CONNECTIONS -d${UP_MAX_S}s after a 1 s warm-up; latency: loadgen at $UP_RATE req/s, the targets taking turns in 100 ms slices of one run, ${FIXED_S} s each."
+    "nginx upstream set-up: nginx (1 worker) returns a fixed 256-byte JSON answer; the relay (relay.workers = 1, access log to a file) and nginx (worker_processes 1, as above) forward to it. Closed loop: wrk -t1 -c$CONNECTIONS, the targets taking turns in ${UP_MAX_S} runs of 1 s each after a 1 s warm-up; latency: loadgen at $UP_RATE req/s, the targets taking turns in 100 ms slices of one run, ${FIXED_S} s each."
     "Figures are medians over rounds with the spread (min–max) in brackets; added latency is the target minus direct in the same round. Memory limits are judged on the worst round."
   )
   [ "$LITELLM" = 1 ] && notes+=("LiteLLM: \`litellm --num_workers 1\`, one model whose api_base is the fake upstream; not measured for the concurrent-streams row.")
