@@ -1,6 +1,7 @@
 //! The interactive flows through a real pseudo-terminal (expectrl): `connect`'s checklist
-//! and its confirmations, and `login`'s hidden prompt. What a user sees and types, and
-//! what ends up on disk; the secret never appears on the screen.
+//! and its confirmations (the status-line chain question too), and `login`'s hidden
+//! prompt. What a user sees and types, and what ends up on disk; the secret never
+//! appears on the screen.
 //!
 //! [`Pty`] is the harness: a TestEnv command on a PTY (TERM=xterm-256color, no colour),
 //! with what was shown kept for the assertions and the failure messages.
@@ -139,6 +140,57 @@ fn no_to_apply_changes_nothing() {
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("Nothing was changed."), "{screen}");
+    assert_eq!(env.read(CLAUDE), original);
+}
+
+/// `connect --statusline` with a status line of the user's: asked whether to chain it.
+/// No keeps theirs as it is (the URL is still set); yes (the default) runs theirs first
+/// and appends anyray's. `disconnect` restores the file byte for byte either way.
+#[test]
+fn a_status_line_of_the_users_is_chained_only_when_they_say_yes() {
+    let env = two_tools();
+    let theirs = "echo mine";
+    let original =
+        format!("{{\"statusLine\": {{\"type\": \"command\", \"command\": \"{theirs}\"}}}}\n");
+    env.write(CLAUDE, &original);
+    let connect = || {
+        let args = ["connect", "claude-code", "--offline", "--statusline"];
+        Pty::spawn(env.cmd(args).command)
+    };
+    let status_command = || {
+        let settings: serde_json::Value = serde_json::from_str(&env.read(CLAUDE)).unwrap();
+        settings["statusLine"]["command"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // The question's start; the terminal wraps the rest.
+    let question = "already has a status line (`echo mine`)";
+
+    let mut pty = connect();
+    pty.expect(question);
+    pty.answer("(Y/n)", "n");
+    pty.answer("Apply these changes?", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(status_command(), theirs, "{screen}");
+    assert!(env.read(CLAUDE).contains(GW), "{screen}");
+    env.run(["disconnect", "claude-code", "--yes"]).ok();
+    assert_eq!(env.read(CLAUDE), original);
+
+    let mut pty = connect();
+    pty.expect(question);
+    pty.expect("(Y/n)");
+    pty.send(ENTER);
+    pty.answer("Apply these changes?", "y");
+    let (code, screen) = pty.finish();
+    assert_eq!(code, 0, "{screen}");
+    let chained = status_command();
+    assert!(
+        chained.contains(" statusline --chain ") && chained.contains(theirs),
+        "{chained}\n{screen}"
+    );
+    env.run(["disconnect", "claude-code", "--yes"]).ok();
     assert_eq!(env.read(CLAUDE), original);
 }
 
