@@ -18,6 +18,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod auth;
+mod calendar;
 mod cli;
 pub mod commands;
 pub mod config_file;

@@ -20,6 +20,7 @@ use super::config::LogTarget;
 use super::metrics::Metrics;
 use super::redact;
 use super::routes::Route;
+use crate::calendar::civil_from_days;
 use crate::error::UserError;
 
 /// Where log lines go, in which format. Lines are written by a thread of their own, so a
@@ -548,21 +549,6 @@ fn push_number(out: &mut Vec<u8>, mut n: u64, width: usize) {
         n /= 10;
     }
     out.extend_from_slice(&digits[start..]);
-}
-
-/// Year, month (1–12) and day (1–31) of the `days`-th day after 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`).
-pub(super) fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 fn millis(d: Duration) -> u64 {

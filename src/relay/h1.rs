@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hyper::Method;
 use hyper::http::uri::PathAndQuery;
 
-use super::access_log::civil_from_days;
+use crate::calendar::civil_from_days;
 
 /// Headers a request may have (hyper's default; more is a 431 from hyper).
 pub(super) const MAX_HEADERS: usize = 100;
