@@ -376,7 +376,7 @@ async fn identity_goes_to_the_gateway_only_and_fail_open_is_marked() {
         // Gateway down: the provider's public API answers, without any identity header.
         // (The gateway is plain http://, so the fast path takes these requests, cannot
         // connect and hands them to the hyper path, which fails open and counts them.)
-        gw.set_fault(Fault::Refuse);
+        gw.refuse_and_close().await;
         for path in ["/v1/messages", "/v1/chat/completions"] {
             let resp = send(
                 relay.url(),

@@ -336,7 +336,7 @@ async fn a_single_gateway_that_comes_back_serves_the_first_request_after() {
         // The gateway stops (its port refuses connections, and stays its own, so no
         // other server on this machine can answer there meanwhile): requests fail, and
         // it is marked down with a backoff.
-        gw.set_fault(Fault::Refuse);
+        gw.refuse_and_close().await;
         for _ in 0..3 {
             let resp = ask().await;
             assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
@@ -369,7 +369,7 @@ async fn fail_open_only_while_the_gateway_fails_now() {
         let provider = fake(FakeConfig::default()).await;
         let relay = relay(guarded(&gw, &provider)).await;
         let ask = || send(relay.url(), "POST", "/v1/messages", Some(json!({})), &[]);
-        gw.set_fault(Fault::Refuse);
+        gw.refuse_and_close().await;
         let resp = ask().await;
         assert_eq!(resp.headers()["x-anyray-relay"], "fail-open");
         let _ = bytes_of(resp).await;
@@ -398,7 +398,7 @@ async fn when_every_gateway_is_down_the_first_one_back_serves() {
         let (_a, a) = dead_upstream();
         let b = fake(FakeConfig::default()).await;
         let relay = relay(config(&[a.clone(), b.url()])).await;
-        b.set_fault(Fault::Refuse);
+        b.refuse_and_close().await;
         let resp = send(relay.url(), "GET", "/v1/models", None, &[]).await;
         assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
         let h = health(&relay).await;

@@ -395,6 +395,18 @@ impl FakeGateway {
         }
     }
 
+    /// [`set_fault`](Self::set_fault)`(Refuse)`, then waits (up to 5 s) until every open
+    /// connection is closed, as when a gateway process stops. A client's idle keep-alive
+    /// connection has then seen its close before the next request, instead of racing it
+    /// (the request would meet a reset rather than a refused connect).
+    pub async fn refuse_and_close(&self) {
+        self.set_fault(Fault::Refuse);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.open_connections() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
     /// Blocks (polling) until at least `n` requests are recorded; false on timeout.
     /// Don't call it from a current-thread runtime's task: use
     /// [`wait_for_requests_async`](Self::wait_for_requests_async) there.
